@@ -1,0 +1,197 @@
+#include "fhir/definitions.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include "util/log.h"
+
+namespace ck::fhir {
+
+extern const char kDefinitionsTable[];
+
+namespace {
+
+std::vector<std::string_view> SplitFields(std::string_view line, char separator) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = line.find(separator, start);
+    out.push_back(line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+std::string_view ParentPath(std::string_view path) { return path.substr(0, path.rfind('.')); }
+
+JsonForm JsonFormOf(std::string_view primitive) {
+  if (primitive == "boolean") return JsonForm::kBoolean;
+  if (primitive == "integer" || primitive == "decimal" || primitive == "positiveInt" ||
+      primitive == "unsignedInt") {
+    return JsonForm::kNumber;
+  }
+  return JsonForm::kString;
+}
+
+SearchParamType SearchParamTypeOf(std::string_view code) {
+  static const std::pair<std::string_view, SearchParamType> kTypes[] = {
+      {"number", SearchParamType::kNumber},       {"date", SearchParamType::kDate},
+      {"string", SearchParamType::kString},       {"token", SearchParamType::kToken},
+      {"reference", SearchParamType::kReference}, {"composite", SearchParamType::kComposite},
+      {"quantity", SearchParamType::kQuantity},   {"uri", SearchParamType::kUri},
+  };
+  for (const auto& [name, type] : kTypes) {
+    if (name == code) return type;
+  }
+  return SearchParamType::kSpecial;
+}
+
+// An element line as read, before type names and content references are resolved.
+struct PendingElement {
+  ElementDefinition* element;
+  TypeDefinition* owner;
+  std::string types;
+};
+
+}  // namespace
+
+const Definitions& Definitions::R4() {
+  static const std::unique_ptr<Definitions> definitions = [] {
+    auto parsed = Parse(kDefinitionsTable);
+    if (!parsed) {
+      CK_LOG_ERROR("built-in FHIR definitions are corrupt: {}", parsed.error().ToString());
+      std::abort();
+    }
+    return std::move(*parsed);
+  }();
+  return *definitions;
+}
+
+Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) {
+  std::unique_ptr<Definitions> defs(new Definitions());
+  std::vector<PendingElement> pending;
+  std::vector<std::pair<TypeDefinition*, std::string>> bases;
+  TypeDefinition* current = nullptr;
+  std::size_t line_number = 0;
+  for (std::string_view line : SplitFields(table, '\n')) {
+    ++line_number;
+    if (line.empty()) continue;
+    std::vector<std::string_view> f = SplitFields(line, '\t');
+    auto bad = [&] { return Status::Internal("definitions table line " + std::to_string(line_number) + " is malformed"); };
+    if (f[0] == "T" && f.size() == 5) {
+      auto type = std::make_unique<TypeDefinition>();
+      type->name = f[1];
+      type->kind = f[2] == "P" ? TypeKind::kPrimitive : f[2] == "R" ? TypeKind::kResource : TypeKind::kComplex;
+      type->is_abstract = f[3] == "1";
+      type->json_form = JsonFormOf(f[1]);
+      if (f[4] != "-") bases.emplace_back(type.get(), std::string(f[4]));
+      current = type.get();
+      defs->types_.emplace(type->name, std::move(type));
+    } else if (f[0] == "E" && f.size() == 5 && current != nullptr) {
+      auto element = std::make_unique<ElementDefinition>();
+      element->path = f[1];
+      std::string_view name = f[1].substr(f[1].rfind('.') + 1);
+      element->is_choice = name.ends_with("[x]");
+      if (element->is_choice) name.remove_suffix(3);
+      element->name = name;
+      auto [end, error] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), element->min);
+      if (error != std::errc()) return Err(bad());
+      if (f[3] == "*") {
+        element->max = ElementDefinition::kUnbounded;
+      } else if (std::from_chars(f[3].data(), f[3].data() + f[3].size(), element->max).ec != std::errc()) {
+        return Err(bad());
+      }
+      pending.push_back({element.get(), current, std::string(f[4])});
+      defs->elements_.push_back(std::move(element));
+    } else if (f[0] == "S" && f.size() == 5) {
+      SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4])};
+      for (std::string_view base : SplitFields(f[3], ',')) param.bases.emplace_back(base);
+      defs->search_parameters_.push_back(std::move(param));
+    } else {
+      return Err(bad());
+    }
+  }
+
+  for (auto& [type, base] : bases) {
+    type->base = defs->FindType(base);
+    if (type->base == nullptr) return Err(Status::Internal("unknown base type " + base));
+  }
+
+  // Place each element in its parent's structure: the type itself, or an inline backbone.
+  std::unordered_map<std::string_view, ElementDefinition*> by_path;
+  for (const PendingElement& p : pending) by_path.emplace(p.element->path, p.element);
+  for (const PendingElement& p : pending) {
+    std::string_view parent = ParentPath(p.element->path);
+    Structure* structure = &p.owner->structure;
+    if (parent != p.owner->name) {
+      auto it = by_path.find(parent);
+      if (it == by_path.end()) return Err(Status::Internal("element without parent: " + p.element->path));
+      if (it->second->inline_children == nullptr) {
+        defs->inline_structures_.push_back(std::make_unique<Structure>());
+        it->second->inline_children = defs->inline_structures_.back().get();
+      }
+      structure = const_cast<Structure*>(it->second->inline_children);
+    }
+    structure->elements.push_back(p.element);
+  }
+
+  // Resolve type names, then content references (which copy a resolved element's types).
+  for (const PendingElement& p : pending) {
+    if (p.types.starts_with('#')) continue;
+    for (std::string_view name : SplitFields(p.types, ',')) {
+      const TypeDefinition* type = defs->FindType(name);
+      if (type == nullptr) return Err(Status::Internal("unknown type " + std::string(name) + " at " + p.element->path));
+      p.element->types.push_back(type);
+    }
+  }
+  for (const PendingElement& p : pending) {
+    if (!p.types.starts_with('#')) continue;
+    auto it = by_path.find(std::string_view(p.types).substr(1));
+    if (it == by_path.end()) return Err(Status::Internal("bad content reference " + p.types));
+    p.element->inline_children = it->second->inline_children;
+    p.element->types = it->second->types;
+  }
+  CK_RETURN_IF_ERROR(defs->Link());
+  return defs;
+}
+
+// Builds every structure's index by JSON property name, expanding choice types
+// (value[x] -> valueQuantity, valueString, _valueString, ...).
+Status Definitions::Link() {
+  auto index = [](Structure& structure) {
+    for (const ElementDefinition* element : structure.elements) {
+      for (const TypeDefinition* type : element->types) {
+        std::string key = element->name;
+        if (element->is_choice) {
+          std::string suffix = type->name;
+          suffix[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])));
+          key += suffix;
+        }
+        structure.by_json_name.try_emplace(key, ChildSlot{element, type, false});
+        if (type->IsPrimitive()) structure.by_json_name.try_emplace("_" + key, ChildSlot{element, type, true});
+        if (!element->is_choice) break;
+      }
+    }
+  };
+  for (auto& [name, type] : types_) index(type->structure);
+  for (auto& structure : inline_structures_) index(*structure);
+  for (auto& [name, type] : types_) {
+    if (type->IsResource() && !type->is_abstract) resource_types_.push_back(type.get());
+  }
+  std::sort(resource_types_.begin(), resource_types_.end(),
+            [](const TypeDefinition* a, const TypeDefinition* b) { return a->name < b->name; });
+  return Status::Ok();
+}
+
+const TypeDefinition* Definitions::FindType(std::string_view name) const {
+  auto it = types_.find(name);
+  return it == types_.end() ? nullptr : it->second.get();
+}
+
+const TypeDefinition* Definitions::FindResourceType(std::string_view name) const {
+  const TypeDefinition* type = FindType(name);
+  return type != nullptr && type->IsResource() && !type->is_abstract ? type : nullptr;
+}
+
+}  // namespace ck::fhir

@@ -1,0 +1,365 @@
+#include "fhir/json_reader.h"
+
+#include <cstring>
+#include <unordered_set>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include "fhir/primitive_syntax.h"
+
+namespace ck::fhir {
+namespace {
+
+constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseIterativeFlag;
+
+Status InvalidAt(std::string message, std::string expression, IssueType type = IssueType::kStructure) {
+  std::vector<Issue> issues{{type, message, std::move(expression)}};
+  return Status::Invalid(std::move(message)).WithIssues(std::move(issues));
+}
+
+// Step 1: JSON text to an unbound tree. Each handler returns false to stop at the first error.
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(unsigned max_depth) : max_depth_(max_depth) {}
+
+  bool Null() {
+    if (frames_.empty() || frames_.back().array == nullptr) return Fail("null is only allowed inside arrays");
+    return AddScalar(JsonKind::kNull, {});
+  }
+  bool Bool(bool b) { return AddScalar(JsonKind::kBoolean, b ? "true" : "false"); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return AddScalar(JsonKind::kNumber, {s, n}); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (n == 0) return Fail("empty strings are not allowed (leave the element out instead)");
+    return AddScalar(JsonKind::kString, {s, n});
+  }
+  bool StartObject() {
+    if (!Enter()) return false;
+    Node* node = nullptr;
+    if (frames_.empty() && !have_root_) {
+      node = &root_;
+      have_root_ = true;
+    } else {
+      node = Slot();
+      if (node == nullptr) return false;
+    }
+    node->kind = JsonKind::kObject;
+    frames_.push_back({node, nullptr});
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    frames_.back().object->properties.push_back(Property{std::string(s, n), false, nullptr, {}});
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    if (members == 0) return Fail("empty objects are not allowed (leave the element out instead)");
+    frames_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool StartArray() {
+    if (!Enter()) return false;
+    if (frames_.empty()) return Fail("a resource must be a JSON object");
+    if (frames_.back().array != nullptr) return Fail("arrays directly inside arrays are not FHIR JSON");
+    Property& property = frames_.back().object->properties.back();
+    property.is_array = true;
+    frames_.push_back({nullptr, &property});
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType elements) {
+    if (elements == 0) return Fail("empty arrays are not allowed (leave the element out instead)");
+    frames_.pop_back();
+    --depth_;
+    return true;
+  }
+  // Unused with kParseNumbersAsStringsFlag, required by the handler concept.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(std::int64_t) { return false; }
+  bool Uint64(std::uint64_t) { return false; }
+  bool Double(double) { return false; }
+
+  Node TakeRoot() { return std::move(root_); }
+  const std::string& error() const { return error_; }
+  const std::string& error_path() const { return error_path_; }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  struct Frame {
+    Node* object;     // the object being filled, or
+    Property* array;  // the array being filled
+  };
+
+  bool Enter() {
+    if (++depth_ > max_depth_) {
+      too_deep_ = true;
+      return Fail("JSON nested deeper than " + std::to_string(max_depth_) + " levels");
+    }
+    return true;
+  }
+  // Where the next value goes; nullptr (after Fail) at the top level.
+  Node* Slot() {
+    if (frames_.empty()) {
+      Fail("a resource must be a JSON object");
+      return nullptr;
+    }
+    Frame& top = frames_.back();
+    std::vector<Node>& values = top.array != nullptr ? top.array->values : top.object->properties.back().values;
+    return &values.emplace_back();
+  }
+  bool AddScalar(JsonKind kind, std::string_view text) {
+    Node* node = Slot();
+    if (node == nullptr) return false;
+    node->kind = kind;
+    node->text = text;
+    return true;
+  }
+  bool Fail(std::string message) {
+    error_ = std::move(message);
+    for (const Frame& frame : frames_) {
+      if (frame.array != nullptr) {
+        error_path_ += "[" + std::to_string(frame.array->values.size()) + "]";
+      } else if (!frame.object->properties.empty()) {
+        if (!error_path_.empty()) error_path_ += ".";
+        error_path_ += frame.object->properties.back().name;
+      }
+    }
+    return false;
+  }
+
+  unsigned max_depth_;
+  unsigned depth_ = 0;
+  bool have_root_ = false;
+  bool too_deep_ = false;
+  Node root_;
+  std::vector<Frame> frames_;
+  std::string error_;
+  std::string error_path_;
+};
+
+std::string_view JsonKindName(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::kObject: return "an object";
+    case JsonKind::kString: return "a string";
+    case JsonKind::kNumber: return "a number";
+    case JsonKind::kBoolean: return "a boolean";
+    case JsonKind::kNull: return "null";
+  }
+  return "a value";
+}
+
+std::string_view JsonFormName(JsonForm form) {
+  switch (form) {
+    case JsonForm::kString: return "a string";
+    case JsonForm::kNumber: return "a number";
+    case JsonForm::kBoolean: return "a boolean";
+  }
+  return "a value";
+}
+
+bool Matches(JsonForm form, JsonKind kind) {
+  switch (form) {
+    case JsonForm::kString: return kind == JsonKind::kString;
+    case JsonForm::kNumber: return kind == JsonKind::kNumber;
+    case JsonForm::kBoolean: return kind == JsonKind::kBoolean;
+  }
+  return false;
+}
+
+// Step 2: binds the tree to the definitions, collecting every problem.
+class Binder {
+ public:
+  explicit Binder(const Definitions& definitions) : definitions_(definitions) {}
+
+  // `expected`: the declared type where the resource appears (abstract Resource for any).
+  void BindResource(Node& node, const TypeDefinition* expected, const std::string& path) {
+    const Property* type_property = node.Find("resourceType");
+    if (type_property == nullptr || type_property->is_array || type_property->values[0].kind != JsonKind::kString) {
+      Report(IssueType::kStructure, "a resource needs a resourceType string", path.empty() ? "resourceType" : path + ".resourceType");
+      return;
+    }
+    const std::string& name = type_property->values[0].text;
+    const TypeDefinition* type = definitions_.FindResourceType(name);
+    if (type == nullptr) {
+      Report(IssueType::kNotSupported, "unknown resourceType '" + name + "'", path.empty() ? "resourceType" : path + ".resourceType");
+      return;
+    }
+    if (expected != nullptr && !expected->IsAbstractResource() && expected != type) {
+      Report(IssueType::kStructure, "expected a " + expected->name + ", not a " + name, path.empty() ? name : path);
+      return;
+    }
+    node.type = type;
+    BindObject(node, type->structure, path.empty() ? type->name : path, true);
+  }
+
+  bool structural() const { return structural_; }
+  std::vector<Issue> TakeIssues() { return std::move(issues_); }
+
+ private:
+  void Report(IssueType type, std::string message, std::string expression) {
+    if (type != IssueType::kRequired) structural_ = true;
+    issues_.push_back({type, std::move(message), std::move(expression)});
+  }
+
+  void BindObject(Node& node, const Structure& structure, const std::string& path, bool is_resource_root) {
+    CheckDuplicateKeys(node, path);
+    for (Property& property : node.properties) {
+      if (is_resource_root && property.name == "resourceType") continue;
+      const ChildSlot* slot = structure.Find(property.name);
+      std::string property_path = path + "." + property.name;
+      if (slot == nullptr) {
+        Report(IssueType::kStructure, "unknown element '" + property.name + "'", property_path);
+        continue;
+      }
+      property.slot = slot;
+      const ElementDefinition& element = *slot->element;
+      if (element.IsArray() != property.is_array) {
+        Report(IssueType::kStructure,
+               element.IsArray() ? "'" + property.name + "' must be an array" : "'" + property.name + "' allows one value, not an array",
+               property_path);
+        continue;
+      }
+      if (element.max != ElementDefinition::kUnbounded && property.values.size() > element.max) {
+        Report(IssueType::kRequired,
+               "'" + property.name + "' allows at most " + std::to_string(element.max) + " values", property_path);
+      }
+      for (std::size_t i = 0; i < property.values.size(); ++i) {
+        std::string value_path = property.is_array ? property_path + "[" + std::to_string(i) + "]" : property_path;
+        BindValue(property.values[i], *slot, value_path, is_resource_root && property.name == "id");
+      }
+    }
+    CheckPrimitivePairs(node, path);
+    CheckRequired(node, structure, path);
+  }
+
+  void BindValue(Node& value, const ChildSlot& slot, const std::string& path, bool is_resource_id) {
+    const TypeDefinition& type = *slot.type;
+    if (value.kind == JsonKind::kNull) return;  // pairing is checked by CheckPrimitivePairs
+    if (slot.is_primitive_extension) {
+      if (value.kind != JsonKind::kObject) {
+        Report(IssueType::kStructure, "expected an object holding id or extension, got " + std::string(JsonKindName(value.kind)), path);
+        return;
+      }
+      value.type = &type;
+      BindObject(value, type.structure, path, false);
+      return;
+    }
+    value.type = &type;
+    if (type.IsPrimitive()) {
+      if (!Matches(type.json_form, value.kind)) {
+        Report(IssueType::kStructure,
+               "a " + type.name + " must be " + std::string(JsonFormName(type.json_form)) + ", got " +
+                   std::string(JsonKindName(value.kind)),
+               path);
+        return;
+      }
+      if (auto problem = CheckPrimitive(is_resource_id ? "id" : type.name, value.text)) {
+        Report(IssueType::kValue, *problem, path);
+      }
+      return;
+    }
+    if (value.kind != JsonKind::kObject) {
+      Report(IssueType::kStructure, "a " + type.name + " must be an object, got " + std::string(JsonKindName(value.kind)), path);
+      return;
+    }
+    if (type.IsResource()) {
+      BindResource(value, &type, path);
+      return;
+    }
+    const Structure* children = slot.element->inline_children != nullptr ? slot.element->inline_children : &type.structure;
+    BindObject(value, *children, path, false);
+  }
+
+  void CheckDuplicateKeys(const Node& node, const std::string& path) {
+    const auto& props = node.properties;
+    if (props.size() <= 16) {
+      for (std::size_t i = 1; i < props.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (props[i].name == props[j].name) Report(IssueType::kStructure, "duplicate key '" + props[i].name + "'", path);
+        }
+      }
+      return;
+    }
+    std::unordered_set<std::string_view> seen;
+    for (const Property& p : props) {
+      if (!seen.insert(p.name).second) Report(IssueType::kStructure, "duplicate key '" + p.name + "'", path);
+    }
+  }
+
+  // A null in a primitive array stands for "value in the _name array": the two arrays must line
+  // up and no position may be null in both.
+  void CheckPrimitivePairs(const Node& node, const std::string& path) {
+    for (const Property& property : node.properties) {
+      if (property.slot == nullptr || !property.is_array) continue;
+      bool has_null = false;
+      for (const Node& v : property.values) has_null |= v.kind == JsonKind::kNull;
+      const bool is_extension = property.slot->is_primitive_extension;
+      std::string partner_name = is_extension ? property.name.substr(1) : "_" + property.name;
+      const Property* partner = node.Find(partner_name);
+      if (partner != nullptr && partner->is_array && partner->values.size() != property.values.size()) {
+        if (!is_extension) {
+          Report(IssueType::kStructure, "'" + property.name + "' and '" + partner_name + "' must have the same length",
+                 path + "." + property.name);
+        }
+        continue;
+      }
+      if (!has_null) continue;
+      for (std::size_t i = 0; i < property.values.size(); ++i) {
+        if (property.values[i].kind != JsonKind::kNull) continue;
+        bool partner_has_value = partner != nullptr && partner->is_array && partner->values[i].kind != JsonKind::kNull;
+        if (!partner_has_value) {
+          Report(IssueType::kStructure, "null needs a value at the same position in '" + partner_name + "'",
+                 path + "." + property.name + "[" + std::to_string(i) + "]");
+        }
+      }
+    }
+  }
+
+  void CheckRequired(const Node& node, const Structure& structure, const std::string& path) {
+    for (const ElementDefinition* element : structure.elements) {
+      if (element->min == 0) continue;
+      bool present = false;
+      for (const Property& p : node.properties) present |= p.slot != nullptr && p.slot->element == element;
+      if (!present) {
+        Report(IssueType::kRequired, "missing required element '" + element->name + (element->is_choice ? "[x]" : "") + "'",
+               path + "." + element->name);
+      }
+    }
+  }
+
+  const Definitions& definitions_;
+  std::vector<Issue> issues_;
+  bool structural_ = false;
+};
+
+}  // namespace
+
+Result<Resource> ReadResource(std::string_view json, const Definitions& definitions, const ReadOptions& options) {
+  if (json.starts_with("\xEF\xBB\xBF")) json.remove_prefix(3);
+  if (std::memchr(json.data(), 0, json.size()) != nullptr) {
+    return Err(InvalidAt("invalid JSON: NUL byte in the body", "", IssueType::kInvalid));
+  }
+  TreeBuilder builder(options.max_depth);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(json.data(), json.size());
+  rapidjson::ParseResult parsed = reader.Parse<kParseFlags>(stream, builder);
+  if (parsed.IsError()) {
+    if (!builder.error().empty()) return Err(InvalidAt(builder.error(), builder.error_path()));
+    std::string message = std::string("invalid JSON at byte ") + std::to_string(parsed.Offset()) + ": " +
+                          rapidjson::GetParseError_En(parsed.Code());
+    return Err(InvalidAt(std::move(message), "", IssueType::kInvalid));
+  }
+  Resource resource(builder.TakeRoot());
+  if (resource.root().kind != JsonKind::kObject) return Err(InvalidAt("a resource must be a JSON object", ""));
+  Binder binder(definitions);
+  binder.BindResource(resource.root(), nullptr, "");
+  std::vector<Issue> issues = binder.TakeIssues();
+  if (issues.empty()) return resource;
+  std::string summary = issues.size() == 1 ? issues[0].message : std::to_string(issues.size()) + " problems in the resource, first: " + issues[0].message;
+  StatusCode code = binder.structural() ? StatusCode::kInvalid : StatusCode::kUnprocessable;
+  return Err(Status(code, std::move(summary)).WithIssues(std::move(issues)));
+}
+
+}  // namespace ck::fhir

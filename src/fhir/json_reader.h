@@ -1,0 +1,35 @@
+#pragma once
+// Reads FHIR JSON into a bound resource tree, enforcing the FHIR R4 JSON rules.
+//
+// Two steps, like parse-then-bind in a compiler: a SAX pass (RapidJSON, numbers kept as their
+// source text, UTF-8 validated, iterative so hostile nesting cannot overflow the stack) builds the
+// tree and rejects what is not FHIR JSON at all; a binding pass walks it against the R4
+// definitions, resolving choice types and nested resources, and collects every problem with its
+// FHIRPath location.
+//
+// Errors (all returned, never thrown):
+//  - kInvalid (HTTP 400): not JSON, bad UTF-8, too deep, duplicate keys, nulls outside arrays,
+//    empty strings/arrays/objects, unknown elements, wrong JSON types, bad primitive lexical forms,
+//    an array where one value is allowed or the reverse, wrong or unknown resourceType;
+//  - kUnprocessable (HTTP 422): well-formed, but a required element is missing or an element has
+//    more values than its definition allows.
+// Thread safety: pure functions over immutable Definitions.
+
+#include <string_view>
+
+#include "fhir/definitions.h"
+#include "fhir/resource.h"
+#include "util/status.h"
+
+namespace ck::fhir {
+
+struct ReadOptions {
+  // Deepest nesting of objects and arrays accepted. Default 64 (FHIR resources rarely pass 20).
+  unsigned max_depth = 64;
+};
+
+// Parses `json` as one resource of any concrete type.
+Result<Resource> ReadResource(std::string_view json, const Definitions& definitions,
+                              const ReadOptions& options = {});
+
+}  // namespace ck::fhir

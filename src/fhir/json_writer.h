@@ -1,0 +1,22 @@
+#pragma once
+// Writes a resource tree as FHIR JSON: members in tree order, primitives in their stored lexical
+// form (numbers byte-identical to what was read), strings escaped per RFC 8259 with non-ASCII
+// UTF-8 passed through. Compact by default; `pretty` indents by two spaces.
+// Thread safety: pure functions.
+
+#include <string>
+
+#include "fhir/resource.h"
+
+namespace ck::fhir {
+
+struct WriteOptions {
+  bool pretty = false;  // default: compact
+};
+
+std::string WriteJson(const Node& root, const WriteOptions& options = {});
+
+// Appends `text` as a quoted, escaped JSON string.
+void AppendJsonString(std::string& out, std::string_view text);
+
+}  // namespace ck::fhir

@@ -1,0 +1,108 @@
+#include "util/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <vector>
+
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace ck {
+namespace {
+
+Result<std::uint64_t> ParseUnsigned(const std::string& key, const std::string& value) {
+  std::uint64_t out = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
+    return Err(Status::Invalid("config " + key + ": expected a whole number, got '" + value + "'"));
+  }
+  return out;
+}
+
+struct Option {
+  std::string_view key;
+  std::function<Status(Config&, const std::string&, const std::string&)> apply;
+};
+
+template <typename Field>
+Option NumberOption(std::string_view key, Field Config::*field) {
+  return {key, [field](Config& config, const std::string& k, const std::string& v) -> Status {
+            CK_ASSIGN_OR_RETURN(std::uint64_t n, ParseUnsigned(k, v));
+            config.*field = static_cast<Field>(n);
+            return Status::Ok();
+          }};
+}
+
+const std::vector<Option>& Options() {
+  static const std::vector<Option> options = {
+      {"listen", [](Config& c, const std::string&, const std::string& v) { c.listen = v; return Status::Ok(); }},
+      {"data", [](Config& c, const std::string&, const std::string& v) { c.data_dir = v; return Status::Ok(); }},
+      {"log_level", [](Config& c, const std::string&, const std::string& v) { c.log_level = v; return Status::Ok(); }},
+      {"base_url", [](Config& c, const std::string&, const std::string& v) { c.base_url = v; return Status::Ok(); }},
+      NumberOption("threads", &Config::threads),
+      NumberOption("max_body_bytes", &Config::max_body_bytes),
+      NumberOption("max_json_depth", &Config::max_json_depth),
+      NumberOption("max_page_size", &Config::max_page_size),
+  };
+  return options;
+}
+
+}  // namespace
+
+std::string Config::BaseUrl() const {
+  if (!base_url.empty()) return base_url;
+  return "http://" + listen + "/fhir";
+}
+
+Status ApplyConfigValue(Config& config, const std::string& key, const std::string& value) {
+  for (const Option& option : Options()) {
+    if (option.key == key) return option.apply(config, key, value);
+  }
+  return Status::Invalid("unknown config key '" + key + "'");
+}
+
+Status ApplyConfigFile(Config& config, const std::filesystem::path& file) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    return Status::Invalid("config file " + file.string() + ": " + std::string(error.description()));
+  }
+  for (const auto& [key, node] : table) {
+    std::string value;
+    if (auto s = node.value<std::string>()) {
+      value = *s;
+    } else if (auto i = node.value<std::int64_t>()) {
+      if (*i < 0) return Status::Invalid("config " + std::string(key.str()) + ": must not be negative");
+      value = std::to_string(*i);
+    } else {
+      return Status::Invalid("config " + std::string(key.str()) + ": expected a string or a number");
+    }
+    CK_RETURN_IF_ERROR(ApplyConfigValue(config, std::string(key.str()), value));
+  }
+  return Status::Ok();
+}
+
+Status ApplyConfigEnvironment(Config& config, const std::map<std::string, std::string>& environment) {
+  for (const Option& option : Options()) {
+    std::string name = "CHARTKEEPER_" + std::string(option.key);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    auto it = environment.find(name);
+    if (it != environment.end()) CK_RETURN_IF_ERROR(option.apply(config, std::string(option.key), it->second));
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    auto eq = text.find('=');
+    if (eq != std::string_view::npos) out.emplace(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return out;
+}
+
+}  // namespace ck

@@ -1,0 +1,50 @@
+#include "util/config.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace ck {
+namespace {
+
+std::filesystem::path WriteTempFile(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, DefaultsAreDocumented) {
+  Config config;
+  EXPECT_EQ(config.listen, "127.0.0.1:8080");
+  EXPECT_EQ(config.data_dir, "var");
+  EXPECT_EQ(config.BaseUrl(), "http://127.0.0.1:8080/fhir");
+}
+
+TEST(ConfigTest, FileThenEnvironmentThenFlagsWin) {
+  Config config;
+  auto file = WriteTempFile("ck-config", "listen = \"0.0.0.0:9000\"\ndata = \"/srv/ck\"\nthreads = 3\n");
+  ASSERT_TRUE(ApplyConfigFile(config, file).ok());
+  EXPECT_EQ(config.listen, "0.0.0.0:9000");
+  EXPECT_EQ(config.threads, 3u);
+  ASSERT_TRUE(ApplyConfigEnvironment(config, {{"CHARTKEEPER_LISTEN", "127.0.0.1:9100"}}).ok());
+  EXPECT_EQ(config.listen, "127.0.0.1:9100");
+  EXPECT_EQ(config.data_dir, "/srv/ck");
+  ASSERT_TRUE(ApplyConfigValue(config, "listen", "127.0.0.1:9200").ok());
+  EXPECT_EQ(config.listen, "127.0.0.1:9200");
+  std::filesystem::remove(file);
+}
+
+TEST(ConfigTest, RejectsUnknownKeysAndBadNumbers) {
+  Config config;
+  EXPECT_EQ(ApplyConfigValue(config, "lisen", "x").code(), StatusCode::kInvalid);
+  EXPECT_EQ(ApplyConfigValue(config, "threads", "two").code(), StatusCode::kInvalid);
+  EXPECT_EQ(ApplyConfigValue(config, "threads", "-1").code(), StatusCode::kInvalid);
+  auto file = WriteTempFile("ck-bad", "listen = [1, 2\n");
+  Status s = ApplyConfigFile(config, file);
+  EXPECT_EQ(s.code(), StatusCode::kInvalid);
+  EXPECT_NE(s.message().find("config file"), std::string::npos);
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace ck

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Chartkeeper needs to build and test on Debian 12, and nothing else:
+# Debian packages (apt) that are missing, and the pinned npm packages in package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config nodejs npm bzip2
+  libboost1.81-dev libssl-dev libsqlite3-dev libzstd-dev
+  rapidjson-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libexpected-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "installing Debian packages: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
