@@ -1,0 +1,104 @@
+#pragma once
+// The storage interface: every version of every resource, a current pointer per resource, and
+// history. Backends (store/sqlite today, store/postgres later) implement it; nothing above this
+// header sees SQL or a database handle.
+//
+// Writes are operation objects (WriteOperation) run inside a read-write transaction the store
+// owns: the operation reads the current version, decides, and appends the new one; later it can
+// also write search index rows and an audit record in the same transaction. The store may run
+// many operations in one database transaction (group commit): each gets its own savepoint, so one
+// failing operation rolls back only its own changes.
+//
+// Thread safety: all ResourceStore methods may be called from any thread concurrently.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+#include "util/time.h"
+
+namespace ck::store {
+
+enum class ChangeKind : std::uint8_t { kCreate = 0, kUpdate = 1, kDelete = 2 };
+
+// One version of one resource.
+struct StoredVersion {
+  std::string type;
+  std::string id;
+  std::int64_t version = 0;   // 1, 2, 3... per resource
+  Millis last_updated = 0;    // transaction time
+  ChangeKind change = ChangeKind::kCreate;
+  std::int64_t sequence = 0;  // global order of all changes, increasing
+  std::string body;           // the resource JSON; empty for a delete
+
+  bool deleted() const { return change == ChangeKind::kDelete; }
+};
+
+// The current state of a resource as a write sees it.
+struct CurrentVersion {
+  std::int64_t version = 0;
+  bool deleted = false;
+};
+
+class WriteTransaction {
+ public:
+  virtual ~WriteTransaction() = default;
+  // The current version of (type, id), or nullopt if it never existed.
+  virtual Result<std::optional<CurrentVersion>> Current(const std::string& type, const std::string& id) = 0;
+  // The transaction time to stamp this operation's versions with; never earlier than the time
+  // given to any operation committed before it.
+  virtual Millis Now() = 0;
+  // Appends `version` and makes it current. REQUIRES: version.version is the current version + 1
+  // (1 for a new resource); version.sequence and version.last_updated are filled in by the store
+  // (last_updated from Now()). Returns the sequence number given.
+  virtual Result<std::int64_t> Append(const StoredVersion& version) = 0;
+};
+
+// Work to run in a write transaction. A non-OK status rolls back the operation's changes and is
+// returned by Write.
+using WriteOperation = std::function<Status(WriteTransaction&)>;
+
+struct HistoryQuery {
+  std::string type;                  // empty: the whole system
+  std::string id;                    // empty: every resource of `type`
+  std::optional<Millis> since;       // only versions with last_updated >= since
+  std::optional<TimeRange> at;       // only versions current at some point in this range
+  std::int64_t snapshot = 0;         // only versions with sequence <= snapshot; 0: the latest
+  std::uint32_t offset = 0;
+  std::uint32_t count = 50;
+};
+
+struct HistoryPage {
+  std::vector<StoredVersion> versions;  // newest first
+  std::int64_t total = 0;               // matching versions in the snapshot
+  std::int64_t snapshot = 0;            // the snapshot used; pass it back for the next page
+};
+
+struct StoreStats {
+  std::int64_t database_bytes = 0;
+  std::int64_t committed_operations = 0;  // write operations made durable
+  std::int64_t commits = 0;               // database transactions committed (fsyncs)
+};
+
+class ResourceStore {
+ public:
+  virtual ~ResourceStore() = default;
+
+  // Runs `operation` in a read-write transaction and returns once its changes are durable (or
+  // rolled back). Errors: the operation's own status; kUnavailable if the store is closing;
+  // kInternal if the database fails (nothing is committed then).
+  virtual Status Write(WriteOperation operation) = 0;
+
+  // The current version (possibly a delete), or nullopt if the resource never existed.
+  virtual Result<std::optional<StoredVersion>> ReadCurrent(const std::string& type, const std::string& id) = 0;
+  // A specific version, or nullopt.
+  virtual Result<std::optional<StoredVersion>> ReadVersion(const std::string& type, const std::string& id,
+                                                           std::int64_t version) = 0;
+  virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+  virtual Result<StoreStats> Stats() = 0;
+};
+
+}  // namespace ck::store

@@ -1,0 +1,100 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: a Connection owns a sqlite3 handle and caches its
+// prepared statements; a Statement binds, steps and reads columns. Errors become Status
+// (kInternal, with SQLite's message as the log-only detail). Private to store/sqlite.
+// Thread safety: a Connection is used by one thread at a time.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "util/status.h"
+
+namespace ck::store::sqlite {
+
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindNull(int index);
+  // Binds a named parameter (":name"); does nothing if the statement has no such parameter.
+  Statement& BindNamed(const char* name, std::int64_t value);
+  Statement& BindNamed(const char* name, std::string_view text);
+
+  // Steps once: true if a row is ready, false when done. Errors: kInternal.
+  Result<bool> Step();
+  // Steps to completion, for statements that return no rows.
+  Status Run();
+
+  std::int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string_view Text(int column) const;
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+  // Clears bindings and resets, ready for the next use (called by Connection::Prepare).
+  void Reset();
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// A cached statement in use; resets it when it goes out of scope, so no finished or abandoned
+// SELECT keeps a read snapshot open.
+class ScopedStatement {
+ public:
+  explicit ScopedStatement(Statement* statement) : statement_(statement) {}
+  ScopedStatement(ScopedStatement&& other) noexcept : statement_(std::exchange(other.statement_, nullptr)) {}
+  ScopedStatement& operator=(ScopedStatement&&) = delete;
+  ~ScopedStatement() {
+    if (statement_ != nullptr) statement_->Reset();
+  }
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
+class Connection {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (creating in kReadWrite mode) the database file through `vfs` (empty: SQLite's
+  // default). Errors: kInternal.
+  static Result<std::unique_ptr<Connection>> Open(const std::filesystem::path& file, Mode mode,
+                                                  const std::string& vfs);
+  ~Connection();
+
+  // Runs one or more statements without results (schema, PRAGMAs, BEGIN/COMMIT).
+  Status Execute(std::string_view sql);
+  // A cached prepared statement, ready to bind. Do not hold it across another Prepare of the
+  // same SQL.
+  Result<ScopedStatement> Prepare(const std::string& sql);
+
+  std::int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  struct Finalizer {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+
+  sqlite3* db_;
+  std::unordered_map<std::string, std::pair<std::unique_ptr<sqlite3_stmt, Finalizer>, std::unique_ptr<Statement>>> cache_;
+};
+
+// A kInternal status carrying SQLite's current error message as detail.
+Status SqliteError(sqlite3* db, std::string_view what);
+
+}  // namespace ck::store::sqlite

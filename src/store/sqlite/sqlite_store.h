@@ -1,0 +1,32 @@
+#pragma once
+// The embedded default backend: one SQLite database file in WAL mode under the data folder.
+// One writer thread owns the read-write connection and commits concurrent Write calls in groups
+// (one transaction and one fsync per group, a savepoint per operation); readers use a pool of
+// read-only connections and never block the writer. Schema migrations run at open
+// (PRAGMA user_version; SQL files embedded at build time).
+// Thread safety: all methods are safe from any thread.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "store/resource_store.h"
+#include "util/time.h"
+
+namespace ck::store::sqlite {
+
+struct SqliteOptions {
+  std::filesystem::path data_dir;  // created if missing; the database is <data_dir>/chartkeeper.db
+  const Clock* clock = nullptr;    // REQUIRES: non-null, outlives the store
+  std::size_t max_batch = 512;     // most operations per group commit
+  std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
+};
+
+// Opens or creates the database and starts the writer. Errors: kInternal (cannot create or open
+// the file, a database written by a newer schema version).
+Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
+
+// The database file inside a data folder.
+std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir);
+
+}  // namespace ck::store::sqlite

@@ -1,0 +1,177 @@
+// The storage contract, run against each backend (SQLite today).
+#include "store/resource_store.h"
+
+#include <sqlite3.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "store/body_codec.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/fake_clock.h"
+#include "support/temp_dir.h"
+
+namespace ck::store {
+namespace {
+
+using ck::testing::FakeClock;
+using ck::testing::TempDir;
+
+class ResourceStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    store_.reset();
+    auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(*store);
+  }
+
+  // Appends the next version of (type, id) the way the records layer does.
+  Status Put(const std::string& type, const std::string& id, const std::string& body, ChangeKind change = ChangeKind::kUpdate) {
+    return store_->Write([&](WriteTransaction& txn) -> Status {
+      CK_ASSIGN_OR_RETURN(auto current, txn.Current(type, id));
+      StoredVersion v{type, id, current ? current->version + 1 : 1, 0, change, 0, body};
+      CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.Append(v));
+      (void)seq;
+      return Status::Ok();
+    });
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<ResourceStore> store_;
+};
+
+TEST_F(ResourceStoreTest, KeepsEveryVersionAndACurrentPointer) {
+  ASSERT_TRUE(Put("Patient", "a", R"({"v":1})", ChangeKind::kCreate).ok());
+  clock_.Advance(1000);
+  ASSERT_TRUE(Put("Patient", "a", R"({"v":2})").ok());
+  auto current = store_->ReadCurrent("Patient", "a");
+  ASSERT_TRUE(current && *current);
+  EXPECT_EQ((*current)->version, 2);
+  EXPECT_EQ((*current)->body, R"({"v":2})");
+  EXPECT_EQ((*current)->last_updated, clock_.Now());
+  auto first = store_->ReadVersion("Patient", "a", 1);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->body, R"({"v":1})");
+  EXPECT_EQ((*first)->change, ChangeKind::kCreate);
+  EXPECT_FALSE(*store_->ReadVersion("Patient", "a", 3));
+  EXPECT_FALSE(*store_->ReadCurrent("Patient", "b"));
+  EXPECT_FALSE(*store_->ReadCurrent("Observation", "a"));
+}
+
+TEST_F(ResourceStoreTest, DeletesAreVersionsToo) {
+  ASSERT_TRUE(Put("Patient", "a", "{}", ChangeKind::kCreate).ok());
+  ASSERT_TRUE(Put("Patient", "a", "", ChangeKind::kDelete).ok());
+  auto current = store_->ReadCurrent("Patient", "a");
+  ASSERT_TRUE(current && *current);
+  EXPECT_TRUE((*current)->deleted());
+  EXPECT_EQ((*current)->version, 2);
+  EXPECT_EQ((*store_->ReadVersion("Patient", "a", 1))->body, "{}");
+}
+
+TEST_F(ResourceStoreTest, AFailedOperationChangesNothing) {
+  ASSERT_TRUE(Put("Patient", "a", "one", ChangeKind::kCreate).ok());
+  Status failed = store_->Write([](WriteTransaction& txn) -> Status {
+    CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.Append({"Patient", "a", 2, 0, ChangeKind::kUpdate, 0, "two"}));
+    (void)seq;
+    return Status::Conflict("changed my mind");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kConflict);
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->version, 1);
+  EXPECT_FALSE(*store_->ReadVersion("Patient", "a", 2));
+}
+
+TEST_F(ResourceStoreTest, SurvivesReopening) {
+  std::string big(10000, 'x');  // compressed on disk
+  ASSERT_TRUE(Put("Patient", "a", big, ChangeKind::kCreate).ok());
+  Open();
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->body, big);
+}
+
+TEST_F(ResourceStoreTest, GroupsConcurrentWritesIntoFewerCommits) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        EXPECT_TRUE(Put("Observation", std::to_string(t) + "-" + std::to_string(i), "{}", ChangeKind::kCreate).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->committed_operations, kThreads * kPerThread);
+  EXPECT_LE(stats->commits, stats->committed_operations);
+  EXPECT_GT(stats->database_bytes, 0);
+  auto history = store_->History({.type = "Observation"});
+  EXPECT_EQ(history->total, kThreads * kPerThread);
+}
+
+TEST_F(ResourceStoreTest, PagesHistoryNewestFirstOverAStableSnapshot) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Put("Patient", "a", std::to_string(i), i == 0 ? ChangeKind::kCreate : ChangeKind::kUpdate).ok());
+    clock_.Advance(1000);
+  }
+  ASSERT_TRUE(Put("Observation", "o", "obs", ChangeKind::kCreate).ok());
+  auto page1 = store_->History({.type = "Patient", .id = "a", .count = 2});
+  ASSERT_TRUE(page1);
+  EXPECT_EQ(page1->total, 5);
+  ASSERT_EQ(page1->versions.size(), 2u);
+  EXPECT_EQ(page1->versions[0].version, 5);
+  ASSERT_TRUE(Put("Patient", "a", "later", ChangeKind::kUpdate).ok());  // not in the snapshot
+  auto page2 = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot, .offset = 2, .count = 2});
+  EXPECT_EQ(page2->total, 5);
+  EXPECT_EQ(page2->versions[0].version, 3);
+  auto system = store_->History({});
+  EXPECT_EQ(system->total, 7);
+  EXPECT_EQ(system->versions[0].type, "Patient");
+  EXPECT_EQ(system->versions[1].type, "Observation");
+}
+
+TEST_F(ResourceStoreTest, FiltersHistoryBySinceAndAt) {
+  const Millis t0 = clock_.Now();
+  ASSERT_TRUE(Put("Patient", "a", "v1", ChangeKind::kCreate).ok());  // t0
+  clock_.Advance(10'000);
+  ASSERT_TRUE(Put("Patient", "a", "v2").ok());  // t0+10s
+  clock_.Advance(10'000);
+  ASSERT_TRUE(Put("Patient", "a", "v3").ok());  // t0+20s
+  auto since = store_->History({.type = "Patient", .since = t0 + 10'000});
+  EXPECT_EQ(since->total, 2);
+  // At t0+15s, version 2 was current.
+  auto at = store_->History({.type = "Patient", .at = TimeRange{t0 + 15'000, t0 + 16'000}});
+  ASSERT_EQ(at->versions.size(), 1u);
+  EXPECT_EQ(at->versions[0].version, 2);
+  // Over [t0+5s, t0+25s): v1 (current at the start), v2 and v3.
+  auto period = store_->History({.type = "Patient", .at = TimeRange{t0 + 5'000, t0 + 25'000}});
+  EXPECT_EQ(period->total, 3);
+}
+
+TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message().find("newer"), std::string::npos);
+}
+
+TEST(BodyCodecTest, CompressesOnlyWhenItPays) {
+  EXPECT_EQ(EncodeBody("{\"a\":1}").encoding, BodyEncoding::kPlain);
+  std::string repetitive(4000, 'a');
+  EncodedBody encoded = EncodeBody(repetitive);
+  EXPECT_EQ(encoded.encoding, BodyEncoding::kZstd);
+  EXPECT_LT(encoded.bytes.size(), 200u);
+  EXPECT_EQ(*DecodeBody(encoded.encoding, encoded.bytes), repetitive);
+  EXPECT_FALSE(DecodeBody(BodyEncoding::kZstd, "garbage"));
+  EXPECT_FALSE(DecodeBody(static_cast<BodyEncoding>(7), "x"));
+}
+
+}  // namespace
+}  // namespace ck::store
