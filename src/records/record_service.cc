@@ -1,0 +1,144 @@
+#include "records/record_service.h"
+
+#include "fhir/json_reader.h"
+#include "fhir/json_writer.h"
+#include "fhir/primitive_syntax.h"
+#include "util/random_id.h"
+
+namespace ck::records {
+namespace {
+
+std::string Label(std::string_view type, std::string_view id) { return std::string(type) + "/" + std::string(id); }
+
+Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t expected,
+                       const std::optional<store::CurrentVersion>& current) {
+  std::string found = current ? "version " + std::to_string(current->version) : "no resource";
+  return Status::PreconditionFailed("If-Match expected version " + std::to_string(expected) + " of " + Label(type, id) +
+                                    ", found " + found);
+}
+
+}  // namespace
+
+RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
+    : definitions_(definitions), store_(store), options_(options) {}
+
+Result<const fhir::TypeDefinition*> RecordService::ResourceType(std::string_view type) const {
+  const fhir::TypeDefinition* definition = definitions_.FindResourceType(type);
+  if (definition == nullptr) {
+    return Err(Status::NotFound("unknown resource type '" + std::string(type) + "'")
+                   .WithIssues({{IssueType::kNotSupported, "unknown resource type '" + std::string(type) + "'", ""}}));
+  }
+  return definition;
+}
+
+Result<fhir::Resource> RecordService::Parse(std::string_view body) const {
+  return fhir::ReadResource(body, definitions_, {.max_depth = options_.max_json_depth});
+}
+
+Result<WriteOutcome> RecordService::Create(const RequestContext&, std::string_view type, std::string_view body) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
+  if (&resource.type() != definition) {
+    return Err(Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + definition->name)
+                   .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
+  }
+  resource.SetId(RandomUuid());
+  return StoreVersion(std::move(resource), std::nullopt, true);
+}
+
+Result<WriteOutcome> RecordService::Update(const RequestContext&, std::string_view type, std::string_view id,
+                                           std::string_view body, std::optional<std::int64_t> if_match) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  if (auto problem = fhir::CheckPrimitive("id", id)) return Err(Status::Invalid("bad id in the URL: " + *problem));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
+  if (&resource.type() != definition) {
+    return Err(Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + definition->name)
+                   .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
+  }
+  if (resource.id().empty()) {
+    return Err(Status::Invalid("an update needs the resource's id in the body")
+                   .WithIssues({{IssueType::kRequired, "id is required for update", definition->name + ".id"}}));
+  }
+  if (resource.id() != id) {
+    return Err(Status::Invalid("the body's id '" + std::string(resource.id()) + "' differs from the URL's '" + std::string(id) + "'")
+                   .WithIssues({{IssueType::kInvalid, "id does not match the URL", definition->name + ".id"}}));
+  }
+  return StoreVersion(std::move(resource), if_match, false);
+}
+
+Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
+                                                 bool is_create) {
+  WriteOutcome outcome;
+  outcome.type = resource.type_name();
+  outcome.id = resource.id();
+  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
+    CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
+    if (if_match && (!current || current->version != *if_match)) {
+      return VersionMismatch(outcome.type, outcome.id, *if_match, current);
+    }
+    if (is_create && current) return Status::Conflict("server-assigned id already in use; retry");
+    outcome.version = current ? current->version + 1 : 1;
+    outcome.created = !current || current->deleted;
+    outcome.last_updated = txn.Now();
+    resource.SetVersionMeta(std::to_string(outcome.version), FormatInstant(outcome.last_updated));
+    outcome.body = fhir::WriteJson(resource.root());
+    store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
+    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append({outcome.type, outcome.id, outcome.version, outcome.last_updated,
+                                                            change, 0, outcome.body}));
+    (void)sequence;
+    return Status::Ok();
+  });
+  if (!status.ok()) return Err(std::move(status));
+  return outcome;
+}
+
+Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_view type, std::string_view id,
+                                           std::optional<std::int64_t> if_match) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  WriteOutcome outcome{definition->name, std::string(id)};
+  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
+    CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
+    if (!current) return Status::NotFound(Label(type, id) + " is not known");
+    if (if_match && current->version != *if_match) return VersionMismatch(type, id, *if_match, current);
+    if (current->deleted) {
+      outcome.version = current->version;
+      return Status::Ok();
+    }
+    outcome.version = current->version + 1;
+    outcome.last_updated = txn.Now();
+    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append({outcome.type, outcome.id, outcome.version, outcome.last_updated,
+                                                           store::ChangeKind::kDelete, 0, ""}));
+    (void)sequence;
+    return Status::Ok();
+  });
+  if (!status.ok()) return Err(std::move(status));
+  return outcome;
+}
+
+Result<store::StoredVersion> RecordService::Read(const RequestContext&, std::string_view type, std::string_view id) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
+  if (!current) return Err(Status::NotFound(Label(type, id) + " is not known"));
+  if (current->deleted()) return Err(Status::Gone(Label(type, id) + " was deleted"));
+  return std::move(*current);
+}
+
+Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, std::string_view type,
+                                                        std::string_view id, std::int64_t version) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> found,
+                      store_.ReadVersion(definition->name, std::string(id), version));
+  if (!found) return Err(Status::NotFound(Label(type, id) + " has no version " + std::to_string(version)));
+  if (found->deleted()) return Err(Status::Gone(Label(type, id) + " version " + std::to_string(version) + " is a delete"));
+  return std::move(*found);
+}
+
+Result<store::HistoryPage> RecordService::History(const RequestContext&, const store::HistoryQuery& query) {
+  if (!query.type.empty()) {
+    CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(query.type));
+    (void)definition;
+  }
+  return store_.History(query);
+}
+
+}  // namespace ck::records

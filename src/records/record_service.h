@@ -1,0 +1,76 @@
+#pragma once
+// The one service every front door calls to keep records: create, read, vread, update, delete
+// and history of FHIR resources. It validates input against the definitions, assigns ids,
+// versions and lastUpdated, and hands the storage work to the store as one write operation (the
+// place where search index rows and audit records will join the same transaction).
+// Thread safety: all methods are safe from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fhir/definitions.h"
+#include "fhir/resource.h"
+#include "records/request_context.h"
+#include "store/resource_store.h"
+#include "util/status.h"
+
+namespace ck::records {
+
+struct RecordOptions {
+  unsigned max_json_depth = 64;  // deepest JSON nesting accepted in a resource
+};
+
+// What a write produced.
+struct WriteOutcome {
+  std::string type;
+  std::string id;
+  std::int64_t version = 0;
+  Millis last_updated = 0;
+  bool created = false;  // true if the resource did not exist (or was deleted) before
+  std::string body;      // the stored JSON (empty after a delete)
+};
+
+class RecordService {
+ public:
+  // REQUIRES: definitions and store outlive the service.
+  RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options = {});
+
+  // Stores a new resource of `type` with a server-assigned id (any id in the body is replaced).
+  // Errors: kNotFound (unknown type), kInvalid/kUnprocessable (body), kInvalid (type mismatch).
+  Result<WriteOutcome> Create(const RequestContext& context, std::string_view type, std::string_view body);
+
+  // Stores a new version of type/id, creating it if absent (client-chosen id). If `if_match` is
+  // set, the current version must equal it. Errors as Create, plus kInvalid (body id missing or
+  // different from `id`), kPreconditionFailed (version mismatch or absent resource with if_match).
+  Result<WriteOutcome> Update(const RequestContext& context, std::string_view type, std::string_view id,
+                              std::string_view body, std::optional<std::int64_t> if_match);
+
+  // Appends a delete version (a tombstone). Deleting a deleted resource changes nothing and
+  // succeeds. Errors: kNotFound (never existed), kPreconditionFailed (if_match mismatch).
+  Result<WriteOutcome> Delete(const RequestContext& context, std::string_view type, std::string_view id,
+                              std::optional<std::int64_t> if_match);
+
+  // The current version. Errors: kNotFound, kGone (deleted; the status detail names the version).
+  Result<store::StoredVersion> Read(const RequestContext& context, std::string_view type, std::string_view id);
+  // A given version. Errors: kNotFound, kGone (that version is a delete).
+  Result<store::StoredVersion> ReadVersion(const RequestContext& context, std::string_view type, std::string_view id,
+                                           std::int64_t version);
+  // Versions newest first. Errors: kNotFound (unknown type).
+  Result<store::HistoryPage> History(const RequestContext& context, const store::HistoryQuery& query);
+
+  // Validates `body` as a resource without storing it (also used by import to report errors).
+  Result<fhir::Resource> Parse(std::string_view body) const;
+  // The type definition for a name in a URL. Errors: kNotFound naming the type.
+  Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
+
+ private:
+  Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create);
+
+  const fhir::Definitions& definitions_;
+  store::ResourceStore& store_;
+  const RecordOptions options_;
+};
+
+}  // namespace ck::records
