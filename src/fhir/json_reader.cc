@@ -336,7 +336,7 @@ class Binder {
 
 }  // namespace
 
-Result<Resource> ReadResource(std::string_view json, const Definitions& definitions, const ReadOptions& options) {
+Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options) {
   if (json.starts_with("\xEF\xBB\xBF")) json.remove_prefix(3);
   if (std::memchr(json.data(), 0, json.size()) != nullptr) {
     return Err(InvalidAt("invalid JSON: NUL byte in the body", "", IssueType::kInvalid));
@@ -351,15 +351,26 @@ Result<Resource> ReadResource(std::string_view json, const Definitions& definiti
                           rapidjson::GetParseError_En(parsed.Code());
     return Err(InvalidAt(std::move(message), "", IssueType::kInvalid));
   }
-  Resource resource(builder.TakeRoot());
-  if (resource.root().kind != JsonKind::kObject) return Err(InvalidAt("a resource must be a JSON object", ""));
+  Node root = builder.TakeRoot();
+  if (root.kind != JsonKind::kObject) return Err(InvalidAt("a resource must be a JSON object", ""));
+  return root;
+}
+
+Result<Resource> BindResource(Node root, const Definitions& definitions) {
+  Resource resource(std::move(root));
   Binder binder(definitions);
   binder.BindResource(resource.root(), nullptr, "");
   std::vector<Issue> issues = binder.TakeIssues();
   if (issues.empty()) return resource;
-  std::string summary = issues.size() == 1 ? issues[0].message : std::to_string(issues.size()) + " problems in the resource, first: " + issues[0].message;
+  std::string summary = issues.size() == 1 ? issues[0].message
+                                           : std::to_string(issues.size()) + " problems in the resource, first: " + issues[0].message;
   StatusCode code = binder.structural() ? StatusCode::kInvalid : StatusCode::kUnprocessable;
   return Err(Status(code, std::move(summary)).WithIssues(std::move(issues)));
+}
+
+Result<Resource> ReadResource(std::string_view json, const Definitions& definitions, const ReadOptions& options) {
+  CK_ASSIGN_OR_RETURN(Node root, ParseJsonTree(json, options));
+  return BindResource(std::move(root), definitions);
 }
 
 }  // namespace ck::fhir

@@ -28,8 +28,15 @@ struct ReadOptions {
   unsigned max_depth = 64;
 };
 
-// Parses `json` as one resource of any concrete type.
+// Parses `json` as one resource of any concrete type (ParseJsonTree, then BindResource).
 Result<Resource> ReadResource(std::string_view json, const Definitions& definitions,
                               const ReadOptions& options = {});
+
+// Step 1 alone: the unbound tree of a JSON object (FHIR JSON rules that need no definitions
+// applied). Lets a caller take a Bundle apart and bind each entry on its own.
+Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options = {});
+
+// Step 2 alone: binds an unbound tree as a resource of any concrete type.
+Result<Resource> BindResource(Node root, const Definitions& definitions);
 
 }  // namespace ck::fhir

@@ -83,6 +83,44 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+std::string PrettyPrintJson(std::string_view json) {
+  std::string out;
+  out.reserve(json.size() * 3 / 2);
+  int depth = 0;
+  bool in_string = false;
+  auto newline = [&] {
+    out += '\n';
+    out.append(static_cast<std::size_t>(depth) * 2, ' ');
+  };
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < json.size()) {
+        out += json[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; out += c; break;
+      case '{':
+      case '[': out += c; ++depth; newline(); break;
+      case '}':
+      case ']': --depth; newline(); out += c; break;
+      case ',': out += c; newline(); break;
+      case ':': out += ": "; break;
+      case ' ':
+      case '\n':
+      case '\r':
+      case '\t': break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string WriteJson(const Node& root, const WriteOptions& options) {
   std::string out;
   out.reserve(1024);

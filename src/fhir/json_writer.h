@@ -16,6 +16,11 @@ struct WriteOptions {
 
 std::string WriteJson(const Node& root, const WriteOptions& options = {});
 
+// Re-indents valid JSON text (two spaces), leaving every token byte-identical. Used to pretty
+// print stored or assembled JSON without parsing it into a tree. REQUIRES: `json` is valid JSON
+// without empty objects or arrays (which FHIR JSON never has).
+std::string PrettyPrintJson(std::string_view json);
+
 // Appends `text` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view text);
 

@@ -17,6 +17,12 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
                                     ", found " + found);
 }
 
+Status CheckTypeMatches(const fhir::Resource& resource, const fhir::TypeDefinition& expected) {
+  if (&resource.type() == &expected) return Status::Ok();
+  return Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + expected.name)
+      .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}});
+}
+
 }  // namespace
 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
@@ -35,26 +41,24 @@ Result<fhir::Resource> RecordService::Parse(std::string_view body) const {
   return fhir::ReadResource(body, definitions_, {.max_depth = options_.max_json_depth});
 }
 
-Result<WriteOutcome> RecordService::Create(const RequestContext&, std::string_view type, std::string_view body) {
+Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
-  if (&resource.type() != definition) {
-    return Err(Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + definition->name)
-                   .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
-  }
+  CK_RETURN_IF_ERROR(CheckTypeMatches(resource, *definition));
+  return CreateResource(context, std::move(resource));
+}
+
+Result<WriteOutcome> RecordService::CreateResource(const RequestContext&, fhir::Resource resource) {
   resource.SetId(RandomUuid());
   return StoreVersion(std::move(resource), std::nullopt, true);
 }
 
-Result<WriteOutcome> RecordService::Update(const RequestContext&, std::string_view type, std::string_view id,
+Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
                                            std::string_view body, std::optional<std::int64_t> if_match) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
   if (auto problem = fhir::CheckPrimitive("id", id)) return Err(Status::Invalid("bad id in the URL: " + *problem));
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
-  if (&resource.type() != definition) {
-    return Err(Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + definition->name)
-                   .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
-  }
+  CK_RETURN_IF_ERROR(CheckTypeMatches(resource, *definition));
   if (resource.id().empty()) {
     return Err(Status::Invalid("an update needs the resource's id in the body")
                    .WithIssues({{IssueType::kRequired, "id is required for update", definition->name + ".id"}}));
@@ -62,6 +66,15 @@ Result<WriteOutcome> RecordService::Update(const RequestContext&, std::string_vi
   if (resource.id() != id) {
     return Err(Status::Invalid("the body's id '" + std::string(resource.id()) + "' differs from the URL's '" + std::string(id) + "'")
                    .WithIssues({{IssueType::kInvalid, "id does not match the URL", definition->name + ".id"}}));
+  }
+  return UpdateResource(context, std::move(resource), if_match);
+}
+
+Result<WriteOutcome> RecordService::UpdateResource(const RequestContext&, fhir::Resource resource,
+                                                   std::optional<std::int64_t> if_match) {
+  if (resource.id().empty()) {
+    return Err(Status::Invalid("an update needs the resource's id")
+                   .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
   }
   return StoreVersion(std::move(resource), if_match, false);
 }

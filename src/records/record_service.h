@@ -47,6 +47,11 @@ class RecordService {
   Result<WriteOutcome> Update(const RequestContext& context, std::string_view type, std::string_view id,
                               std::string_view body, std::optional<std::int64_t> if_match);
 
+  // As Create and Update, for a resource already parsed and bound (bulk import).
+  Result<WriteOutcome> CreateResource(const RequestContext& context, fhir::Resource resource);
+  Result<WriteOutcome> UpdateResource(const RequestContext& context, fhir::Resource resource,
+                                      std::optional<std::int64_t> if_match);
+
   // Appends a delete version (a tombstone). Deleting a deleted resource changes nothing and
   // succeeds. Errors: kNotFound (never existed), kPreconditionFailed (if_match mismatch).
   Result<WriteOutcome> Delete(const RequestContext& context, std::string_view type, std::string_view id,

@@ -24,6 +24,7 @@ constexpr std::array kRows = {
     ErrorTableRow{StatusCode::kTooCostly, "too-costly", 400, IssueType::kTooCostly, "AE"},
     ErrorTableRow{StatusCode::kUnavailable, "unavailable", 503, IssueType::kTransient, "AR"},
     ErrorTableRow{StatusCode::kInternal, "internal", 500, IssueType::kException, "AR"},
+    ErrorTableRow{StatusCode::kNotImplemented, "not-implemented", 501, IssueType::kNotSupported, "AR"},
 };
 
 constexpr bool RowsFollowEnumOrder() {

@@ -33,6 +33,7 @@ enum class StatusCode {
   kTooCostly,            // (400 too-costly)
   kUnavailable,          // overloaded or shutting down (503)
   kInternal,             // a bug or an environment failure (500)
+  kNotImplemented,       // a FHIR interaction this server does not offer yet (501)
 };
 
 // FHIR IssueType codes used in OperationOutcome.issue.code.

@@ -153,3 +153,16 @@ TEST(ResourceTest, SetsIdAndVersionMetaKeepingOtherMeta) {
 
 }  // namespace
 }  // namespace ck::fhir
+
+namespace ck::fhir {
+namespace {
+
+TEST(JsonWriteTest, PrettyPrintOfTextMatchesPrettyWriteOfTheTree) {
+  const char* json = R"({"resourceType":"Patient","name":[{"given":["A, \"B\"",":{x}"]}],"active":true,"multipleBirthInteger":2})";
+  auto resource = ReadResource(json, defs);
+  ASSERT_TRUE(resource);
+  EXPECT_EQ(PrettyPrintJson(json), WriteJson(resource->root(), {.pretty = true}));
+}
+
+}  // namespace
+}  // namespace ck::fhir

@@ -1,0 +1,99 @@
+#pragma once
+// The bulk import engine behind `chartkeeper import`: reads NDJSON files (one resource per line)
+// and FHIR Bundles, and writes each resource through the records service (the same core and
+// validation as the REST API), from several threads so writes share group commits.
+//
+// Bundles: each entry is its own create or update. An entry keeps the id it names (request.url
+// of a PUT, a urn:uuid fullUrl, or resource.id); references to other entries' fullUrls
+// (urn:uuid:...) are rewritten to Type/id, and conditional references of the form
+// Type?identifier=system|value are resolved against resources seen earlier in the same run
+// (Synthea's organization and practitioner bundles). A resource without an id is created
+// with a server-assigned one. Writes of the same Type/id keep file order.
+//
+// Thread safety: ImportFile and Finish from one thread; counters from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "fhir/resource.h"
+#include "records/record_service.h"
+
+namespace ck::cli {
+
+struct ImportRejection {
+  std::string where;   // "file.ndjson line 12", "bundle.json entry 3"
+  std::string reason;  // the client-safe message and issue locations
+};
+
+struct ImportSummary {
+  std::uint64_t loaded = 0;
+  std::vector<ImportRejection> rejected;
+  bool stopped_early = false;  // strict mode stopped at the first rejection
+};
+
+class Importer {
+ public:
+  // REQUIRES: records outlives the Importer; workers >= 1.
+  Importer(records::RecordService& records, const fhir::Definitions& definitions, unsigned workers, bool strict);
+  ~Importer();
+
+  // Reads one file and queues its resources. Bad resources are rejections, not errors.
+  // Errors: the file cannot be read at all (kNotFound, kInvalid).
+  Status ImportFile(const std::filesystem::path& path);
+  // Waits for every queued write and returns what happened.
+  ImportSummary Finish();
+
+  std::uint64_t loaded() const { return loaded_; }
+  std::uint64_t rejected() const { return rejected_count_; }
+  bool stopped() const { return stopped_; }
+
+ private:
+  enum class Mode { kCreate, kUpdate, kDelete };
+  struct Task {
+    Mode mode;
+    fhir::Resource resource;
+    std::string type;  // for deletes
+    std::string id;    // for deletes
+    std::string where;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::condition_variable changed;
+    std::deque<Task> tasks;  // guarded by mu
+    bool closing = false;    // guarded by mu
+  };
+
+  void ImportNdjson(class InputFile& input, const std::string& name);
+  Status ImportJson(class InputFile& input, const std::string& name);
+  void ImportBundle(fhir::Node& bundle, const std::string& name);
+  void Queue(Task task, const std::string& key);
+  void Reject(std::string where, const Status& status);
+  void Work(Shard& shard);
+  void RewriteReferences(fhir::Node& node, const std::unordered_map<std::string, std::string>& full_urls) const;
+  void RememberIdentifiers(const fhir::Resource& resource);
+
+  records::RecordService& records_;
+  const fhir::Definitions& definitions_;
+  const bool strict_;
+  const records::RequestContext context_{"cli-import", "local operator", "import"};
+  std::unordered_map<std::string, std::string> by_identifier_;  // "Type|system|value" -> id; main thread only
+  std::size_t next_shard_ = 0;                                   // main thread only
+
+  std::atomic<std::uint64_t> loaded_{0};
+  std::atomic<std::uint64_t> rejected_count_{0};
+  std::atomic<bool> stopped_{false};
+  std::mutex rejections_mu_;
+  std::vector<ImportRejection> rejections_;  // guarded by rejections_mu_
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace ck::cli

@@ -1,0 +1,75 @@
+// chartkeeper: the command-line entry point. Subcommands: serve, import, version.
+// Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
+// CHARTKEEPER_* environment variables, flags.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/import_command.h"
+#include "cli/serve_command.h"
+#include "util/log.h"
+
+namespace {
+
+// Flags given on the command line, applied last.
+struct Flags {
+  std::string config_file;
+  std::map<std::string, std::string> values;
+};
+
+void AddConfigFlags(CLI::App& command, Flags& flags) {
+  command.add_option("--config", flags.config_file, "TOML configuration file");
+  for (const char* key : {"listen", "data", "threads", "max_body_bytes", "max_json_depth", "max_page_size", "log_level", "base_url"}) {
+    std::string name = std::string("--") + key;
+    std::replace(name.begin(), name.end(), '_', '-');
+    command.add_option_function<std::string>(name, [&flags, key](const std::string& value) { flags.values[key] = value; },
+                                             std::string("see the configuration table in the README"));
+  }
+}
+
+ck::Result<ck::Config> LoadConfig(const Flags& flags) {
+  ck::Config config;
+  auto environment = ck::ProcessEnvironment();
+  std::string file = flags.config_file;
+  if (file.empty() && environment.contains("CHARTKEEPER_CONFIG")) file = environment["CHARTKEEPER_CONFIG"];
+  if (!file.empty()) CK_RETURN_IF_ERROR(ck::ApplyConfigFile(config, file));
+  CK_RETURN_IF_ERROR(ck::ApplyConfigEnvironment(config, environment));
+  for (const auto& [key, value] : flags.values) CK_RETURN_IF_ERROR(ck::ApplyConfigValue(config, key, value));
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Chartkeeper: a FHIR R4 health information management server"};
+  app.require_subcommand(1);
+
+  Flags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the FHIR REST API");
+  AddConfigFlags(*serve, serve_flags);
+
+  Flags import_flags;
+  ck::cli::ImportOptions import_options;
+  CLI::App* import = app.add_subcommand("import", "Load NDJSON files and FHIR Bundles (.bz2 too) into the data folder");
+  AddConfigFlags(*import, import_flags);
+  import->add_option("files", import_options.files, "NDJSON (.ndjson) or Bundle (.json) files")->required();
+  import->add_flag("--strict", import_options.strict, "Stop at the first rejected resource");
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (version->parsed()) {
+    std::cout << "chartkeeper " << CK_VERSION << " (FHIR 4.0.1)\n";
+    return 0;
+  }
+  const Flags& flags = serve->parsed() ? serve_flags : import_flags;
+  auto config = LoadConfig(flags);
+  if (!config) {
+    std::cerr << "chartkeeper: " << config.error().message() << "\n";
+    return 2;
+  }
+  ck::InitLogging(config->log_level);
+  if (serve->parsed()) return ck::cli::RunServe(*config);
+  return ck::cli::RunImport(*config, import_options);
+}

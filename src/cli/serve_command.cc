@@ -1,0 +1,73 @@
+#include "cli/serve_command.h"
+
+#include <atomic>
+#include <csignal>
+#include <chrono>
+
+#include "cli/server_config.h"
+#include "fhir/definitions.h"
+#include "records/record_service.h"
+#include "rest/fhir_api.h"
+#include "rest/http_server.h"
+#include "rest/operation_outcome.h"
+#include "store/sqlite/sqlite_store.h"
+#include "util/log.h"
+
+namespace ck::cli {
+
+int RunServe(const Config& config) {
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto fail = [](const Status& status) {
+    CK_LOG_ERROR("cannot start: {}", status.ToString());
+    return 1;
+  };
+  auto listen = ParseListenAddress(config.listen);
+  if (!listen) return fail(listen.error());
+
+  auto load_started = std::chrono::steady_clock::now();
+  const fhir::Definitions& definitions = fhir::Definitions::R4();
+  CK_LOG_INFO("loaded FHIR R4 definitions: {} resource types, {} search parameters in {:.1f} ms",
+              definitions.ResourceTypes().size(), definitions.SearchParameters().size(),
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count());
+
+  SystemClock clock;
+  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock});
+  if (!store) return fail(store.error());
+  records::RecordService records(definitions, **store, {.max_json_depth = config.max_json_depth});
+
+  // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
+  // API exists.
+  std::unique_ptr<rest::FhirApi> api;
+  std::atomic<rest::FhirApi*> ready{nullptr};
+  auto server = rest::HttpServer::Start(
+      {.host = listen->host, .port = listen->port, .threads = ServerThreads(config), .max_body_bytes = config.max_body_bytes},
+      [&ready](const rest::HttpRequest& request) {
+        rest::FhirApi* handler = ready.load();
+        return handler != nullptr ? handler->Handle(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
+      });
+  if (!server) return fail(server.error());
+  std::string base_url = config.base_url;
+  if (base_url.empty()) {
+    std::string host = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
+    base_url = "http://" + host + ":" + std::to_string((*server)->port()) + "/fhir";
+  }
+  api = std::make_unique<rest::FhirApi>(records, definitions, **store,
+                                        rest::FhirApiOptions{.base_url = base_url, .max_page_size = config.max_page_size});
+  ready = api.get();
+  CK_LOG_INFO("listening on {} (data in {}, {} threads)", base_url, config.data_dir.string(), ServerThreads(config));
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  CK_LOG_INFO("received signal {}, shutting down", signal);
+  (*server)->Stop();
+  (*server)->Wait();
+  return 0;
+}
+
+}  // namespace ck::cli

@@ -1,0 +1,31 @@
+#include "cli/server_config.h"
+
+#include <charconv>
+#include <thread>
+
+namespace ck::cli {
+
+Result<ListenAddress> ParseListenAddress(const std::string& listen) {
+  std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Err(Status::Invalid("listen address '" + listen + "' must be host:port"));
+  }
+  ListenAddress out;
+  out.host = listen.substr(0, colon);
+  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']') out.host = out.host.substr(1, out.host.size() - 2);
+  std::string_view port = std::string_view(listen).substr(colon + 1);
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (error != std::errc() || end != port.data() + port.size() || port.empty() || value > 65535) {
+    return Err(Status::Invalid("listen address '" + listen + "' has a bad port"));
+  }
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+unsigned ServerThreads(const Config& config) {
+  if (config.threads > 0) return config.threads;
+  return std::max(8u, 8 * std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace ck::cli

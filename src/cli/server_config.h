@@ -1,0 +1,24 @@
+#pragma once
+// Turns the layered configuration (defaults, TOML file, CHARTKEEPER_* environment, flags) into
+// what the server and the store need. Shared by the `serve` and `import` commands.
+
+#include <cstdint>
+#include <string>
+
+#include "util/config.h"
+
+namespace ck::cli {
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "127.0.0.1:8080", "[::1]:8080". Errors: kInvalid.
+Result<ListenAddress> ParseListenAddress(const std::string& listen);
+
+// Worker threads for the HTTP server: the configured number, or 8 per core (handlers block on
+// the database, and group commit needs many writes in flight to batch them).
+unsigned ServerThreads(const Config& config);
+
+}  // namespace ck::cli

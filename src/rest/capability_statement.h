@@ -1,0 +1,15 @@
+#pragma once
+// The server's CapabilityStatement (GET /metadata): every R4 resource type with exactly the
+// interactions this build supports, generated from the definitions, never hand-listed.
+// Thread safety: pure function.
+
+#include <string>
+
+#include "fhir/definitions.h"
+#include "util/time.h"
+
+namespace ck::rest {
+
+std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started);
+
+}  // namespace ck::rest

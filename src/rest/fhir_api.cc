@@ -1,0 +1,398 @@
+#include "rest/fhir_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <optional>
+
+#include "fhir/json_writer.h"
+#include "rest/capability_statement.h"
+#include "rest/history_bundle.h"
+#include "rest/operation_outcome.h"
+#include "util/log.h"
+
+namespace ck::rest {
+namespace {
+
+constexpr std::string_view kFhirPrefix = "/fhir";
+
+enum class Prefer { kRepresentation, kMinimal, kOperationOutcome };
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The media type of a header value without parameters, lower-cased: "application/fhir+json".
+std::string MediaType(std::string_view value) { return Lower(Trim(value.substr(0, value.find(';')))); }
+
+bool IsJsonMediaType(std::string_view media) {
+  return media == "application/fhir+json" || media == "application/json" || media == "application/json+fhir";
+}
+
+// Whether the client accepts FHIR JSON, per _format (which wins) or Accept.
+bool AcceptsJson(const HttpRequest& request) {
+  if (request.HasQuery("_format")) {
+    std::string format = MediaType(request.Query("_format"));
+    return format == "json" || IsJsonMediaType(format);
+  }
+  std::string_view accept = request.Header("accept");
+  if (Trim(accept).empty()) return true;
+  while (!accept.empty()) {
+    std::size_t comma = accept.find(',');
+    std::string media = MediaType(accept.substr(0, comma));
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    if (IsJsonMediaType(media) || media == "*/*" || media == "application/*") return true;
+  }
+  return false;
+}
+
+// Whether a request body is declared as JSON in UTF-8 (the only charset FHIR JSON allows).
+bool BodyIsJson(const HttpRequest& request) {
+  std::string_view content_type = request.Header("content-type");
+  if (!IsJsonMediaType(MediaType(content_type))) return false;
+  std::string params = Lower(content_type);
+  std::size_t charset = params.find("charset=");
+  if (charset == std::string::npos) return true;
+  std::string_view value = Trim(std::string_view(params).substr(charset + 8));
+  value = value.substr(0, value.find(';'));
+  return Trim(value) == "utf-8" || Trim(value) == "\"utf-8\"";
+}
+
+Prefer PreferOf(const HttpRequest& request) {
+  std::string prefer = Lower(request.Header("prefer"));
+  if (prefer.find("return=minimal") != std::string::npos) return Prefer::kMinimal;
+  if (prefer.find("return=operationoutcome") != std::string::npos) return Prefer::kOperationOutcome;
+  return Prefer::kRepresentation;
+}
+
+std::optional<std::int64_t> ParseNonNegative(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0 || text.empty()) return std::nullopt;
+  return value;
+}
+
+// `W/"3"` or `"3"` to 3.
+std::optional<std::int64_t> ParseEtag(std::string_view etag) {
+  etag = Trim(etag);
+  if (etag.starts_with("W/") || etag.starts_with("w/")) etag.remove_prefix(2);
+  if (etag.size() < 3 || etag.front() != '"' || etag.back() != '"') return std::nullopt;
+  return ParseNonNegative(etag.substr(1, etag.size() - 2));
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> segments;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    std::size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return segments;
+}
+
+HttpResponse MethodNotAllowed(std::string_view allow) {
+  HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
+  response.With("Allow", std::string(allow));
+  return response;
+}
+
+}  // namespace
+
+struct FhirApi::Call {
+  const HttpRequest& request;
+  records::RequestContext context;
+  std::string interaction = "unknown";
+  bool pretty = false;
+};
+
+FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
+                 FhirApiOptions options)
+    : records_(records),
+      store_(store),
+      options_(std::move(options)),
+      capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now())) {}
+
+HttpResponse FhirApi::Handle(const HttpRequest& request) {
+  auto started = std::chrono::steady_clock::now();
+  Call call{request, {"rest", request.peer.empty() ? "anonymous" : "anonymous@" + request.peer,
+                      std::to_string(next_request_id_++)}};
+  HttpResponse response;
+  try {
+    response = Route(call);
+  } catch (const std::exception& e) {
+    response = ErrorResponse(Status::Internal("unexpected error").WithDetail(e.what()));
+  }
+  response.With("X-Request-Id", call.context.request_id);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.Record(call.interaction, response.status, seconds);
+  // The path may hold ids but never a query string (which can hold PHI).
+  CK_LOG_INFO("request id={} method={} path={} interaction={} status={} duration_ms={:.3f}", call.context.request_id,
+              request.method, request.path, call.interaction, response.status, seconds * 1000);
+  return response;
+}
+
+HttpResponse FhirApi::Route(Call& call) {
+  const HttpRequest& request = call.request;
+  if (request.path == "/healthz") {
+    call.interaction = "healthz";
+    if (request.method != "GET") return MethodNotAllowed("GET");
+    HttpResponse response;
+    response.body = "ok\n";
+    response.With("Content-Type", "text/plain; charset=utf-8");
+    return response;
+  }
+  if (request.path == "/metrics") {
+    call.interaction = "metrics";
+    if (request.method != "GET") return MethodNotAllowed("GET");
+    return Metrics(call);
+  }
+  std::string_view path = request.path;
+  if (!path.starts_with(kFhirPrefix) || (path.size() > kFhirPrefix.size() && path[kFhirPrefix.size()] != '/')) {
+    return ErrorResponse(Status::NotFound("no such endpoint; the FHIR API is under " + std::string(kFhirPrefix)));
+  }
+  if (!AcceptsJson(request)) {
+    return ErrorResponse(Status(StatusCode::kNotAcceptable, "this server produces application/fhir+json only"));
+  }
+  std::string_view pretty = request.Query("_pretty");
+  call.pretty = pretty == "true";
+  return RouteFhir(call, path.substr(kFhirPrefix.size()));
+}
+
+HttpResponse FhirApi::RouteFhir(Call& call, std::string_view path) {
+  const std::string& method = call.request.method;
+  std::vector<std::string_view> s = SplitPath(path);
+  switch (s.size()) {
+    case 0:
+      return ErrorResponse(Status(StatusCode::kNotImplemented, "batch and transaction bundles are not supported yet"));
+    case 1:
+      if (s[0] == "metadata") {
+        call.interaction = "capabilities";
+        return method == "GET" ? Capabilities(call) : MethodNotAllowed("GET");
+      }
+      if (s[0] == "_history") {
+        call.interaction = "history-system";
+        return method == "GET" ? History(call, "", "") : MethodNotAllowed("GET");
+      }
+      if (method == "POST") {
+        call.interaction = "create";
+        return Create(call, s[0]);
+      }
+      if (method == "GET") {
+        call.interaction = "search-type";
+        if (auto type = records_.ResourceType(s[0]); !type) return ErrorResponse(type.error());
+        return ErrorResponse(Status(StatusCode::kNotImplemented, "search is not supported yet"));
+      }
+      return MethodNotAllowed("GET, POST");
+    case 2:
+      if (s[1] == "_history") {
+        call.interaction = "history-type";
+        return method == "GET" ? History(call, s[0], "") : MethodNotAllowed("GET");
+      }
+      if (method == "GET") {
+        call.interaction = "read";
+        return Read(call, s[0], s[1]);
+      }
+      if (method == "PUT") {
+        call.interaction = "update";
+        return Update(call, s[0], s[1]);
+      }
+      if (method == "DELETE") {
+        call.interaction = "delete";
+        return Delete(call, s[0], s[1]);
+      }
+      return MethodNotAllowed("GET, PUT, DELETE");
+    case 3:
+      if (s[2] != "_history") break;
+      call.interaction = "history-instance";
+      return method == "GET" ? History(call, s[0], s[1]) : MethodNotAllowed("GET");
+    case 4:
+      if (s[2] != "_history") break;
+      call.interaction = "vread";
+      return method == "GET" ? VersionRead(call, s[0], s[1], s[3]) : MethodNotAllowed("GET");
+    default:
+      break;
+  }
+  return ErrorResponse(Status::NotFound("no such FHIR endpoint"));
+}
+
+HttpResponse FhirApi::Create(Call& call, std::string_view type) {
+  if (!BodyIsJson(call.request)) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
+  }
+  auto outcome = records_.Create(call.context, type, call.request.body);
+  if (!outcome) return ErrorResponse(outcome.error());
+  return WriteResponse(call, *outcome, 201);
+}
+
+HttpResponse FhirApi::Update(Call& call, std::string_view type, std::string_view id) {
+  if (!BodyIsJson(call.request)) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
+  }
+  std::optional<std::int64_t> if_match;
+  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
+    if_match = ParseEtag(header);
+    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
+  }
+  auto outcome = records_.Update(call.context, type, id, call.request.body, if_match);
+  if (!outcome) return ErrorResponse(outcome.error());
+  return WriteResponse(call, *outcome, outcome->created ? 201 : 200);
+}
+
+HttpResponse FhirApi::Delete(Call& call, std::string_view type, std::string_view id) {
+  std::optional<std::int64_t> if_match;
+  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
+    if_match = ParseEtag(header);
+    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
+  }
+  auto outcome = records_.Delete(call.context, type, id, if_match);
+  if (!outcome) return ErrorResponse(outcome.error());
+  HttpResponse response;
+  response.With("ETag", VersionEtag(outcome->version));
+  if (PreferOf(call.request) == Prefer::kOperationOutcome) {
+    response.body = InformationOutcomeJson("deleted " + outcome->type + "/" + outcome->id);
+    response.With("Content-Type", kFhirJson);
+  } else {
+    response.status = 204;
+  }
+  return response;
+}
+
+HttpResponse FhirApi::Read(Call& call, std::string_view type, std::string_view id) {
+  auto version = records_.Read(call.context, type, id);
+  if (!version) return ErrorResponse(version.error());
+  const HttpRequest& request = call.request;
+  bool not_modified = false;
+  if (std::string_view none_match = request.Header("if-none-match"); !none_match.empty()) {
+    not_modified = Trim(none_match) == "*" || ParseEtag(none_match) == version->version;
+  } else if (std::string_view since = request.Header("if-modified-since"); !since.empty()) {
+    std::optional<Millis> date = ParseHttpDate(Trim(since));
+    not_modified = date && version->last_updated / 1000 * 1000 <= *date;
+  }
+  if (not_modified) {
+    HttpResponse response;
+    response.status = 304;
+    response.With("ETag", VersionEtag(version->version)).With("Last-Modified", FormatHttpDate(version->last_updated));
+    return response;
+  }
+  return ResourceResponse(call, *version);
+}
+
+HttpResponse FhirApi::VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version_text) {
+  std::optional<std::int64_t> number = ParseNonNegative(version_text);
+  if (!number) return ErrorResponse(Status::NotFound("no version '" + std::string(version_text) + "'"));
+  auto version = records_.ReadVersion(call.context, type, id, *number);
+  if (!version) return ErrorResponse(version.error());
+  return ResourceResponse(call, *version);
+}
+
+HttpResponse FhirApi::History(Call& call, std::string_view type, std::string_view id) {
+  const HttpRequest& request = call.request;
+  store::HistoryQuery query{std::string(type), std::string(id)};
+  std::string filters;
+  query.count = options_.default_page_size;
+  if (request.HasQuery("_count")) {
+    auto count = ParseNonNegative(request.Query("_count"));
+    if (!count || *count == 0) return ErrorResponse(Status::Invalid("_count must be a positive whole number"));
+    query.count = static_cast<std::uint32_t>(std::min<std::int64_t>(*count, options_.max_page_size));
+  }
+  for (const char* name : {"_offset", "_snapshot"}) {
+    if (!request.HasQuery(name)) continue;
+    auto value = ParseNonNegative(request.Query(name));
+    if (!value || *value > UINT32_MAX * 1024LL) return ErrorResponse(Status::Invalid(std::string(name) + " must be a whole number"));
+    if (std::string_view(name) == "_offset") {
+      query.offset = static_cast<std::uint32_t>(*value);
+    } else {
+      query.snapshot = *value;
+    }
+  }
+  // A '+' in a timezone often arrives unescaped and decodes to a space: read it back as '+'.
+  auto date_param = [&](const char* name) {
+    std::string value(request.Query(name));
+    std::replace(value.begin(), value.end(), ' ', '+');
+    if (!filters.empty()) filters += "&";
+    filters += std::string(name) + "=" + PercentEncode(value);
+    return value;
+  };
+  if (request.HasQuery("_since")) {
+    auto since = ParseFhirDateTimeRange(date_param("_since"));
+    if (!since) return ErrorResponse(Status::Invalid("_since must be a FHIR instant such as 2024-01-01T00:00:00Z"));
+    query.since = since->start;
+  }
+  if (request.HasQuery("_at")) {
+    auto at = ParseFhirDateTimeRange(date_param("_at"));
+    if (!at) return ErrorResponse(Status::Invalid("_at must be a FHIR dateTime such as 2024-01-01"));
+    query.at = *at;
+  }
+  auto page = records_.History(call.context, query);
+  if (!page) return ErrorResponse(page.error());
+  std::string page_url = options_.base_url;
+  if (!type.empty()) page_url += "/" + std::string(type);
+  if (!id.empty()) page_url += "/" + std::string(id);
+  page_url += "/_history";
+  HttpResponse response;
+  response.body = HistoryBundleJson(*page, query, options_.base_url, page_url, filters);
+  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+HttpResponse FhirApi::Capabilities(Call& call) {
+  HttpResponse response;
+  response.body = call.pretty ? fhir::PrettyPrintJson(capability_statement_) : capability_statement_;
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+HttpResponse FhirApi::Metrics(Call&) {
+  auto stats = store_.Stats();
+  if (!stats) return ErrorResponse(stats.error());
+  HttpResponse response;
+  response.body = metrics_.Render(*stats);
+  response.With("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  return response;
+}
+
+HttpResponse FhirApi::WriteResponse(Call& call, const records::WriteOutcome& outcome, int status) {
+  HttpResponse response;
+  response.status = status;
+  response.With("ETag", VersionEtag(outcome.version))
+      .With("Last-Modified", FormatHttpDate(outcome.last_updated))
+      .With("Location", options_.base_url + "/" + outcome.type + "/" + outcome.id + "/_history/" +
+                            std::to_string(outcome.version));
+  switch (PreferOf(call.request)) {
+    case Prefer::kMinimal:
+      return response;
+    case Prefer::kOperationOutcome:
+      response.body = InformationOutcomeJson((outcome.created ? "created " : "updated ") + outcome.type + "/" +
+                                             outcome.id + " version " + std::to_string(outcome.version));
+      break;
+    case Prefer::kRepresentation:
+      response.body = call.pretty ? fhir::PrettyPrintJson(outcome.body) : outcome.body;
+      break;
+  }
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+HttpResponse FhirApi::ResourceResponse(Call& call, const store::StoredVersion& version) {
+  HttpResponse response;
+  response.body = call.pretty ? fhir::PrettyPrintJson(version.body) : version.body;
+  response.With("Content-Type", kFhirJson)
+      .With("ETag", VersionEtag(version.version))
+      .With("Last-Modified", FormatHttpDate(version.last_updated));
+  return response;
+}
+
+}  // namespace ck::rest

@@ -1,0 +1,59 @@
+#pragma once
+// The FHIR R4 REST API over the records service: routes requests under /fhir to interactions
+// (create, read, vread, update, delete, history at three levels, capabilities), negotiates
+// formats (JSON only: 406 / 415 otherwise), applies conditional headers (If-Match, If-None-Match,
+// If-Modified-Since) and Prefer, and answers errors as OperationOutcomes. Also serves
+// GET /healthz and GET /metrics. Logs one line per request and records metrics.
+// Handlers are plain functions of HttpRequest -> HttpResponse: no sockets here.
+// Thread safety: Handle may be called from any thread concurrently.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "fhir/definitions.h"
+#include "records/record_service.h"
+#include "rest/http_message.h"
+#include "rest/metrics.h"
+
+namespace ck::rest {
+
+struct FhirApiOptions {
+  std::string base_url = "http://127.0.0.1:8080/fhir";  // as clients see it; ends in /fhir
+  unsigned max_page_size = 1000;                          // largest _count honoured
+  unsigned default_page_size = 50;                        // _count when none is given
+};
+
+class FhirApi {
+ public:
+  // REQUIRES: every reference outlives the FhirApi.
+  FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
+          FhirApiOptions options);
+
+  // Answers one request. Never throws: an unexpected exception becomes a 500 OperationOutcome.
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  struct Call;  // one request being answered
+  HttpResponse Route(Call& call);
+  HttpResponse RouteFhir(Call& call, std::string_view path);
+  HttpResponse Create(Call& call, std::string_view type);
+  HttpResponse Update(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Delete(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Read(Call& call, std::string_view type, std::string_view id);
+  HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);
+  HttpResponse History(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Capabilities(Call& call);
+  HttpResponse Metrics(Call& call);
+  HttpResponse WriteResponse(Call& call, const records::WriteOutcome& outcome, int status);
+  HttpResponse ResourceResponse(Call& call, const store::StoredVersion& version);
+
+  records::RecordService& records_;
+  store::ResourceStore& store_;
+  const FhirApiOptions options_;
+  const std::string capability_statement_;
+  rest::Metrics metrics_;
+  std::atomic<std::uint64_t> next_request_id_{1};
+};
+
+}  // namespace ck::rest

@@ -1,0 +1,91 @@
+#include "rest/history_bundle.h"
+
+#include "fhir/json_writer.h"
+#include "util/random_id.h"
+
+namespace ck::rest {
+namespace {
+
+std::string PageLink(const std::string& page_url, const std::string& filters, const store::HistoryPage& page,
+                     std::int64_t offset, std::uint32_t count) {
+  std::string link = page_url + "?";
+  if (!filters.empty()) link += filters + "&";
+  link += "_count=" + std::to_string(count) + "&_snapshot=" + std::to_string(page.snapshot) +
+          "&_offset=" + std::to_string(offset);
+  return link;
+}
+
+void AppendLink(std::string& out, std::string_view relation, const std::string& url) {
+  out += R"({"relation":")";
+  out += relation;
+  out += R"(","url":)";
+  fhir::AppendJsonString(out, url);
+  out += '}';
+}
+
+std::string_view MethodOf(store::ChangeKind change) {
+  switch (change) {
+    case store::ChangeKind::kCreate: return "POST";
+    case store::ChangeKind::kUpdate: return "PUT";
+    case store::ChangeKind::kDelete: return "DELETE";
+  }
+  return "PUT";
+}
+
+std::string_view ResponseStatusOf(store::ChangeKind change) {
+  switch (change) {
+    case store::ChangeKind::kCreate: return "201 Created";
+    case store::ChangeKind::kUpdate: return "200 OK";
+    case store::ChangeKind::kDelete: return "204 No Content";
+  }
+  return "200 OK";
+}
+
+}  // namespace
+
+std::string VersionEtag(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+std::string HistoryBundleJson(const store::HistoryPage& page, const store::HistoryQuery& query,
+                              const std::string& base_url, const std::string& page_url, const std::string& filters) {
+  std::string out = R"({"resourceType":"Bundle","id":")" + RandomUuid() + R"(","type":"history","total":)" +
+                    std::to_string(page.total) + R"(,"link":[)";
+  AppendLink(out, "self", PageLink(page_url, filters, page, query.offset, query.count));
+  std::int64_t next = static_cast<std::int64_t>(query.offset) + query.count;
+  if (next < page.total) {
+    out += ',';
+    AppendLink(out, "next", PageLink(page_url, filters, page, next, query.count));
+  }
+  if (query.offset > 0) {
+    out += ',';
+    std::int64_t previous = std::max<std::int64_t>(0, static_cast<std::int64_t>(query.offset) - query.count);
+    AppendLink(out, "previous", PageLink(page_url, filters, page, previous, query.count));
+  }
+  out += ']';
+  if (!page.versions.empty()) out += R"(,"entry":[)";
+  bool first = true;
+  for (const store::StoredVersion& v : page.versions) {
+    if (!first) out += ',';
+    first = false;
+    std::string reference = v.type + "/" + v.id;
+    out += R"({"fullUrl":)";
+    fhir::AppendJsonString(out, base_url + "/" + reference);
+    if (!v.deleted()) {
+      out += R"(,"resource":)";
+      out += v.body;
+    }
+    out += R"(,"request":{"method":")";
+    out += MethodOf(v.change);
+    out += R"(","url":)";
+    fhir::AppendJsonString(out, v.change == store::ChangeKind::kCreate ? v.type : reference);
+    out += R"(},"response":{"status":")";
+    out += ResponseStatusOf(v.change);
+    out += R"(","etag":)";
+    fhir::AppendJsonString(out, VersionEtag(v.version));
+    out += R"(,"lastModified":")" + FormatInstant(v.last_updated) + R"("}})";
+  }
+  if (!page.versions.empty()) out += ']';
+  out += '}';
+  return out;
+}
+
+}  // namespace ck::rest

@@ -1,0 +1,21 @@
+#pragma once
+// Builds a FHIR `history` Bundle from a page of stored versions, embedding the stored JSON as is
+// (no re-serialization), with self/next/previous links that pin the page's snapshot so paging
+// is stable while writes go on.
+// Thread safety: pure function.
+
+#include <string>
+
+#include "store/resource_store.h"
+
+namespace ck::rest {
+
+// `page_url`: the absolute URL of the history (e.g. ".../fhir/Patient/1/_history");
+// `filters`: the query string of the request's filters (_since, _at), "" or "a=b&c=d".
+std::string HistoryBundleJson(const store::HistoryPage& page, const store::HistoryQuery& query,
+                              const std::string& base_url, const std::string& page_url, const std::string& filters);
+
+// The weak ETag of a version: W/"3".
+std::string VersionEtag(std::int64_t version);
+
+}  // namespace ck::rest

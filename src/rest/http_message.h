@@ -1,0 +1,45 @@
+#pragma once
+// Plain HTTP request and response values, so FHIR handlers are tested without sockets and the
+// server (rest/http_server.h) is the only code that knows Beast.
+// Thread safety: plain values.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ck::rest {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded path, without the query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string peer;  // remote address, for logs
+
+  // The first header / query parameter with this name, or empty.
+  std::string_view Header(std::string_view lower_name) const;
+  std::string_view Query(std::string_view name) const;
+  bool HasQuery(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  HttpResponse& With(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// Percent-encodes everything but RFC 3986 unreserved characters.
+std::string PercentEncode(std::string_view text);
+
+// Splits a request target ("/fhir/Patient?name=a%20b") into a decoded path and query. Returns
+// false if the percent-encoding is malformed.
+bool ParseTarget(std::string_view target, std::string& path, std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace ck::rest
