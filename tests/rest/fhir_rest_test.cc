@@ -1,0 +1,292 @@
+// Black-box specification of the FHIR REST API: the real binary on a loopback port with a fresh
+// data folder, spoken to over HTTP.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace ck {
+namespace {
+
+using testing::HttpClient;
+using testing::HttpResult;
+using testing::ParseJson;
+
+constexpr char kPatient[] = R"({"resourceType":"Patient","name":[{"family":"Example","given":["Pat"]}],"birthDate":"1970-01-01"})";
+
+class FhirRestTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    server_ = new testing::ServerProcess(dir_->path(), {"--max-body-bytes", "100000"});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  HttpClient client_{server_->port()};
+
+  std::string PutPatient(const std::string& id, const std::string& extra = "") {
+    std::string body = R"({"resourceType":"Patient","id":")" + id + R"(")" + extra + "}";
+    HttpResult result = client_.Put("/fhir/Patient/" + id, body);
+    EXPECT_TRUE(result.status == 200 || result.status == 201) << result.body;
+    return result.Header("etag");
+  }
+
+  static void ExpectOutcome(const HttpResult& result, int status, const std::string& issue_code) {
+    EXPECT_EQ(result.status, status) << result.body;
+    EXPECT_EQ(result.Header("content-type"), "application/fhir+json; charset=utf-8");
+    auto doc = ParseJson(result.body);
+    ASSERT_TRUE(doc.IsObject()) << result.body;
+    EXPECT_STREQ(doc["resourceType"].GetString(), "OperationOutcome");
+    EXPECT_STREQ(doc["issue"][0]["severity"].GetString(), "error");
+    EXPECT_EQ(std::string(doc["issue"][0]["code"].GetString()), issue_code) << result.body;
+  }
+
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline testing::ServerProcess* server_ = nullptr;
+};
+
+TEST_F(FhirRestTest, CreateAssignsAnIdAndAnswersWithLocationEtagAndLastModified) {
+  HttpResult created = client_.Post("/fhir/Patient", kPatient);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto doc = ParseJson(created.body);
+  std::string id = doc["id"].GetString();
+  EXPECT_EQ(std::string(doc["meta"]["versionId"].GetString()), "1");
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(created.Header("location"),
+            "http://127.0.0.1:" + std::to_string(server_->port()) + "/fhir/Patient/" + id + "/_history/1");
+  EXPECT_FALSE(created.Header("last-modified").empty());
+  HttpResult read = client_.Get("/fhir/Patient/" + id);
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body, created.body);
+  EXPECT_EQ(read.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(read.Header("last-modified"), created.Header("last-modified"));
+}
+
+TEST_F(FhirRestTest, CreateIgnoresTheClientsIdAndAcceptsPlainJson) {
+  HttpResult created = client_.Post("/fhir/Patient", R"({"resourceType":"Patient","id":"mine"})",
+                                    {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201);
+  EXPECT_STRNE(ParseJson(created.body)["id"].GetString(), "mine");
+}
+
+TEST_F(FhirRestTest, UpdateCreatesWithTheClientsIdThenAddsVersions) {
+  HttpResult first = client_.Put("/fhir/Patient/upd-1", R"({"resourceType":"Patient","id":"upd-1"})");
+  EXPECT_EQ(first.status, 201);
+  HttpResult second = client_.Put("/fhir/Patient/upd-1", R"({"resourceType":"Patient","id":"upd-1","active":true})");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.Header("etag"), "W/\"2\"");
+  EXPECT_NE(second.Header("location").find("/fhir/Patient/upd-1/_history/2"), std::string::npos);
+  HttpResult v1 = client_.Get("/fhir/Patient/upd-1/_history/1");
+  EXPECT_EQ(v1.status, 200);
+  EXPECT_EQ(v1.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(v1.body.find("active"), std::string::npos);
+  ExpectOutcome(client_.Get("/fhir/Patient/upd-1/_history/9"), 404, "not-found");
+  ExpectOutcome(client_.Get("/fhir/Patient/upd-1/_history/x"), 404, "not-found");
+}
+
+TEST_F(FhirRestTest, IfMatchGivesOptimisticLocking) {
+  PutPatient("lock-1");
+  ExpectOutcome(client_.Put("/fhir/Patient/lock-1", R"({"resourceType":"Patient","id":"lock-1"})", {{"If-Match", "W/\"5\""}}),
+                412, "conflict");
+  EXPECT_EQ(client_.Put("/fhir/Patient/lock-1", R"({"resourceType":"Patient","id":"lock-1"})", {{"If-Match", "W/\"1\""}}).status, 200);
+  ExpectOutcome(client_.Put("/fhir/Patient/lock-1", R"({"resourceType":"Patient","id":"lock-1"})", {{"If-Match", "one"}}), 400,
+                "invalid");
+  ExpectOutcome(client_.Delete("/fhir/Patient/lock-1", {{"If-Match", "W/\"1\""}}), 412, "conflict");
+  EXPECT_EQ(client_.Get("/fhir/Patient/lock-1").Header("etag"), "W/\"2\"");
+}
+
+TEST_F(FhirRestTest, DeleteLeavesATombstone) {
+  PutPatient("del-1");
+  HttpResult deleted = client_.Delete("/fhir/Patient/del-1");
+  EXPECT_EQ(deleted.status, 204);
+  EXPECT_EQ(deleted.Header("etag"), "W/\"2\"");
+  ExpectOutcome(client_.Get("/fhir/Patient/del-1"), 410, "deleted");
+  EXPECT_EQ(client_.Get("/fhir/Patient/del-1/_history/1").status, 200);
+  ExpectOutcome(client_.Get("/fhir/Patient/del-1/_history/2"), 410, "deleted");
+  EXPECT_EQ(client_.Delete("/fhir/Patient/del-1").status, 204);  // idempotent
+  ExpectOutcome(client_.Delete("/fhir/Patient/never-was"), 404, "not-found");
+  auto history = ParseJson(client_.Get("/fhir/Patient/del-1/_history").body);
+  EXPECT_EQ(history["total"].GetInt(), 2);
+  EXPECT_STREQ(history["entry"][0]["request"]["method"].GetString(), "DELETE");
+  EXPECT_FALSE(history["entry"][0].HasMember("resource"));
+  HttpResult outcome = client_.Delete("/fhir/Patient/del-2", {});
+  EXPECT_EQ(outcome.status, 404);
+}
+
+TEST_F(FhirRestTest, DeleteCanAnswerWithAnOperationOutcome) {
+  PutPatient("del-oo");
+  HttpResult deleted = client_.Delete("/fhir/Patient/del-oo", {{"Prefer", "return=OperationOutcome"}});
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_STREQ(ParseJson(deleted.body)["issue"][0]["severity"].GetString(), "information");
+}
+
+TEST_F(FhirRestTest, HistoryAtThreeLevelsWithPaging) {
+  for (int i = 0; i < 5; ++i) PutPatient("hist-1", i % 2 ? R"(,"active":true)" : R"(,"active":false)");
+  auto page1 = ParseJson(client_.Get("/fhir/Patient/hist-1/_history?_count=2").body);
+  EXPECT_STREQ(page1["type"].GetString(), "history");
+  EXPECT_EQ(page1["total"].GetInt(), 5);
+  ASSERT_EQ(page1["entry"].Size(), 2u);
+  EXPECT_STREQ(page1["entry"][0]["resource"]["meta"]["versionId"].GetString(), "5");
+  EXPECT_STREQ(page1["entry"][0]["request"]["method"].GetString(), "PUT");
+  EXPECT_STREQ(page1["entry"][0]["response"]["etag"].GetString(), "W/\"5\"");
+  std::string next;
+  for (auto& link : page1["link"].GetArray()) {
+    if (std::string(link["relation"].GetString()) == "next") next = link["url"].GetString();
+  }
+  ASSERT_FALSE(next.empty());
+  PutPatient("hist-1");  // a later write does not shift the pages
+  auto page2 = ParseJson(client_.Get(next.substr(next.find("/fhir"))).body);
+  EXPECT_STREQ(page2["entry"][0]["resource"]["meta"]["versionId"].GetString(), "3");
+  bool has_previous = false;
+  for (auto& link : page2["link"].GetArray()) has_previous |= std::string(link["relation"].GetString()) == "previous";
+  EXPECT_TRUE(has_previous);
+  // Following next links from the first page visits each version of the snapshot once.
+  int seen = 0;
+  std::string url = "/fhir/Patient/hist-1/_history?_count=2&_snapshot=" + std::string(next.substr(next.find("_snapshot=") + 10, next.find("&_offset") - next.find("_snapshot=") - 10));
+  while (!url.empty()) {
+    auto page = ParseJson(client_.Get(url).body);
+    seen += static_cast<int>(page["entry"].Size());
+    url.clear();
+    for (auto& link : page["link"].GetArray()) {
+      if (std::string(link["relation"].GetString()) == "next") url = std::string(link["url"].GetString()).substr(next.find("/fhir"));
+    }
+  }
+  EXPECT_EQ(seen, 5);
+  auto type_history = ParseJson(client_.Get("/fhir/Patient/_history").body);
+  EXPECT_GE(type_history["total"].GetInt(), 6);
+  auto system_history = ParseJson(client_.Get("/fhir/_history").body);
+  EXPECT_GE(system_history["total"].GetInt(), type_history["total"].GetInt());
+}
+
+TEST_F(FhirRestTest, HistoryFiltersBySinceAndAt) {
+  PutPatient("since-1");
+  std::string last_modified = client_.Get("/fhir/Patient/since-1").Header("last-modified");
+  auto future = ParseJson(client_.Get("/fhir/Patient/since-1/_history?_since=2999-01-01T00:00:00Z").body);
+  EXPECT_EQ(future["total"].GetInt(), 0);
+  EXPECT_FALSE(future.HasMember("entry"));
+  auto past = ParseJson(client_.Get("/fhir/Patient/since-1/_history?_since=2000-01-01T00:00:00%2B01:00").body);
+  EXPECT_EQ(past["total"].GetInt(), 1);
+  auto unescaped_plus = client_.Get("/fhir/Patient/since-1/_history?_since=2000-01-01T00:00:00+01:00");
+  EXPECT_EQ(unescaped_plus.status, 200);
+  auto at = ParseJson(client_.Get("/fhir/Patient/since-1/_history?_at=2999").body);
+  EXPECT_EQ(at["total"].GetInt(), 1);  // current throughout 2999
+  auto before = ParseJson(client_.Get("/fhir/Patient/since-1/_history?_at=2001").body);
+  EXPECT_EQ(before["total"].GetInt(), 0);
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_since=yesterday"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_at=2020-13"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=0"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=-3"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Nope/_history"), 404, "not-supported");
+}
+
+TEST_F(FhirRestTest, ConditionalReadAnswersNotModified) {
+  std::string etag = PutPatient("cond-1");
+  HttpResult read = client_.Get("/fhir/Patient/cond-1");
+  EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-None-Match", etag}}).status, 304);
+  EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-None-Match", "W/\"99\""}}).status, 200);
+  EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-Modified-Since", read.Header("last-modified")}}).status, 304);
+  EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}}).status, 200);
+  EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-Modified-Since", "garbage"}}).status, 200);
+}
+
+TEST_F(FhirRestTest, PreferDecidesTheBodyOfAWrite) {
+  HttpResult minimal = client_.Post("/fhir/Patient", kPatient, {{"Prefer", "return=minimal"}});
+  EXPECT_EQ(minimal.status, 201);
+  EXPECT_TRUE(minimal.body.empty());
+  EXPECT_FALSE(minimal.Header("location").empty());
+  HttpResult outcome = client_.Post("/fhir/Patient", kPatient, {{"Prefer", "return=OperationOutcome"}});
+  EXPECT_EQ(outcome.status, 201);
+  EXPECT_STREQ(ParseJson(outcome.body)["resourceType"].GetString(), "OperationOutcome");
+  HttpResult full = client_.Post("/fhir/Patient", kPatient, {{"Prefer", "return=representation"}});
+  EXPECT_STREQ(ParseJson(full.body)["resourceType"].GetString(), "Patient");
+}
+
+TEST_F(FhirRestTest, NegotiatesJsonOnly) {
+  PutPatient("fmt-1");
+  EXPECT_EQ(client_.Get("/fhir/Patient/fmt-1", {{"Accept", "application/fhir+json"}}).status, 200);
+  EXPECT_EQ(client_.Get("/fhir/Patient/fmt-1", {{"Accept", "text/html, application/json;q=0.9"}}).status, 200);
+  EXPECT_EQ(client_.Get("/fhir/Patient/fmt-1", {{"Accept", "*/*"}}).status, 200);
+  EXPECT_EQ(client_.Get("/fhir/Patient/fmt-1?_format=json").status, 200);
+  ExpectOutcome(client_.Get("/fhir/Patient/fmt-1", {{"Accept", "application/fhir+xml"}}), 406, "not-supported");
+  ExpectOutcome(client_.Get("/fhir/Patient/fmt-1?_format=xml"), 406, "not-supported");
+  ExpectOutcome(client_.Post("/fhir/Patient", kPatient, {{"Content-Type", "application/fhir+xml"}}), 415, "not-supported");
+  ExpectOutcome(client_.Post("/fhir/Patient", kPatient, {{"Content-Type", "text/plain"}}), 415, "not-supported");
+  ExpectOutcome(client_.Post("/fhir/Patient", kPatient, {{"Content-Type", "application/fhir+json; charset=latin1"}}), 415,
+                "not-supported");
+  HttpResult pretty = client_.Get("/fhir/Patient/fmt-1?_pretty=true");
+  EXPECT_NE(pretty.body.find("\n  \"resourceType\": \"Patient\""), std::string::npos);
+  EXPECT_EQ(testing::CanonicalJson(pretty.body), testing::CanonicalJson(client_.Get("/fhir/Patient/fmt-1").body));
+}
+
+TEST_F(FhirRestTest, RefusesBadBodiesWithPreciseOutcomes) {
+  ExpectOutcome(client_.Post("/fhir/Patient", "{not json"), 400, "invalid");
+  HttpResult unknown = client_.Post("/fhir/Patient", R"({"resourceType":"Patient","nmae":[{"family":"X"}]})");
+  ExpectOutcome(unknown, 400, "structure");
+  EXPECT_STREQ(ParseJson(unknown.body)["issue"][0]["expression"][0].GetString(), "Patient.nmae");
+  ExpectOutcome(client_.Post("/fhir/Observation", R"({"resourceType":"Observation","code":{"text":"x"}})"), 422, "required");
+  ExpectOutcome(client_.Post("/fhir/Observation", kPatient), 400, "invalid");
+  ExpectOutcome(client_.Put("/fhir/Patient/a1", R"({"resourceType":"Patient","id":"b2"})"), 400, "invalid");
+  ExpectOutcome(client_.Put("/fhir/Patient/a1", R"({"resourceType":"Patient"})"), 400, "required");
+  ExpectOutcome(client_.Post("/fhir/Nope", kPatient), 404, "not-supported");
+  std::string deep = R"({"resourceType":"Patient","extension":)";
+  for (int i = 0; i < 2000; ++i) deep += R"([{"url":"u","extension":)";
+  ExpectOutcome(client_.Post("/fhir/Patient", deep), 400, "structure");
+  EXPECT_EQ(client_.Get("/healthz").status, 200);  // still alive
+}
+
+TEST_F(FhirRestTest, RefusesBodiesOverTheLimit) {
+  std::string big = R"({"resourceType":"Patient","name":[{"family":")" + std::string(200000, 'x') + R"("}]})";
+  ExpectOutcome(client_.Post("/fhir/Patient", big), 413, "too-long");
+  EXPECT_EQ(client_.Get("/healthz").status, 200);
+}
+
+TEST_F(FhirRestTest, AnswersUnknownRoutesAndMethods) {
+  ExpectOutcome(client_.Get("/fhir/Patient/a/b/c/d/e"), 404, "not-found");
+  ExpectOutcome(client_.Get("/nothing-here"), 404, "not-found");
+  HttpResult patch = client_.Request("PATCH", "/fhir/Patient/x", "[]", {{"Content-Type", "application/json-patch+json"}});
+  ExpectOutcome(patch, 405, "not-supported");
+  EXPECT_EQ(patch.Header("allow"), "GET, PUT, DELETE");
+  ExpectOutcome(client_.Post("/fhir/_history", kPatient), 405, "not-supported");
+  ExpectOutcome(client_.Get("/fhir/Patient"), 501, "not-supported");
+  ExpectOutcome(client_.Post("/fhir", R"({"resourceType":"Bundle","type":"batch"})"), 501, "not-supported");
+  ExpectOutcome(client_.Get("/fhir/Patient/%zz"), 400, "invalid");
+}
+
+TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
+  HttpResult metadata = client_.Get("/fhir/metadata");
+  ASSERT_EQ(metadata.status, 200);
+  auto doc = ParseJson(metadata.body);
+  EXPECT_STREQ(doc["resourceType"].GetString(), "CapabilityStatement");
+  EXPECT_STREQ(doc["fhirVersion"].GetString(), "4.0.1");
+  auto& resources = doc["rest"][0]["resource"];
+  EXPECT_EQ(resources.Size(), 146u);
+  for (auto& resource : resources.GetArray()) {
+    std::set<std::string> codes;
+    for (auto& interaction : resource["interaction"].GetArray()) codes.insert(interaction["code"].GetString());
+    EXPECT_EQ(codes, (std::set<std::string>{"read", "vread", "update", "delete", "create", "history-instance", "history-type"}));
+  }
+  EXPECT_STREQ(doc["rest"][0]["interaction"][0]["code"].GetString(), "history-system");
+}
+
+TEST_F(FhirRestTest, ReportsHealthAndMetrics) {
+  HttpResult health = client_.Get("/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  client_.Get("/fhir/Patient/metrics-missing");
+  HttpResult metrics = client_.Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find(R"(chartkeeper_requests_total{interaction="read",status="404"})"), std::string::npos);
+  EXPECT_NE(metrics.body.find("chartkeeper_request_duration_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("chartkeeper_database_bytes "), std::string::npos);
+  EXPECT_NE(metrics.body.find("chartkeeper_store_commits_total "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ck

@@ -1,0 +1,38 @@
+#pragma once
+// JSON helpers for tests: a RapidJSON document for inspecting responses, and a canonical form
+// (object members sorted, numbers kept as their source text) for comparing resources by meaning.
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <string>
+
+#include "fhir/json_reader.h"
+#include "fhir/json_writer.h"
+
+namespace ck::testing {
+
+inline rapidjson::Document ParseJson(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  return doc;
+}
+
+inline void SortMembers(fhir::Node& node) {
+  std::sort(node.properties.begin(), node.properties.end(),
+            [](const fhir::Property& a, const fhir::Property& b) { return a.name < b.name; });
+  for (auto& property : node.properties) {
+    for (auto& value : property.values) SortMembers(value);
+  }
+}
+
+// The canonical JSON of `json`, without the top-level `meta` (the server's to set); "" if not JSON.
+inline std::string CanonicalJson(std::string_view json) {
+  auto tree = fhir::ParseJsonTree(json, {.max_depth = 1000});
+  if (!tree) return "";
+  std::erase_if(tree->properties, [](const fhir::Property& p) { return p.name == "meta"; });
+  SortMembers(*tree);
+  return fhir::WriteJson(*tree);
+}
+
+}  // namespace ck::testing

@@ -1,0 +1,93 @@
+#pragma once
+// Runs the real chartkeeper binary for black-box tests: `serve` on a free loopback port with a
+// given data folder, reading the bound address from its log. Kill() sends SIGKILL (crash tests),
+// Stop() SIGTERM; the destructor stops it.
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ck::testing {
+
+class ServerProcess {
+ public:
+  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {})
+      : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {
+    Start();
+  }
+  ~ServerProcess() { Stop(); }
+
+  void Start() {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDERR_FILENO);
+      close(fds[0]);
+      std::vector<std::string> args = {CK_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string()};
+      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    log_ = fdopen(fds[0], "r");
+    char line[4096];
+    const std::string marker = "listening on http://127.0.0.1:";
+    while (std::fgets(line, sizeof line, log_) != nullptr) {
+      std::string text(line);
+      auto at = text.find(marker);
+      if (at == std::string::npos) continue;
+      port_ = static_cast<unsigned short>(std::stoi(text.substr(at + marker.size())));
+      break;
+    }
+    if (port_ == 0) throw std::runtime_error("the server did not start");
+    // Keep draining the log so the server never blocks on a full pipe.
+    drain_ = fork();
+    if (drain_ == 0) {
+      while (std::fgets(line, sizeof line, log_) != nullptr) {
+      }
+      _exit(0);
+    }
+    fclose(log_);
+    log_ = nullptr;
+  }
+
+  void Kill() { Signal(SIGKILL); }
+  void Stop() { Signal(SIGTERM); }
+
+  unsigned short port() const { return port_; }
+  std::string base() const { return "/fhir"; }
+
+ private:
+  void Signal(int signal) {
+    if (pid_ <= 0) return;
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    if (drain_ > 0) {
+      waitpid(drain_, &status, 0);
+      drain_ = 0;
+    }
+    port_ = 0;
+  }
+
+  std::filesystem::path data_dir_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = 0;
+  pid_t drain_ = 0;
+  FILE* log_ = nullptr;
+  unsigned short port_ = 0;
+};
+
+}  // namespace ck::testing
