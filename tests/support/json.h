@@ -26,11 +26,12 @@ inline void SortMembers(fhir::Node& node) {
   }
 }
 
-// The canonical JSON of `json`, without the top-level `meta` (the server's to set); "" if not JSON.
-inline std::string CanonicalJson(std::string_view json) {
+// The canonical JSON of `json`, without the top-level members in `drop` (by default `meta`,
+// the server's to set); "" if not JSON.
+inline std::string CanonicalJson(std::string_view json, std::initializer_list<std::string_view> drop = {"meta"}) {
   auto tree = fhir::ParseJsonTree(json, {.max_depth = 1000});
   if (!tree) return "";
-  std::erase_if(tree->properties, [](const fhir::Property& p) { return p.name == "meta"; });
+  std::erase_if(tree->properties, [&](const fhir::Property& p) { return std::find(drop.begin(), drop.end(), p.name) != drop.end(); });
   SortMembers(*tree);
   return fhir::WriteJson(*tree);
 }
