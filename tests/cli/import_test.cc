@@ -1,0 +1,134 @@
+// `chartkeeper import` as a user runs it: the real binary on temp files, then the data checked
+// through the records service.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "cli/server_config.h"
+#include "records/record_service.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace ck::cli {
+namespace {
+
+struct CommandRun {
+  int exit_code;
+  std::string output;
+};
+
+CommandRun RunImportCommand(const std::filesystem::path& data, const std::vector<std::string>& args) {
+  std::string command = std::string(CK_BINARY) + " import --data " + data.string();
+  for (const auto& arg : args) command += " '" + arg + "'";
+  command += " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  int status = pclose(pipe);
+  return {WEXITSTATUS(status), output};
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  std::filesystem::path Write(const std::string& name, const std::string& text) {
+    auto path = dir_.path() / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  // Reads a resource back through the same core the server uses.
+  Result<store::StoredVersion> ReadBack(const std::string& type, const std::string& id) {
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock_});
+    if (!store) return Err(store.error());
+    records::RecordService service(fhir::Definitions::R4(), **store);
+    return service.Read({"test", "tester", "1"}, type, id);
+  }
+
+  testing::TempDir dir_;
+  SystemClock clock_;
+};
+
+TEST_F(ImportTest, LoadsNdjsonAndReportsBadLinesByNumber) {
+  auto file = Write("patients.ndjson",
+                    "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n"
+                    "\n"
+                    "{\"resourceType\":\"Patient\",\"id\":\"p2\",\"birthDate\":\"1970-13-01\"}\n"
+                    "{not json\n"
+                    "{\"resourceType\":\"Patient\"}\n"
+                    "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}\n");
+  CommandRun run = RunImportCommand(dir_.path() / "var", {file.string()});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.output.find("rejected patients.ndjson line 3: not a valid date"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rejected patients.ndjson line 4: invalid JSON"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("3 loaded, 2 rejected"), std::string::npos) << run.output;
+  EXPECT_TRUE(ReadBack("Patient", "p1"));
+  EXPECT_TRUE(ReadBack("Observation", "o1"));
+  EXPECT_EQ(ReadBack("Patient", "p2").error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ImportTest, StrictStopsAtTheFirstRejection) {
+  std::string lines = "{\"resourceType\":\"Patient\",\"gender\":1}\n";
+  for (int i = 0; i < 50; ++i) lines += "{\"resourceType\":\"Patient\",\"id\":\"s" + std::to_string(i) + "\"}\n";
+  CommandRun run = RunImportCommand(dir_.path() / "var", {Write("strict.ndjson", lines).string(), "--strict"});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.output.find("stopped at the first rejection"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("0 loaded, 1 rejected"), std::string::npos) << run.output;
+}
+
+TEST_F(ImportTest, LoadsBundleEntriesAndRewritesReferencesBetweenThem) {
+  auto file = Write("bundle.json", R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000001","resource":{"resourceType":"Organization","identifier":[{"system":"http://npi","value":"42"}],"name":"Clinic"},"request":{"method":"POST","url":"Organization"}},
+    {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000002","resource":{"resourceType":"Patient","managingOrganization":{"reference":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000001"},"generalPractitioner":[{"reference":"Organization?identifier=http://npi|42"}]},"request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"Patient","id":"by-put"},"request":{"method":"PUT","url":"Patient/by-put"}},
+    {"resource":{"resourceType":"Patient","foo":true},"request":{"method":"POST","url":"Patient"}}
+  ]})");
+  CommandRun run = RunImportCommand(dir_.path() / "var", {file.string()});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.output.find("rejected bundle.json entry 3: unknown element 'foo'"), std::string::npos) << run.output;
+  auto patient = ReadBack("Patient", "7d3f0a5e-0000-4000-8000-000000000002");
+  ASSERT_TRUE(patient) << run.output;
+  EXPECT_NE(patient->body.find(R"("managingOrganization":{"reference":"Organization/7d3f0a5e-0000-4000-8000-000000000001"})"),
+            std::string::npos)
+      << patient->body;
+  EXPECT_NE(patient->body.find(R"("generalPractitioner":[{"reference":"Organization/7d3f0a5e-0000-4000-8000-000000000001"}])"),
+            std::string::npos)
+      << patient->body;
+  EXPECT_TRUE(ReadBack("Patient", "by-put"));
+}
+
+TEST_F(ImportTest, ReadsBzip2AndSingleResources) {
+  auto plain = Write("one.json", R"({"resourceType":"Patient","id":"zipped"})");
+  ASSERT_EQ(std::system(("bzip2 -k " + plain.string()).c_str()), 0);
+  CommandRun run = RunImportCommand(dir_.path() / "var", {plain.string() + ".bz2"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(ReadBack("Patient", "zipped"));
+}
+
+TEST_F(ImportTest, AMissingOrCorruptFileIsAnError) {
+  CommandRun missing = RunImportCommand(dir_.path() / "var", {(dir_.path() / "nope.ndjson").string()});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("cannot read"), std::string::npos) << missing.output;
+  CommandRun corrupt = RunImportCommand(dir_.path() / "var", {Write("bad.json.bz2", "not bzip2 at all").string()});
+  EXPECT_EQ(corrupt.exit_code, 1) << corrupt.output;
+  CommandRun usage = RunImportCommand(dir_.path() / "var", {});
+  EXPECT_NE(usage.exit_code, 0);
+}
+
+TEST(ServerConfigTest, ParsesListenAddresses) {
+  auto v4 = ParseListenAddress("127.0.0.1:8080");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 8080);
+  auto v6 = ParseListenAddress("[::1]:0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  for (const char* bad : {"8080", ":8080", "host:", "host:99999", "host:80x"}) {
+    EXPECT_FALSE(ParseListenAddress(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ck::cli
