@@ -168,30 +168,52 @@ bool Matches(JsonForm form, JsonKind kind) {
   return false;
 }
 
+// Where the binder is, as a chain of segments on the stack; rendered to a FHIRPath string only
+// when a problem is reported, so valid input pays nothing for locations.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view name;
+  std::ptrdiff_t index = -1;  // array position, or -1
+
+  std::string Render() const {
+    std::string out = parent != nullptr ? parent->Render() : std::string();
+    if (!name.empty()) {
+      if (!out.empty()) out += '.';
+      out += name;
+    }
+    if (index >= 0) out += "[" + std::to_string(index) + "]";
+    return out;
+  }
+  std::string Child(std::string_view child) const { return Path{this, child}.Render(); }
+};
+
 // Step 2: binds the tree to the definitions, collecting every problem.
 class Binder {
  public:
   explicit Binder(const Definitions& definitions) : definitions_(definitions) {}
 
   // `expected`: the declared type where the resource appears (abstract Resource for any).
-  void BindResource(Node& node, const TypeDefinition* expected, const std::string& path) {
+  // `path`: where the resource is; nullptr at the root.
+  void BindResource(Node& node, const TypeDefinition* expected, const Path* path) {
     const Property* type_property = node.Find("resourceType");
+    auto here = [&](std::string_view child) { return path != nullptr ? path->Child(child) : std::string(child); };
     if (type_property == nullptr || type_property->is_array || type_property->values[0].kind != JsonKind::kString) {
-      Report(IssueType::kStructure, "a resource needs a resourceType string", path.empty() ? "resourceType" : path + ".resourceType");
+      Report(IssueType::kStructure, "a resource needs a resourceType string", here("resourceType"));
       return;
     }
     const std::string& name = type_property->values[0].text;
     const TypeDefinition* type = definitions_.FindResourceType(name);
     if (type == nullptr) {
-      Report(IssueType::kNotSupported, "unknown resourceType '" + name + "'", path.empty() ? "resourceType" : path + ".resourceType");
+      Report(IssueType::kNotSupported, "unknown resourceType '" + name + "'", here("resourceType"));
       return;
     }
     if (expected != nullptr && !expected->IsAbstractResource() && expected != type) {
-      Report(IssueType::kStructure, "expected a " + expected->name + ", not a " + name, path.empty() ? name : path);
+      Report(IssueType::kStructure, "expected a " + expected->name + ", not a " + name, path->Render());
       return;
     }
     node.type = type;
-    BindObject(node, type->structure, path.empty() ? type->name : path, true);
+    Path root{nullptr, type->name};
+    BindObject(node, type->structure, path != nullptr ? *path : root, true);
   }
 
   bool structural() const { return structural_; }
@@ -203,14 +225,14 @@ class Binder {
     issues_.push_back({type, std::move(message), std::move(expression)});
   }
 
-  void BindObject(Node& node, const Structure& structure, const std::string& path, bool is_resource_root) {
+  void BindObject(Node& node, const Structure& structure, const Path& path, bool is_resource_root) {
     CheckDuplicateKeys(node, path);
     for (Property& property : node.properties) {
       if (is_resource_root && property.name == "resourceType") continue;
       const ChildSlot* slot = structure.Find(property.name);
-      std::string property_path = path + "." + property.name;
+      const Path property_path{&path, property.name};
       if (slot == nullptr) {
-        Report(IssueType::kStructure, "unknown element '" + property.name + "'", property_path);
+        Report(IssueType::kStructure, "unknown element '" + property.name + "'", property_path.Render());
         continue;
       }
       property.slot = slot;
@@ -218,15 +240,15 @@ class Binder {
       if (element.IsArray() != property.is_array) {
         Report(IssueType::kStructure,
                element.IsArray() ? "'" + property.name + "' must be an array" : "'" + property.name + "' allows one value, not an array",
-               property_path);
+               property_path.Render());
         continue;
       }
       if (element.max != ElementDefinition::kUnbounded && property.values.size() > element.max) {
         Report(IssueType::kRequired,
-               "'" + property.name + "' allows at most " + std::to_string(element.max) + " values", property_path);
+               "'" + property.name + "' allows at most " + std::to_string(element.max) + " values", property_path.Render());
       }
       for (std::size_t i = 0; i < property.values.size(); ++i) {
-        std::string value_path = property.is_array ? property_path + "[" + std::to_string(i) + "]" : property_path;
+        const Path value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
         BindValue(property.values[i], *slot, value_path, is_resource_root && property.name == "id");
       }
     }
@@ -234,12 +256,13 @@ class Binder {
     CheckRequired(node, structure, path);
   }
 
-  void BindValue(Node& value, const ChildSlot& slot, const std::string& path, bool is_resource_id) {
+  void BindValue(Node& value, const ChildSlot& slot, const Path& path, bool is_resource_id) {
     const TypeDefinition& type = *slot.type;
     if (value.kind == JsonKind::kNull) return;  // pairing is checked by CheckPrimitivePairs
     if (slot.is_primitive_extension) {
       if (value.kind != JsonKind::kObject) {
-        Report(IssueType::kStructure, "expected an object holding id or extension, got " + std::string(JsonKindName(value.kind)), path);
+        Report(IssueType::kStructure, "expected an object holding id or extension, got " + std::string(JsonKindName(value.kind)),
+               path.Render());
         return;
       }
       value.type = &type;
@@ -252,56 +275,61 @@ class Binder {
         Report(IssueType::kStructure,
                "a " + type.name + " must be " + std::string(JsonFormName(type.json_form)) + ", got " +
                    std::string(JsonKindName(value.kind)),
-               path);
+               path.Render());
         return;
       }
       if (auto problem = CheckPrimitive(is_resource_id ? "id" : type.name, value.text)) {
-        Report(IssueType::kValue, *problem, path);
+        Report(IssueType::kValue, *problem, path.Render());
       }
       return;
     }
     if (value.kind != JsonKind::kObject) {
-      Report(IssueType::kStructure, "a " + type.name + " must be an object, got " + std::string(JsonKindName(value.kind)), path);
+      Report(IssueType::kStructure, "a " + type.name + " must be an object, got " + std::string(JsonKindName(value.kind)),
+             path.Render());
       return;
     }
     if (type.IsResource()) {
-      BindResource(value, &type, path);
+      BindResource(value, &type, &path);
       return;
     }
     const Structure* children = slot.element->inline_children != nullptr ? slot.element->inline_children : &type.structure;
     BindObject(value, *children, path, false);
   }
 
-  void CheckDuplicateKeys(const Node& node, const std::string& path) {
+  void CheckDuplicateKeys(const Node& node, const Path& path) {
     const auto& props = node.properties;
     if (props.size() <= 16) {
       for (std::size_t i = 1; i < props.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
-          if (props[i].name == props[j].name) Report(IssueType::kStructure, "duplicate key '" + props[i].name + "'", path);
+          if (props[i].name == props[j].name) Report(IssueType::kStructure, "duplicate key '" + props[i].name + "'", path.Render());
         }
       }
       return;
     }
     std::unordered_set<std::string_view> seen;
     for (const Property& p : props) {
-      if (!seen.insert(p.name).second) Report(IssueType::kStructure, "duplicate key '" + p.name + "'", path);
+      if (!seen.insert(p.name).second) Report(IssueType::kStructure, "duplicate key '" + p.name + "'", path.Render());
     }
   }
 
   // A null in a primitive array stands for "value in the _name array": the two arrays must line
   // up and no position may be null in both.
-  void CheckPrimitivePairs(const Node& node, const std::string& path) {
+  void CheckPrimitivePairs(const Node& node, const Path& path) {
     for (const Property& property : node.properties) {
-      if (property.slot == nullptr || !property.is_array) continue;
+      if (property.slot == nullptr || !property.is_array || !property.slot->type->IsPrimitive()) continue;
+      const bool is_extension = property.slot->is_primitive_extension;
       bool has_null = false;
       for (const Node& v : property.values) has_null |= v.kind == JsonKind::kNull;
-      const bool is_extension = property.slot->is_primitive_extension;
-      std::string partner_name = is_extension ? property.name.substr(1) : "_" + property.name;
-      const Property* partner = node.Find(partner_name);
+      const Property* partner = nullptr;
+      std::string partner_name;
+      if (has_null || !is_extension) {
+        partner_name = is_extension ? property.name.substr(1) : "_" + property.name;
+        partner = node.Find(partner_name);
+      }
       if (partner != nullptr && partner->is_array && partner->values.size() != property.values.size()) {
         if (!is_extension) {
           Report(IssueType::kStructure, "'" + property.name + "' and '" + partner_name + "' must have the same length",
-                 path + "." + property.name);
+                 path.Child(property.name));
         }
         continue;
       }
@@ -311,20 +339,20 @@ class Binder {
         bool partner_has_value = partner != nullptr && partner->is_array && partner->values[i].kind != JsonKind::kNull;
         if (!partner_has_value) {
           Report(IssueType::kStructure, "null needs a value at the same position in '" + partner_name + "'",
-                 path + "." + property.name + "[" + std::to_string(i) + "]");
+                 Path{&path, property.name, static_cast<std::ptrdiff_t>(i)}.Render());
         }
       }
     }
   }
 
-  void CheckRequired(const Node& node, const Structure& structure, const std::string& path) {
+  void CheckRequired(const Node& node, const Structure& structure, const Path& path) {
     for (const ElementDefinition* element : structure.elements) {
       if (element->min == 0) continue;
       bool present = false;
       for (const Property& p : node.properties) present |= p.slot != nullptr && p.slot->element == element;
       if (!present) {
         Report(IssueType::kRequired, "missing required element '" + element->name + (element->is_choice ? "[x]" : "") + "'",
-               path + "." + element->name);
+               path.Child(element->name));
       }
     }
   }
@@ -359,7 +387,7 @@ Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options) {
 Result<Resource> BindResource(Node root, const Definitions& definitions) {
   Resource resource(std::move(root));
   Binder binder(definitions);
-  binder.BindResource(resource.root(), nullptr, "");
+  binder.BindResource(resource.root(), nullptr, nullptr);
   std::vector<Issue> issues = binder.TakeIssues();
   if (issues.empty()) return resource;
   std::string summary = issues.size() == 1 ? issues[0].message

@@ -6,12 +6,26 @@ namespace ck::store {
 namespace {
 constexpr std::size_t kMinCompressedSize = 256;
 constexpr int kZstdLevel = 3;
+
+// zstd contexts are costly to create relative to a 1 KB body: keep one per thread.
+struct ZstdContexts {
+  ZSTD_CCtx* compress = ZSTD_createCCtx();
+  ZSTD_DCtx* decompress = ZSTD_createDCtx();
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(compress);
+    ZSTD_freeDCtx(decompress);
+  }
+};
+ZstdContexts& ThreadContexts() {
+  thread_local ZstdContexts contexts;
+  return contexts;
+}
 }  // namespace
 
 EncodedBody EncodeBody(std::string_view json) {
   if (json.size() < kMinCompressedSize) return {BodyEncoding::kPlain, std::string(json)};
   std::string out(ZSTD_compressBound(json.size()), '\0');
-  std::size_t size = ZSTD_compress(out.data(), out.size(), json.data(), json.size(), kZstdLevel);
+  std::size_t size = ZSTD_compressCCtx(ThreadContexts().compress, out.data(), out.size(), json.data(), json.size(), kZstdLevel);
   if (ZSTD_isError(size) || size > json.size() - json.size() / 8) return {BodyEncoding::kPlain, std::string(json)};
   out.resize(size);
   return {BodyEncoding::kZstd, std::move(out)};
@@ -25,7 +39,7 @@ Result<std::string> DecodeBody(BodyEncoding encoding, std::string_view bytes) {
     return Err(Status::Internal("corrupt stored body").WithDetail("bad zstd frame header"));
   }
   std::string out(size, '\0');
-  std::size_t got = ZSTD_decompress(out.data(), out.size(), bytes.data(), bytes.size());
+  std::size_t got = ZSTD_decompressDCtx(ThreadContexts().decompress, out.data(), out.size(), bytes.data(), bytes.size());
   if (ZSTD_isError(got) || got != size) {
     return Err(Status::Internal("corrupt stored body").WithDetail(ZSTD_getErrorName(got)));
   }

@@ -1,0 +1,97 @@
+// JSON codec throughput on real Synthea resources: the RapidJSON SAX pass alone (the ceiling),
+// Chartkeeper's full read (SAX tree + binding + validation), and serialization.
+#include <benchmark/benchmark.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <filesystem>
+
+#include "cli/input_file.h"
+#include "fhir/json_reader.h"
+#include "fhir/json_writer.h"
+
+namespace ck::fhir {
+extern const char kDefinitionsTable[];  // the generated table (fhir/definitions.cc)
+}
+
+namespace {
+
+using namespace ck;
+
+// About 8,000 resources from the first Synthea bundles, one JSON text each.
+const std::vector<std::string>& Samples() {
+  static const std::vector<std::string> samples = [] {
+    std::vector<std::string> out;
+    std::filesystem::path dir = std::filesystem::path(CK_SOURCE_DIR) / ".." / "shared" / "testdata" / "synthea";
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      if (file.filename().string().starts_with("0-") || out.size() > 8000) continue;
+      auto text = (*cli::InputFile::Open(file))->ReadAll();
+      auto bundle = fhir::ParseJsonTree(*text);
+      for (const fhir::Node& entry : bundle->Find("entry")->values) out.push_back(fhir::WriteJson(entry.Find("resource")->values[0]));
+    }
+    return out;
+  }();
+  return samples;
+}
+
+std::int64_t TotalBytes() {
+  std::int64_t total = 0;
+  for (const auto& s : Samples()) total += static_cast<std::int64_t>(s.size());
+  return total;
+}
+
+void BM_RapidJsonSaxOnly(benchmark::State& state) {
+  constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseIterativeFlag;
+  const auto& samples = Samples();  // loaded before timing starts
+  for (auto _ : state) {
+    for (const auto& json : samples) {
+      rapidjson::BaseReaderHandler<> handler;
+      rapidjson::Reader reader;
+      rapidjson::MemoryStream stream(json.data(), json.size());
+      benchmark::DoNotOptimize(reader.Parse<kFlags>(stream, handler));
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.counters["resources/s"] = benchmark::Counter(static_cast<double>(state.iterations() * Samples().size()), benchmark::Counter::kIsRate);
+}
+
+void BM_ReadResource(benchmark::State& state) {
+  const auto& definitions = fhir::Definitions::R4();
+  const auto& samples = Samples();
+  for (auto _ : state) {
+    for (const auto& json : samples) {
+      auto resource = fhir::ReadResource(json, definitions);
+      if (!resource) state.SkipWithError("a sample failed to parse");
+      benchmark::DoNotOptimize(resource);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.counters["resources/s"] = benchmark::Counter(static_cast<double>(state.iterations() * Samples().size()), benchmark::Counter::kIsRate);
+}
+
+void BM_WriteJson(benchmark::State& state) {
+  std::vector<fhir::Resource> resources;
+  for (const auto& json : Samples()) resources.push_back(*fhir::ReadResource(json, fhir::Definitions::R4()));
+  for (auto _ : state) {
+    for (const auto& resource : resources) benchmark::DoNotOptimize(fhir::WriteJson(resource.root()));
+  }
+  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.counters["resources/s"] = benchmark::Counter(static_cast<double>(state.iterations() * Samples().size()), benchmark::Counter::kIsRate);
+}
+
+void BM_LoadDefinitions(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fhir::Definitions::Parse(fhir::kDefinitionsTable));
+}
+
+BENCHMARK(BM_RapidJsonSaxOnly)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadResource)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WriteJson)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LoadDefinitions)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Chartkeeper's benchmark driver: one command (`make bench`), results in bench/results/.
+#   1. JSON codec throughput on Synthea resources (Google Benchmark)  -> json_codec.json
+#   2. `chartkeeper import` of the whole Synthea sample              -> import.txt
+#   3. HTTP read by id with wrk (64 connections, 2 threads) next to a trivial handler on the
+#      same HTTP server code, as a ratio                              -> http.txt
+#   4. HTTP create with 64 concurrent clients: resources/s and resources per fsync
+# summary.md collects the headline numbers. Requires a release build (build/release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/release/src/cli/chartkeeper
+bench_bin=build/release/bench
+results=bench/results
+synthea=../shared/testdata/synthea
+duration=${BENCH_SECONDS:-15}
+mkdir -p "$results"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+# Starts a server command in the background; prints its port from the "listening on" line.
+start_server() {
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -n1 | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && { echo "$port"; return; }
+    sleep 0.1
+  done
+  echo "server did not start: $log" >&2
+  exit 1
+}
+
+# wrk's "Requests/sec" and the 99th percentile latency in ms.
+wrk_rate() { awk '/Requests\/sec/ {print $2}' "$1"; }
+wrk_p99_ms() {
+  awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }' "$1"
+}
+
+echo "== machine: $(nproc) cores, $(uname -r)"
+
+echo "== 1. JSON codec"
+"$bench_bin/json_codec_bench" --benchmark_out="$results/json_codec.json" --benchmark_out_format=json | tee "$work/json.txt"
+
+echo "== 2. import of the Synthea sample"
+start=$(date +%s.%N)
+"$bin" import --data "$work/var" --log-level warn "$synthea"/0-*.json.bz2 $(ls "$synthea"/*.json.bz2 | grep -v '/0-') 2>&1 | tail -n 1 | tee "$results/import.txt"
+import_rate=$(grep -o '([0-9]* resources/s)' "$results/import.txt" | grep -o '[0-9]*')
+db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
+
+echo "== 3. HTTP read by id (wrk: 2 threads, 64 connections, ${duration}s)"
+port=$(start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var")
+curl -s "http://127.0.0.1:$port/fhir/Observation/_history?_count=1000" | grep -o '"fullUrl":"[^"]*"' | sed 's|.*/fhir/||; s|"$||' >"$work/ids.txt"
+echo "ids for reads: $(wc -l <"$work/ids.txt")"
+IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$port" | tee "$work/read.txt"
+trivial_port=$(start_server "$work/trivial.log" "$bench_bin/trivial_http_server")
+wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$trivial_port/" | tee "$work/trivial.txt"
+
+echo "== 4. HTTP create (wrk: 2 threads, 64 connections, ${duration}s)"
+metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+writes_before=$(metric chartkeeper_store_writes_total)
+commits_before=$(metric chartkeeper_store_commits_total)
+wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/create.lua "http://127.0.0.1:$port/fhir/Observation" | tee "$work/create.txt"
+writes=$(( $(metric chartkeeper_store_writes_total) - writes_before ))
+commits=$(( $(metric chartkeeper_store_commits_total) - commits_before ))
+cat "$work/read.txt" "$work/trivial.txt" "$work/create.txt" >"$results/http.txt"
+
+read_rate=$(wrk_rate "$work/read.txt")
+trivial_rate=$(wrk_rate "$work/trivial.txt")
+create_rate=$(wrk_rate "$work/create.txt")
+ratio=$(awk -v a="$read_rate" -v b="$trivial_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+per_fsync=$(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c : 0 }')
+json_read=$(awk '/BM_ReadResource/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
+json_write=$(awk '/BM_WriteJson/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
+json_sax=$(awk '/BM_RapidJsonSaxOnly/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
+
+cat >"$results/summary.md" <<SUMMARY
+# Benchmark results ($(date -u +%Y-%m-%d), $(nproc) cores)
+
+| measure | result |
+| --- | --- |
+| JSON read (parse + bind + validate), Synthea resources | ${json_read} (RapidJSON SAX pass alone: ${json_sax}) |
+| JSON write | ${json_write} |
+| \`chartkeeper import\` of the Synthea sample | ${import_rate} resources/s (database ${db_bytes} bytes) |
+| HTTP read by id, wrk 2 threads 64 connections | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
+| trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |
+| read / trivial | ${ratio}% |
+| HTTP create, 64 concurrent clients | ${create_rate} resources/s, p99 $(wrk_p99_ms "$work/create.txt") ms |
+| resources per fsync (group commit) | ${per_fsync} (${writes} writes in ${commits} commits) |
+SUMMARY
+cat "$results/summary.md"

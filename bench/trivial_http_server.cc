@@ -1,0 +1,29 @@
+// The ceiling for HTTP benchmarks: Chartkeeper's own HTTP server (Beast) with a handler that
+// answers every request with a fixed 1 KB JSON body and does nothing else. Prints its port.
+#include <csignal>
+#include <cstdio>
+
+#include "rest/http_server.h"
+
+int main() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  const std::string body = "{\"resourceType\":\"Basic\",\"text\":\"" + std::string(990, 'x') + "\"}";
+  auto server = ck::rest::HttpServer::Start({.host = "127.0.0.1", .port = 0, .threads = 16}, [&](const ck::rest::HttpRequest&) {
+    ck::rest::HttpResponse response;
+    response.body = body;
+    response.With("Content-Type", "application/fhir+json");
+    return response;
+  });
+  if (!server) return 1;
+  std::printf("listening on http://127.0.0.1:%u/\n", (*server)->port());
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&stop, &signal);
+  (*server)->Stop();
+  (*server)->Wait();
+  return 0;
+}
