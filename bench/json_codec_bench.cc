@@ -9,6 +9,7 @@
 #include "cli/input_file.h"
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
+#include "store/body_codec.h"
 
 namespace ck::fhir {
 extern const char kDefinitionsTable[];  // the generated table (fhir/definitions.cc)
@@ -83,6 +84,27 @@ void BM_WriteJson(benchmark::State& state) {
   state.counters["resources/s"] = benchmark::Counter(static_cast<double>(state.iterations() * Samples().size()), benchmark::Counter::kIsRate);
 }
 
+// How stored bodies are encoded (store/body_codec.h): compression ratio and its cost both ways.
+void BM_EncodeBody(benchmark::State& state) {
+  const auto& samples = Samples();
+  std::int64_t stored = 0;
+  for (auto _ : state) {
+    stored = 0;
+    for (const auto& json : samples) stored += static_cast<std::int64_t>(store::EncodeBody(json).bytes.size());
+  }
+  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.counters["stored/json"] = static_cast<double>(stored) / static_cast<double>(TotalBytes());
+}
+
+void BM_DecodeBody(benchmark::State& state) {
+  std::vector<store::EncodedBody> encoded;
+  for (const auto& json : Samples()) encoded.push_back(store::EncodeBody(json));
+  for (auto _ : state) {
+    for (const auto& body : encoded) benchmark::DoNotOptimize(store::DecodeBody(body.encoding, body.bytes));
+  }
+  state.SetBytesProcessed(state.iterations() * TotalBytes());
+}
+
 void BM_LoadDefinitions(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fhir::Definitions::Parse(fhir::kDefinitionsTable));
 }
@@ -90,6 +112,8 @@ void BM_LoadDefinitions(benchmark::State& state) {
 BENCHMARK(BM_RapidJsonSaxOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadResource)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_WriteJson)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EncodeBody)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeBody)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LoadDefinitions)->Unit(benchmark::kMillisecond);
 
 }  // namespace

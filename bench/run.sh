@@ -19,15 +19,17 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Starts a server command in the background; prints its port from the "listening on" line.
+# Starts a server command in the background (remembered for cleanup) and sets $server_port from
+# its "listening on" line. Not for use inside $(...): the pid must reach this shell.
 start_server() {
   local log=$1
   shift
   "$@" >"$log" 2>&1 &
   pids+=($!)
+  server_port=""
   for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -n1 | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && { echo "$port"; return; }
+    server_port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -n1 | grep -o '[0-9]*$' || true)
+    [ -n "$server_port" ] && return
     sleep 0.1
   done
   echo "server did not start: $log" >&2
@@ -43,7 +45,7 @@ wrk_p99_ms() {
 echo "== machine: $(nproc) cores, $(uname -r)"
 
 echo "== 1. JSON codec"
-"$bench_bin/json_codec_bench" --benchmark_out="$results/json_codec.json" --benchmark_out_format=json | tee "$work/json.txt"
+"$bench_bin/json_codec_bench" --benchmark_counters_tabular=false --benchmark_out="$results/json_codec.json" --benchmark_out_format=json | tee "$work/json.txt"
 
 echo "== 2. import of the Synthea sample"
 start=$(date +%s.%N)
@@ -52,11 +54,20 @@ import_rate=$(grep -o '([0-9]* resources/s)' "$results/import.txt" | grep -o '[0
 db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
 
 echo "== 3. HTTP read by id (wrk: 2 threads, 64 connections, ${duration}s)"
-port=$(start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var")
+start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var"
+port=$server_port
 curl -s "http://127.0.0.1:$port/fhir/Observation/_history?_count=1000" | grep -o '"fullUrl":"[^"]*"' | sed 's|.*/fhir/||; s|"$||' >"$work/ids.txt"
 echo "ids for reads: $(wc -l <"$work/ids.txt")"
 IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$port" | tee "$work/read.txt"
-trivial_port=$(start_server "$work/trivial.log" "$bench_bin/trivial_http_server")
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+echo "-- the same reads with the current-version cache off (every read goes to SQLite and zstd)"
+start_server "$work/serve-nocache.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var" --cache-mb 0
+IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$server_port" | tee "$work/read-nocache.txt"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var"
+port=$server_port
+start_server "$work/trivial.log" "$bench_bin/trivial_http_server"
+trivial_port=$server_port
 wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$trivial_port/" | tee "$work/trivial.txt"
 
 echo "== 4. HTTP create (wrk: 2 threads, 64 connections, ${duration}s)"
@@ -66,15 +77,18 @@ commits_before=$(metric chartkeeper_store_commits_total)
 wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/create.lua "http://127.0.0.1:$port/fhir/Observation" | tee "$work/create.txt"
 writes=$(( $(metric chartkeeper_store_writes_total) - writes_before ))
 commits=$(( $(metric chartkeeper_store_commits_total) - commits_before ))
-cat "$work/read.txt" "$work/trivial.txt" "$work/create.txt" >"$results/http.txt"
+cat "$work/read.txt" "$work/read-nocache.txt" "$work/trivial.txt" "$work/create.txt" >"$results/http.txt"
 
 read_rate=$(wrk_rate "$work/read.txt")
+read_nocache_rate=$(wrk_rate "$work/read-nocache.txt")
 trivial_rate=$(wrk_rate "$work/trivial.txt")
 create_rate=$(wrk_rate "$work/create.txt")
 ratio=$(awk -v a="$read_rate" -v b="$trivial_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
+ratio_nocache=$(awk -v a="$read_nocache_rate" -v b="$trivial_rate" 'BEGIN { printf "%.0f", 100 * a / b }')
 per_fsync=$(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c : 0 }')
 json_read=$(awk '/BM_ReadResource/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 json_write=$(awk '/BM_WriteJson/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
+body_ratio=$(awk '/BM_EncodeBody/ {for (i = 1; i <= NF; i++) if ($i ~ /^stored\/json=/) {sub("stored/json=", "", $i); print $i}}' "$work/json.txt")
 json_sax=$(awk '/BM_RapidJsonSaxOnly/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 
 cat >"$results/summary.md" <<SUMMARY
@@ -84,10 +98,12 @@ cat >"$results/summary.md" <<SUMMARY
 | --- | --- |
 | JSON read (parse + bind + validate), Synthea resources | ${json_read} (RapidJSON SAX pass alone: ${json_sax}) |
 | JSON write | ${json_write} |
+| stored body size / JSON size (zstd level 3 when it saves 1/8) | ${body_ratio} |
 | \`chartkeeper import\` of the Synthea sample | ${import_rate} resources/s (database ${db_bytes} bytes) |
-| HTTP read by id, wrk 2 threads 64 connections | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
+| HTTP read by id, wrk 2 threads 64 connections, 1,000 Observations (cache warm) | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
+| the same with the cache off (\`--cache-mb 0\`) | ${read_nocache_rate} requests/s, p99 $(wrk_p99_ms "$work/read-nocache.txt") ms |
 | trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |
-| read / trivial | ${ratio}% |
+| read / trivial | ${ratio}% (cache off: ${ratio_nocache}%) |
 | HTTP create, 64 concurrent clients | ${create_rate} resources/s, p99 $(wrk_p99_ms "$work/create.txt") ms |
 | resources per fsync (group commit) | ${per_fsync} (${writes} writes in ${commits} commits) |
 SUMMARY

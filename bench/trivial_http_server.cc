@@ -2,6 +2,7 @@
 // answers every request with a fixed 1 KB JSON body and does nothing else. Prints its port.
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include "rest/http_server.h"
 
@@ -12,7 +13,7 @@ int main() {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   const std::string body = "{\"resourceType\":\"Basic\",\"text\":\"" + std::string(990, 'x') + "\"}";
-  auto server = ck::rest::HttpServer::Start({.host = "127.0.0.1", .port = 0, .threads = 16}, [&](const ck::rest::HttpRequest&) {
+  auto server = ck::rest::HttpServer::Start({.host = "127.0.0.1", .port = 0, .io_threads = std::max(1u, std::thread::hardware_concurrency())}, [&](const ck::rest::HttpRequest&) {
     ck::rest::HttpResponse response;
     response.body = body;
     response.With("Content-Type", "application/fhir+json");

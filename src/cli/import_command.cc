@@ -14,7 +14,7 @@
 namespace ck::cli {
 namespace {
 
-constexpr unsigned kImportWorkers = 16;
+constexpr unsigned kImportWorkers = 128;
 constexpr std::size_t kMaxRejectionsListed = 200;
 
 // Redraws one status line on a terminal every 200 ms until destroyed.
@@ -49,6 +49,7 @@ class ProgressLine {
     std::fprintf(stderr, "\r[file %zu/%zu] %llu loaded, %llu rejected, %.0f resources/s   ", file_index_.load(),
                  file_count_.load(), static_cast<unsigned long long>(loaded),
                  static_cast<unsigned long long>(importer_.rejected()), seconds > 0 ? loaded / seconds : 0.0);
+    std::fflush(stderr);
   }
 
   const Importer& importer_;
@@ -76,14 +77,10 @@ int RunImport(const Config& config, const ImportOptions& options) {
   int exit_code = 0;
   {
     ProgressLine progress(importer);
-    for (std::size_t i = 0; i < options.files.size() && !importer.stopped(); ++i) {
-      progress.SetFile(i + 1, options.files.size());
-      Status status = importer.ImportFile(options.files[i]);
-      if (!status.ok()) {
-        std::fprintf(stderr, "\nchartkeeper import: %s\n", status.message().c_str());
-        exit_code = 1;
-        break;
-      }
+    Status status = importer.ImportFiles(options.files, [&](std::size_t i) { progress.SetFile(i + 1, options.files.size()); });
+    if (!status.ok()) {
+      std::fprintf(stderr, "\nchartkeeper import: %s\n", status.message().c_str());
+      exit_code = 1;
     }
     summary = importer.Finish();
   }

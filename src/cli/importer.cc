@@ -1,6 +1,8 @@
 #include "cli/importer.h"
 
 #include "cli/input_file.h"
+
+#include <future>
 #include "fhir/json_reader.h"
 
 namespace ck::cli {
@@ -32,19 +34,37 @@ Importer::Importer(records::RecordService& records, const fhir::Definitions& def
 
 Importer::~Importer() { Finish(); }
 
-Status Importer::ImportFile(const std::filesystem::path& path) {
-  CK_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> input, InputFile::Open(path));
-  std::string name = path.filename().string();
-  std::string stem = path.extension() == ".bz2" ? path.stem().string() : name;
-  if (stem.ends_with(".ndjson")) {
-    ImportNdjson(*input, name);
-    return Status::Ok();
+Status Importer::ImportFiles(const std::vector<std::string>& files, const std::function<void(std::size_t)>& starting) {
+  auto is_ndjson = [](const std::filesystem::path& path) {
+    return (path.extension() == ".bz2" ? path.stem() : path).extension() == ".ndjson";
+  };
+  auto read_whole = [](std::filesystem::path path) -> Result<std::string> {
+    CK_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> input, InputFile::Open(path));
+    return input->ReadAll();
+  };
+  auto prefetch = [&](std::size_t i) {
+    return i < files.size() && !is_ndjson(files[i]) ? std::async(std::launch::async, read_whole, files[i])
+                                                    : std::future<Result<std::string>>();
+  };
+  std::future<Result<std::string>> next = prefetch(0);
+  for (std::size_t i = 0; i < files.size() && !stopped_; ++i) {
+    starting(i);
+    std::future<Result<std::string>> current = std::move(next);
+    next = prefetch(i + 1);
+    if (is_ndjson(files[i])) {
+      CK_RETURN_IF_ERROR(ImportNdjson(files[i]));
+      continue;
+    }
+    CK_ASSIGN_OR_RETURN(std::string text, current.get());
+    ImportJson(text, std::filesystem::path(files[i]).filename().string());
   }
-  return ImportJson(*input, name);
+  return Status::Ok();
 }
 
-void Importer::ImportNdjson(InputFile& input, const std::string& name) {
-  Status read = input.ForEachLine([&](std::string_view line, std::size_t number) {
+Status Importer::ImportNdjson(const std::filesystem::path& path) {
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> input, InputFile::Open(path));
+  std::string name = path.filename().string();
+  Status read = input->ForEachLine([&](std::string_view line, std::size_t number) {
     if (stopped_) return false;
     if (line.find_first_not_of(" \t") == std::string_view::npos) return true;
     std::string where = name + " line " + std::to_string(number);
@@ -60,28 +80,27 @@ void Importer::ImportNdjson(InputFile& input, const std::string& name) {
     return true;
   });
   if (!read.ok()) Reject(name, read);
+  return Status::Ok();
 }
 
-Status Importer::ImportJson(InputFile& input, const std::string& name) {
-  CK_ASSIGN_OR_RETURN(std::string text, input.ReadAll());
+void Importer::ImportJson(std::string_view text, const std::string& name) {
   auto tree = fhir::ParseJsonTree(text);
   if (!tree) {
     Reject(name, tree.error());
-    return Status::Ok();
+    return;
   }
   if (tree->TextOf("resourceType") == "Bundle") {
     ImportBundle(*tree, name);
-    return Status::Ok();
+    return;
   }
   auto resource = fhir::BindResource(std::move(*tree), definitions_);
   if (!resource) {
     Reject(name, resource.error());
-    return Status::Ok();
+    return;
   }
   std::string key = resource->type_name() + "/" + std::string(resource->id());
   Mode mode = resource->id().empty() ? Mode::kCreate : Mode::kUpdate;
   Queue({mode, std::move(*resource), "", "", name}, key);
-  return Status::Ok();
 }
 
 void Importer::ImportBundle(fhir::Node& bundle, const std::string& name) {

@@ -10,12 +10,16 @@
 // (Synthea's organization and practitioner bundles). A resource without an id is created
 // with a server-assigned one. Writes of the same Type/id keep file order.
 //
-// Thread safety: ImportFile and Finish from one thread; counters from any thread.
+// Files are read in the order given; the next Bundle is read and decompressed on another thread
+// while the current one is processed.
+//
+// Thread safety: ImportFiles and Finish from one thread; counters from any thread.
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -44,9 +48,10 @@ class Importer {
   Importer(records::RecordService& records, const fhir::Definitions& definitions, unsigned workers, bool strict);
   ~Importer();
 
-  // Reads one file and queues its resources. Bad resources are rejections, not errors.
-  // Errors: the file cannot be read at all (kNotFound, kInvalid).
-  Status ImportFile(const std::filesystem::path& path);
+  // Reads the files in order and queues their resources, calling `starting(i)` as file i begins.
+  // Bad resources are rejections, not errors. Errors: a file cannot be read at all (kNotFound,
+  // kInvalid); the files before it are imported.
+  Status ImportFiles(const std::vector<std::string>& files, const std::function<void(std::size_t)>& starting);
   // Waits for every queued write and returns what happened.
   ImportSummary Finish();
 
@@ -70,8 +75,8 @@ class Importer {
     bool closing = false;    // guarded by mu
   };
 
-  void ImportNdjson(class InputFile& input, const std::string& name);
-  Status ImportJson(class InputFile& input, const std::string& name);
+  Status ImportNdjson(const std::filesystem::path& path);
+  void ImportJson(std::string_view text, const std::string& name);
   void ImportBundle(fhir::Node& bundle, const std::string& name);
   void Queue(Task task, const std::string& key);
   void Reject(std::string where, const Status& status);

@@ -25,6 +25,7 @@ int RunServe(const Config& config) {
 
   auto fail = [](const Status& status) {
     CK_LOG_ERROR("cannot start: {}", status.ToString());
+    FlushLogs();
     return 1;
   };
   auto listen = ParseListenAddress(config.listen);
@@ -37,7 +38,8 @@ int RunServe(const Config& config) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count());
 
   SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock});
+  auto store = store::sqlite::OpenSqliteStore(
+      {.data_dir = config.data_dir, .clock = &clock, .cache_bytes = std::size_t{config.cache_mb} << 20});
   if (!store) return fail(store.error());
   records::RecordService records(definitions, **store, {.max_json_depth = config.max_json_depth});
 
@@ -46,7 +48,11 @@ int RunServe(const Config& config) {
   std::unique_ptr<rest::FhirApi> api;
   std::atomic<rest::FhirApi*> ready{nullptr};
   auto server = rest::HttpServer::Start(
-      {.host = listen->host, .port = listen->port, .threads = ServerThreads(config), .max_body_bytes = config.max_body_bytes},
+      {.host = listen->host,
+       .port = listen->port,
+       .io_threads = IoThreads(config),
+       .blocking_threads = std::max(1u, config.write_threads),
+       .max_body_bytes = config.max_body_bytes},
       [&ready](const rest::HttpRequest& request) {
         rest::FhirApi* handler = ready.load();
         return handler != nullptr ? handler->Handle(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
@@ -60,13 +66,16 @@ int RunServe(const Config& config) {
   api = std::make_unique<rest::FhirApi>(records, definitions, **store,
                                         rest::FhirApiOptions{.base_url = base_url, .max_page_size = config.max_page_size});
   ready = api.get();
-  CK_LOG_INFO("listening on {} (data in {}, {} threads)", base_url, config.data_dir.string(), ServerThreads(config));
+  CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} write threads)", base_url, config.data_dir.string(),
+              IoThreads(config), config.write_threads);
+  FlushLogs();
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   CK_LOG_INFO("received signal {}, shutting down", signal);
   (*server)->Stop();
   (*server)->Wait();
+  FlushLogs();
   return 0;
 }
 

@@ -23,9 +23,9 @@ Result<ListenAddress> ParseListenAddress(const std::string& listen) {
   return out;
 }
 
-unsigned ServerThreads(const Config& config) {
+unsigned IoThreads(const Config& config) {
   if (config.threads > 0) return config.threads;
-  return std::max(8u, 8 * std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace ck::cli

@@ -17,8 +17,7 @@ struct ListenAddress {
 // "127.0.0.1:8080", "[::1]:8080". Errors: kInvalid.
 Result<ListenAddress> ParseListenAddress(const std::string& listen);
 
-// Worker threads for the HTTP server: the configured number, or 8 per core (handlers block on
-// the database, and group commit needs many writes in flight to batch them).
-unsigned ServerThreads(const Config& config);
+// I/O threads for the HTTP server: the configured number, or one per core.
+unsigned IoThreads(const Config& config);
 
 }  // namespace ck::cli

@@ -113,7 +113,7 @@ HttpResponse MethodNotAllowed(std::string_view allow) {
 struct FhirApi::Call {
   const HttpRequest& request;
   records::RequestContext context;
-  std::string interaction = "unknown";
+  std::string_view interaction = "unknown";  // always a string literal
   bool pretty = false;
 };
 

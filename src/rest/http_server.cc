@@ -35,8 +35,8 @@ HttpRequest ToHttpRequest(http::request<http::string_body>&& in, const std::stri
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {
+  Session(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler, asio::thread_pool& blocking)
+      : stream_(std::move(socket)), options_(options), handler_(handler), blocking_(blocking) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
@@ -72,8 +72,15 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = request.version();
     bool target_ok = true;
     HttpRequest plain = ToHttpRequest(std::move(request), peer_, target_ok);
-    HttpResponse response = target_ok ? handler_(plain) : ErrorResponse(Status::Invalid("malformed percent-encoding in the URL"));
-    Reply(std::move(response), keep_alive, version);
+    if (!target_ok) return Reply(ErrorResponse(Status::Invalid("malformed percent-encoding in the URL")), keep_alive, version);
+    if (!IsBlockingRequest(plain)) return Reply(handler_(plain), keep_alive, version);
+    // Run on the blocking pool, then continue on this connection's strand.
+    asio::post(blocking_, [self = shared_from_this(), plain = std::move(plain), keep_alive, version]() mutable {
+      auto response = std::make_shared<HttpResponse>(self->handler_(plain));
+      asio::post(self->stream_.get_executor(), [self, response, keep_alive, version] {
+        self->Reply(std::move(*response), keep_alive, version);
+      });
+    });
   }
 
   void Reply(HttpResponse&& plain, bool keep_alive, unsigned version) {
@@ -100,13 +107,18 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpServerOptions& options_;
   const HttpHandler& handler_;
+  asio::thread_pool& blocking_;
   std::string peer_;
 };
 
 class BeastServer final : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, HttpHandler handler)
-      : options_(options), handler_(std::move(handler)), io_(static_cast<int>(options.threads)), acceptor_(io_) {}
+      : options_(options),
+        handler_(std::move(handler)),
+        io_(static_cast<int>(options.io_threads)),
+        acceptor_(io_),
+        blocking_(std::max(1u, options.blocking_threads)) {}
 
   ~BeastServer() override {
     Stop();
@@ -127,7 +139,7 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     DoAccept();
-    for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
+    for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) {
       threads_.emplace_back([this] { RunLoop(); });
     }
     return Status::Ok();
@@ -147,6 +159,7 @@ class BeastServer final : public HttpServer {
     for (auto& thread : threads_) {
       if (thread.joinable()) thread.join();
     }
+    blocking_.join();
   }
 
  private:
@@ -163,7 +176,7 @@ class BeastServer final : public HttpServer {
   void DoAccept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), options_, handler_)->Start();
+      if (!ec) std::make_shared<Session>(std::move(socket), options_, handler_, blocking_)->Start();
       DoAccept();
     });
   }
@@ -174,9 +187,12 @@ class BeastServer final : public HttpServer {
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
+  asio::thread_pool blocking_;
 };
 
 }  // namespace
+
+bool IsBlockingRequest(const HttpRequest& request) { return request.method != "GET" && request.method != "HEAD"; }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler handler) {
   auto server = std::make_unique<BeastServer>(options, std::move(handler));

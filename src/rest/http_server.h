@@ -1,7 +1,8 @@
 #pragma once
-// The HTTP/1.1 server: Boost.Beast on Asio, keep-alive, a fixed pool of threads that both run
-// the I/O and call the handler (handlers block on the database, so the pool is larger than the
-// core count: a write waiting for its group commit must not stop other requests). Bodies over
+// The HTTP/1.1 server: Boost.Beast on Asio, keep-alive. I/O threads (one per core) parse and
+// write and run quick handlers (reads) inline; requests that may wait long (writes, which wait
+// for their group commit) run on a separate pool of blocking threads, so a waiting write never
+// holds up the I/O and enough writes are in flight for group commit to batch them. Bodies over
 // the limit are refused with 413 before they are read; malformed HTTP gets 400.
 // Thread safety: Start/Stop/Wait from one controlling thread; the handler is called concurrently.
 
@@ -18,12 +19,16 @@ namespace ck::rest {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;             // 0: any free port (see HttpServer::port)
-  unsigned threads = 16;                 // I/O + handler threads
+  unsigned io_threads = 2;               // I/O threads (also run quick handlers)
+  unsigned blocking_threads = 32;        // threads for handlers that may block (see is_blocking)
   std::size_t max_body_bytes = 16u << 20;
   unsigned idle_timeout_seconds = 60;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Whether a request's handler may block for long: by default every method but GET and HEAD.
+bool IsBlockingRequest(const HttpRequest& request);
 
 class HttpServer {
  public:

@@ -8,7 +8,7 @@ void Metrics::Record(std::string_view interaction, int status, double seconds) {
   std::size_t bucket = 0;
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(interaction), status}];
+  ++requests_[{interaction, status}];
   ++buckets_[bucket];
   seconds_sum_ += seconds;
   ++count_;

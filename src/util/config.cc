@@ -42,6 +42,8 @@ const std::vector<Option>& Options() {
       {"log_level", [](Config& c, const std::string&, const std::string& v) { c.log_level = v; return Status::Ok(); }},
       {"base_url", [](Config& c, const std::string&, const std::string& v) { c.base_url = v; return Status::Ok(); }},
       NumberOption("threads", &Config::threads),
+      NumberOption("write_threads", &Config::write_threads),
+      NumberOption("cache_mb", &Config::cache_mb),
       NumberOption("max_body_bytes", &Config::max_body_bytes),
       NumberOption("max_json_depth", &Config::max_json_depth),
       NumberOption("max_page_size", &Config::max_page_size),

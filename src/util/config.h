@@ -18,12 +18,17 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   // Folder holding the database and other state. Created if missing. Default ./var.
   std::filesystem::path data_dir = "var";
-  // Worker threads serving requests; 0 means one per core. Default 0.
+  // I/O threads, which also serve reads; 0 means one per core. Default 0.
   unsigned threads = 0;
+  // Threads that run writes (each waits for its group commit); caps the writes in flight.
+  // Default 64.
+  unsigned write_threads = 64;
   // Largest request body accepted, in bytes; larger bodies get 413. Default 16 MiB.
   std::size_t max_body_bytes = 16u << 20;
   // Deepest JSON nesting accepted; deeper bodies get 400. Default 64.
   unsigned max_json_depth = 64;
+  // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
+  unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.
   unsigned max_page_size = 1000;
   // Log level: trace, debug, info, warn, error, off. Default info.

@@ -11,7 +11,10 @@
 namespace ck {
 
 // level: "trace", "debug", "info", "warn", "error", "off". Unknown names fall back to "info".
+// Lines go to stderr through a buffer flushed every second and at once for warnings and errors
+// (so a request log line costs no system call); call FlushLogs after lines that must be seen now.
 void InitLogging(std::string_view level);
+void FlushLogs();
 
 }  // namespace ck
 

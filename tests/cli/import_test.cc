@@ -10,6 +10,7 @@
 #include "cli/server_config.h"
 #include "records/record_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 
 namespace ck::cli {
@@ -115,6 +116,13 @@ TEST_F(ImportTest, AMissingOrCorruptFileIsAnError) {
   EXPECT_EQ(corrupt.exit_code, 1) << corrupt.output;
   CommandRun usage = RunImportCommand(dir_.path() / "var", {});
   EXPECT_NE(usage.exit_code, 0);
+}
+
+TEST_F(ImportTest, RefusesADataFolderARunningServerHolds) {
+  testing::ServerProcess server(dir_.path() / "var");
+  CommandRun run = RunImportCommand(dir_.path() / "var", {Write("one.ndjson", "{\"resourceType\":\"Patient\"}\n").string()});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("another Chartkeeper process"), std::string::npos) << run.output;
 }
 
 TEST(ServerConfigTest, ParsesListenAddresses) {

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -112,6 +113,39 @@ TEST_F(ResourceStoreTest, GroupsConcurrentWritesIntoFewerCommits) {
   EXPECT_EQ(history->total, kThreads * kPerThread);
 }
 
+// With the current-version cache in front of the database: once a write has returned, every
+// read sees it or something newer, and no reader ever sees versions go backwards.
+TEST_F(ResourceStoreTest, ReadsNeverGoBackwardsWhileWritesLand) {
+  constexpr int kVersions = 300;
+  std::atomic<std::int64_t> acknowledged{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      std::int64_t last_seen = 0;
+      while (!done) {
+        std::int64_t floor = acknowledged;
+        auto current = store_->ReadCurrent("Patient", "hot");
+        ASSERT_TRUE(current);
+        std::int64_t seen = *current ? (*current)->version : 0;
+        EXPECT_GE(seen, floor);
+        EXPECT_GE(seen, last_seen);
+        if (*current) {
+          EXPECT_EQ((*current)->body, std::to_string(seen));
+        }
+        last_seen = seen;
+      }
+    });
+  }
+  for (int v = 1; v <= kVersions; ++v) {
+    ASSERT_TRUE(Put("Patient", "hot", std::to_string(v), v == 1 ? ChangeKind::kCreate : ChangeKind::kUpdate).ok());
+    acknowledged = v;
+  }
+  done = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "hot"))->version, kVersions);
+}
+
 TEST_F(ResourceStoreTest, PagesHistoryNewestFirstOverAStableSnapshot) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(Put("Patient", "a", std::to_string(i), i == 0 ? ChangeKind::kCreate : ChangeKind::kUpdate).ok());
@@ -149,6 +183,15 @@ TEST_F(ResourceStoreTest, FiltersHistoryBySinceAndAt) {
   // Over [t0+5s, t0+25s): v1 (current at the start), v2 and v3.
   auto period = store_->History({.type = "Patient", .at = TimeRange{t0 + 5'000, t0 + 25'000}});
   EXPECT_EQ(period->total, 3);
+}
+
+TEST_F(ResourceStoreTest, OneStoreAtATimePerDataFolder) {
+  auto second = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.error().message().find("another Chartkeeper process"), std::string::npos);
+  store_.reset();
+  EXPECT_TRUE(sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_}));
 }
 
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {

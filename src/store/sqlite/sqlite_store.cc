@@ -1,5 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -10,6 +14,7 @@
 #include <vector>
 
 #include "store/body_codec.h"
+#include "store/version_cache.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "util/log.h"
 
@@ -25,9 +30,12 @@ const char* const kMigrations[] = {kSqliteSchemaV1};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
-constexpr char kSelectVersionColumns[] =
+// Built once: statements are cached by their text, so the text must not be rebuilt per call.
+const std::string kSelectVersionColumns =
     "SELECT v.seq, t.name, v.id, v.version, v.last_updated, v.change, v.encoding, v.body "
     "FROM resource_version v JOIN resource_type t ON t.type_id = v.type_id ";
+const std::string kSelectCurrent = kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
+const std::string kSelectVersion = kSelectVersionColumns + "WHERE v.type_id = ? AND v.id = ? AND v.version = ?";
 
 Result<StoredVersion> ReadVersionRow(const Statement& row) {
   StoredVersion out;
@@ -110,11 +118,16 @@ class SqliteWriteTransaction final : public WriteTransaction {
         "ON CONFLICT (type_id, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, seq = excluded.seq"));
     upsert->Bind(1, type_id).Bind(2, version.id).Bind(3, version.version).Bind(4, version.deleted() ? 1 : 0).Bind(5, seq);
     CK_RETURN_IF_ERROR(upsert->Run());
+    StoredVersion& appended = appended_.emplace_back(version);
+    appended.sequence = seq;
+    appended.last_updated = last_time_;
     return seq;
   }
 
   // Type rows inserted in this transaction; published to the shared cache only after commit.
   std::vector<std::pair<std::string, std::int64_t>>& new_types() { return new_types_; }
+  // Versions appended in this transaction; they become the version cache's after commit.
+  std::vector<StoredVersion>& appended() { return appended_; }
 
  private:
   Result<std::int64_t> EnsureTypeId(const std::string& name) {
@@ -132,12 +145,40 @@ class SqliteWriteTransaction final : public WriteTransaction {
   const Clock& clock_;
   Millis& last_time_;
   std::vector<std::pair<std::string, std::int64_t>> new_types_;
+  std::vector<StoredVersion> appended_;
+};
+
+// An exclusive lock on the data folder, held for the store's lifetime: one process at a time
+// (the version cache is per process, so a second writer would make it stale). Released by the
+// kernel if the process dies.
+class FolderLock {
+ public:
+  static Result<std::unique_ptr<FolderLock>> Acquire(const std::filesystem::path& data_dir) {
+    std::string path = (data_dir / "chartkeeper.lock").string();
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Err(Status::Internal("cannot create the lock file").WithDetail(path));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Err(Status::Unavailable("another Chartkeeper process (a server or an import) is using " + data_dir.string() +
+                                     "; stop it first, or send the data to the running server over REST"));
+    }
+    return std::unique_ptr<FolderLock>(new FolderLock(fd));
+  }
+  ~FolderLock() { ::close(fd_); }
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_;
 };
 
 class SqliteStore final : public ResourceStore {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<Connection> writer)
-      : options_(std::move(options)), writer_(std::move(writer)), writer_thread_([this] { WriterLoop(); }) {}
+  SqliteStore(SqliteOptions options, std::unique_ptr<FolderLock> lock, std::unique_ptr<Connection> writer)
+      : options_(std::move(options)),
+        lock_(std::move(lock)),
+        writer_(std::move(writer)),
+        cache_(options_.cache_bytes),
+        writer_thread_([this] { WriterLoop(); }) {}
 
   ~SqliteStore() override {
     {
@@ -161,14 +202,16 @@ class SqliteStore final : public ResourceStore {
   }
 
   Result<std::optional<StoredVersion>> ReadCurrent(const std::string& type, const std::string& id) override {
-    return ReadOne(type, kSelectVersionColumns + std::string("JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?"),
-                   id, std::nullopt);
+    if (auto cached = cache_.Get(type, id)) return cached;
+    std::uint64_t ticket = cache_.Ticket(type, id);
+    CK_ASSIGN_OR_RETURN(std::optional<StoredVersion> found, ReadOne(type, kSelectCurrent, id, std::nullopt));
+    if (found) cache_.Offer(*found, ticket);
+    return found;
   }
 
   Result<std::optional<StoredVersion>> ReadVersion(const std::string& type, const std::string& id,
                                                    std::int64_t version) override {
-    return ReadOne(type, kSelectVersionColumns + std::string("WHERE v.type_id = ? AND v.id = ? AND v.version = ?"), id,
-                   version);
+    return ReadOne(type, kSelectVersion, id, version);
   }
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
@@ -227,8 +270,10 @@ class SqliteStore final : public ResourceStore {
   void CommitBatch(std::vector<Pending>& batch);
 
   const SqliteOptions options_;
+  std::unique_ptr<FolderLock> lock_;
   std::unique_ptr<Connection> writer_;  // used by the writer thread only
   TypeIds types_;
+  VersionCache cache_;
   Millis last_time_ = 0;  // writer thread only
 
   std::mutex mu_;
@@ -276,6 +321,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
       continue;
     }
     std::size_t types_before = txn.new_types().size();
+    std::size_t appended_before = txn.appended().size();
     try {
       results[i] = batch[i].operation(txn);
     } catch (const std::exception& e) {
@@ -286,6 +332,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     } else {
       (void)writer_->Execute("ROLLBACK TO op");
       txn.new_types().resize(types_before);
+      txn.appended().resize(appended_before);
     }
     (void)writer_->Execute("RELEASE op");
   }
@@ -293,6 +340,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     Status committed = writer_->Execute("COMMIT");
     if (committed.ok()) {
       for (const auto& [name, id] : txn.new_types()) types_.Add(name, id);
+      for (const StoredVersion& version : txn.appended()) cache_.Committed(version);  // before anyone is answered
       committed_operations_ += static_cast<std::int64_t>(succeeded);
       ++commits_;
     } else {
@@ -411,10 +459,11 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Err(Status::Internal("cannot create the data folder").WithDetail(options.data_dir.string() + ": " + ec.message()));
+  CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   CK_RETURN_IF_ERROR(Migrate(*writer));
-  return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(writer)));
+  return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer)));
 }
 
 }  // namespace ck::store::sqlite

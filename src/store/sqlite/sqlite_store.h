@@ -20,10 +20,12 @@ struct SqliteOptions {
   const Clock* clock = nullptr;    // REQUIRES: non-null, outlives the store
   std::size_t max_batch = 512;     // most operations per group commit
   std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
+  std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
 };
 
-// Opens or creates the database and starts the writer. Errors: kInternal (cannot create or open
-// the file, a database written by a newer schema version).
+// Opens or creates the database and starts the writer, holding an exclusive lock on the data
+// folder until the store is destroyed. Errors: kUnavailable (another process holds the folder),
+// kInternal (cannot create or open the file, a database written by a newer schema version).
 Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
 
 // The database file inside a data folder.
