@@ -228,6 +228,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view path) {
 }
 
 HttpResponse FhirApi::Create(Call& call, std::string_view type) {
+  if (!call.request.Header("if-none-exist").empty()) {
+    // Ignoring it would store a duplicate the client asked us not to create.
+    return ErrorResponse(Status(StatusCode::kNotImplemented, "conditional create (If-None-Exist) is not supported yet"));
+  }
   if (!BodyIsJson(call.request)) {
     return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
   }

@@ -23,22 +23,19 @@ void AppendLink(std::string& out, std::string_view relation, const std::string& 
   out += '}';
 }
 
-std::string_view MethodOf(store::ChangeKind change) {
-  switch (change) {
-    case store::ChangeKind::kCreate: return "POST";
-    case store::ChangeKind::kUpdate: return "PUT";
-    case store::ChangeKind::kDelete: return "DELETE";
-  }
-  return "PUT";
-}
+// How a change appears in a history entry: its request method and response status.
+struct ChangeEntry {
+  std::string_view method;
+  std::string_view status;
+};
 
-std::string_view ResponseStatusOf(store::ChangeKind change) {
+ChangeEntry EntryFor(store::ChangeKind change) {
   switch (change) {
-    case store::ChangeKind::kCreate: return "201 Created";
-    case store::ChangeKind::kUpdate: return "200 OK";
-    case store::ChangeKind::kDelete: return "204 No Content";
+    case store::ChangeKind::kCreate: return {"POST", "201 Created"};
+    case store::ChangeKind::kUpdate: return {"PUT", "200 OK"};
+    case store::ChangeKind::kDelete: return {"DELETE", "204 No Content"};
   }
-  return "200 OK";
+  return {"PUT", "200 OK"};
 }
 
 }  // namespace
@@ -73,12 +70,13 @@ std::string HistoryBundleJson(const store::HistoryPage& page, const store::Histo
       out += R"(,"resource":)";
       out += v.body;
     }
+    const ChangeEntry change = EntryFor(v.change);
     out += R"(,"request":{"method":")";
-    out += MethodOf(v.change);
+    out += change.method;
     out += R"(","url":)";
     fhir::AppendJsonString(out, v.change == store::ChangeKind::kCreate ? v.type : reference);
     out += R"(},"response":{"status":")";
-    out += ResponseStatusOf(v.change);
+    out += change.status;
     out += R"(","etag":)";
     fhir::AppendJsonString(out, VersionEtag(v.version));
     out += R"(,"lastModified":")" + FormatInstant(v.last_updated) + R"("}})";

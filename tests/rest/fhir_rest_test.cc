@@ -255,6 +255,7 @@ TEST_F(FhirRestTest, AnswersUnknownRoutesAndMethods) {
   EXPECT_EQ(patch.Header("allow"), "GET, PUT, DELETE");
   ExpectOutcome(client_.Post("/fhir/_history", kPatient), 405, "not-supported");
   ExpectOutcome(client_.Get("/fhir/Patient"), 501, "not-supported");
+  ExpectOutcome(client_.Post("/fhir/Patient", kPatient, {{"If-None-Exist", "identifier=x|1"}}), 501, "not-supported");
   ExpectOutcome(client_.Post("/fhir", R"({"resourceType":"Bundle","type":"batch"})"), 501, "not-supported");
   ExpectOutcome(client_.Get("/fhir/Patient/%zz"), 400, "invalid");
 }
