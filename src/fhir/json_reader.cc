@@ -190,7 +190,8 @@ struct Path {
 // Step 2: binds the tree to the definitions, collecting every problem.
 class Binder {
  public:
-  explicit Binder(const Definitions& definitions) : definitions_(definitions) {}
+  Binder(const Definitions& definitions, bool enforce_cardinality)
+      : definitions_(definitions), enforce_cardinality_(enforce_cardinality) {}
 
   // `expected`: the declared type where the resource appears (abstract Resource for any).
   // `path`: where the resource is; nullptr at the root.
@@ -221,6 +222,7 @@ class Binder {
 
  private:
   void Report(IssueType type, std::string message, std::string expression) {
+    if (type == IssueType::kRequired && !enforce_cardinality_) return;
     if (type != IssueType::kRequired) structural_ = true;
     issues_.push_back({type, std::move(message), std::move(expression)});
   }
@@ -278,6 +280,7 @@ class Binder {
                path.Render());
         return;
       }
+      if (is_resource_id) value.type = definitions_.FindType("id");  // Resource.id is an id (R4 spec)
       if (auto problem = CheckPrimitive(is_resource_id ? "id" : type.name, value.text)) {
         Report(IssueType::kValue, *problem, path.Render());
       }
@@ -358,6 +361,7 @@ class Binder {
   }
 
   const Definitions& definitions_;
+  const bool enforce_cardinality_;
   std::vector<Issue> issues_;
   bool structural_ = false;
 };
@@ -384,9 +388,9 @@ Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options) {
   return root;
 }
 
-Result<Resource> BindResource(Node root, const Definitions& definitions) {
+Result<Resource> BindResource(Node root, const Definitions& definitions, bool enforce_cardinality) {
   Resource resource(std::move(root));
-  Binder binder(definitions);
+  Binder binder(definitions, enforce_cardinality);
   binder.BindResource(resource.root(), nullptr, nullptr);
   std::vector<Issue> issues = binder.TakeIssues();
   if (issues.empty()) return resource;
@@ -398,7 +402,7 @@ Result<Resource> BindResource(Node root, const Definitions& definitions) {
 
 Result<Resource> ReadResource(std::string_view json, const Definitions& definitions, const ReadOptions& options) {
   CK_ASSIGN_OR_RETURN(Node root, ParseJsonTree(json, options));
-  return BindResource(std::move(root), definitions);
+  return BindResource(std::move(root), definitions, options.enforce_cardinality);
 }
 
 }  // namespace ck::fhir

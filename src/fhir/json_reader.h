@@ -26,6 +26,9 @@ namespace ck::fhir {
 struct ReadOptions {
   // Deepest nesting of objects and arrays accepted. Default 64 (FHIR resources rarely pass 20).
   unsigned max_depth = 64;
+  // Whether to refuse missing required elements and too many values (kUnprocessable). Off only
+  // for tools that must read imperfect data (e.g. FHIRPath test inputs). Default on.
+  bool enforce_cardinality = true;
 };
 
 // Parses `json` as one resource of any concrete type (ParseJsonTree, then BindResource).
@@ -37,6 +40,6 @@ Result<Resource> ReadResource(std::string_view json, const Definitions& definiti
 Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options = {});
 
 // Step 2 alone: binds an unbound tree as a resource of any concrete type.
-Result<Resource> BindResource(Node root, const Definitions& definitions);
+Result<Resource> BindResource(Node root, const Definitions& definitions, bool enforce_cardinality = true);
 
 }  // namespace ck::fhir

@@ -1,0 +1,53 @@
+#pragma once
+// Private to fhirpath/: the tree-walking evaluator shared by expression.cc (core and operators)
+// and functions.cc (the function library).
+
+#include <map>
+#include <string>
+
+#include "fhir/definitions.h"
+#include "fhirpath/ast.h"
+#include "util/status.h"
+
+namespace ck::fhirpath {
+
+// What `$this`, `$index` and `$total` mean inside a function argument.
+struct Scope {
+  const Value* this_value = nullptr;
+  std::int64_t index = 0;
+  const Collection* total = nullptr;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const fhir::Definitions& definitions, const Value& resource, const std::map<std::string, Collection>& variables)
+      : definitions_(definitions), resource_(resource), variables_(variables) {}
+
+  Result<Collection> Eval(const Expr& expr, const Collection& focus, const Scope& scope);
+
+  // The children named `name` of each item (choice elements match their base name).
+  Collection Member(const Collection& focus, const std::string& name) const;
+  // All children of an item (children()).
+  void Children(const Value& item, Collection& out) const;
+  // Whether `item` is of the (possibly qualified) type `type_name`.
+  bool IsType(const Value& item, const std::string& type_name) const;
+  // The resource being evaluated (%resource), for resolve().
+  const Value& resource_for_resolve() const { return resource_; }
+  // The single boolean a condition evaluates to: nullopt for empty. Errors for several items.
+  static Result<std::optional<bool>> AsBoolean(const Collection& c);
+
+ private:
+  // `input`: what the function applies to; `outer`: the focus its plain arguments see.
+  Result<Collection> Call(const Expr& expr, const Collection& input, const Collection& outer, const Scope& scope);
+  Result<Collection> Binary(const Expr& expr, const Collection& focus, const Scope& scope);
+
+  friend struct FunctionCall;
+  const fhir::Definitions& definitions_;
+  const Value& resource_;
+  const std::map<std::string, Collection>& variables_;
+};
+
+// Arithmetic and string concatenation for + - * / div mod &. Errors for incompatible types.
+Result<Collection> Arithmetic(const std::string& op, const Collection& left, const Collection& right);
+
+}  // namespace ck::fhirpath

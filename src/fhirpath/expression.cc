@@ -1,0 +1,449 @@
+#include "fhirpath/expression.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "fhirpath/evaluator.h"
+#include "fhirpath/parser.h"
+
+namespace ck::fhirpath {
+namespace {
+
+Status EvalError(const std::string& what) { return Status::Invalid("FHIRPath evaluation error: " + what); }
+
+Collection Single(Value v) { return Collection{std::move(v)}; }
+Collection Boolean(bool b) { return Single(Value::Boolean(b)); }
+
+constexpr std::string_view kSystemTypes[] = {"Boolean", "Integer", "Decimal", "String", "Date", "DateTime", "Time", "Quantity"};
+
+std::string_view SystemTypeOf(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kBoolean: return "Boolean";
+    case ValueKind::kInteger: return "Integer";
+    case ValueKind::kDecimal: return "Decimal";
+    case ValueKind::kString: return "String";
+    case ValueKind::kDate: return "Date";
+    case ValueKind::kDateTime: return "DateTime";
+    case ValueKind::kTime: return "Time";
+    case ValueKind::kQuantity: return "Quantity";
+    case ValueKind::kElement: return "";
+  }
+  return "";
+}
+
+// Collection equality (`=`): item-wise in order; empty if either side is empty.
+std::optional<bool> CollectionsEqual(const Collection& a, const Collection& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto e = Equal(a[i], b[i]);
+    if (!e) return std::nullopt;
+    if (!*e) return false;
+  }
+  return true;
+}
+
+// Collection equivalence (`~`): the same items in any order.
+bool CollectionsEquivalent(const Collection& a, const Collection& b) {
+  if (a.size() != b.size()) return false;
+  std::vector<bool> used(b.size(), false);
+  for (const Value& x : a) {
+    bool found = false;
+    for (std::size_t j = 0; j < b.size() && !found; ++j) {
+      if (!used[j] && Equivalent(x, b[j])) used[j] = found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool Contains(const Collection& c, const Value& v) {
+  for (const Value& item : c) {
+    if (Equal(item, v).value_or(false)) return true;
+  }
+  return false;
+}
+
+// Adds a calendar or UCUM time quantity to a date, dateTime or time.
+Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
+  std::string unit = quantity.text;
+  if (unit.ends_with('s') && unit.size() > 2 && unit != "ms") unit.pop_back();  // plural keywords
+  static const std::pair<std::string_view, std::string_view> kAliases[] = {
+      {"wk", "week"}, {"d", "day"}, {"h", "hour"}, {"min", "minute"}, {"s", "second"}, {"ms", "millisecond"}};
+  for (const auto& [code, word] : kAliases) {
+    if (unit == code) unit = word;
+  }
+  // Only whole units move a date (FHIRPath: the decimal part of a duration is ignored).
+  double amount = std::trunc(quantity.decimal) * sign;
+  Temporal t = base.temporal;
+  using namespace std::chrono;
+  auto whole = static_cast<long long>(std::trunc(amount));
+  if (unit == "year" || unit == "month") {
+    long long months = unit == "year" ? whole * 12 : whole;
+    year_month ym = year(t.year) / month(std::max(1, t.month));
+    ym += std::chrono::months(months);
+    t.year = static_cast<int>(ym.year());
+    if (t.precision >= 1) t.month = static_cast<int>(static_cast<unsigned>(ym.month()));
+    if (t.precision >= 2) {
+      auto last = static_cast<unsigned>(year_month_day_last(ym.year(), month_day_last(ym.month())).day());
+      t.day = std::min<int>(t.day, static_cast<int>(last));
+    }
+  } else {
+    static const std::pair<std::string_view, long long> kMillis[] = {
+        {"week", 604800000LL}, {"day", 86400000LL}, {"hour", 3600000LL}, {"minute", 60000LL}, {"second", 1000LL}, {"millisecond", 1LL}};
+    long long delta = -1;
+    for (const auto& [word, ms] : kMillis) {
+      if (unit == word) delta = static_cast<long long>(std::llround(amount * static_cast<double>(ms)));
+    }
+    if (delta == -1) return Err(EvalError("cannot add a quantity in '" + quantity.text + "' to a date"));
+    if (base.kind == ValueKind::kTime) {
+      long long in_day = ((t.hour * 60LL + t.minute) * 60 + t.second) * 1000 + t.millisecond;
+      in_day = ((in_day + delta) % 86400000LL + 86400000LL) % 86400000LL;
+      t.millisecond = static_cast<int>(in_day % 1000);
+      t.second = static_cast<int>(in_day / 1000 % 60);
+      t.minute = static_cast<int>(in_day / 60000 % 60);
+      t.hour = static_cast<int>(in_day / 3600000);
+    } else {
+      sys_days days{year(t.year) / month(std::max(1, t.month)) / day(std::max(1, t.day))};
+      sys_time<milliseconds> time = days + hours(t.hour) + minutes(t.minute) + seconds(t.second) + milliseconds(t.millisecond);
+      // Below the value's precision, only whole units of that precision move it.
+      time += milliseconds(delta);
+      sys_days new_days = floor<std::chrono::days>(time);
+      year_month_day ymd(new_days);
+      hh_mm_ss<milliseconds> clock(time - new_days);
+      t.year = static_cast<int>(ymd.year());
+      if (t.precision >= 1) t.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+      if (t.precision >= 2) t.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+      if (t.precision >= 3) t.hour = static_cast<int>(clock.hours().count());
+      if (t.precision >= 4) t.minute = static_cast<int>(clock.minutes().count());
+      if (t.precision >= 5) t.second = static_cast<int>(clock.seconds().count());
+      if (t.precision >= 6) t.millisecond = static_cast<int>(clock.subseconds().count());
+    }
+  }
+  Value out = base;
+  out.temporal = t;
+  char buffer[64];
+  if (base.kind == ValueKind::kTime) {
+    std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d.%03d", t.hour, t.minute, t.second, t.millisecond);
+    static const int kLengths[] = {0, 0, 0, 2, 5, 8, 12};
+    out.text = std::string(buffer).substr(0, kLengths[t.precision]);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", t.year, t.month, t.day, t.hour, t.minute, t.second,
+                  t.millisecond);
+    static const int kLengths[] = {4, 7, 10, 13, 16, 19, 23};
+    out.text = std::string(buffer).substr(0, kLengths[t.precision]);
+    if (t.zone_minutes && t.precision >= 3) {
+      int z = *t.zone_minutes;
+      if (z == 0) {
+        out.text += "Z";
+      } else {
+        std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", z < 0 ? '-' : '+', std::abs(z) / 60, std::abs(z) % 60);
+        out.text += buffer;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Collection> Arithmetic(const std::string& op, const Collection& left, const Collection& right) {
+  if (op == "&") {
+    std::string out;
+    for (const Collection* side : {&left, &right}) {
+      if (side->size() > 1) return Err(EvalError("& needs single values"));
+      if (!side->empty()) out += (*side)[0].ToString();
+    }
+    return Single(Value::String(out));
+  }
+  if (left.empty() || right.empty()) return Collection{};
+  if (left.size() > 1 || right.size() > 1) return Err(EvalError("'" + op + "' needs single values on both sides"));
+  auto a = left[0].ToSystem();
+  auto b = right[0].ToSystem();
+  if (!a || !b) return Collection{};
+  using K = ValueKind;
+  if (op == "+" && a->kind == K::kString && b->kind == K::kString) return Single(Value::String(a->text + b->text));
+  if ((a->kind == K::kDate || a->kind == K::kDateTime || a->kind == K::kTime) && b->kind == K::kQuantity && (op == "+" || op == "-")) {
+    CK_ASSIGN_OR_RETURN(Value shifted, AddDuration(*a, *b, op == "+" ? 1 : -1));
+    return Single(std::move(shifted));
+  }
+  auto numeric = [](const Value& v) { return v.kind == K::kInteger || v.kind == K::kDecimal; };
+  if (a->kind == K::kQuantity || b->kind == K::kQuantity) {
+    if (a->kind == K::kQuantity && b->kind == K::kQuantity && (op == "+" || op == "-") && a->text == b->text) {
+      return Single(Value::Quantity(op == "+" ? a->decimal + b->decimal : a->decimal - b->decimal,
+                                    std::max(a->decimal_places, b->decimal_places), a->text));
+    }
+    if ((op == "*" || op == "/") && a->kind == K::kQuantity && numeric(*b)) {
+      double factor = b->kind == K::kInteger ? static_cast<double>(b->integer) : b->decimal;
+      return Single(Value::Quantity(op == "*" ? a->decimal * factor : a->decimal / factor, a->decimal_places, a->text));
+    }
+    return Err(EvalError("cannot apply '" + op + "' to these quantities"));
+  }
+  if (!numeric(*a) || !numeric(*b)) return Err(EvalError("'" + op + "' needs numbers, got " + a->ToString() + " and " + b->ToString()));
+  bool integers = a->kind == K::kInteger && b->kind == K::kInteger;
+  double x = a->kind == K::kInteger ? static_cast<double>(a->integer) : a->decimal;
+  double y = b->kind == K::kInteger ? static_cast<double>(b->integer) : b->decimal;
+  int places = std::max(a->kind == K::kDecimal ? a->decimal_places : 0, b->kind == K::kDecimal ? b->decimal_places : 0);
+  if (op == "div" || op == "mod") {
+    if (y == 0) return Collection{};
+    if (integers) return Single(Value::Integer(op == "div" ? a->integer / b->integer : a->integer % b->integer));
+    return op == "div" ? Single(Value::Integer(static_cast<std::int64_t>(std::trunc(x / y)))) : Single(Value::Decimal(std::fmod(x, y), places));
+  }
+  if (op == "/") {
+    if (y == 0) return Collection{};
+    return Single(Value::Decimal(x / y, 8));
+  }
+  if (integers) {
+    std::int64_t r = op == "+" ? a->integer + b->integer : op == "-" ? a->integer - b->integer : a->integer * b->integer;
+    return Single(Value::Integer(r));
+  }
+  double r = op == "+" ? x + y : op == "-" ? x - y : x * y;
+  return Single(Value::Decimal(r, op == "*" ? places * 2 : places));
+}
+
+Result<std::optional<bool>> Evaluator::AsBoolean(const Collection& c) {
+  if (c.empty()) return std::optional<bool>();
+  if (c.size() > 1) return Err(EvalError("expected a single boolean, got " + std::to_string(c.size()) + " items"));
+  auto v = c[0].ToSystem();
+  if (v && v->kind == ValueKind::kBoolean) return std::optional<bool>(v->boolean);
+  return std::optional<bool>(true);  // a single non-boolean item counts as true
+}
+
+// Calls `visit(name, child)` for each child of an element, `name` being the element's name
+// (choice elements by their base name: valueQuantity is "value"). A primitive's `_name`
+// extension travels with its value; a primitive present only as `_name` is still a child.
+template <typename Visit>
+void ForEachChild(const Value& item, Visit visit) {
+  if (!item.IsElement()) return;
+  const fhir::Node* holders[] = {item.node, item.extension};
+  for (const fhir::Node* node : holders) {
+    if (node == nullptr || node->kind != fhir::JsonKind::kObject) continue;
+    for (const fhir::Property& property : node->properties) {
+      if (property.slot == nullptr) continue;
+      const fhir::ElementDefinition& element = *property.slot->element;
+      std::string_view name = element.is_choice ? std::string_view(element.name) : std::string_view(property.name);
+      if (property.slot->is_primitive_extension) {
+        if (node->Find(property.name.substr(1)) != nullptr) continue;  // visited with its value
+        name = element.is_choice ? name : name.substr(1);
+        for (const fhir::Node& extension : property.values) visit(name, Value::Element(nullptr, &extension, property.slot->type));
+        continue;
+      }
+      const fhir::Property* partner = property.slot->type->IsPrimitive() ? node->Find("_" + property.name) : nullptr;
+      for (std::size_t i = 0; i < property.values.size(); ++i) {
+        const fhir::Node& value = property.values[i];
+        const fhir::Node* extension = partner != nullptr && i < partner->values.size() ? &partner->values[i] : nullptr;
+        if (extension != nullptr && extension->kind == fhir::JsonKind::kNull) extension = nullptr;
+        visit(name, Value::Element(value.kind == fhir::JsonKind::kNull ? nullptr : &value, extension,
+                                   value.type != nullptr ? value.type : property.slot->type));
+      }
+    }
+  }
+}
+
+void Evaluator::Children(const Value& item, Collection& out) const {
+  ForEachChild(item, [&](std::string_view, Value child) { out.push_back(std::move(child)); });
+}
+
+Collection Evaluator::Member(const Collection& focus, const std::string& name) const {
+  Collection out;
+  for (const Value& item : focus) {
+    if (!item.IsElement()) continue;
+    // A path may start with the type of its context: `Patient.name` on a Patient.
+    if (item.type != nullptr && item.type->IsResource() && !name.empty() && std::isupper(static_cast<unsigned char>(name[0]))) {
+      bool matches = false;
+      for (const fhir::TypeDefinition* t = item.type; t != nullptr; t = t->base) matches |= t->name == name;
+      if (matches) {
+        out.push_back(item);
+        continue;
+      }
+    }
+    ForEachChild(item, [&](std::string_view child_name, Value child) {
+      if (child_name == name) out.push_back(std::move(child));
+    });
+  }
+  return out;
+}
+
+bool Evaluator::IsType(const Value& item, const std::string& qualified) const {
+  std::string_view name = qualified;
+  bool system_only = false;
+  bool fhir_only = false;
+  if (name.starts_with("System.")) {
+    name.remove_prefix(7);
+    system_only = true;
+  } else if (name.starts_with("FHIR.")) {
+    name.remove_prefix(5);
+    fhir_only = true;
+  }
+  if (item.IsElement()) {
+    if (system_only) return false;
+    // FHIR primitive types are distinct in FHIRPath (a code is not a string); complex types and
+    // resources are their base types too (an Age is a Quantity, a Patient a DomainResource).
+    if (item.type->IsPrimitive()) return item.type->name == name;
+    for (const fhir::TypeDefinition* t = item.type; t != nullptr; t = t->base) {
+      if (t->name == name) return true;
+    }
+    return false;
+  }
+  if (fhir_only) return false;
+  return SystemTypeOf(item.kind) == name;
+}
+
+Result<Collection> Evaluator::Binary(const Expr& expr, const Collection& focus, const Scope& scope) {
+  const std::string& op = expr.name;
+  CK_ASSIGN_OR_RETURN(Collection left, Eval(*expr.children[0], focus, scope));
+  if (op == "and" || op == "or" || op == "xor" || op == "implies") {
+    CK_ASSIGN_OR_RETURN(std::optional<bool> a, AsBoolean(left));
+    if (op == "and" && a == false) return Boolean(false);
+    if (op == "or" && a == true) return Boolean(true);
+    if (op == "implies" && a == false) return Boolean(true);
+    CK_ASSIGN_OR_RETURN(Collection right, Eval(*expr.children[1], focus, scope));
+    CK_ASSIGN_OR_RETURN(std::optional<bool> b, AsBoolean(right));
+    if (op == "and") {
+      if (b == false) return Boolean(false);
+      if (a && b) return Boolean(true);
+      return Collection{};
+    }
+    if (op == "or") {
+      if (b == true) return Boolean(true);
+      if (a && b) return Boolean(false);
+      return Collection{};
+    }
+    if (op == "xor") {
+      if (!a || !b) return Collection{};
+      return Boolean(*a != *b);
+    }
+    // implies with a true or empty
+    if (b == true) return Boolean(true);
+    if (!a) return Collection{};
+    if (!b) return Collection{};
+    return Boolean(false);
+  }
+  CK_ASSIGN_OR_RETURN(Collection right, Eval(*expr.children[1], focus, scope));
+  if (op == "|") {
+    Collection out;
+    for (const Collection* side : {&left, &right}) {
+      for (const Value& v : *side) {
+        if (!Contains(out, v)) out.push_back(v);
+      }
+    }
+    return out;
+  }
+  if (op == "=" || op == "!=") {
+    if (left.empty() || right.empty()) return Collection{};
+    auto equal = CollectionsEqual(left, right);
+    if (!equal) return Collection{};
+    return Boolean(op == "=" ? *equal : !*equal);
+  }
+  if (op == "~" || op == "!~") {
+    bool equivalent = CollectionsEquivalent(left, right);
+    return Boolean(op == "~" ? equivalent : !equivalent);
+  }
+  if (op == "<" || op == ">" || op == "<=" || op == ">=") {
+    if (left.empty() || right.empty()) return Collection{};
+    if (left.size() > 1 || right.size() > 1) return Err(EvalError("'" + op + "' needs single values"));
+    bool error = false;
+    auto c = Compare(left[0], right[0], error);
+    if (error) return Err(EvalError("cannot compare " + left[0].ToString() + " with " + right[0].ToString()));
+    if (!c) return Collection{};
+    bool result = op == "<" ? *c < 0 : op == ">" ? *c > 0 : op == "<=" ? *c <= 0 : *c >= 0;
+    return Boolean(result);
+  }
+  if (op == "in" || op == "contains") {
+    const Collection& item = op == "in" ? left : right;
+    const Collection& container = op == "in" ? right : left;
+    if (item.empty()) return Collection{};
+    if (item.size() > 1) return Err(EvalError("'" + op + "' needs a single item"));
+    return Boolean(Contains(container, item[0]));
+  }
+  return Arithmetic(op, left, right);
+}
+
+Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, const Scope& scope) {
+  switch (expr.kind) {
+    case Expr::Kind::kLiteral: return Single(expr.literal);
+    case Expr::Kind::kEmpty: return Collection{};
+    case Expr::Kind::kThis:
+      if (scope.this_value != nullptr) return Single(*scope.this_value);
+      return focus;
+    case Expr::Kind::kIndexVariable: return Single(Value::Integer(scope.index));
+    case Expr::Kind::kTotal:
+      if (scope.total == nullptr) return Err(EvalError("$total is only defined in aggregate()"));
+      return *scope.total;
+    case Expr::Kind::kExternal: {
+      if (expr.name == "resource" || expr.name == "context" || expr.name == "rootResource") return Single(resource_);
+      if (expr.name == "ucum") return Single(Value::String("http://unitsofmeasure.org"));
+      if (expr.name == "sct") return Single(Value::String("http://snomed.info/sct"));
+      if (expr.name == "loinc") return Single(Value::String("http://loinc.org"));
+      auto it = variables_.find(expr.name);
+      if (it != variables_.end()) return it->second;
+      if (expr.name.starts_with("vs-")) return Single(Value::String("http://hl7.org/fhir/ValueSet/" + expr.name.substr(3)));
+      if (expr.name.starts_with("ext-")) return Single(Value::String("http://hl7.org/fhir/StructureDefinition/" + expr.name.substr(4)));
+      return Err(EvalError("unknown environment variable %" + expr.name));
+    }
+    case Expr::Kind::kMember: {
+      if (!expr.has_target) {
+        const Collection this_focus = scope.this_value != nullptr ? Single(*scope.this_value) : focus;
+        return Member(this_focus, expr.name);
+      }
+      CK_ASSIGN_OR_RETURN(Collection target, Eval(*expr.children[0], focus, scope));
+      return Member(target, expr.name);
+    }
+    case Expr::Kind::kFunction: {
+      if (!expr.has_target) {
+        const Collection this_focus = scope.this_value != nullptr ? Single(*scope.this_value) : focus;
+        return Call(expr, this_focus, focus, scope);
+      }
+      CK_ASSIGN_OR_RETURN(Collection target, Eval(*expr.children[0], focus, scope));
+      return Call(expr, target, focus, scope);
+    }
+    case Expr::Kind::kIndex: {
+      CK_ASSIGN_OR_RETURN(Collection target, Eval(*expr.children[0], focus, scope));
+      CK_ASSIGN_OR_RETURN(Collection index, Eval(*expr.children[1], focus, scope));
+      if (index.size() != 1 || index[0].kind != ValueKind::kInteger) return Err(EvalError("an index must be one integer"));
+      std::int64_t i = index[0].integer;
+      if (i < 0 || i >= static_cast<std::int64_t>(target.size())) return Collection{};
+      return Single(target[static_cast<std::size_t>(i)]);
+    }
+    case Expr::Kind::kUnary: {
+      CK_ASSIGN_OR_RETURN(Collection operand, Eval(*expr.children[0], focus, scope));
+      if (expr.name == "+" || operand.empty()) return operand;
+      if (operand.size() > 1) return Err(EvalError("unary minus needs a single value"));
+      auto v = operand[0].ToSystem();
+      if (!v) return Collection{};
+      if (v->kind == ValueKind::kInteger) return Single(Value::Integer(-v->integer));
+      if (v->kind == ValueKind::kDecimal) return Single(Value::Decimal(-v->decimal, v->decimal_places));
+      if (v->kind == ValueKind::kQuantity) return Single(Value::Quantity(-v->decimal, v->decimal_places, v->text));
+      return Err(EvalError("unary minus needs a number"));
+    }
+    case Expr::Kind::kBinary: return Binary(expr, focus, scope);
+    case Expr::Kind::kType: {
+      CK_ASSIGN_OR_RETURN(Collection operand, Eval(*expr.children[0], focus, scope));
+      if (expr.name == "is") {
+        if (operand.empty()) return Collection{};
+        if (operand.size() > 1) return Err(EvalError("'is' needs a single item"));
+        return Boolean(IsType(operand[0], expr.type_name));
+      }
+      if (operand.size() > 1) return Err(EvalError("'as' needs a single item"));
+      Collection out;
+      for (const Value& v : operand) {
+        if (IsType(v, expr.type_name)) out.push_back(v);
+      }
+      return out;
+    }
+  }
+  return Err(EvalError("unsupported expression"));
+}
+
+Result<Expression> Expression::Compile(std::string_view text) {
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, Parse(text));
+  return Expression(std::shared_ptr<const Expr>(std::move(root)));
+}
+
+Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,
+                                        const std::map<std::string, Collection>& variables) const {
+  Value root = Value::Element(&resource.root(), nullptr, &resource.type());
+  Evaluator evaluator(definitions, root, variables);
+  return evaluator.Eval(*root_, Collection{root}, Scope{});
+}
+
+}  // namespace ck::fhirpath

@@ -1,0 +1,41 @@
+#pragma once
+// A compiled FHIRPath expression: parse once, evaluate many times over typed resource trees.
+//
+//   auto expr = Expression::Compile("Patient.name.given");
+//   auto given = expr->Evaluate(resource, Definitions::R4());   // a Collection
+//
+// Supports the FHIRPath N1 operators and functions used by FHIR R4 (see src/fhirpath/README.md
+// for the list and what is not supported yet). Evaluation errors (single() on several items,
+// arithmetic on mismatched types, an unsupported function) are kInvalid Statuses naming the
+// problem; nothing throws.
+// Thread safety: a compiled Expression is immutable; Evaluate may run concurrently.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "fhir/definitions.h"
+#include "fhir/resource.h"
+#include "fhirpath/ast.h"
+#include "util/status.h"
+
+namespace ck::fhirpath {
+
+class Expression {
+ public:
+  // Errors: kInvalid with the position of a syntax error.
+  static Result<Expression> Compile(std::string_view text);
+
+  // Evaluates with the resource as focus, %resource and %context; `variables` are extra
+  // environment variables (%name). REQUIRES: resource is bound (fhir/json_reader.h).
+  Result<Collection> Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,
+                              const std::map<std::string, Collection>& variables = {}) const;
+
+  const Expr& root() const { return *root_; }
+
+ private:
+  explicit Expression(std::shared_ptr<const Expr> root) : root_(std::move(root)) {}
+  std::shared_ptr<const Expr> root_;
+};
+
+}  // namespace ck::fhirpath

@@ -1,0 +1,70 @@
+#pragma once
+// FHIRPath values. A collection holds items that are either an element of a FHIR resource tree
+// (with its FHIR type; a primitive's `_name` extension part travels with it) or a System value
+// (Boolean, Integer, Decimal, String, Date, DateTime, Time, Quantity). Dates and times keep their
+// precision, since FHIRPath compares them only up to the precision both sides have.
+// Thread safety: plain values; tree elements are borrowed and must outlive the collection.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fhir/resource.h"
+
+namespace ck::fhirpath {
+
+enum class ValueKind : std::uint8_t { kElement, kBoolean, kInteger, kDecimal, kString, kDate, kDateTime, kTime, kQuantity };
+
+// A date, date-time or time of some precision. Fields beyond the precision are zero.
+struct Temporal {
+  // 0 year, 1 month, 2 day, 3 hour, 4 minute, 5 second, 6 millisecond (for a Time, 3.. only)
+  int precision = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0;
+  std::optional<int> zone_minutes;  // offset from UTC, when given
+};
+
+struct Value {
+  ValueKind kind = ValueKind::kBoolean;
+  // kElement: the value node, the extension node of a primitive (or null), its FHIR type.
+  const fhir::Node* node = nullptr;
+  const fhir::Node* extension = nullptr;
+  const fhir::TypeDefinition* type = nullptr;
+  bool boolean = false;
+  std::int64_t integer = 0;
+  double decimal = 0;        // kDecimal and the quantity value
+  int decimal_places = 0;    // digits after the point as written, for precision-aware output
+  std::string text;          // kString; the unit of a quantity; lexical form of temporals
+  Temporal temporal;
+
+  static Value Boolean(bool b);
+  static Value Integer(std::int64_t i);
+  static Value Decimal(double d, int places);
+  static Value String(std::string s);
+  static Value Quantity(double value, int places, std::string unit);
+  static Value Element(const fhir::Node* node, const fhir::Node* extension, const fhir::TypeDefinition* type);
+
+  bool IsElement() const { return kind == ValueKind::kElement; }
+  // The System value of a primitive element (integer, string, date...), or nullopt for complex
+  // elements and primitives with only extensions. System values convert to themselves.
+  std::optional<Value> ToSystem() const;
+  // Output form for tests and `toString()`.
+  std::string ToString() const;
+};
+
+using Collection = std::vector<Value>;
+
+// Parses a FHIRPath/FHIR date, dateTime or time literal body (without '@' / '@T').
+std::optional<Temporal> ParseDate(std::string_view text);      // YYYY[-MM[-DD]]
+std::optional<Temporal> ParseDateTime(std::string_view text);  // date[Thh[:mm[:ss[.fff]]]][zone]
+std::optional<Temporal> ParseTime(std::string_view text);      // hh[:mm[:ss[.fff]]]
+
+// FHIRPath equality (`=`): true, false, or empty (nullopt) when precisions differ.
+std::optional<bool> Equal(const Value& a, const Value& b);
+// FHIRPath equivalence (`~`).
+bool Equivalent(const Value& a, const Value& b);
+// Ordering for < > <= >=: negative, zero, positive; nullopt if not comparable (empty result).
+// Sets `error` when the types cannot be compared at all.
+std::optional<int> Compare(const Value& a, const Value& b, bool& error);
+
+}  // namespace ck::fhirpath

@@ -1,0 +1,113 @@
+// FHIRPath parsing and evaluation over Chartkeeper's typed resource trees.
+#include "fhirpath/expression.h"
+
+#include <gtest/gtest.h>
+
+#include "fhir/json_reader.h"
+
+namespace ck::fhirpath {
+namespace {
+
+const fhir::Definitions& defs = fhir::Definitions::R4();
+
+fhir::Resource Patient() {
+  return *fhir::ReadResource(
+      R"({"resourceType":"Patient","id":"p1","active":true,"birthDate":"1974-12-25","_birthDate":{"extension":[{"url":"http://x","valueString":"approx"}]},
+          "name":[{"use":"official","family":"Chalmers","given":["Peter","James"]},{"use":"usual","given":["Jim"]}],
+          "multipleBirthInteger":2})",
+      defs);
+}
+
+// The results of `text` on the patient, as strings.
+std::vector<std::string> Eval(const std::string& text) {
+  auto expression = Expression::Compile(text);
+  EXPECT_TRUE(expression) << expression.error().message();
+  if (!expression) return {};
+  fhir::Resource patient = Patient();
+  auto result = expression->Evaluate(patient, defs);
+  EXPECT_TRUE(result) << text << ": " << result.error().message();
+  std::vector<std::string> out;
+  if (result) {
+    for (const Value& v : *result) out.push_back(v.ToString());
+  }
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(FhirPathTest, NavigatesPathsAndChoiceTypes) {
+  EXPECT_EQ(Eval("Patient.name.given"), (Strings{"Peter", "James", "Jim"}));
+  EXPECT_EQ(Eval("name.where(use = 'usual').given"), (Strings{"Jim"}));
+  EXPECT_EQ(Eval("multipleBirth"), (Strings{"2"}));
+  EXPECT_EQ(Eval("multipleBirth is integer"), (Strings{"true"}));
+  EXPECT_EQ(Eval("birthDate.extension('http://x').value"), (Strings{"approx"}));
+  EXPECT_EQ(Eval("birthDate.hasValue()"), (Strings{"true"}));
+  EXPECT_EQ(Eval("id is id"), (Strings{"true"}));
+}
+
+TEST(FhirPathTest, FollowsOperatorPrecedence) {
+  EXPECT_EQ(Eval("1 + 2 * 3"), (Strings{"7"}));
+  EXPECT_EQ(Eval("(1 + 2) * 3"), (Strings{"9"}));
+  EXPECT_EQ(Eval("true or false and false"), (Strings{"true"}));
+  EXPECT_EQ(Eval("false implies false implies false"), (Strings{"true"}));  // right-associative
+  EXPECT_EQ(Eval("2 | 1 | 2"), (Strings{"2", "1"}));
+  EXPECT_EQ(Eval("-1 + 3"), (Strings{"2"}));
+}
+
+TEST(FhirPathTest, PropagatesEmptyAndThreeValuedLogic) {
+  EXPECT_EQ(Eval("{} = 1"), Strings{});
+  EXPECT_EQ(Eval("{} and true"), Strings{});
+  EXPECT_EQ(Eval("{} and false"), (Strings{"false"}));
+  EXPECT_EQ(Eval("{} or true"), (Strings{"true"}));
+  EXPECT_EQ(Eval("@2012-04 = @2012-04-15"), Strings{});  // different precisions
+}
+
+TEST(FhirPathTest, ComparesDatesAndQuantities) {
+  EXPECT_EQ(Eval("birthDate < @2000-01-01"), (Strings{"true"}));
+  EXPECT_EQ(Eval("@2019-03-01 + 24 months"), (Strings{"2021-03-01"}));
+  EXPECT_EQ(Eval("1 'g' = 1000 'mg'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("7 days = 1 week"), (Strings{"true"}));
+}
+
+TEST(FhirPathTest, ReportsSyntaxErrorsWithTheirPosition) {
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"2 + 2 /", "at 7: expected an expression before the end"},
+      {"name.", "at 5: expected a name or a function after '.'"},
+      {"name.where(use = 'x'", "at 20: expected ')' before the end"},
+      {"'unterminated", "at 0: unterminated quoted text"},
+      {"2 + 2 /* open", "unterminated comment"},
+      {"name ! given", "unexpected character '!'"},
+      {"@2015-13", "malformed date/time literal"},
+  };
+  for (const Case& c : cases) {
+    auto compiled = Expression::Compile(c.text);
+    ASSERT_FALSE(compiled) << c.text;
+    EXPECT_EQ(compiled.error().code(), StatusCode::kInvalid);
+    EXPECT_NE(compiled.error().message().find(c.message), std::string::npos) << c.text << ": " << compiled.error().message();
+  }
+}
+
+TEST(FhirPathTest, ReportsEvaluationErrors) {
+  fhir::Resource patient = Patient();
+  for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')"}) {
+    auto compiled = Expression::Compile(text);
+    ASSERT_TRUE(compiled) << text;
+    auto result = compiled->Evaluate(patient, defs);
+    EXPECT_FALSE(result) << text;
+  }
+}
+
+TEST(FhirPathTest, ReceivesEnvironmentVariables) {
+  fhir::Resource patient = Patient();
+  auto compiled = Expression::Compile("%limit + 1");
+  auto result = compiled->Evaluate(patient, defs, {{"limit", {Value::Integer(41)}}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ((*result)[0].integer, 42);
+}
+
+}  // namespace
+}  // namespace ck::fhirpath
