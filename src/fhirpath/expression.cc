@@ -26,7 +26,8 @@ std::string_view SystemTypeOf(ValueKind kind) {
     case ValueKind::kDateTime: return "DateTime";
     case ValueKind::kTime: return "Time";
     case ValueKind::kQuantity: return "Quantity";
-    case ValueKind::kElement: return "";
+    case ValueKind::kElement:
+    case ValueKind::kTypeInfo: return "";
   }
   return "";
 }
@@ -121,26 +122,7 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
   }
   Value out = base;
   out.temporal = t;
-  char buffer[64];
-  if (base.kind == ValueKind::kTime) {
-    std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d.%03d", t.hour, t.minute, t.second, t.millisecond);
-    static const int kLengths[] = {0, 0, 0, 2, 5, 8, 12};
-    out.text = std::string(buffer).substr(0, kLengths[t.precision]);
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", t.year, t.month, t.day, t.hour, t.minute, t.second,
-                  t.millisecond);
-    static const int kLengths[] = {4, 7, 10, 13, 16, 19, 23};
-    out.text = std::string(buffer).substr(0, kLengths[t.precision]);
-    if (t.zone_minutes && t.precision >= 3) {
-      int z = *t.zone_minutes;
-      if (z == 0) {
-        out.text += "Z";
-      } else {
-        std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", z < 0 ? '-' : '+', std::abs(z) / 60, std::abs(z) % 60);
-        out.text += buffer;
-      }
-    }
-  }
+  out.text = FormatTemporal(t, base.kind);
   return out;
 }
 
@@ -246,6 +228,12 @@ void Evaluator::Children(const Value& item, Collection& out) const {
 Collection Evaluator::Member(const Collection& focus, const std::string& name) const {
   Collection out;
   for (const Value& item : focus) {
+    if (item.kind == ValueKind::kTypeInfo) {  // type().namespace, type().name
+      std::size_t dot = item.text.find('.');
+      if (name == "namespace") out.push_back(Value::String(item.text.substr(0, dot)));
+      if (name == "name") out.push_back(Value::String(item.text.substr(dot + 1)));
+      continue;
+    }
     if (!item.IsElement()) continue;
     // A path may start with the type of its context: `Patient.name` on a Patient.
     if (item.type != nullptr && item.type->IsResource() && !name.empty() && std::isupper(static_cast<unsigned char>(name[0]))) {

@@ -6,21 +6,11 @@
 #include <regex>
 #include <unordered_map>
 
-#include "fhirpath/evaluator.h"
+#include "fhirpath/function_library.h"
 
 namespace ck::fhirpath {
-namespace {
 
 Status EvalError(const std::string& what) { return Status::Invalid("FHIRPath evaluation error: " + what); }
-Collection Single(Value v) { return Collection{std::move(v)}; }
-Collection Boolean(bool b) { return Single(Value::Boolean(b)); }
-
-bool ContainsValue(const Collection& c, const Value& v) {
-  for (const Value& item : c) {
-    if (Equal(item, v).value_or(false)) return true;
-  }
-  return false;
-}
 
 // The single System value of a collection for functions on one item: nullopt when empty.
 Result<std::optional<Value>> SingleValue(const Collection& c, std::string_view function) {
@@ -30,6 +20,29 @@ Result<std::optional<Value>> SingleValue(const Collection& c, std::string_view f
     return Err(EvalError(std::string(function) + "() needs a primitive value, not a " + c[0].type->name));
   }
   return c[0].ToSystem();
+}
+
+Result<std::optional<std::string>> StringArg(const FunctionCall& f, std::size_t i) {
+  CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.ArgValue(i));
+  if (!v) return std::optional<std::string>();
+  if (v->kind != ValueKind::kString) return Err(EvalError(f.expr.name + "() needs string arguments"));
+  return std::optional<std::string>(v->text);
+}
+
+Result<std::optional<std::int64_t>> IntegerArg(const FunctionCall& f, std::size_t i) {
+  CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.ArgValue(i));
+  if (!v) return std::optional<std::int64_t>();
+  if (v->kind != ValueKind::kInteger) return Err(EvalError(f.expr.name + "() needs an integer argument"));
+  return std::optional<std::int64_t>(v->integer);
+}
+
+namespace {
+
+bool ContainsValue(const Collection& c, const Value& v) {
+  for (const Value& item : c) {
+    if (Equal(item, v).value_or(false)) return true;
+  }
+  return false;
 }
 
 std::optional<Value> ToInteger(const Value& v) {
@@ -143,41 +156,7 @@ Value Now(ValueKind kind) {
 
 }  // namespace
 
-// One function call being evaluated: its input, arguments and helpers to evaluate them.
-struct FunctionCall {
-  Evaluator& evaluator;
-  const Expr& expr;
-  const Collection& input;
-  const Collection& outer;
-  const Scope& scope;
-
-  std::size_t arity() const { return expr.children.size() - (expr.has_target ? 1 : 0); }
-  const Expr& argument(std::size_t i) const { return *expr.children[i + (expr.has_target ? 1 : 0)]; }
-  // A plain argument, evaluated once in the context the function was called from.
-  Result<Collection> Arg(std::size_t i) const { return evaluator.Eval(argument(i), outer, scope); }
-  // An argument evaluated with the function's input as its focus and $this (iif).
-  Result<Collection> ArgOnInput(std::size_t i) const {
-    return evaluator.Eval(argument(i), input, Scope{nullptr, scope.index, scope.total});
-  }
-  // A lambda argument for one item of the input.
-  Result<Collection> Lambda(std::size_t i, const Value& item, std::int64_t index, const Collection* total = nullptr) const {
-    Scope inner{&item, index, total};
-    return evaluator.Eval(argument(i), Single(item), inner);
-  }
-  Result<std::optional<Value>> ArgValue(std::size_t i) const {
-    CK_ASSIGN_OR_RETURN(Collection c, Arg(i));
-    return SingleValue(c, expr.name);
-  }
-  Result<std::optional<Value>> InputValue() const { return SingleValue(input, expr.name); }
-  Status Arity(std::size_t min, std::size_t max) const {
-    if (arity() < min || arity() > max) return EvalError(expr.name + "() takes " + std::to_string(min) + (max != min ? " to " + std::to_string(max) : "") + " arguments");
-    return Status::Ok();
-  }
-};
-
 namespace {
-
-using Function = std::function<Result<Collection>(const FunctionCall&)>;
 
 Result<Collection> Where(const FunctionCall& f) {
   CK_RETURN_IF_ERROR(f.Arity(1, 1));
@@ -346,20 +325,6 @@ Function OnString(StringFunction body) {
   };
 }
 
-Result<std::optional<std::string>> StringArg(const FunctionCall& f, std::size_t i) {
-  CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.ArgValue(i));
-  if (!v) return std::optional<std::string>();
-  if (v->kind != ValueKind::kString) return Err(EvalError(f.expr.name + "() needs string arguments"));
-  return std::optional<std::string>(v->text);
-}
-
-Result<std::optional<std::int64_t>> IntegerArg(const FunctionCall& f, std::size_t i) {
-  CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.ArgValue(i));
-  if (!v) return std::optional<std::int64_t>();
-  if (v->kind != ValueKind::kInteger) return Err(EvalError(f.expr.name + "() needs an integer argument"));
-  return std::optional<std::int64_t>(v->integer);
-}
-
 // Math on the single numeric input.
 Function OnNumber(std::function<Result<Collection>(const Value&, const FunctionCall&)> body) {
   return [body](const FunctionCall& f) -> Result<Collection> {
@@ -388,8 +353,9 @@ Function IntegerMath(double (*op)(double)) {
   });
 }
 
-const std::unordered_map<std::string, Function>& Functions() {
-  static const std::unordered_map<std::string, Function> functions = {
+const FunctionTable& Functions() {
+  static const FunctionTable functions = [] {
+    FunctionTable table = {
       {"empty", [](const FunctionCall& f) -> Result<Collection> { return Boolean(f.input.empty()); }},
       {"exists", Exists},
       {"all", AllOf},
@@ -689,7 +655,10 @@ const std::unordered_map<std::string, Function>& Functions() {
          }
          return out;
        }},
-  };
+    };
+    AddVersion2Functions(table);
+    return table;
+  }();
   return functions;
 }
 

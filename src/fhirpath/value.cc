@@ -1,5 +1,7 @@
 #include "fhirpath/value.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -216,6 +218,33 @@ Value Value::Element(const fhir::Node* node, const fhir::Node* extension, const 
   return v;
 }
 
+bool UnitsComparable(const std::string& a, const std::string& b) {
+  return Comparable(Value::Quantity(1, 0, a), Value::Quantity(1, 0, b)).has_value();
+}
+
+std::string FormatTemporal(const Temporal& t, ValueKind kind) {
+  char buffer[64];
+  if (kind == ValueKind::kTime) {
+    std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d.%03d", t.hour, t.minute, t.second, t.millisecond);
+    static const int kLengths[] = {0, 0, 0, 2, 5, 8, 12};
+    return std::string(buffer).substr(0, kLengths[std::clamp(t.precision, 3, 6)]);
+  }
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", t.year, t.month, t.day, t.hour, t.minute, t.second,
+                t.millisecond);
+  static const int kLengths[] = {4, 7, 10, 13, 16, 19, 23};
+  std::string out = std::string(buffer).substr(0, kLengths[std::clamp(t.precision, 0, 6)]);
+  if (kind == ValueKind::kDateTime && t.zone_minutes && t.precision >= 3) {
+    int z = *t.zone_minutes;
+    if (z == 0) {
+      out += "Z";
+    } else {
+      std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", z < 0 ? '-' : '+', std::abs(z) / 60, std::abs(z) % 60);
+      out += buffer;
+    }
+  }
+  return out;
+}
+
 std::optional<Temporal> ParseDate(std::string_view text) {
   Temporal t;
   std::size_t pos = 0;
@@ -325,6 +354,7 @@ std::string Value::ToString() const {
       auto system = ToSystem();
       return system ? system->ToString() : "";
     }
+    case ValueKind::kTypeInfo: return text;
   }
   return "";
 }

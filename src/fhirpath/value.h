@@ -14,7 +14,10 @@
 
 namespace ck::fhirpath {
 
-enum class ValueKind : std::uint8_t { kElement, kBoolean, kInteger, kDecimal, kString, kDate, kDateTime, kTime, kQuantity };
+enum class ValueKind : std::uint8_t {
+  kElement, kBoolean, kInteger, kDecimal, kString, kDate, kDateTime, kTime, kQuantity,
+  kTypeInfo,  // the result of type(): `text` is "Namespace.Name"
+};
 
 // A date, date-time or time of some precision. Fields beyond the precision are zero.
 struct Temporal {
@@ -58,6 +61,13 @@ using Collection = std::vector<Value>;
 std::optional<Temporal> ParseDate(std::string_view text);      // YYYY[-MM[-DD]]
 std::optional<Temporal> ParseDateTime(std::string_view text);  // date[Thh[:mm[:ss[.fff]]]][zone]
 std::optional<Temporal> ParseTime(std::string_view text);      // hh[:mm[:ss[.fff]]]
+
+// The lexical form of a temporal at its precision ("2014-01", "10:30:00.000", with the zone of
+// a dateTime that has a time of day).
+std::string FormatTemporal(const Temporal& t, ValueKind kind);
+
+// Whether quantities in these units can be compared (same unit or same dimension).
+bool UnitsComparable(const std::string& a, const std::string& b);
 
 // FHIRPath equality (`=`): true, false, or empty (nullopt) when precisions differ.
 std::optional<bool> Equal(const Value& a, const Value& b);
