@@ -5,6 +5,7 @@
 
 #include "fhirpath/evaluator.h"
 #include "fhirpath/parser.h"
+#include "fhirpath/type_checker.h"
 
 namespace ck::fhirpath {
 namespace {
@@ -425,6 +426,13 @@ Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, co
 Result<Expression> Expression::Compile(std::string_view text) {
   CK_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, Parse(text));
   return Expression(std::shared_ptr<const Expr>(std::move(root)));
+}
+
+Result<Expression> Expression::Compile(std::string_view text, const fhir::Definitions& definitions,
+                                       const fhir::TypeDefinition& context, TypeCheck mode) {
+  CK_ASSIGN_OR_RETURN(Expression expression, Compile(text));
+  CK_RETURN_IF_ERROR(CheckTypes(expression.root(), definitions, context, mode));
+  return expression;
 }
 
 Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,

@@ -17,6 +17,7 @@
 #include "fhir/definitions.h"
 #include "fhir/resource.h"
 #include "fhirpath/ast.h"
+#include "fhirpath/type_checker.h"
 #include "util/status.h"
 
 namespace ck::fhirpath {
@@ -25,6 +26,10 @@ class Expression {
  public:
   // Errors: kInvalid with the position of a syntax error.
   static Result<Expression> Compile(std::string_view text);
+  // Compiles and checks the expression against the type model for resources of `context`
+  // (fhirpath/type_checker.h). Errors: kInvalid for syntax and type errors.
+  static Result<Expression> Compile(std::string_view text, const fhir::Definitions& definitions,
+                                    const fhir::TypeDefinition& context, TypeCheck mode = TypeCheck::kStandard);
 
   // Evaluates with the resource as focus, %resource and %context; `variables` are extra
   // environment variables (%name). REQUIRES: resource is bound (fhir/json_reader.h).

@@ -647,6 +647,7 @@ const FunctionTable& Functions() {
        }},
       {"as", [](const FunctionCall& f) -> Result<Collection> {
          CK_RETURN_IF_ERROR(f.Arity(1, 1));
+         if (f.input.size() > 1) return Err(EvalError("as() needs a single item, got " + std::to_string(f.input.size())));
          const Expr& type = f.argument(0);
          std::string name = type.has_target ? type.children[0]->name + "." + type.name : type.name;
          Collection out;

@@ -111,3 +111,41 @@ TEST(FhirPathTest, ReceivesEnvironmentVariables) {
 
 }  // namespace
 }  // namespace ck::fhirpath
+
+namespace ck::fhirpath {
+namespace {
+
+// Every R4 SearchParameter expression parses and passes the type check for each of its base
+// resource types (the type checker must never refuse valid FHIRPath).
+TEST(FhirPathTest, CompilesEveryR4SearchParameterExpression) {
+  int compiled = 0;
+  for (const fhir::SearchParameterDefinition& parameter : defs.SearchParameters()) {
+    if (parameter.expression.empty()) continue;
+    for (const std::string& base : parameter.bases) {
+      const fhir::TypeDefinition* type = defs.FindType(base);
+      ASSERT_NE(type, nullptr) << base;
+      auto expression = Expression::Compile(parameter.expression, defs, *type);
+      EXPECT_TRUE(expression) << parameter.code << " on " << base << ": " << parameter.expression << "\n  "
+                              << expression.error().message();
+      ++compiled;
+    }
+  }
+  EXPECT_GT(compiled, 1300);
+}
+
+TEST(FhirPathTest, TypeCheckRefusesPathsThatCannotExist) {
+  const fhir::TypeDefinition& patient = *defs.FindResourceType("Patient");
+  for (const char* text : {"name.given1", "Patient.name.as(Strange).use", "children().first()", "Patient.valueQuantity"}) {
+    auto expression = Expression::Compile(text, defs, patient);
+    ASSERT_FALSE(expression) << text;
+    EXPECT_NE(expression.error().message().find("FHIRPath type error"), std::string::npos) << expression.error().message();
+  }
+  // A path for another resource type is empty in standard mode and an error in strict mode.
+  EXPECT_TRUE(Expression::Compile("Encounter.status | Patient.gender", defs, patient));
+  EXPECT_FALSE(Expression::Compile("Encounter.status", defs, patient, TypeCheck::kStrict));
+  EXPECT_TRUE(Expression::Compile("Patient.name.where(use = 'official').given.first()", defs, patient));
+  EXPECT_TRUE(Expression::Compile("Patient.contained.ofType(Organization).name", defs, patient));
+}
+
+}  // namespace
+}  // namespace ck::fhirpath

@@ -104,7 +104,8 @@ TEST(OfficialSuiteTest, PassesEveryCaseNotListedAsKnownFailure) {
       if (!resource) {
         why = "input does not load: " + resource.error().message();
       } else {
-        auto compiled = Expression::Compile(expression);
+        bool strict = test.HasMember("mode") && std::string(test["mode"].GetString()) == "strict";
+        auto compiled = Expression::Compile(expression, definitions, resource->type(), strict ? TypeCheck::kStrict : TypeCheck::kStandard);
         Result<Collection> result = compiled ? compiled->Evaluate(*resource, definitions) : Err(compiled.error());
         if (test.HasMember("invalid")) {
           ok = !result;
