@@ -31,6 +31,7 @@ class Evaluator {
   void Children(const Value& item, Collection& out) const;
   // Whether `item` is of the (possibly qualified) type `type_name`.
   bool IsType(const Value& item, const std::string& type_name) const;
+  const fhir::Definitions& definitions() const { return definitions_; }
   // The resource being evaluated (%resource), for resolve().
   const Value& resource_for_resolve() const { return resource_; }
   // The single boolean a condition evaluates to: nullopt for empty. Errors for several items.

@@ -101,6 +101,21 @@ TEST(FhirPathTest, ReportsEvaluationErrors) {
   }
 }
 
+TEST(FhirPathTest, ResolvesReferencesToTheirTypeWithoutAServer) {
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"},"performer":[{"reference":"http://x/fhir/Practitioner/d1/_history/2"}]})",
+      defs);
+  ASSERT_TRUE(observation);
+  auto eval = [&](const char* text) {
+    auto result = Expression::Compile(text)->Evaluate(*observation, defs);
+    EXPECT_TRUE(result) << text;
+    return result ? result->size() : 0;
+  };
+  EXPECT_EQ(eval("Observation.subject.where(resolve() is Patient)"), 1u);
+  EXPECT_EQ(eval("Observation.subject.where(resolve() is Group)"), 0u);
+  EXPECT_EQ(eval("Observation.performer.resolve().ofType(Practitioner)"), 1u);
+}
+
 TEST(FhirPathTest, ReceivesEnvironmentVariables) {
   fhir::Resource patient = Patient();
   auto compiled = Expression::Compile("%limit + 1");
