@@ -47,6 +47,9 @@ echo "== machine: $(nproc) cores, $(uname -r)"
 echo "== 1. JSON codec"
 "$bench_bin/json_codec_bench" --benchmark_counters_tabular=false --benchmark_out="$results/json_codec.json" --benchmark_out_format=json | tee "$work/json.txt"
 
+echo "== 1b. FHIRPath"
+"$bench_bin/fhirpath_bench" --benchmark_out="$results/fhirpath.json" --benchmark_out_format=json | tee "$work/fhirpath.txt"
+
 echo "== 2. import of the Synthea sample"
 start=$(date +%s.%N)
 "$bin" import --data "$work/var" --log-level warn "$synthea"/0-*.json.bz2 $(ls "$synthea"/*.json.bz2 | grep -v '/0-') 2>&1 | tail -n 1 | tee "$results/import.txt"
@@ -89,6 +92,7 @@ per_fsync=$(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", c ? w / c
 json_read=$(awk '/BM_ReadResource/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 json_write=$(awk '/BM_WriteJson/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 body_ratio=$(awk '/BM_EncodeBody/ {for (i = 1; i <= NF; i++) if ($i ~ /^stored\/json=/) {sub("stored/json=", "", $i); print $i}}' "$work/json.txt")
+fhirpath_rate() { awk -v n="$1" '$0 ~ n && /BM_Evaluate/ {for (i = 1; i <= NF; i++) if ($i ~ /^evaluations\/s=/) {sub("evaluations/s=", "", $i); print $i}}' "$work/fhirpath.txt"; }
 json_sax=$(awk '/BM_RapidJsonSaxOnly/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 
 cat >"$results/summary.md" <<SUMMARY
@@ -100,6 +104,9 @@ cat >"$results/summary.md" <<SUMMARY
 | JSON write | ${json_write} |
 | stored body size / JSON size (zstd level 3 when it saves 1/8) | ${body_ratio} |
 | \`chartkeeper import\` of the Synthea sample | ${import_rate} resources/s (database ${db_bytes} bytes) |
+| FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) evaluations/s |
+| FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) evaluations/s |
+| FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) evaluations/s |
 | HTTP read by id, wrk 2 threads 64 connections, 1,000 Observations (cache warm) | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
 | the same with the cache off (\`--cache-mb 0\`) | ${read_nocache_rate} requests/s, p99 $(wrk_p99_ms "$work/read-nocache.txt") ms |
 | trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |

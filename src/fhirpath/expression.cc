@@ -191,11 +191,19 @@ Result<std::optional<bool>> Evaluator::AsBoolean(const Collection& c) {
   return std::optional<bool>(true);  // a single non-boolean item counts as true
 }
 
-// Calls `visit(name, child)` for each child of an element, `name` being the element's name
-// (choice elements by their base name: valueQuantity is "value"). A primitive's `_name`
-// extension travels with its value; a primitive present only as `_name` is still a child.
+// The `_name` property holding the extensions of primitive property `name`, or nullptr.
+const fhir::Property* ExtensionPartner(const fhir::Node& node, std::string_view name) {
+  for (const fhir::Property& p : node.properties) {
+    if (p.name.size() == name.size() + 1 && p.name[0] == '_' && std::string_view(p.name).substr(1) == name) return &p;
+  }
+  return nullptr;
+}
+
+// Calls `visit(child)` for each child of an element, or only for those named `only` (choice
+// elements by their base name: valueQuantity is "value"). A primitive's `_name` extension
+// travels with its value; a primitive present only as `_name` is still a child.
 template <typename Visit>
-void ForEachChild(const Value& item, Visit visit) {
+void ForEachChild(const Value& item, std::optional<std::string_view> only, Visit visit) {
   if (!item.IsElement()) return;
   const fhir::Node* holders[] = {item.node, item.extension};
   for (const fhir::Node* node : holders) {
@@ -203,27 +211,29 @@ void ForEachChild(const Value& item, Visit visit) {
     for (const fhir::Property& property : node->properties) {
       if (property.slot == nullptr) continue;
       const fhir::ElementDefinition& element = *property.slot->element;
-      std::string_view name = element.is_choice ? std::string_view(element.name) : std::string_view(property.name);
-      if (property.slot->is_primitive_extension) {
-        if (node->Find(property.name.substr(1)) != nullptr) continue;  // visited with its value
-        name = element.is_choice ? name : name.substr(1);
-        for (const fhir::Node& extension : property.values) visit(name, Value::Element(nullptr, &extension, property.slot->type));
+      const bool is_extension = property.slot->is_primitive_extension;
+      std::string_view name = element.is_choice ? std::string_view(element.name)
+                                                : std::string_view(property.name).substr(is_extension ? 1 : 0);
+      if (only && name != *only) continue;
+      if (is_extension) {
+        if (node->Find(std::string_view(property.name).substr(1)) != nullptr) continue;  // visited with its value
+        for (const fhir::Node& extension : property.values) visit(Value::Element(nullptr, &extension, property.slot->type));
         continue;
       }
-      const fhir::Property* partner = property.slot->type->IsPrimitive() ? node->Find("_" + property.name) : nullptr;
+      const fhir::Property* partner = property.slot->type->IsPrimitive() ? ExtensionPartner(*node, property.name) : nullptr;
       for (std::size_t i = 0; i < property.values.size(); ++i) {
         const fhir::Node& value = property.values[i];
         const fhir::Node* extension = partner != nullptr && i < partner->values.size() ? &partner->values[i] : nullptr;
         if (extension != nullptr && extension->kind == fhir::JsonKind::kNull) extension = nullptr;
-        visit(name, Value::Element(value.kind == fhir::JsonKind::kNull ? nullptr : &value, extension,
-                                   value.type != nullptr ? value.type : property.slot->type));
+        visit(Value::Element(value.kind == fhir::JsonKind::kNull ? nullptr : &value, extension,
+                             value.type != nullptr ? value.type : property.slot->type));
       }
     }
   }
 }
 
 void Evaluator::Children(const Value& item, Collection& out) const {
-  ForEachChild(item, [&](std::string_view, Value child) { out.push_back(std::move(child)); });
+  ForEachChild(item, std::nullopt, [&](Value child) { out.push_back(std::move(child)); });
 }
 
 Collection Evaluator::Member(const Collection& focus, const std::string& name) const {
@@ -245,9 +255,7 @@ Collection Evaluator::Member(const Collection& focus, const std::string& name) c
         continue;
       }
     }
-    ForEachChild(item, [&](std::string_view child_name, Value child) {
-      if (child_name == name) out.push_back(std::move(child));
-    });
+    ForEachChild(item, name, [&](Value child) { out.push_back(std::move(child)); });
   }
   return out;
 }
@@ -371,16 +379,16 @@ Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, co
     }
     case Expr::Kind::kMember: {
       if (!expr.has_target) {
-        const Collection this_focus = scope.this_value != nullptr ? Single(*scope.this_value) : focus;
-        return Member(this_focus, expr.name);
+        if (scope.this_value == nullptr) return Member(focus, expr.name);
+        return Member(Single(*scope.this_value), expr.name);
       }
       CK_ASSIGN_OR_RETURN(Collection target, Eval(*expr.children[0], focus, scope));
       return Member(target, expr.name);
     }
     case Expr::Kind::kFunction: {
       if (!expr.has_target) {
-        const Collection this_focus = scope.this_value != nullptr ? Single(*scope.this_value) : focus;
-        return Call(expr, this_focus, focus, scope);
+        if (scope.this_value == nullptr) return Call(expr, focus, focus, scope);
+        return Call(expr, Single(*scope.this_value), focus, scope);
       }
       CK_ASSIGN_OR_RETURN(Collection target, Eval(*expr.children[0], focus, scope));
       return Call(expr, target, focus, scope);
@@ -430,9 +438,9 @@ Result<Expression> Expression::Compile(std::string_view text) {
 
 Result<Expression> Expression::Compile(std::string_view text, const fhir::Definitions& definitions,
                                        const fhir::TypeDefinition& context, TypeCheck mode) {
-  CK_ASSIGN_OR_RETURN(Expression expression, Compile(text));
-  CK_RETURN_IF_ERROR(CheckTypes(expression.root(), definitions, context, mode));
-  return expression;
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, Parse(text));
+  CK_RETURN_IF_ERROR(CheckTypes(*root, definitions, context, mode));
+  return Expression(std::shared_ptr<const Expr>(std::move(root)));
 }
 
 Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,

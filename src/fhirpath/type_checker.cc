@@ -51,7 +51,19 @@ class Checker {
   Checker(const fhir::Definitions& definitions, const fhir::TypeDefinition& context, TypeCheck mode)
       : definitions_(definitions), context_{&context, &context.structure}, mode_(mode) {}
 
-  Result<Inferred> Infer(const Expr& expr, const Inferred& focus) {
+  // Infers `expr` and, when it is known to be empty, replaces it by `{}`.
+  Result<Inferred> Infer(Expr& expr, const Inferred& focus) {
+    CK_ASSIGN_OR_RETURN(Inferred inferred, InferNode(expr, focus));
+    bool prunable = expr.kind == Expr::Kind::kMember || (expr.kind == Expr::Kind::kFunction && PreservesType(expr.name));
+    if (prunable && inferred.known && inferred.types.empty()) {
+      expr.kind = Expr::Kind::kEmpty;
+      expr.children.clear();
+    }
+    return inferred;
+  }
+
+ private:
+  Result<Inferred> InferNode(Expr& expr, const Inferred& focus) {
     switch (expr.kind) {
       case Expr::Kind::kThis: return focus;
       case Expr::Kind::kExternal:
@@ -89,7 +101,6 @@ class Checker {
     }
   }
 
- private:
   Status Error(const Expr& expr, const std::string& what) const {
     return Status::Invalid("FHIRPath type error at " + std::to_string(expr.position) + ": " + what);
   }
@@ -137,7 +148,7 @@ class Checker {
     return Inferred{true, {{type, &type->structure}}, true};
   }
 
-  Result<Inferred> Function(const Expr& expr, const Inferred& focus) {
+  Result<Inferred> Function(Expr& expr, const Inferred& focus) {
     Inferred target = focus;
     if (expr.has_target) {
       CK_ASSIGN_OR_RETURN(target, Infer(*expr.children[0], focus));
@@ -148,7 +159,7 @@ class Checker {
       return Err(Error(expr, name + "() on the result of children()/descendants() depends on an undefined order"));
     }
     if ((name == "ofType" || name == "as" || name == "is") && expr.children.size() == first_argument + 1) {
-      const Expr& argument = *expr.children[first_argument];
+      Expr& argument = *expr.children[first_argument];
       std::string type_name = argument.has_target ? argument.children[0]->name + "." + argument.name : argument.name;
       CK_ASSIGN_OR_RETURN(Inferred named, Named(argument, type_name));
       return name == "is" ? Unknown() : named;
@@ -175,7 +186,7 @@ class Checker {
 
 }  // namespace
 
-Status CheckTypes(const Expr& expr, const fhir::Definitions& definitions, const fhir::TypeDefinition& context,
+Status CheckTypes(Expr& expr, const fhir::Definitions& definitions, const fhir::TypeDefinition& context,
                   TypeCheck mode) {
   Checker checker(definitions, context, mode);
   Inferred root{true, {{&context, &context.structure}}, true};

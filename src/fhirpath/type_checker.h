@@ -11,6 +11,8 @@
 //  - skip/take/first/last/tail/indexing on the unordered result of children()/descendants().
 // Where it cannot know the type (literals, most functions, any resource in Bundle.entry.resource)
 // it stops checking rather than guessing, so it never refuses a valid expression.
+// It also prunes: a path that is empty for every resource of the context type (a branch of a
+// shared SearchParameter for another resource type) is replaced by `{}`, so evaluation skips it.
 // Errors: kInvalid "FHIRPath type error at N: ...". Thread safety: pure function.
 
 #include "fhir/definitions.h"
@@ -21,7 +23,7 @@ namespace ck::fhirpath {
 
 enum class TypeCheck { kStandard, kStrict };
 
-Status CheckTypes(const Expr& expr, const fhir::Definitions& definitions, const fhir::TypeDefinition& context,
+Status CheckTypes(Expr& expr, const fhir::Definitions& definitions, const fhir::TypeDefinition& context,
                   TypeCheck mode = TypeCheck::kStandard);
 
 }  // namespace ck::fhirpath
