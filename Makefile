@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 TEST_DIR := build/debug
 
-.PHONY: deps release debug run test bench clean
+.PHONY: deps release debug run test bench fuzz clean
 
 deps:
 	tools/install_deps.sh
@@ -25,6 +25,9 @@ test: debug
 
 bench: release
 	bench/run.sh
+
+fuzz: deps
+	fuzz/run.sh
 
 clean:
 	rm -rf build

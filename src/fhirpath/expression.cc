@@ -15,7 +15,6 @@ Status EvalError(const std::string& what) { return Status::Invalid("FHIRPath eva
 Collection Single(Value v) { return Collection{std::move(v)}; }
 Collection Boolean(bool b) { return Single(Value::Boolean(b)); }
 
-constexpr std::string_view kSystemTypes[] = {"Boolean", "Integer", "Decimal", "String", "Date", "DateTime", "Time", "Quantity"};
 
 std::string_view SystemTypeOf(ValueKind kind) {
   switch (kind) {

@@ -28,15 +28,26 @@ struct FunctionCall {
   const Scope& scope;
 
   std::size_t arity() const { return expr.children.size() - (expr.has_target ? 1 : 0); }
+  // Every argument is fetched through this check, so a missing one is an error, never a read
+  // past the end.
+  Status Has(std::size_t i) const {
+    if (i < arity()) return Status::Ok();
+    return EvalError(expr.name + "() needs at least " + std::to_string(i + 1) + " argument" + (i ? "s" : ""));
+  }
   const Expr& argument(std::size_t i) const { return *expr.children[i + (expr.has_target ? 1 : 0)]; }
   // A plain argument, evaluated once in the context the function was called from.
-  Result<Collection> Arg(std::size_t i) const { return evaluator.Eval(argument(i), outer, scope); }
+  Result<Collection> Arg(std::size_t i) const {
+    CK_RETURN_IF_ERROR(Has(i));
+    return evaluator.Eval(argument(i), outer, scope);
+  }
   // An argument evaluated with the function's input as its focus and $this (iif).
   Result<Collection> ArgOnInput(std::size_t i) const {
+    CK_RETURN_IF_ERROR(Has(i));
     return evaluator.Eval(argument(i), input, Scope{nullptr, scope.index, scope.total});
   }
   // A lambda argument for one item of the input.
   Result<Collection> Lambda(std::size_t i, const Value& item, std::int64_t index, const Collection* total = nullptr) const {
+    CK_RETURN_IF_ERROR(Has(i));
     Scope inner{&item, index, total};
     return evaluator.Eval(argument(i), Single(item), inner);
   }

@@ -52,7 +52,9 @@ std::optional<Value> ToInteger(const Value& v) {
     case ValueKind::kString: {
       static const std::regex kInteger("[+-]?[0-9]+");
       if (!std::regex_match(v.text, kInteger)) return std::nullopt;
-      return Value::Integer(std::stoll(v.text));
+      auto value = ToInt64(v.text);
+      if (!value || *value > INT32_MAX || *value < INT32_MIN) return std::nullopt;
+      return Value::Integer(*value);
     }
     default: return std::nullopt;
   }
@@ -67,7 +69,9 @@ std::optional<Value> ToDecimal(const Value& v) {
       static const std::regex kDecimal("[+-]?[0-9]+(\\.[0-9]+)?");
       if (!std::regex_match(v.text, kDecimal)) return std::nullopt;
       std::size_t dot = v.text.find('.');
-      return Value::Decimal(std::stod(v.text), dot == std::string::npos ? 0 : static_cast<int>(v.text.size() - dot - 1));
+      auto value = ToDouble(v.text);
+      if (!value) return std::nullopt;
+      return Value::Decimal(*value, dot == std::string::npos ? 0 : static_cast<int>(v.text.size() - dot - 1));
     }
     default: return std::nullopt;
   }
@@ -129,7 +133,9 @@ std::optional<Value> ToQuantity(const Value& v) {
       std::smatch m;
       if (!std::regex_match(v.text, m, kQuantity)) return std::nullopt;
       std::string unit = m[4].matched ? m[4].str() : m[5].matched ? m[5].str() : "1";
-      return Value::Quantity(std::stod(m[1].str()), m[2].matched ? static_cast<int>(m[2].length()) - 1 : 0, unit);
+      auto value = ToDouble(m[1].str());
+      if (!value) return std::nullopt;
+      return Value::Quantity(*value, m[2].matched ? static_cast<int>(m[2].length()) - 1 : 0, unit);
     }
     default: return std::nullopt;
   }

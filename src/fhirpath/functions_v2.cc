@@ -64,7 +64,11 @@ Result<Collection> Encode(const FunctionCall& f, bool decode) {
       return Single(Value::String(out));
     }
     if (v->text.size() % 2 != 0) return Collection{};
-    for (std::size_t i = 0; i < v->text.size(); i += 2) out += static_cast<char>(std::stoi(v->text.substr(i, 2), nullptr, 16));
+    for (std::size_t i = 0; i < v->text.size(); i += 2) {
+      auto byte = ToInt64(std::string_view(v->text).substr(i, 2), 16);
+      if (!byte || *byte < 0) return Collection{};  // not hex
+      out += static_cast<char>(*byte);
+    }
     return Single(Value::String(out));
   }
   if (*format == "base64" || *format == "urlbase64") {

@@ -193,6 +193,9 @@ int InfixPower(const Token& t) {
 }
 
 constexpr int kUnaryPower = 11;
+// Deepest nesting of sub-expressions accepted: the parser, type checker and evaluator recurse
+// over the tree, so this bounds their stack use on hostile input.
+constexpr int kMaxDepth = 200;
 
 bool IsCalendarUnit(std::string_view word) {
   static constexpr std::string_view kUnits[] = {"year", "years", "month", "months", "week", "weeks", "day", "days",
@@ -230,6 +233,11 @@ class Parser {
   }
 
   Result<std::unique_ptr<Expr>> ParseExpression(int min_power) {
+    struct DepthGuard {
+      int& depth;
+      ~DepthGuard() { --depth; }
+    } guard{++depth_};
+    if (depth_ > kMaxDepth) return Err(ErrorAt(Peek(), "expression nested deeper than " + std::to_string(kMaxDepth) + " levels"));
     CK_ASSIGN_OR_RETURN(auto left, ParsePrefix());
     while (true) {
       const Token& op = Peek();
@@ -361,14 +369,16 @@ class Parser {
     expr->kind = Expr::Kind::kLiteral;
     bool is_decimal = t.text.find('.') != std::string::npos;
     int places = is_decimal ? static_cast<int>(t.text.size() - t.text.find('.') - 1) : 0;
+    std::optional<double> number = ToDouble(t.text);
+    if (!number) return Err(ErrorAt(t, "number out of range"));
     const Token& unit = Peek();
     if (unit.kind == TokenKind::kString || (unit.kind == TokenKind::kIdentifier && IsCalendarUnit(unit.text))) {
       ++index_;
-      expr->literal = Value::Quantity(std::stod(t.text), places, unit.text);
+      expr->literal = Value::Quantity(*number, places, unit.text);
       return expr;
     }
     if (is_decimal) {
-      expr->literal = Value::Decimal(std::stod(t.text), places);
+      expr->literal = Value::Decimal(*number, places);
     } else {
       errno = 0;
       long long value = std::strtoll(t.text.c_str(), nullptr, 10);
@@ -413,13 +423,32 @@ class Parser {
 
   std::vector<Token> tokens_;
   std::size_t index_ = 0;
+  int depth_ = 0;
 };
+
+// The depth of the tree, measured without recursion (left-associative chains such as
+// `1+1+1+...` are parsed by a loop but still make deep trees).
+std::size_t TreeDepth(const Expr& root) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const Expr*, std::size_t>> pending{{&root, 1}};
+  while (!pending.empty()) {
+    auto [expr, depth] = pending.back();
+    pending.pop_back();
+    deepest = std::max(deepest, depth);
+    for (const auto& child : expr->children) pending.emplace_back(child.get(), depth + 1);
+  }
+  return deepest;
+}
 
 }  // namespace
 
 Result<std::unique_ptr<Expr>> Parse(std::string_view text) {
   CK_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lexer(text).Run());
-  return Parser(std::move(tokens)).ParseAll();
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, Parser(std::move(tokens)).ParseAll());
+  if (TreeDepth(*root) > static_cast<std::size_t>(kMaxDepth)) {
+    return Err(Status::Invalid("FHIRPath syntax error at 0: expression nested deeper than " + std::to_string(kMaxDepth) + " levels"));
+  }
+  return root;
 }
 
 }  // namespace ck::fhirpath

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -222,6 +224,23 @@ bool UnitsComparable(const std::string& a, const std::string& b) {
   return Comparable(Value::Quantity(1, 0, a), Value::Quantity(1, 0, b)).has_value();
 }
 
+std::optional<double> ToDouble(std::string_view text) {
+  std::string copy(text);  // strtod needs a terminated string
+  char* end = nullptr;
+  errno = 0;
+  double value = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || end != copy.c_str() + copy.size() || errno == ERANGE || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> ToInt64(std::string_view text, int base) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 std::string FormatTemporal(const Temporal& t, ValueKind kind) {
   char buffer[64];
   if (kind == ValueKind::kTime) {
@@ -295,7 +314,9 @@ std::optional<Value> Value::ToSystem() const {
     if (!is_quantity || number.empty()) return std::nullopt;
     std::string_view unit = node->TextOf("code");
     if (unit.empty()) unit = node->TextOf("unit");
-    return Quantity(std::stod(std::string(number)), DecimalPlaces(number), std::string(unit));
+    auto value = ToDouble(number);
+    if (!value) return std::nullopt;
+    return Quantity(*value, DecimalPlaces(number), std::string(unit));
   }
   if (node == nullptr || type == nullptr || !type->IsPrimitive() || node->kind == fhir::JsonKind::kNull ||
       node->kind == fhir::JsonKind::kObject) {
@@ -304,8 +325,14 @@ std::optional<Value> Value::ToSystem() const {
   const std::string& name = type->name;
   const std::string& lexical = node->text;
   if (name == "boolean") return Boolean(lexical == "true");
-  if (name == "integer" || name == "unsignedInt" || name == "positiveInt") return Integer(std::stoll(lexical));
-  if (name == "decimal") return Decimal(std::stod(lexical), DecimalPlaces(lexical));
+  if (name == "integer" || name == "unsignedInt" || name == "positiveInt") {
+    auto value = ToInt64(lexical);
+    return value ? std::optional(Integer(*value)) : std::nullopt;
+  }
+  if (name == "decimal") {
+    auto value = ToDouble(lexical);
+    return value ? std::optional(Decimal(*value, DecimalPlaces(lexical))) : std::nullopt;
+  }
   Value v;
   v.text = lexical;
   if (name == "date") {

@@ -57,6 +57,11 @@ struct Value {
 
 using Collection = std::vector<Value>;
 
+// Number text to a value without exceptions: nullopt for malformed text or out of range
+// (untrusted input reaches these).
+std::optional<double> ToDouble(std::string_view text);
+std::optional<std::int64_t> ToInt64(std::string_view text, int base = 10);
+
 // Parses a FHIRPath/FHIR date, dateTime or time literal body (without '@' / '@T').
 std::optional<Temporal> ParseDate(std::string_view text);      // YYYY[-MM[-DD]]
 std::optional<Temporal> ParseDateTime(std::string_view text);  // date[Thh[:mm[:ss[.fff]]]][zone]

@@ -91,9 +91,43 @@ TEST(FhirPathTest, ReportsSyntaxErrorsWithTheirPosition) {
   }
 }
 
+// Regression (found by fuzz/fhirpath_parser_fuzzer): deep nesting overflowed the stack.
+TEST(FhirPathTest, RefusesDeepNestingWithoutCrashing) {
+  for (const std::string& text : {std::string(100000, '('), std::string(100000, '-') + "1",
+                                  [] {
+                                    std::string nested_indexers;
+                                    for (int i = 0; i < 50000; ++i) nested_indexers += "a[";
+                                    return nested_indexers + "0";
+                                  }(),
+                                  [] {  // a long left-associative chain: built by a loop, still deep
+                                    std::string chain = "0";
+                                    for (int i = 0; i < 1000; ++i) chain += ">0~0";
+                                    return chain;
+                                  }()}) {
+    auto compiled = Expression::Compile(text);
+    ASSERT_FALSE(compiled);
+    EXPECT_NE(compiled.error().message().find("nested deeper than"), std::string::npos) << compiled.error().message();
+  }
+  std::string deep_but_fine;
+  for (int i = 0; i < 50; ++i) deep_but_fine += "(";
+  deep_but_fine += "1";
+  for (int i = 0; i < 50; ++i) deep_but_fine += ")";
+  EXPECT_EQ(Eval(deep_but_fine), (Strings{"1"}));
+}
+
+// Regressions (found by fuzz/fhirpath_parser_fuzzer): conversions of untrusted text threw.
+TEST(FhirPathTest, ConvertsHostileNumbersWithoutThrowing) {
+  EXPECT_EQ(Eval("'74*57374'.decode('hex')"), Strings{});
+  EXPECT_EQ(Eval("'99999999999999999999999'.toInteger()"), Strings{});
+  EXPECT_EQ(Eval("'" + std::string(400, '9') + "'.toDecimal()"), Strings{});
+  EXPECT_EQ(Eval("'" + std::string(400, '9') + " g'.toQuantity()"), Strings{});
+  EXPECT_FALSE(Expression::Compile(std::string(400, '9') + ".5"));
+}
+
 TEST(FhirPathTest, ReportsEvaluationErrors) {
   fhir::Resource patient = Patient();
-  for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')"}) {
+  for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')",
+                           "'0.1'.matches()", "'a'.replace('a')", "iif(true)", "{}.aggregate()"}) {
     auto compiled = Expression::Compile(text);
     ASSERT_TRUE(compiled) << text;
     auto result = compiled->Evaluate(patient, defs);
