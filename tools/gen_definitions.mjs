@@ -27,10 +27,21 @@ for (const sd of definitions) {
   const base = sd.baseDefinition ? sd.baseDefinition.substring(kCore.length) : '-';
   lines.push(['T', sd.name, kinds[sd.kind], sd.abstract ? 1 : 0, base].join('\t'));
   for (const e of sd.snapshot.element) {
-    if (!e.path.includes('.')) continue;
+    if (!e.path.includes('.')) {
+      for (const c of e.constraint || []) {
+        if (!c.expression || (c.source && c.source !== sd.url)) continue;
+        lines.push(['C', c.key, c.severity, e.path, c.expression.replace(/\s+/g, ' ')].join('\t'));
+      }
+      continue;
+    }
     if (sd.kind === 'primitive-type' && e.path.endsWith('.value')) continue;
     const types = e.contentReference ? e.contentReference : (e.type || []).map(typeCode).join(',');
     lines.push(['E', e.path, e.min, e.max, types].join('\t'));
+    // Invariants defined here (inherited ones, like ele-1, are emitted where they are defined).
+    for (const c of e.constraint || []) {
+      if (!c.expression || (c.source && c.source !== sd.url)) continue;
+      lines.push(['C', c.key, c.severity, e.path, c.expression.replace(/\s+/g, ' ')].join('\t'));
+    }
   }
 }
 for (const { resource: sp } of load('search-parameters.json').entry) {

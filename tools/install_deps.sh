@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config bzip2
   libboost1.81-dev libssl-dev libsqlite3-dev libzstd-dev
   rapidjson-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libexpected-dev
-  libbz2-dev libgtest-dev libgmock-dev libbenchmark-dev wrk clang libclang-rt-14-dev
+  libbz2-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev wrk clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

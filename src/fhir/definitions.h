@@ -6,7 +6,8 @@
 //
 // Table format (tab-separated lines): `T name kind(P|C|R) abstract(0|1) base`, followed by that
 // type's `E path min max types` lines (types comma-separated, or `#Path` for a content
-// reference), then `S code type bases expression` lines for search parameters.
+// reference), `C key severity path expression` lines for the invariants defined on an element,
+// then `S code type bases expression` lines for search parameters.
 //
 // Thread safety: immutable after construction; share freely.
 
@@ -94,6 +95,15 @@ struct SearchParameterDefinition {
   std::string expression;
 };
 
+// An invariant (ElementDefinition.constraint) with its FHIRPath expression, evaluated with the
+// element at `path` as its context.
+struct ConstraintDefinition {
+  std::string key;       // "obs-6"
+  std::string severity;  // "error" or "warning"
+  std::string path;      // "Observation", "Patient.contact"
+  std::string expression;
+};
+
 class Definitions {
  public:
   // The built-in R4 definitions, parsed on first use. Never fails for the generated table; a
@@ -110,6 +120,7 @@ class Definitions {
   // The concrete resource types in alphabetical order (145 in R4).
   const std::vector<const TypeDefinition*>& ResourceTypes() const { return resource_types_; }
   const std::vector<SearchParameterDefinition>& SearchParameters() const { return search_parameters_; }
+  const std::vector<ConstraintDefinition>& Constraints() const { return constraints_; }
 
  private:
   Definitions() = default;
@@ -120,6 +131,7 @@ class Definitions {
   std::vector<std::unique_ptr<Structure>> inline_structures_;
   std::vector<const TypeDefinition*> resource_types_;
   std::vector<SearchParameterDefinition> search_parameters_;
+  std::vector<ConstraintDefinition> constraints_;
 };
 
 }  // namespace ck::fhir

@@ -2,7 +2,10 @@
 // Private to fhirpath/: what the files of the function library share (functions.cc for N1,
 // functions_v2.cc for the FHIRPath 2.0 additions).
 
+#include <re2/re2.h>
+
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -66,6 +69,11 @@ struct FunctionCall {
 // A string or integer argument; nullopt when empty. Errors: another type.
 Result<std::optional<std::string>> StringArg(const FunctionCall& f, std::size_t i);
 Result<std::optional<std::int64_t>> IntegerArg(const FunctionCall& f, std::size_t i);
+
+// A pattern from an expression, compiled by RE2: linear-time matching whatever the pattern (no
+// catastrophic backtracking on hostile input), '.' matching newlines (FHIRPath's single-line
+// mode). Errors: kInvalid for a pattern RE2 cannot compile.
+Result<std::shared_ptr<const re2::RE2>> CompilePattern(const std::string& pattern);
 
 using Function = std::function<Result<Collection>(const FunctionCall&)>;
 using FunctionTable = std::unordered_map<std::string, Function>;

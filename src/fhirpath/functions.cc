@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <regex>
 #include <unordered_map>
 
 #include "fhirpath/function_library.h"
@@ -20,6 +19,15 @@ Result<std::optional<Value>> SingleValue(const Collection& c, std::string_view f
     return Err(EvalError(std::string(function) + "() needs a primitive value, not a " + c[0].type->name));
   }
   return c[0].ToSystem();
+}
+
+Result<std::shared_ptr<const re2::RE2>> CompilePattern(const std::string& pattern) {
+  re2::RE2::Options options;
+  options.set_dot_nl(true);
+  options.set_log_errors(false);
+  auto compiled = std::make_shared<const re2::RE2>(pattern, options);
+  if (!compiled->ok()) return Err(EvalError("invalid regular expression: " + compiled->error()));
+  return compiled;
 }
 
 Result<std::optional<std::string>> StringArg(const FunctionCall& f, std::size_t i) {
@@ -50,8 +58,8 @@ std::optional<Value> ToInteger(const Value& v) {
     case ValueKind::kInteger: return v;
     case ValueKind::kBoolean: return Value::Integer(v.boolean ? 1 : 0);
     case ValueKind::kString: {
-      static const std::regex kInteger("[+-]?[0-9]+");
-      if (!std::regex_match(v.text, kInteger)) return std::nullopt;
+      static const re2::RE2 kInteger("[+-]?[0-9]+");
+      if (!re2::RE2::FullMatch(v.text, kInteger)) return std::nullopt;
       auto value = ToInt64(v.text);
       if (!value || *value > INT32_MAX || *value < INT32_MIN) return std::nullopt;
       return Value::Integer(*value);
@@ -66,8 +74,8 @@ std::optional<Value> ToDecimal(const Value& v) {
     case ValueKind::kInteger: return Value::Decimal(static_cast<double>(v.integer), 0);
     case ValueKind::kBoolean: return Value::Decimal(v.boolean ? 1 : 0, 1);
     case ValueKind::kString: {
-      static const std::regex kDecimal("[+-]?[0-9]+(\\.[0-9]+)?");
-      if (!std::regex_match(v.text, kDecimal)) return std::nullopt;
+      static const re2::RE2 kDecimal("[+-]?[0-9]+(\\.[0-9]+)?");
+      if (!re2::RE2::FullMatch(v.text, kDecimal)) return std::nullopt;
       std::size_t dot = v.text.find('.');
       auto value = ToDouble(v.text);
       if (!value) return std::nullopt;
@@ -129,13 +137,13 @@ std::optional<Value> ToQuantity(const Value& v) {
     case ValueKind::kInteger: return Value::Quantity(static_cast<double>(v.integer), 0, "1");
     case ValueKind::kDecimal: return Value::Quantity(v.decimal, v.decimal_places, "1");
     case ValueKind::kString: {
-      static const std::regex kQuantity("([+-]?[0-9]+(\\.[0-9]+)?)\\s*('([^']+)'|([a-z]+))?");
-      std::smatch m;
-      if (!std::regex_match(v.text, m, kQuantity)) return std::nullopt;
-      std::string unit = m[4].matched ? m[4].str() : m[5].matched ? m[5].str() : "1";
-      auto value = ToDouble(m[1].str());
+      static const re2::RE2 kQuantity("([+-]?[0-9]+(\\.[0-9]+)?)\\s*(?:'([^']+)'|([a-z]+))?");
+      std::string number, fraction, quoted_unit, word_unit;
+      if (!re2::RE2::FullMatch(v.text, kQuantity, &number, &fraction, &quoted_unit, &word_unit)) return std::nullopt;
+      std::string unit = !quoted_unit.empty() ? quoted_unit : !word_unit.empty() ? word_unit : "1";
+      auto value = ToDouble(number);
       if (!value) return std::nullopt;
-      return Value::Quantity(*value, m[2].matched ? static_cast<int>(m[2].length()) - 1 : 0, unit);
+      return Value::Quantity(*value, fraction.empty() ? 0 : static_cast<int>(fraction.size()) - 1, unit);
     }
     default: return std::nullopt;
   }
@@ -500,22 +508,30 @@ const FunctionTable& Functions() {
       {"matches", OnString([](const std::string& s, const FunctionCall& f) -> Result<Collection> {
          CK_ASSIGN_OR_RETURN(auto pattern, StringArg(f, 0));
          if (!pattern) return Collection{};
-         try {
-           return Boolean(std::regex_search(s, std::regex(*pattern, std::regex::ECMAScript)));
-         } catch (const std::regex_error&) {
-           return Err(EvalError("invalid regular expression"));
-         }
+         CK_ASSIGN_OR_RETURN(auto compiled, CompilePattern(*pattern));
+         return Boolean(re2::RE2::PartialMatch(s, *compiled));
        })},
       {"replaceMatches", OnString([](const std::string& s, const FunctionCall& f) -> Result<Collection> {
          CK_ASSIGN_OR_RETURN(auto pattern, StringArg(f, 0));
          CK_ASSIGN_OR_RETURN(auto substitution, StringArg(f, 1));
          if (!pattern || !substitution) return Collection{};
          if (pattern->empty()) return Single(Value::String(s));  // an empty pattern matches nothing to replace
-         try {
-           return Single(Value::String(std::regex_replace(s, std::regex(*pattern, std::regex::ECMAScript), *substitution)));
-         } catch (const std::regex_error&) {
-           return Err(EvalError("invalid regular expression"));
+         CK_ASSIGN_OR_RETURN(auto compiled, CompilePattern(*pattern));
+         // FHIRPath writes groups as $1; RE2 as \1 (and a literal backslash as \\).
+         std::string rewrite;
+         for (std::size_t i = 0; i < substitution->size(); ++i) {
+           char c = (*substitution)[i];
+           if (c == '\\') {
+             rewrite += "\\\\";
+           } else if (c == '$' && i + 1 < substitution->size() && std::isdigit(static_cast<unsigned char>((*substitution)[i + 1]))) {
+             rewrite += '\\';
+           } else {
+             rewrite += c;
+           }
          }
+         std::string out = s;
+         re2::RE2::GlobalReplace(&out, *compiled, rewrite);
+         return Single(Value::String(out));
        })},
       {"length", OnString([](const std::string& s, const FunctionCall&) -> Result<Collection> {
          return Single(Value::Integer(static_cast<std::int64_t>(s.size())));
@@ -666,7 +682,8 @@ const FunctionTable& Functions() {
        }},
       {"as", [](const FunctionCall& f) -> Result<Collection> {
          CK_RETURN_IF_ERROR(f.Arity(1, 1));
-         if (f.input.size() > 1) return Err(EvalError("as() needs a single item, got " + std::to_string(f.input.size())));
+         // N1 makes as() an error on several items, but FHIR R4's own invariants rely on it
+         // filtering a collection (dom-3: descendants().as(canonical)), as the reference engine does.
          const Expr& type = f.argument(0);
          std::string name = type.has_target ? type.children[0]->name + "." + type.name : type.name;
          Collection out;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
-#include <regex>
 #include <span>
 
 #include "fhirpath/function_library.h"
@@ -255,11 +254,8 @@ void AddVersion2Functions(FunctionTable& table) {
     CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.InputValue());
     CK_ASSIGN_OR_RETURN(std::optional<std::string> pattern, StringArg(f, 0));
     if (!v || !pattern || v->kind != ValueKind::kString) return Collection{};
-    try {
-      return Boolean(std::regex_match(v->text, std::regex(*pattern, std::regex::ECMAScript)));
-    } catch (const std::regex_error&) {
-      return Err(EvalError("invalid regular expression"));
-    }
+    CK_ASSIGN_OR_RETURN(auto compiled, CompilePattern(*pattern));
+    return Boolean(re2::RE2::FullMatch(v->text, *compiled));
   };
   table["comparable"] = [](const FunctionCall& f) -> Result<Collection> {
     CK_ASSIGN_OR_RETURN(std::optional<Value> v, f.InputValue());

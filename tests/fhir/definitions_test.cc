@@ -60,6 +60,15 @@ TEST(DefinitionsTest, LoadsSearchParameters) {
   EXPECT_GT(defs.SearchParameters().size(), 1000u);
 }
 
+TEST(DefinitionsTest, LoadsInvariants) {
+  bool found = false;
+  for (const ConstraintDefinition& c : defs.Constraints()) {
+    if (c.key == "obs-6") found = c.path == "Observation" && c.expression == "dataAbsentReason.empty() or value.empty()";
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(defs.Constraints().size(), 242u);  // every R4 invariant with an expression, each where it is defined
+}
+
 TEST(DefinitionsTest, RejectsMalformedTables) {
   EXPECT_FALSE(Definitions::Parse("X\tnonsense\n"));
   EXPECT_FALSE(Definitions::Parse("T\tFoo\tC\t0\tMissingBase\n"));

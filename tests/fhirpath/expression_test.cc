@@ -124,6 +124,18 @@ TEST(FhirPathTest, ConvertsHostileNumbersWithoutThrowing) {
   EXPECT_FALSE(Expression::Compile(std::string(400, '9') + ".5"));
 }
 
+// Regression (found by fuzz/fhirpath_parser_fuzzer): std::regex backtracked for ever on hostile
+// patterns. RE2 matches in linear time.
+TEST(FhirPathTest, MatchesHostilePatternsInLinearTime) {
+  std::string input(5000, 'a');
+  EXPECT_EQ(Eval("'" + input + "!'.matches('^(a+)+$')"), (Strings{"false"}));
+  EXPECT_EQ(Eval("'" + input + "!'.matchesFull('(a|aa)*')"), (Strings{"false"}));
+  EXPECT_EQ(Eval("'2024-01-02'.replaceMatches('([0-9]+)-([0-9]+)-([0-9]+)', '$3/$2/$1')"), (Strings{"02/01/2024"}));
+  EXPECT_EQ(Eval("'a\nb'.matches('a.b')"), (Strings{"true"}));  // single-line mode
+  fhir::Resource patient = Patient();
+  EXPECT_FALSE(Expression::Compile("'x'.matches('(')")->Evaluate(patient, defs));
+}
+
 TEST(FhirPathTest, ReportsEvaluationErrors) {
   fhir::Resource patient = Patient();
   for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')",
