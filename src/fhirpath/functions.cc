@@ -140,6 +140,7 @@ std::optional<Value> ToQuantity(const Value& v) {
       static const re2::RE2 kQuantity("([+-]?[0-9]+(\\.[0-9]+)?)\\s*(?:'([^']+)'|([a-z]+))?");
       std::string number, fraction, quoted_unit, word_unit;
       if (!re2::RE2::FullMatch(v.text, kQuantity, &number, &fraction, &quoted_unit, &word_unit)) return std::nullopt;
+      if (!word_unit.empty() && !IsCalendarKeyword(word_unit)) return std::nullopt;  // unquoted: keywords only
       std::string unit = !quoted_unit.empty() ? quoted_unit : !word_unit.empty() ? word_unit : "1";
       auto value = ToDouble(number);
       if (!value) return std::nullopt;

@@ -238,9 +238,60 @@ Result<Collection> TypeOf(const FunctionCall& f) {
   return out;
 }
 
+// FHIR's additions that need services Chartkeeper does not have yet: a clear error, not a guess.
+Function Unsupported(std::string why) {
+  return [why](const FunctionCall& f) -> Result<Collection> {
+    return Err(Status(StatusCode::kNotImplemented, f.expr.name + "() is not supported yet: " + why));
+  };
+}
+
+// conformsTo(profile): decidable here for the core StructureDefinitions (a resource conforms to
+// its own type's and its base types' definitions); other profiles need the validator.
+Result<Collection> ConformsTo(const FunctionCall& f) {
+  CK_ASSIGN_OR_RETURN(std::optional<std::string> url, StringArg(f, 0));
+  if (!url) return Collection{};
+  constexpr std::string_view kCore = "http://hl7.org/fhir/StructureDefinition/";
+  if (!url->starts_with(kCore)) return Unsupported("only core profiles can be checked until profile validation exists")(f);
+  std::string_view name = std::string_view(*url).substr(kCore.size());
+  if (f.evaluator.definitions().FindType(name) == nullptr) return Err(EvalError("conformsTo(): unknown profile " + *url));
+  Collection out;
+  for (const Value& item : f.input) {
+    bool conforms = false;
+    if (item.IsElement()) {
+      for (const fhir::TypeDefinition* t = item.type; t != nullptr; t = t->base) conforms |= t->name == name;
+    }
+    out.push_back(Value::Boolean(conforms));
+  }
+  return out;
+}
+
+// checkModifiers(url...): the input, unless an item has a modifierExtension not listed.
+Result<Collection> CheckModifiers(const FunctionCall& f) {
+  std::vector<std::string> understood;
+  for (std::size_t i = 0; i < f.arity(); ++i) {
+    CK_ASSIGN_OR_RETURN(Collection urls, f.Arg(i));
+    for (const Value& u : urls) understood.push_back(u.ToString());
+  }
+  for (const Value& item : f.input) {
+    for (const Value& extension : f.evaluator.Member(Single(item), "modifierExtension")) {
+      for (const Value& url : f.evaluator.Member(Single(extension), "url")) {
+        if (std::find(understood.begin(), understood.end(), url.ToString()) == understood.end()) {
+          return Err(EvalError("unknown modifier extension " + url.ToString()));
+        }
+      }
+    }
+  }
+  return f.input;
+}
+
 }  // namespace
 
 void AddVersion2Functions(FunctionTable& table) {
+  table["conformsTo"] = ConformsTo;
+  table["checkModifiers"] = CheckModifiers;
+  table["memberOf"] = Unsupported("it needs the terminology service");
+  table["slice"] = Unsupported("it needs profiles");
+  table["elementDefinition"] = Unsupported("it needs ElementDefinitions as resources");
   table["type"] = TypeOf;
   table["sort"] = Sort;
   table["encode"] = [](const FunctionCall& f) { return Encode(f, false); };

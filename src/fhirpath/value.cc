@@ -120,8 +120,9 @@ constexpr UnitFactor kUnits[] = {
     {"dL", "volume", 1e-1},
 };
 
-// Calendar duration keywords (as in `3 days`) and their UCUM codes. Years and months have no
-// fixed length, so they equal only themselves.
+// Calendar duration keywords (as in `3 days`) and UCUM codes to one spelling for comparison.
+// Years and months have no fixed length: they compare only with themselves (not with UCUM 'a'
+// or 'mo', which are fixed lengths).
 std::string CanonicalUnit(const std::string& unit) {
   static const std::pair<std::string_view, std::string_view> kCalendar[] = {
       {"week", "wk"}, {"weeks", "wk"}, {"day", "d"}, {"days", "d"}, {"hour", "h"}, {"hours", "h"},
@@ -177,6 +178,13 @@ int DecimalPlaces(std::string_view text) {
 }
 
 }  // namespace
+
+bool IsCalendarKeyword(std::string_view unit) {
+  static constexpr std::string_view kKeywords[] = {"year", "years", "month", "months", "week", "weeks", "day", "days",
+                                                   "hour", "hours", "minute", "minutes", "second", "seconds",
+                                                   "millisecond", "milliseconds"};
+  return std::find(std::begin(kKeywords), std::end(kKeywords), unit) != std::end(kKeywords);
+}
 
 Value Value::Boolean(bool b) {
   Value v;
@@ -373,9 +381,7 @@ std::string Value::ToString() const {
     case ValueKind::kTime: return text;
     case ValueKind::kQuantity: {
       std::snprintf(buffer, sizeof buffer, "%.*f", std::min(decimal_places, 17), decimal);
-      std::string canonical = CanonicalUnit(text);
-      bool calendar = canonical != text || text == "year" || text == "month";  // a keyword: no quotes
-      return std::string(buffer) + (calendar ? " " + text : " '" + text + "'");
+      return std::string(buffer) + (IsCalendarKeyword(text) ? " " + text : " '" + text + "'");  // keywords unquoted
     }
     case ValueKind::kElement: {
       auto system = ToSystem();
@@ -417,7 +423,7 @@ std::optional<bool> Equal(const Value& a_in, const Value& b_in) {
     }
     case K::kQuantity: {
       auto values = Comparable(*a, *b);
-      if (!values) return false;
+      if (!values) return std::nullopt;  // units that cannot be compared: empty
       return NearlyEqual(values->first, values->second);
     }
     default: return false;

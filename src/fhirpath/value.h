@@ -71,6 +71,9 @@ std::optional<Temporal> ParseTime(std::string_view text);      // hh[:mm[:ss[.ff
 // a dateTime that has a time of day).
 std::string FormatTemporal(const Temporal& t, ValueKind kind);
 
+// Whether `unit` is a FHIRPath calendar duration keyword (year, months, ...).
+bool IsCalendarKeyword(std::string_view unit);
+
 // Whether quantities in these units can be compared (same unit or same dimension).
 bool UnitsComparable(const std::string& a, const std::string& b);
 

@@ -136,6 +136,20 @@ TEST(FhirPathTest, MatchesHostilePatternsInLinearTime) {
   EXPECT_FALSE(Expression::Compile("'x'.matches('(')")->Evaluate(patient, defs));
 }
 
+TEST(FhirPathTest, ChecksCoreProfilesAndModifiers) {
+  EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')"), (Strings{"true"}));
+  EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/DomainResource')"), (Strings{"true"}));
+  EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Person')"), (Strings{"false"}));
+  EXPECT_EQ(Eval("Patient.checkModifiers().id"), (Strings{"p1"}));
+  fhir::Resource patient = Patient();
+  for (const char* text : {"conformsTo('http://example.org/profile')", "gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')",
+                           "slice('x', 'y')", "elementDefinition()"}) {
+    auto result = Expression::Compile(text)->Evaluate(patient, defs);
+    ASSERT_FALSE(result) << text;
+    EXPECT_EQ(result.error().code(), StatusCode::kNotImplemented) << result.error().message();
+  }
+}
+
 TEST(FhirPathTest, ReportsEvaluationErrors) {
   fhir::Resource patient = Patient();
   for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')",
