@@ -1,5 +1,6 @@
 // Differential test against the reference FHIRPath engine (npm `fhirpath`, R4 model): every R4
-// SearchParameter expression and every resource-level invariant, on Synthea resources, evaluated
+// SearchParameter expression and every invariant (of resources; of complex data types on every
+// element of that type; the generic Element ones aside), on Synthea resources, evaluated
 // by both engines and compared. Each expression that differs must be listed, with the reason
 // and the spec clause that says which side is right, in differential_known.txt.
 // By default the first CK_DIFFERENTIAL_BUNDLES (5) patient bundles are used; set it to 100 to
@@ -98,9 +99,20 @@ std::vector<Case> Cases() {
   for (const auto& c : defs.Constraints()) {
     std::string type = c.path.substr(0, c.path.find('.'));
     const fhir::TypeDefinition* definition = defs.FindType(type);
-    if (definition == nullptr || !definition->IsResource()) continue;  // data type invariants: see README
-    std::string text = c.path == type ? c.expression : c.path + ".select(" + c.expression + ")";
-    cases.push_back({type + " " + c.key, type, text});
+    if (definition == nullptr) continue;
+    // The rest of the path, each name quoted (a name like `div` is also an operator).
+    std::string rest;
+    for (std::size_t at = c.path.find('.'); at != std::string::npos;) {
+      std::size_t next = c.path.find('.', at + 1);
+      rest += ".`" + c.path.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1) + "`";
+      at = next;
+    }
+    if (definition->IsResource()) {
+      cases.push_back({type + " " + c.key, type, rest.empty() ? c.expression : type + rest + ".select(" + c.expression + ")"});
+    } else if (!definition->IsPrimitive() && type != "Element" && type != "BackboneElement") {
+      // A data type's invariant, on every element of that type anywhere in any resource.
+      cases.push_back({type + " " + c.key, "Resource", "descendants().ofType(" + type + ")" + rest + ".select(" + c.expression + ")"});
+    }
   }
   return cases;
 }
