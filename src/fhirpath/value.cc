@@ -392,9 +392,26 @@ std::string Value::ToString() const {
   return "";
 }
 
+// Member-wise equality of two JSON trees (FHIRPath: complex values are equal when all their
+// children are), members in any order.
+bool NodesEqual(const fhir::Node* a, const fhir::Node* b) {
+  if (a == b) return true;
+  if (a == nullptr || b == nullptr || a->kind != b->kind) return false;
+  if (a->kind != fhir::JsonKind::kObject) return a->text == b->text;
+  if (a->properties.size() != b->properties.size()) return false;
+  for (const fhir::Property& p : a->properties) {
+    const fhir::Property* q = b->Find(p.name);
+    if (q == nullptr || q->values.size() != p.values.size()) return false;
+    for (std::size_t i = 0; i < p.values.size(); ++i) {
+      if (!NodesEqual(&p.values[i], &q->values[i])) return false;
+    }
+  }
+  return true;
+}
+
 std::optional<bool> Equal(const Value& a_in, const Value& b_in) {
   if (a_in.IsElement() && b_in.IsElement() && !a_in.type->IsPrimitive() && !b_in.type->IsPrimitive()) {
-    return a_in.node == b_in.node;
+    return NodesEqual(a_in.node, b_in.node) && NodesEqual(a_in.extension, b_in.extension);
   }
   auto a = a_in.ToSystem();
   auto b = b_in.ToSystem();

@@ -136,6 +136,25 @@ TEST(FhirPathTest, MatchesHostilePatternsInLinearTime) {
   EXPECT_FALSE(Expression::Compile("'x'.matches('(')")->Evaluate(patient, defs));
 }
 
+// Regression (found by the full differential run): complex values are equal member-wise, so a
+// union keeps one of two identical quantities.
+TEST(FhirPathTest, ComparesComplexValuesMemberWise) {
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"bp"},"component":[
+          {"code":{"text":"systolic"},"valueQuantity":{"value":119,"unit":"mm[Hg]"}},
+          {"code":{"text":"diastolic"},"valueQuantity":{"value":119,"unit":"mm[Hg]"}}]})",
+      defs);
+  ASSERT_TRUE(observation);
+  auto count = [&](const char* text) {
+    auto result = Expression::Compile(text)->Evaluate(*observation, defs);
+    EXPECT_TRUE(result) << text;
+    return result ? result->size() : 0;
+  };
+  EXPECT_EQ(count("Observation.component.value | Observation.component.value"), 1u);
+  EXPECT_EQ(count("Observation.component.code | Observation.component.code"), 2u);
+  EXPECT_EQ(count("Observation.component[0].value = Observation.component[1].value"), 1u);
+}
+
 TEST(FhirPathTest, ChecksCoreProfilesAndModifiers) {
   EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')"), (Strings{"true"}));
   EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/DomainResource')"), (Strings{"true"}));
