@@ -11,7 +11,7 @@ deps:
 
 release: deps
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCK_BUILD_TESTS=OFF -DCK_BUILD_BENCH=ON
-	cmake --build $(RELEASE_DIR) -j $(JOBS)
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target chartkeeper
 
 debug: deps
 	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCK_SANITIZE=ON
@@ -24,9 +24,11 @@ test: debug
 	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: release
+	cmake --build $(RELEASE_DIR) -j $(JOBS)
 	bench/run.sh
 
-fuzz: deps
+fuzz:
+	tools/install_deps.sh --fuzz
 	fuzz/run.sh
 
 clean:

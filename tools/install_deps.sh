@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Chartkeeper needs to build and test on Debian 12, and nothing else:
+# Installs what Chartkeeper needs to build and test on Debian 12 (with --fuzz: to fuzz), and
+# nothing else:
 # Debian packages (apt) that are missing, and the pinned npm packages in package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,8 +9,12 @@ packages=(
   build-essential cmake ninja-build pkg-config bzip2
   libboost1.81-dev libssl-dev libsqlite3-dev libzstd-dev
   rapidjson-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libexpected-dev
-  libbz2-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev wrk clang libclang-rt-14-dev
+  libbz2-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
+# `--fuzz`: also clang and its libFuzzer runtime, for `make fuzz` only.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
