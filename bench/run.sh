@@ -104,9 +104,9 @@ cat >"$results/summary.md" <<SUMMARY
 | JSON write | ${json_write} |
 | stored body size / JSON size (zstd level 3 when it saves 1/8) | ${body_ratio} |
 | \`chartkeeper import\` of the Synthea sample | ${import_rate} resources/s (database ${db_bytes} bytes) |
-| FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) evaluations/s |
-| FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) evaluations/s |
-| FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) evaluations/s |
+| FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) (evaluations) |
+| FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) (evaluations) |
+| FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) (evaluations) |
 | HTTP read by id, wrk 2 threads 64 connections, 1,000 Observations (cache warm) | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
 | the same with the cache off (\`--cache-mb 0\`) | ${read_nocache_rate} requests/s, p99 $(wrk_p99_ms "$work/read-nocache.txt") ms |
 | trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |

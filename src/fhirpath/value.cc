@@ -1,5 +1,7 @@
 #include "fhirpath/value.h"
 
+#include "util/time.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -12,28 +14,18 @@
 namespace ck::fhirpath {
 namespace {
 
-bool Digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    v = v * 10 + (text[i] - '0');
-  }
-  out = v;
-  return true;
-}
 
 // hh[:mm[:ss[.fff]]] at `pos`; advances pos. `base` is the precision index of hours.
 bool ScanClock(std::string_view text, std::size_t& pos, Temporal& t, int base) {
-  if (!Digits(text, pos, 2, t.hour) || t.hour > 23) return false;
+  if (!ParseDigits(text, pos, 2, t.hour) || t.hour > 23) return false;
   pos += 2;
   t.precision = base;
   if (pos < text.size() && text[pos] == ':') {
-    if (!Digits(text, pos + 1, 2, t.minute) || t.minute > 59) return false;
+    if (!ParseDigits(text, pos + 1, 2, t.minute) || t.minute > 59) return false;
     pos += 3;
     t.precision = base + 1;
     if (pos < text.size() && text[pos] == ':') {
-      if (!Digits(text, pos + 1, 2, t.second) || t.second > 60) return false;
+      if (!ParseDigits(text, pos + 1, 2, t.second) || t.second > 60) return false;
       pos += 3;
       t.precision = base + 2;
       if (pos < text.size() && text[pos] == '.') {
@@ -51,15 +43,15 @@ bool ScanClock(std::string_view text, std::size_t& pos, Temporal& t, int base) {
 }
 
 bool ScanDate(std::string_view text, std::size_t& pos, Temporal& t) {
-  if (!Digits(text, 0, 4, t.year)) return false;
+  if (!ParseDigits(text, 0, 4, t.year)) return false;
   pos = 4;
   t.precision = 0;
   if (pos < text.size() && text[pos] == '-') {
-    if (!Digits(text, pos + 1, 2, t.month) || t.month < 1 || t.month > 12) return false;
+    if (!ParseDigits(text, pos + 1, 2, t.month) || t.month < 1 || t.month > 12) return false;
     pos += 3;
     t.precision = 1;
     if (pos < text.size() && text[pos] == '-') {
-      if (!Digits(text, pos + 1, 2, t.day) || t.day < 1 || t.day > 31) return false;
+      if (!ParseDigits(text, pos + 1, 2, t.day) || t.day < 1 || t.day > 31) return false;
       pos += 3;
       t.precision = 2;
     }
@@ -293,7 +285,7 @@ std::optional<Temporal> ParseDateTime(std::string_view text) {
       ++pos;
     } else if (text[pos] == '+' || text[pos] == '-') {
       int h = 0, m = 0;
-      if (!Digits(text, pos + 1, 2, h) || pos + 3 >= text.size() || text[pos + 3] != ':' || !Digits(text, pos + 4, 2, m)) {
+      if (!ParseDigits(text, pos + 1, 2, h) || pos + 3 >= text.size() || text[pos + 3] != ':' || !ParseDigits(text, pos + 4, 2, m)) {
         return std::nullopt;
       }
       t.zone_minutes = (h * 60 + m) * (text[pos] == '-' ? -1 : 1);

@@ -29,7 +29,10 @@ Millis FromCivil(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 
   return duration_cast<milliseconds>(days.time_since_epoch()).count() + ((h * 60 + mi) * 60 + s) * 1000LL + ms;
 }
 
-bool Digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
+
+}  // namespace
+
+bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
   if (pos + count > text.size()) return false;
   int v = 0;
   for (std::size_t i = pos; i < pos + count; ++i) {
@@ -39,8 +42,6 @@ bool Digits(std::string_view text, std::size_t pos, std::size_t count, int& out)
   out = v;
   return true;
 }
-
-}  // namespace
 
 Millis SystemClock::Now() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -70,8 +71,8 @@ std::optional<Millis> ParseHttpDate(std::string_view text) {
   // "Wed, 25 Nov 2026 10:15:30 GMT"
   if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") return std::nullopt;
   int d = 0, y = 0, h = 0, mi = 0, s = 0;
-  if (!Digits(text, 5, 2, d) || !Digits(text, 12, 4, y) || !Digits(text, 17, 2, h) || !Digits(text, 20, 2, mi) ||
-      !Digits(text, 23, 2, s)) {
+  if (!ParseDigits(text, 5, 2, d) || !ParseDigits(text, 12, 4, y) || !ParseDigits(text, 17, 2, h) || !ParseDigits(text, 20, 2, mi) ||
+      !ParseDigits(text, 23, 2, s)) {
     return std::nullopt;
   }
   std::string_view mon = text.substr(8, 3);
@@ -85,24 +86,24 @@ std::optional<Millis> ParseHttpDate(std::string_view text) {
 
 std::optional<TimeRange> ParseFhirDateTimeRange(std::string_view text) {
   int y = 0, mo = 1, d = 1;
-  if (!Digits(text, 0, 4, y)) return std::nullopt;
+  if (!ParseDigits(text, 0, 4, y)) return std::nullopt;
   if (text.size() == 4) return TimeRange{FromCivil(y, 1, 1), FromCivil(y + 1, 1, 1)};
-  if (text[4] != '-' || !Digits(text, 5, 2, mo) || mo < 1 || mo > 12) return std::nullopt;
+  if (text[4] != '-' || !ParseDigits(text, 5, 2, mo) || mo < 1 || mo > 12) return std::nullopt;
   if (text.size() == 7) {
     year_month next = year(y) / month(mo) + months(1);
     return TimeRange{FromCivil(y, mo, 1), FromCivil(static_cast<int>(next.year()), static_cast<unsigned>(next.month()), 1)};
   }
-  if (text[7] != '-' || !Digits(text, 8, 2, d) || !year_month_day(year(y) / month(mo) / day(d)).ok()) return std::nullopt;
+  if (text[7] != '-' || !ParseDigits(text, 8, 2, d) || !year_month_day(year(y) / month(mo) / day(d)).ok()) return std::nullopt;
   Millis day_start = FromCivil(y, mo, d);
   if (text.size() == 10) return TimeRange{day_start, day_start + 86'400'000};
   int h = 0, mi = 0, s = 0, ms = 0;
-  if (text[10] != 'T' || !Digits(text, 11, 2, h) || text.size() < 16 || text[13] != ':' || !Digits(text, 14, 2, mi)) {
+  if (text[10] != 'T' || !ParseDigits(text, 11, 2, h) || text.size() < 16 || text[13] != ':' || !ParseDigits(text, 14, 2, mi)) {
     return std::nullopt;
   }
   std::size_t pos = 16;
   Millis precision = 60'000;
   if (pos < text.size() && text[pos] == ':') {
-    if (!Digits(text, pos + 1, 2, s)) return std::nullopt;
+    if (!ParseDigits(text, pos + 1, 2, s)) return std::nullopt;
     pos += 3;
     precision = 1000;
     if (pos < text.size() && text[pos] == '.') {
@@ -122,8 +123,8 @@ std::optional<TimeRange> ParseFhirDateTimeRange(std::string_view text) {
     int oh = 0, om = 0;
     if (sign == 'Z' && pos + 1 == text.size()) {
       offset = 0;
-    } else if ((sign == '+' || sign == '-') && text.size() == pos + 6 && Digits(text, pos + 1, 2, oh) &&
-               text[pos + 3] == ':' && Digits(text, pos + 4, 2, om)) {
+    } else if ((sign == '+' || sign == '-') && text.size() == pos + 6 && ParseDigits(text, pos + 1, 2, oh) &&
+               text[pos + 3] == ':' && ParseDigits(text, pos + 4, 2, om)) {
       offset = (oh * 60 + om) * 60'000LL * (sign == '-' ? -1 : 1);
     } else {
       return std::nullopt;

@@ -32,6 +32,10 @@ std::string FormatHttpDate(Millis t);
 // Parses an IMF-fixdate; nullopt if malformed.
 std::optional<Millis> ParseHttpDate(std::string_view text);
 
+// Reads exactly `count` decimal digits of `text` at `pos` into `out`; false (and `out`
+// untouched) if there are fewer or a non-digit. Shared by the date and time parsers.
+bool ParseDigits(std::string_view text, std::size_t pos, std::size_t count, int& out);
+
 // A FHIR date/dateTime/instant of any precision ("2026", "2026-11-25T10:15:30+01:00") as the
 // half-open interval [start, end) it covers. A time without zone is read as UTC.
 struct TimeRange {

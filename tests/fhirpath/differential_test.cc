@@ -20,6 +20,7 @@
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
 #include "fhirpath/expression.h"
+#include "support/reason_file.h"
 #include "support/temp_dir.h"
 
 namespace ck::fhirpath {
@@ -118,15 +119,7 @@ std::vector<Case> Cases() {
 }
 
 std::map<std::string, std::string> Known() {
-  std::map<std::string, std::string> known;
-  std::ifstream in(std::filesystem::path(CK_SOURCE_DIR) / "tests" / "fhirpath" / "differential_known.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line.starts_with("#")) continue;
-    std::size_t tab = line.find('\t');
-    known[line.substr(0, tab)] = line.substr(tab + 1);
-  }
-  return known;
+  return testing::ReadReasonFile(std::filesystem::path(CK_SOURCE_DIR) / "tests" / "fhirpath" / "differential_known.txt");
 }
 
 TEST(DifferentialTest, AgreesWithTheReferenceEngineOnSynthea) {

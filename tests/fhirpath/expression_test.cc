@@ -18,6 +18,16 @@ fhir::Resource Patient() {
       defs);
 }
 
+// How many items `text` gives on `resource` (a failed evaluation fails the test and gives 0).
+std::size_t CountOn(const fhir::Resource& resource, const std::string& text) {
+  auto compiled = Expression::Compile(text);
+  EXPECT_TRUE(compiled) << text;
+  if (!compiled) return 0;
+  auto result = compiled->Evaluate(resource, defs);
+  EXPECT_TRUE(result) << text;
+  return result ? result->size() : 0;
+}
+
 // The results of `text` on the patient, as strings.
 std::vector<std::string> Eval(const std::string& text) {
   auto expression = Expression::Compile(text);
@@ -145,14 +155,9 @@ TEST(FhirPathTest, ComparesComplexValuesMemberWise) {
           {"code":{"text":"diastolic"},"valueQuantity":{"value":119,"unit":"mm[Hg]"}}]})",
       defs);
   ASSERT_TRUE(observation);
-  auto count = [&](const char* text) {
-    auto result = Expression::Compile(text)->Evaluate(*observation, defs);
-    EXPECT_TRUE(result) << text;
-    return result ? result->size() : 0;
-  };
-  EXPECT_EQ(count("Observation.component.value | Observation.component.value"), 1u);
-  EXPECT_EQ(count("Observation.component.code | Observation.component.code"), 2u);
-  EXPECT_EQ(count("Observation.component[0].value = Observation.component[1].value"), 1u);
+  EXPECT_EQ(CountOn(*observation, "Observation.component.value | Observation.component.value"), 1u);
+  EXPECT_EQ(CountOn(*observation, "Observation.component.code | Observation.component.code"), 2u);
+  EXPECT_EQ(CountOn(*observation, "Observation.component[0].value = Observation.component[1].value"), 1u);
 }
 
 TEST(FhirPathTest, ChecksCoreProfilesAndModifiers) {
@@ -185,14 +190,9 @@ TEST(FhirPathTest, ResolvesReferencesToTheirTypeWithoutAServer) {
       R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"},"performer":[{"reference":"http://x/fhir/Practitioner/d1/_history/2"}]})",
       defs);
   ASSERT_TRUE(observation);
-  auto eval = [&](const char* text) {
-    auto result = Expression::Compile(text)->Evaluate(*observation, defs);
-    EXPECT_TRUE(result) << text;
-    return result ? result->size() : 0;
-  };
-  EXPECT_EQ(eval("Observation.subject.where(resolve() is Patient)"), 1u);
-  EXPECT_EQ(eval("Observation.subject.where(resolve() is Group)"), 0u);
-  EXPECT_EQ(eval("Observation.performer.resolve().ofType(Practitioner)"), 1u);
+  EXPECT_EQ(CountOn(*observation, "Observation.subject.where(resolve() is Patient)"), 1u);
+  EXPECT_EQ(CountOn(*observation, "Observation.subject.where(resolve() is Group)"), 0u);
+  EXPECT_EQ(CountOn(*observation, "Observation.performer.resolve().ofType(Practitioner)"), 1u);
 }
 
 TEST(FhirPathTest, ReceivesEnvironmentVariables) {

@@ -14,6 +14,7 @@
 
 #include "fhir/json_reader.h"
 #include "fhirpath/expression.h"
+#include "support/reason_file.h"
 
 namespace ck::fhirpath {
 namespace {
@@ -71,15 +72,7 @@ bool SameOutput(const Value& actual, const rapidjson::Value& expected) {
 }
 
 std::map<std::string, std::string> KnownFailures() {
-  std::map<std::string, std::string> known;
-  std::ifstream in(std::filesystem::path(CK_SOURCE_DIR) / "tests" / "fhirpath" / "known_failures.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line.starts_with("#")) continue;
-    std::size_t tab = line.find('\t');
-    known[line.substr(0, tab)] = tab == std::string::npos ? "" : line.substr(tab + 1);
-  }
-  return known;
+  return testing::ReadReasonFile(std::filesystem::path(CK_SOURCE_DIR) / "tests" / "fhirpath" / "known_failures.txt");
 }
 
 TEST(OfficialSuiteTest, PassesEveryCaseNotListedAsKnownFailure) {
