@@ -35,7 +35,9 @@ for (const sd of definitions) {
       continue;
     }
     if (sd.kind === 'primitive-type' && e.path.endsWith('.value')) continue;
-    const types = e.contentReference ? e.contentReference : (e.type || []).map(typeCode).join(',');
+    // The snapshots type Resource.id as a string; the R4 specification (Resource page) says id.
+    const isResourceId = sd.kind === 'resource' && e.path === `${sd.type}.id`;
+    const types = e.contentReference ? e.contentReference : isResourceId ? 'id' : (e.type || []).map(typeCode).join(',');
     lines.push(['E', e.path, e.min, e.max, types].join('\t'));
     // Invariants defined here (inherited ones, like ele-1, are emitted where they are defined).
     for (const c of e.constraint || []) {

@@ -251,14 +251,14 @@ class Binder {
       }
       for (std::size_t i = 0; i < property.values.size(); ++i) {
         const Path value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
-        BindValue(property.values[i], *slot, value_path, is_resource_root && property.name == "id");
+        BindValue(property.values[i], *slot, value_path);
       }
     }
     CheckPrimitivePairs(node, path);
     CheckRequired(node, structure, path);
   }
 
-  void BindValue(Node& value, const ChildSlot& slot, const Path& path, bool is_resource_id) {
+  void BindValue(Node& value, const ChildSlot& slot, const Path& path) {
     const TypeDefinition& type = *slot.type;
     if (value.kind == JsonKind::kNull) return;  // pairing is checked by CheckPrimitivePairs
     if (slot.is_primitive_extension) {
@@ -280,8 +280,7 @@ class Binder {
                path.Render());
         return;
       }
-      if (is_resource_id) value.type = definitions_.FindType("id");  // Resource.id is an id (R4 spec)
-      if (auto problem = CheckPrimitive(is_resource_id ? "id" : type.name, value.text)) {
+      if (auto problem = CheckPrimitive(type.name, value.text)) {
         Report(IssueType::kValue, *problem, path.Render());
       }
       return;

@@ -311,15 +311,15 @@ HttpResponse FhirApi::History(Call& call, std::string_view type, std::string_vie
     if (!count || *count == 0) return ErrorResponse(Status::Invalid("_count must be a positive whole number"));
     query.count = static_cast<std::uint32_t>(std::min<std::int64_t>(*count, options_.max_page_size));
   }
-  for (const char* name : {"_offset", "_snapshot"}) {
-    if (!request.HasQuery(name)) continue;
-    auto value = ParseNonNegative(request.Query(name));
-    if (!value || *value > UINT32_MAX * 1024LL) return ErrorResponse(Status::Invalid(std::string(name) + " must be a whole number"));
-    if (std::string_view(name) == "_offset") {
-      query.offset = static_cast<std::uint32_t>(*value);
-    } else {
-      query.snapshot = *value;
-    }
+  if (request.HasQuery("_offset")) {
+    auto offset = ParseNonNegative(request.Query("_offset"));
+    if (!offset || *offset > UINT32_MAX) return ErrorResponse(Status::Invalid("_offset must be a whole number below 2^32"));
+    query.offset = static_cast<std::uint32_t>(*offset);
+  }
+  if (request.HasQuery("_snapshot")) {
+    auto snapshot = ParseNonNegative(request.Query("_snapshot"));
+    if (!snapshot) return ErrorResponse(Status::Invalid("_snapshot must be a whole number"));
+    query.snapshot = *snapshot;
   }
   // A '+' in a timezone often arrives unescaped and decodes to a space: read it back as '+'.
   auto date_param = [&](const char* name) {

@@ -44,6 +44,13 @@ TEST(DefinitionsTest, KnowsCardinalitiesAndBackboneChildren) {
   EXPECT_FALSE(patient->structure.Find("birthDate")->element->IsArray());
 }
 
+// The R4 snapshots type Resource.id as string; the specification says id.
+TEST(DefinitionsTest, TypesResourceIdsAsId) {
+  EXPECT_EQ(defs.FindResourceType("Patient")->structure.Find("id")->type->name, "id");
+  EXPECT_EQ(defs.FindType("Resource")->structure.Find("id")->type->name, "id");
+  EXPECT_EQ(defs.FindType("HumanName")->structure.Find("id")->type->name, "string");  // Element.id stays a string
+}
+
 TEST(DefinitionsTest, FollowsContentReferences) {
   const TypeDefinition* questionnaire = defs.FindResourceType("Questionnaire");
   const ElementDefinition* item = questionnaire->structure.Find("item")->element;

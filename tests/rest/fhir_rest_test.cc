@@ -183,6 +183,9 @@ TEST_F(FhirRestTest, HistoryFiltersBySinceAndAt) {
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_at=2020-13"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=0"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=-3"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_offset=4294967296"), 400, "invalid");  // was truncated to 0
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_offset=x"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_snapshot=-1"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Nope/_history"), 404, "not-supported");
 }
 
