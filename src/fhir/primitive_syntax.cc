@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "fhir/narrative_xhtml.h"
+
 namespace ck::fhir {
 namespace {
 
@@ -232,10 +234,11 @@ std::optional<std::string> CheckPrimitive(std::string_view type_name, std::strin
   } else if (t == "base64Binary") {
     if (!IsBase64(text)) return fail("expected base64 text");
     return std::nullopt;
-  } else if (t == "xhtml") {
-    if (!text.starts_with("<div")) return fail("narrative must be an XHTML <div> element");
   }
   if (text.size() > kMaxStringBytes) return fail("longer than 1 MiB");
+  if (t == "xhtml") {
+    if (auto problem = CheckNarrativeXhtml(text)) return fail(*problem);
+  }
   return std::nullopt;
 }
 

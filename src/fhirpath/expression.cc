@@ -6,6 +6,7 @@
 #include "fhirpath/evaluator.h"
 #include "fhirpath/parser.h"
 #include "fhirpath/type_checker.h"
+#include "terminology/ucum.h"
 
 namespace ck::fhirpath {
 namespace {
@@ -128,6 +129,60 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
 
 }  // namespace
 
+// A number as a quantity of unit '1', for arithmetic with quantities.
+Value AsQuantity(const Value& v) {
+  if (v.kind == ValueKind::kInteger) return Value::Quantity(static_cast<double>(v.integer), 0, "1");
+  if (v.kind == ValueKind::kDecimal) return Value::Quantity(v.decimal, v.decimal_places, "1");
+  return v;
+}
+
+// `unit` as a UCUM component that can follow "." or "/" without changing its meaning.
+std::string UnitOperand(const std::string& unit) {
+  if (unit.find_first_of("./") == std::string::npos) return unit;
+  return "(" + (unit.front() == '/' ? "1" + unit : unit) + ")";
+}
+
+// The fewest decimal places, at least `at_least` and at most 8 (FHIRPath's decimal precision),
+// that show `value` as it is.
+int PlacesToShow(double value, int at_least) {
+  int places = std::max(at_least, 0);
+  while (places < 8) {
+    const double scaled = value * std::pow(10.0, places);
+    if (std::fabs(scaled - std::round(scaled)) <= 1e-9 * std::max(1.0, std::fabs(scaled))) break;
+    ++places;
+  }
+  return places;
+}
+
+// + - * / on quantities: sums in the first one's unit (converted with UCUM); products and
+// quotients in the product or quotient of the units, which UCUM then compares by dimension.
+Result<Collection> QuantityArithmetic(const std::string& op, const Value& a, const Value& b) {
+  const int places = std::max(a.decimal_places, b.decimal_places);
+  if (op == "+" || op == "-") {
+    auto values = InFirstUnit(a, b);
+    if (!values) return Err(EvalError("cannot " + std::string(op == "+" ? "add" : "subtract") + " quantities in '" + a.text + "' and '" + b.text + "'"));
+    const double sum = op == "+" ? values->first + values->second : values->first - values->second;
+    return Single(Value::Quantity(sum, PlacesToShow(sum, places), a.text));
+  }
+  if (op != "*" && op != "/") return Err(EvalError("'" + op + "' does not apply to quantities"));
+  if (op == "/" && b.decimal == 0) return Collection{};
+  const std::string ua = UcumCode(a.text);
+  const std::string ub = UcumCode(b.text);
+  std::string unit;
+  if (ub == "1") {
+    unit = a.text;  // scaling keeps the unit as written (`3 days * 2` is 6 days)
+  } else if (ua == "1" && op == "*") {
+    unit = b.text;
+  } else {
+    unit = UnitOperand(ua) + (op == "*" ? "." : "/") + UnitOperand(ub);
+    if (!terminology::ParseUcum(unit)) {
+      return Err(EvalError("cannot " + std::string(op == "*" ? "multiply" : "divide") + " quantities in '" + a.text + "' and '" + b.text + "'"));
+    }
+  }
+  const double result = op == "*" ? a.decimal * b.decimal : a.decimal / b.decimal;
+  return Single(Value::Quantity(result, PlacesToShow(result, places), std::move(unit)));
+}
+
 Result<Collection> Arithmetic(const std::string& op, const Collection& left, const Collection& right) {
   if (op == "&") {
     std::string out;
@@ -150,15 +205,10 @@ Result<Collection> Arithmetic(const std::string& op, const Collection& left, con
   }
   auto numeric = [](const Value& v) { return v.kind == K::kInteger || v.kind == K::kDecimal; };
   if (a->kind == K::kQuantity || b->kind == K::kQuantity) {
-    if (a->kind == K::kQuantity && b->kind == K::kQuantity && (op == "+" || op == "-") && a->text == b->text) {
-      return Single(Value::Quantity(op == "+" ? a->decimal + b->decimal : a->decimal - b->decimal,
-                                    std::max(a->decimal_places, b->decimal_places), a->text));
+    if (!(a->kind == K::kQuantity || numeric(*a)) || !(b->kind == K::kQuantity || numeric(*b))) {
+      return Err(EvalError("'" + op + "' cannot combine a quantity with " + (a->kind == K::kQuantity ? b : a)->ToString()));
     }
-    if ((op == "*" || op == "/") && a->kind == K::kQuantity && numeric(*b)) {
-      double factor = b->kind == K::kInteger ? static_cast<double>(b->integer) : b->decimal;
-      return Single(Value::Quantity(op == "*" ? a->decimal * factor : a->decimal / factor, a->decimal_places, a->text));
-    }
-    return Err(EvalError("cannot apply '" + op + "' to these quantities"));
+    return QuantityArithmetic(op, AsQuantity(*a), AsQuantity(*b));
   }
   if (!numeric(*a) || !numeric(*b)) return Err(EvalError("'" + op + "' needs numbers, got " + a->ToString() + " and " + b->ToString()));
   bool integers = a->kind == K::kInteger && b->kind == K::kInteger;
@@ -175,7 +225,11 @@ Result<Collection> Arithmetic(const std::string& op, const Collection& left, con
     return Single(Value::Decimal(x / y, 8));
   }
   if (integers) {
-    std::int64_t r = op == "+" ? a->integer + b->integer : op == "-" ? a->integer - b->integer : a->integer * b->integer;
+    std::int64_t r = 0;
+    bool overflow = op == "+"   ? __builtin_add_overflow(a->integer, b->integer, &r)
+                    : op == "-" ? __builtin_sub_overflow(a->integer, b->integer, &r)
+                                : __builtin_mul_overflow(a->integer, b->integer, &r);
+    if (overflow) return Err(EvalError("integer overflow in '" + op + "'"));
     return Single(Value::Integer(r));
   }
   double r = op == "+" ? x + y : op == "-" ? x - y : x * y;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "fhir/narrative_xhtml.h"
 #include "fhirpath/function_library.h"
 
 namespace ck::fhirpath {
@@ -672,7 +673,21 @@ const FunctionTable& Functions() {
          }
          return out;
        }},
-      {"htmlChecks", [](const FunctionCall&) -> Result<Collection> { return Boolean(true); }},
+      {"htmlChecks", [](const FunctionCall& f) -> Result<Collection> {
+         // An xhtml element is checked as a whole narrative; a string (FHIRPath 2.0's overload) as
+         // the content of one. Anything else, or several items, gives empty.
+         CK_RETURN_IF_ERROR(f.Arity(0, 0));
+         if (f.input.size() != 1) return Collection{};
+         const Value& item = f.input[0];
+         std::optional<Value> text = item.ToSystem();
+         if (!text || text->kind != ValueKind::kString) return Collection{};
+         const std::string_view type = item.IsElement() ? std::string_view(item.type->name) : "string";
+         if (type == "xhtml") return Boolean(!fhir::CheckNarrativeXhtml(text->text));
+         if (type == "string" || type == "markdown" || type == "code" || type == "id") {
+           return Boolean(!fhir::CheckNarrativeContent(text->text));
+         }
+         return Collection{};
+       }},
       {"is", [](const FunctionCall& f) -> Result<Collection> {
          CK_RETURN_IF_ERROR(f.Arity(1, 1));
          if (f.input.empty()) return Collection{};

@@ -1,5 +1,6 @@
 #include "fhirpath/value.h"
 
+#include "terminology/ucum.h"
 #include "util/time.h"
 
 #include <algorithm>
@@ -97,54 +98,6 @@ std::optional<int> CompareTemporal(const Temporal& a, const Temporal& b, bool is
   return 0;
 }
 
-// Units as a factor to a base unit of their dimension, for comparing quantities.
-struct UnitFactor {
-  std::string_view unit;
-  std::string_view dimension;
-  double factor;
-};
-constexpr UnitFactor kUnits[] = {
-    {"g", "mass", 1},        {"mg", "mass", 1e-3},      {"ug", "mass", 1e-6},       {"kg", "mass", 1e3},
-    {"m", "length", 1},      {"cm", "length", 1e-2},    {"mm", "length", 1e-3},     {"km", "length", 1e3},
-    {"[in_i]", "length", 0.0254}, {"[lb_av]", "mass", 453.59237},
-    {"s", "time", 1},        {"ms", "time", 1e-3},      {"min", "time", 60},        {"h", "time", 3600},
-    {"d", "time", 86400},    {"wk", "time", 604800},    {"L", "volume", 1},         {"mL", "volume", 1e-3},
-    {"dL", "volume", 1e-1},
-};
-
-// Calendar duration keywords (as in `3 days`) and UCUM codes to one spelling for comparison.
-// Years and months have no fixed length: they compare only with themselves (not with UCUM 'a'
-// or 'mo', which are fixed lengths).
-std::string CanonicalUnit(const std::string& unit) {
-  static const std::pair<std::string_view, std::string_view> kCalendar[] = {
-      {"week", "wk"}, {"weeks", "wk"}, {"day", "d"}, {"days", "d"}, {"hour", "h"}, {"hours", "h"},
-      {"minute", "min"}, {"minutes", "min"}, {"second", "s"}, {"seconds", "s"}, {"millisecond", "ms"},
-      {"milliseconds", "ms"}, {"year", "year"}, {"years", "year"}, {"month", "month"}, {"months", "month"},
-  };
-  for (const auto& [word, code] : kCalendar) {
-    if (unit == word) return std::string(code);
-  }
-  return unit;
-}
-
-const UnitFactor* FindUnit(const std::string& unit) {
-  for (const UnitFactor& u : kUnits) {
-    if (u.unit == unit) return &u;
-  }
-  return nullptr;
-}
-
-// Both quantities in the same unit (the first one's), or nullopt if not convertible.
-std::optional<std::pair<double, double>> Comparable(const Value& a, const Value& b) {
-  std::string ua = CanonicalUnit(a.text.empty() ? "1" : a.text);
-  std::string ub = CanonicalUnit(b.text.empty() ? "1" : b.text);
-  if (ua == ub) return std::pair(a.decimal, b.decimal);
-  const UnitFactor* fa = FindUnit(ua);
-  const UnitFactor* fb = FindUnit(ub);
-  if (fa == nullptr || fb == nullptr || fa->dimension != fb->dimension) return std::nullopt;
-  return std::pair(a.decimal * fa->factor, b.decimal * fb->factor);
-}
-
 bool NearlyEqual(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
 
 std::string Normalize(std::string_view s) {
@@ -170,6 +123,29 @@ int DecimalPlaces(std::string_view text) {
 }
 
 }  // namespace
+
+std::string UcumCode(const std::string& unit) {
+  static const std::pair<std::string_view, std::string_view> kCalendar[] = {
+      {"week", "wk"}, {"weeks", "wk"}, {"day", "d"}, {"days", "d"}, {"hour", "h"}, {"hours", "h"},
+      {"minute", "min"}, {"minutes", "min"}, {"second", "s"}, {"seconds", "s"}, {"millisecond", "ms"},
+      {"milliseconds", "ms"}, {"year", "year"}, {"years", "year"}, {"month", "month"}, {"months", "month"},
+  };
+  if (unit.empty()) return "1";
+  for (const auto& [word, code] : kCalendar) {
+    if (unit == word) return std::string(code);
+  }
+  return unit;
+}
+
+std::optional<std::pair<double, double>> InFirstUnit(const Value& a, const Value& b) {
+  std::string ua = UcumCode(a.text);
+  std::string ub = UcumCode(b.text);
+  if (ua == ub) return std::pair(a.decimal, b.decimal);
+  auto fa = terminology::ParseUcum(ua);
+  auto fb = terminology::ParseUcum(ub);
+  if (!fa || !fb || !terminology::Commensurable(*fb, *fa)) return std::nullopt;
+  return std::pair(a.decimal, terminology::ConvertUcum(b.decimal, *fb, *fa));
+}
 
 bool IsCalendarKeyword(std::string_view unit) {
   static constexpr std::string_view kKeywords[] = {"year", "years", "month", "months", "week", "weeks", "day", "days",
@@ -221,7 +197,7 @@ Value Value::Element(const fhir::Node* node, const fhir::Node* extension, const 
 }
 
 bool UnitsComparable(const std::string& a, const std::string& b) {
-  return Comparable(Value::Quantity(1, 0, a), Value::Quantity(1, 0, b)).has_value();
+  return InFirstUnit(Value::Quantity(1, 0, a), Value::Quantity(1, 0, b)).has_value();
 }
 
 std::optional<double> ToDouble(std::string_view text) {
@@ -431,7 +407,7 @@ std::optional<bool> Equal(const Value& a_in, const Value& b_in) {
       return *c == 0;
     }
     case K::kQuantity: {
-      auto values = Comparable(*a, *b);
+      auto values = InFirstUnit(*a, *b);
       if (!values) return std::nullopt;  // units that cannot be compared: empty
       return NearlyEqual(values->first, values->second);
     }
@@ -456,12 +432,10 @@ bool Equivalent(const Value& a_in, const Value& b_in) {
   if (a->kind == K::kString && b->kind == K::kString) return Normalize(a->text) == Normalize(b->text);
   if (a->kind == K::kQuantity && b->kind == K::kQuantity) {
     // Equal at the precision of the less precise value, in the first one's unit.
-    auto values = Comparable(*a, *b);
+    auto values = InFirstUnit(*a, *b);
     if (!values) return false;
-    const UnitFactor* ua = FindUnit(CanonicalUnit(a->text));
-    double factor = ua != nullptr ? ua->factor : 1;
     double scale = std::pow(10.0, std::min(a->decimal_places, b->decimal_places));
-    return std::round(values->first / factor * scale) == std::round(values->second / factor * scale);
+    return std::round(values->first * scale) == std::round(values->second * scale);
   }
   if ((a->kind == K::kDate || a->kind == K::kDateTime || a->kind == K::kTime) && a->kind == b->kind) {
     auto c = CompareTemporal(a->temporal, b->temporal, a->kind == K::kTime);
@@ -495,7 +469,7 @@ std::optional<int> Compare(const Value& a_in, const Value& b_in, bool& error) {
     case K::kString: return a->text.compare(b->text) < 0 ? -1 : (a->text == b->text ? 0 : 1);
     case K::kTime: return CompareTemporal(a->temporal, b->temporal, true);
     case K::kQuantity: {
-      auto values = Comparable(*a, *b);
+      auto values = InFirstUnit(*a, *b);
       if (!values) return std::nullopt;
       return NearlyEqual(values->first, values->second) ? 0 : (values->first < values->second ? -1 : 1);
     }

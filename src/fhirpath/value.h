@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fhir/resource.h"
@@ -74,7 +75,16 @@ std::string FormatTemporal(const Temporal& t, ValueKind kind);
 // Whether `unit` is a FHIRPath calendar duration keyword (year, months, ...).
 bool IsCalendarKeyword(std::string_view unit);
 
-// Whether quantities in these units can be compared (same unit or same dimension).
+// The UCUM code for a quantity's unit: calendar keywords up to weeks as their UCUM units ("days"
+// is 'd'), no unit as '1'. Years and months have no fixed length: they stay words, which compare
+// only with themselves (not with UCUM 'a' or 'mo').
+std::string UcumCode(const std::string& unit);
+
+// Two quantities' values in the first one's unit (UCUM conversion), or nullopt if their units are
+// not commensurable.
+std::optional<std::pair<double, double>> InFirstUnit(const Value& a, const Value& b);
+
+// Whether quantities in these units can be compared (same unit, or commensurable UCUM units).
 bool UnitsComparable(const std::string& a, const std::string& b);
 
 // FHIRPath equality (`=`): true, false, or empty (nullopt) when precisions differ.

@@ -93,6 +93,8 @@ const Rejection kRejections[] = {
     {"NotAnObject", R"(["Patient"])", StatusCode::kInvalid, "", "JSON object"},
     {"NestedArrays", R"({"resourceType":"Patient","name":[[{"family":"X"}]]})", StatusCode::kInvalid, "name", "arrays directly inside arrays"},
     {"BadNarrative", R"({"resourceType":"Patient","text":{"status":"generated","div":"plain"}})", StatusCode::kInvalid, "Patient.text.div", "xhtml"},
+    {"NarrativeWithScript", R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x<script>alert(1)</script></div>"}})", StatusCode::kInvalid, "Patient.text.div", "<script> is not allowed"},
+    {"NarrativeWithHtmlEntity", R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">a&nbsp;b</div>"}})", StatusCode::kInvalid, "Patient.text.div", "undefined entity"},
 };
 
 void PrintTo(const Rejection& r, std::ostream* os) { *os << r.name; }

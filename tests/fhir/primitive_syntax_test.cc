@@ -37,6 +37,7 @@ const Case kCases[] = {
     {"base64Binary", "aGVsbG8=", true}, {"base64Binary", "aGVsbG8", false}, {"base64Binary", "a$==", false},
     {"string", "anything at all", true}, {"string", "", false},
     {"xhtml", "<div xmlns=\"http://www.w3.org/1999/xhtml\">hi</div>", true}, {"xhtml", "<p>hi</p>", false},
+    {"xhtml", "<div>no namespace</div>", false},
 };
 
 TEST(PrimitiveSyntaxTest, FollowsTheR4LexicalRules) {

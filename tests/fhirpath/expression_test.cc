@@ -79,6 +79,37 @@ TEST(FhirPathTest, ComparesDatesAndQuantities) {
   EXPECT_EQ(Eval("7 days = 1 week"), (Strings{"true"}));
 }
 
+TEST(FhirPathTest, ComparesAndCombinesQuantitiesWithUcum) {
+  EXPECT_EQ(Eval("1 'kg' = 2.2046226218487757 '[lb_av]'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("250 'mg/dL' = 2.5 'g/L'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("37 'Cel' > 98 '[degF]'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("1 'mmol/L' ~ 1.0 'umol/mL'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("1 'g' = 1 'm'"), (Strings{}));           // not commensurable: empty
+  EXPECT_EQ(Eval("1 '[IU]' = 1 '1'"), (Strings{}));        // arbitrary units stand apart
+  EXPECT_EQ(Eval("1 year = 1 'a'"), (Strings{}));          // calendar years have no fixed length
+  EXPECT_EQ(Eval("1 'kg' + 500 'g'"), (Strings{"1.5 'kg'"}));
+  EXPECT_EQ(Eval("(2.0 'cm' * 3.0 'm') = 0.06 'm2'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("(4 'g' / 2 'dL') = 2 'g/dL'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("(1 'mg' / 1 '/min') = 1 'mg.min'"), (Strings{"true"}));
+  EXPECT_EQ(Eval("3 days * 2"), (Strings{"6 days"}));
+  EXPECT_EQ(Eval("2 * 3 'mg'"), (Strings{"6 'mg'"}));
+  EXPECT_EQ(Eval("1 'mg' / 0 'g'"), (Strings{}));
+  EXPECT_EQ(Eval("4 'g' / 3 'dL'"), (Strings{"1.33333333 'g/dL'"}));
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"glucose"},
+          "valueQuantity":{"value":5.5,"unit":"mmol/l","system":"http://unitsofmeasure.org","code":"mmol/L"}})",
+      defs);
+  ASSERT_TRUE(observation);
+  EXPECT_EQ(CountOn(*observation, "Observation.value.where($this > 5000 'umol/L')"), 1u);
+  for (const char* text : {"1 'kg' + 1 'm'", "1 'Cel' * 1 'm'", "1 'xyz' * 1 'm'", "1 year * 1 'm'"}) {
+    auto compiled = Expression::Compile(text);
+    ASSERT_TRUE(compiled) << text;
+    auto result = compiled->Evaluate(*observation, defs);
+    ASSERT_FALSE(result) << text;
+    EXPECT_NE(result.error().message().find("cannot"), std::string::npos) << result.error().message();
+  }
+}
+
 TEST(FhirPathTest, ReportsSyntaxErrorsWithTheirPosition) {
   struct Case {
     const char* text;
@@ -174,10 +205,32 @@ TEST(FhirPathTest, ChecksCoreProfilesAndModifiers) {
   }
 }
 
+TEST(FhirPathTest, HtmlChecksAppliesTheNarrativeRules) {
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+          "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>ok</p></div>"}})",
+      defs);
+  ASSERT_TRUE(observation) << observation.error().message();
+  auto checks = Expression::Compile("text.div.htmlChecks()");
+  ASSERT_TRUE(checks);
+  auto result = checks->Evaluate(*observation, defs);
+  ASSERT_TRUE(result && result->size() == 1);
+  EXPECT_EQ((*result)[0].ToString(), "true");
+  EXPECT_EQ(Eval("'<b>bold</b> text'.htmlChecks()"), (Strings{"true"}));
+  EXPECT_EQ(Eval("'<script>alert(1)</script>'.htmlChecks()"), (Strings{"false"}));
+  EXPECT_EQ(Eval("'a &nbsp; b'.htmlChecks()"), (Strings{"false"}));
+  EXPECT_EQ(Eval("' '.htmlChecks()"), (Strings{"false"}));
+  EXPECT_EQ(Eval("gender.htmlChecks()"), (Strings{}));        // a code, but the patient has none
+  EXPECT_EQ(Eval("active.htmlChecks()"), (Strings{}));        // not text
+  EXPECT_EQ(Eval("name.given.htmlChecks()"), (Strings{}));    // several items
+}
+
 TEST(FhirPathTest, ReportsEvaluationErrors) {
   fhir::Resource patient = Patient();
   for (const char* text : {"name.given.single()", "1 + 'a'", "name < 3", "name.nope()", "%unknown", "name.family.substring('x')",
-                           "'0.1'.matches()", "'a'.replace('a')", "iif(true)", "{}.aggregate()"}) {
+                           "'0.1'.matches()", "'a'.replace('a')", "iif(true)", "{}.aggregate()",
+                           "2147483647 * 2147483647 * 2147483647", "-2147483647 * 2147483647 * 2147483647",
+                           "2147483647 * 2147483647 * 2 + 2147483647 * 2147483647 * 2"}) {
     auto compiled = Expression::Compile(text);
     ASSERT_TRUE(compiled) << text;
     auto result = compiled->Evaluate(patient, defs);
