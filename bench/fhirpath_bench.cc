@@ -1,6 +1,6 @@
 // FHIRPath: compile time per expression, and evaluations per second (compiled once) for
 // (a) a simple path, (b) the `patient` search parameter on Observations, (c) a typical invariant,
-// on real Synthea resources.
+// (d) a quantity comparison that converts units with UCUM, on real Synthea resources.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -54,6 +54,7 @@ const std::vector<Case>& Cases() {
       {"simple_path", "Patient", "Patient.name.given"},
       {"patient_search_parameter", "Observation", PatientSearchExpression()},
       {"invariant_obs_6", "Observation", "dataAbsentReason.empty() or value.empty()"},
+      {"ucum_comparison", "Observation", "250 'mg/dL' = 2.5 'g/L'"},
   };
   return cases;
 }
@@ -81,8 +82,8 @@ void BM_Evaluate(benchmark::State& state) {
   state.counters["evaluations/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-BENCHMARK(BM_Compile)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Evaluate)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Compile)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Evaluate)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -93,6 +93,7 @@ json_read=$(awk '/BM_ReadResource/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_p
 json_write=$(awk '/BM_WriteJson/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 body_ratio=$(awk '/BM_EncodeBody/ {for (i = 1; i <= NF; i++) if ($i ~ /^stored\/json=/) {sub("stored/json=", "", $i); print $i}}' "$work/json.txt")
 fhirpath_rate() { awk -v n="$1" '$0 ~ n && /BM_Evaluate/ {for (i = 1; i <= NF; i++) if ($i ~ /^evaluations\/s=/) {sub("evaluations/s=", "", $i); print $i}}' "$work/fhirpath.txt"; }
+fhirpath_compile() { awk -v n="$1" '$0 ~ n && /BM_Compile/ {print $2 " " $3}' "$work/fhirpath.txt"; }
 json_sax=$(awk '/BM_RapidJsonSaxOnly/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes_per_second=/) {sub("bytes_per_second=", "", $i); print $i}}' "$work/json.txt")
 
 cat >"$results/summary.md" <<SUMMARY
@@ -107,6 +108,8 @@ cat >"$results/summary.md" <<SUMMARY
 | FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) (evaluations) |
 | FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) (evaluations) |
 | FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) (evaluations) |
+| FHIRPath \`250 'mg/dL' = 2.5 'g/L'\` (two UCUM parses and a conversion) | $(fhirpath_rate ucum_comparison) (evaluations) |
+| FHIRPath compile (parse + type check): path / search parameter / invariant | $(fhirpath_compile simple_path) / $(fhirpath_compile patient_search_parameter) / $(fhirpath_compile invariant_obs_6) |
 | HTTP read by id, wrk 2 threads 64 connections, 1,000 Observations (cache warm) | ${read_rate} requests/s, p99 $(wrk_p99_ms "$work/read.txt") ms |
 | the same with the cache off (\`--cache-mb 0\`) | ${read_nocache_rate} requests/s, p99 $(wrk_p99_ms "$work/read-nocache.txt") ms |
 | trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |

@@ -78,8 +78,13 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
   double amount = std::trunc(quantity.decimal) * sign;
   Temporal t = base.temporal;
   using namespace std::chrono;
-  auto whole = static_cast<long long>(std::trunc(amount));
+  // FHIRPath dates lie in the years 1-9999: a longer duration can only leave that range.
+  constexpr double kMaxMonths = 12 * 10000.0;
+  constexpr double kMaxMilliseconds = 366 * 86400000.0 * 10000;
+  const Status out_of_range = EvalError("the result of adding " + quantity.ToString() + " is not a date in the years 1-9999");
   if (unit == "year" || unit == "month") {
+    if (std::fabs(unit == "year" ? amount * 12 : amount) > kMaxMonths) return Err(out_of_range);
+    auto whole = static_cast<long long>(amount);
     long long months = unit == "year" ? whole * 12 : whole;
     year_month ym = year(t.year) / month(std::max(1, t.month));
     ym += std::chrono::months(months);
@@ -92,14 +97,16 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
   } else {
     static const std::pair<std::string_view, long long> kMillis[] = {
         {"week", 604800000LL}, {"day", 86400000LL}, {"hour", 3600000LL}, {"minute", 60000LL}, {"second", 1000LL}, {"millisecond", 1LL}};
-    long long delta = -1;
+    std::optional<long long> delta;
     for (const auto& [word, ms] : kMillis) {
-      if (unit == word) delta = static_cast<long long>(std::llround(amount * static_cast<double>(ms)));
+      if (unit != word) continue;
+      if (std::fabs(amount * static_cast<double>(ms)) > kMaxMilliseconds) return Err(out_of_range);
+      delta = static_cast<long long>(std::llround(amount * static_cast<double>(ms)));
     }
-    if (delta == -1) return Err(EvalError("cannot add a quantity in '" + quantity.text + "' to a date"));
+    if (!delta) return Err(EvalError("cannot add a quantity in '" + quantity.text + "' to a date"));
     if (base.kind == ValueKind::kTime) {
       long long in_day = ((t.hour * 60LL + t.minute) * 60 + t.second) * 1000 + t.millisecond;
-      in_day = ((in_day + delta) % 86400000LL + 86400000LL) % 86400000LL;
+      in_day = ((in_day + *delta % 86400000LL) % 86400000LL + 86400000LL) % 86400000LL;
       t.millisecond = static_cast<int>(in_day % 1000);
       t.second = static_cast<int>(in_day / 1000 % 60);
       t.minute = static_cast<int>(in_day / 60000 % 60);
@@ -108,7 +115,7 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
       sys_days days{year(t.year) / month(std::max(1, t.month)) / day(std::max(1, t.day))};
       sys_time<milliseconds> time = days + hours(t.hour) + minutes(t.minute) + seconds(t.second) + milliseconds(t.millisecond);
       // Below the value's precision, only whole units of that precision move it.
-      time += milliseconds(delta);
+      time += milliseconds(*delta);
       sys_days new_days = floor<std::chrono::days>(time);
       year_month_day ymd(new_days);
       hh_mm_ss<milliseconds> clock(time - new_days);
@@ -121,6 +128,7 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
       if (t.precision >= 6) t.millisecond = static_cast<int>(clock.subseconds().count());
     }
   }
+  if (base.kind != ValueKind::kTime && (t.year < 1 || t.year > 9999)) return Err(out_of_range);
   Value out = base;
   out.temporal = t;
   out.text = FormatTemporal(t, base.kind);

@@ -165,6 +165,25 @@ TEST(FhirPathTest, ConvertsHostileNumbersWithoutThrowing) {
   EXPECT_FALSE(Expression::Compile(std::string(400, '9') + ".5"));
 }
 
+// Regression (found by fuzz/fhirpath_parser_fuzzer): a huge duration added to a date overflowed
+// the conversion to whole units. Dates stay in the years 1-9999; beyond is an evaluation error.
+TEST(FhirPathTest, AddsDurationsOnlyWithinTheCalendar) {
+  EXPECT_EQ(Eval("@2019-03-01T10:00:00.000Z - 1 'ms'"), (Strings{"2019-03-01T09:59:59.999Z"}));
+  EXPECT_EQ(Eval("@T00:00:00.000 - 1 'ms'"), (Strings{"23:59:59.999"}));
+  EXPECT_EQ(Eval("@9999-12-31 + 0 days"), (Strings{"9999-12-31"}));
+  fhir::Resource patient = Patient();
+  const std::vector<std::string> too_far = {"@1973-12-25 + " + std::string(90, '5') + " year",
+                                            "@1973-12-25 + " + std::string(30, '5') + " 'ms'", "@9999-12-31 + 1 day",
+                                            "@0001-01-01 - 1 month", "@2000 + 8000 years"};
+  for (const std::string& text : too_far) {
+    auto compiled = Expression::Compile(text);
+    ASSERT_TRUE(compiled) << text;
+    auto result = compiled->Evaluate(patient, defs);
+    ASSERT_FALSE(result) << text;
+    EXPECT_NE(result.error().message().find("not a date in the years 1-9999"), std::string::npos) << result.error().message();
+  }
+}
+
 // Regression (found by fuzz/fhirpath_parser_fuzzer): std::regex backtracked for ever on hostile
 // patterns. RE2 matches in linear time.
 TEST(FhirPathTest, MatchesHostilePatternsInLinearTime) {
