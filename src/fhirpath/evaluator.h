@@ -29,8 +29,15 @@ class Evaluator {
   Collection Member(const Collection& focus, const std::string& name) const;
   // All children of an item (children()).
   void Children(const Value& item, Collection& out) const;
+  // How a FHIR primitive matches a type. is() follows FHIR's type hierarchy, as the R4
+  // StructureDefinitions give it (a code is a string, a uuid a uri). as() and ofType() select a
+  // primitive by its exact type, so that `ConceptMap.source as uri` leaves out a canonical
+  // (which specializes uri; the `source` search parameter indexes those). The official suite
+  // asks for both (testFHIRPathIsFunction2, testFHIRPathAsFunction11). Complex types and
+  // resources match their base types either way (an Age is a Quantity).
+  enum class TypeMatch { kSpecializations, kExactPrimitive };
   // Whether `item` is of the (possibly qualified) type `type_name`.
-  bool IsType(const Value& item, const std::string& type_name) const;
+  bool IsType(const Value& item, const std::string& type_name, TypeMatch match) const;
   const fhir::Definitions& definitions() const { return definitions_; }
   // The resource being evaluated (%resource), for resolve().
   const Value& resource_for_resolve() const { return resource_; }

@@ -321,7 +321,7 @@ Collection Evaluator::Member(const Collection& focus, const std::string& name) c
   return out;
 }
 
-bool Evaluator::IsType(const Value& item, const std::string& qualified) const {
+bool Evaluator::IsType(const Value& item, const std::string& qualified, TypeMatch match) const {
   std::string_view name = qualified;
   bool system_only = false;
   bool fhir_only = false;
@@ -334,9 +334,7 @@ bool Evaluator::IsType(const Value& item, const std::string& qualified) const {
   }
   if (item.IsElement()) {
     if (system_only) return false;
-    // FHIR primitive types are distinct in FHIRPath (a code is not a string); complex types and
-    // resources are their base types too (an Age is a Quantity, a Patient a DomainResource).
-    if (item.type->IsPrimitive()) return item.type->name == name;
+    if (item.type->IsPrimitive() && match == TypeMatch::kExactPrimitive) return item.type->name == name;
     for (const fhir::TypeDefinition* t = item.type; t != nullptr; t = t->base) {
       if (t->name == name) return true;
     }
@@ -479,12 +477,12 @@ Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, co
       if (expr.name == "is") {
         if (operand.empty()) return Collection{};
         if (operand.size() > 1) return Err(EvalError("'is' needs a single item"));
-        return Boolean(IsType(operand[0], expr.type_name));
+        return Boolean(IsType(operand[0], expr.type_name, TypeMatch::kSpecializations));
       }
       if (operand.size() > 1) return Err(EvalError("'as' needs a single item"));
       Collection out;
       for (const Value& v : operand) {
-        if (IsType(v, expr.type_name)) out.push_back(v);
+        if (IsType(v, expr.type_name, TypeMatch::kExactPrimitive)) out.push_back(v);
       }
       return out;
     }

@@ -408,7 +408,7 @@ const FunctionTable& Functions() {
          std::string name = type.has_target && type.children[0]->kind == Expr::Kind::kMember ? type.children[0]->name + "." + type.name : type.name;
          Collection out;
          for (const Value& v : f.input) {
-           if (f.evaluator.IsType(v, name)) out.push_back(v);
+           if (f.evaluator.IsType(v, name, Evaluator::TypeMatch::kExactPrimitive)) out.push_back(v);
          }
          return out;
        }},
@@ -694,7 +694,7 @@ const FunctionTable& Functions() {
          if (f.input.size() > 1) return Err(EvalError("is() needs a single item"));
          const Expr& type = f.argument(0);
          std::string name = type.has_target ? type.children[0]->name + "." + type.name : type.name;
-         return Boolean(f.evaluator.IsType(f.input[0], name));
+         return Boolean(f.evaluator.IsType(f.input[0], name, Evaluator::TypeMatch::kSpecializations));
        }},
       {"as", [](const FunctionCall& f) -> Result<Collection> {
          CK_RETURN_IF_ERROR(f.Arity(1, 1));
@@ -704,7 +704,7 @@ const FunctionTable& Functions() {
          std::string name = type.has_target ? type.children[0]->name + "." + type.name : type.name;
          Collection out;
          for (const Value& v : f.input) {
-           if (f.evaluator.IsType(v, name)) out.push_back(v);
+           if (f.evaluator.IsType(v, name, Evaluator::TypeMatch::kExactPrimitive)) out.push_back(v);
          }
          return out;
        }},

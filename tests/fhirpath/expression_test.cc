@@ -55,6 +55,21 @@ TEST(FhirPathTest, NavigatesPathsAndChoiceTypes) {
   EXPECT_EQ(Eval("id is id"), (Strings{"true"}));
 }
 
+TEST(FhirPathTest, IsFollowsTheHierarchyWhileAsAndOfTypeSelectExactPrimitives) {
+  auto map = fhir::ReadResource(
+      R"({"resourceType":"ConceptMap","status":"draft","sourceCanonical":"http://example.org/vs","version":"2"})", defs);
+  ASSERT_TRUE(map);
+  EXPECT_EQ(CountOn(*map, "ConceptMap.source.where($this is uri)"), 1u);      // a canonical is a uri
+  EXPECT_EQ(CountOn(*map, "ConceptMap.source.where($this is canonical)"), 1u);
+  EXPECT_EQ(CountOn(*map, "ConceptMap.source as uri"), 0u);                   // the source-uri parameter
+  EXPECT_EQ(CountOn(*map, "ConceptMap.source as canonical"), 1u);             // the source parameter
+  EXPECT_EQ(CountOn(*map, "ConceptMap.source.ofType(uri)"), 0u);
+  EXPECT_EQ(CountOn(*map, "ConceptMap.version.where($this is code)"), 0u);   // a string is not a code
+  EXPECT_EQ(Eval("id.is(string)"), (Strings{"true"}));
+  EXPECT_EQ(Eval("id.as(string)"), (Strings{}));
+  EXPECT_EQ(Eval("active is System.Boolean"), (Strings{"false"}));
+}
+
 TEST(FhirPathTest, FollowsOperatorPrecedence) {
   EXPECT_EQ(Eval("1 + 2 * 3"), (Strings{"7"}));
   EXPECT_EQ(Eval("(1 + 2) * 3"), (Strings{"9"}));
