@@ -156,6 +156,9 @@ Function Boundary(bool high) {
       Temporal& t = out.temporal;
       int wanted = PrecisionFromDigits(static_cast<int>(precision.value_or(v->kind == ValueKind::kTime ? 9 : 17)), v->kind);
       if (wanted < 0) return Collection{};
+      // FHIR has no hour-only dateTime: @2014-01-01T08 stands for 08:00, as the official suite
+      // says (HighBoundaryDateTimeMillisecond1).
+      if (v->kind == ValueKind::kDateTime && t.precision == 3) t.precision = 4;
       if (t.precision < 1) t.month = high ? 12 : 1;
       if (t.precision < 2) t.day = high ? static_cast<int>(static_cast<unsigned>(std::chrono::year_month_day_last(
                                           std::chrono::year(t.year), std::chrono::month_day_last(std::chrono::month(t.month))).day())) : 1;
