@@ -17,11 +17,6 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
                                     ", found " + found);
 }
 
-Status CheckTypeMatches(const fhir::Resource& resource, const fhir::TypeDefinition& expected) {
-  if (&resource.type() == &expected) return Status::Ok();
-  return Status::Invalid("the body is a " + resource.type_name() + ", but the URL names " + expected.name)
-      .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}});
-}
 
 }  // namespace
 
@@ -41,10 +36,20 @@ Result<fhir::Resource> RecordService::Parse(std::string_view body) const {
   return fhir::ReadResource(body, definitions_, {.max_depth = options_.max_json_depth});
 }
 
+// A body of another type than the URL's is refused for that, before it is validated against the
+// definition of its own type (whose complaints would only confuse).
+Result<fhir::Resource> RecordService::ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const {
+  CK_ASSIGN_OR_RETURN(fhir::Node tree, fhir::ParseJsonTree(body, {.max_depth = options_.max_json_depth}));
+  if (std::string_view type = tree.TextOf("resourceType"); !type.empty() && type != expected.name) {
+    return Err(Status::Invalid("the body is a resource of type " + std::string(type) + ", but the URL names " + expected.name)
+                   .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
+  }
+  return fhir::BindResource(std::move(tree), definitions_);
+}
+
 Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
-  CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
-  CK_RETURN_IF_ERROR(CheckTypeMatches(resource, *definition));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
   return CreateResource(context, std::move(resource));
 }
 
@@ -57,8 +62,7 @@ Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::s
                                            std::string_view body, std::optional<std::int64_t> if_match) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
   if (auto problem = fhir::CheckPrimitive("id", id)) return Err(Status::Invalid("bad id in the URL: " + *problem));
-  CK_ASSIGN_OR_RETURN(fhir::Resource resource, Parse(body));
-  CK_RETURN_IF_ERROR(CheckTypeMatches(resource, *definition));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
   if (resource.id().empty()) {
     return Err(Status::Invalid("an update needs the resource's id in the body")
                    .WithIssues({{IssueType::kRequired, "id is required for update", definition->name + ".id"}}));

@@ -71,6 +71,9 @@ class RecordService {
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
 
  private:
+  // Parse() for a body that must be a resource of type `expected`. Errors: as Parse(), and
+  // kInvalid if the body's resourceType is another.
+  Result<fhir::Resource> ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const;
   Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create);
 
   const fhir::Definitions& definitions_;

@@ -175,7 +175,15 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view path) {
   std::vector<std::string_view> s = SplitPath(path);
   switch (s.size()) {
     case 0:
-      return ErrorResponse(Status(StatusCode::kNotImplemented, "batch and transaction bundles are not supported yet"));
+      if (method == "POST") {
+        call.interaction = "transaction";
+        return ErrorResponse(Status(StatusCode::kNotImplemented, "batch and transaction bundles are not supported yet"));
+      }
+      if (method == "GET") {
+        call.interaction = "search-system";
+        return ErrorResponse(Status(StatusCode::kNotImplemented, "search is not supported yet"));
+      }
+      return MethodNotAllowed("GET, POST");
     case 1:
       if (s[0] == "metadata") {
         call.interaction = "capabilities";

@@ -76,6 +76,11 @@ TEST_F(RecordServiceTest, RefusesBodiesThatDisagreeWithTheUrl) {
   EXPECT_EQ(service_->Update(context_, "Patient", "a b", R"({"resourceType":"Patient","id":"a b"})", std::nullopt).error().code(),
             StatusCode::kInvalid);
   EXPECT_EQ(service_->Create(context_, "Patient", "{").error().code(), StatusCode::kInvalid);
+  // Another type is refused as such, not for what that type's own definition would require.
+  auto observation = service_->Update(context_, "Patient", "p1", R"({"resourceType":"Observation","id":"p1"})", std::nullopt);
+  ASSERT_FALSE(observation);
+  EXPECT_EQ(observation.error().code(), StatusCode::kInvalid);
+  EXPECT_EQ(observation.error().message(), "the body is a resource of type Observation, but the URL names Patient");
   EXPECT_EQ(service_->History(context_, {.type = "Nope"}).error().code(), StatusCode::kNotFound);
 }
 
