@@ -73,7 +73,10 @@ class Session : public std::enable_shared_from_this<Session> {
     bool target_ok = true;
     HttpRequest plain = ToHttpRequest(std::move(request), peer_, target_ok);
     if (!target_ok) return Reply(ErrorResponse(Status::Invalid("malformed percent-encoding in the URL")), keep_alive, version);
-    if (!IsBlockingRequest(plain)) return Reply(handler_(plain), keep_alive, version);
+    // HEAD is GET without the body (RFC 9110): the handler answers the GET, Reply drops the body.
+    const bool head = plain.method == "HEAD";
+    if (head) plain.method = "GET";
+    if (!IsBlockingRequest(plain)) return Reply(handler_(plain), keep_alive, version, head);
     // Run on the blocking pool, then continue on this connection's strand.
     asio::post(blocking_, [self = shared_from_this(), plain = std::move(plain), keep_alive, version]() mutable {
       auto response = std::make_shared<HttpResponse>(self->handler_(plain));
@@ -83,13 +86,30 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void Reply(HttpResponse&& plain, bool keep_alive, unsigned version) {
-    auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(plain.status), version);
-    response->set(http::field::server, "Chartkeeper");
-    for (auto& [name, value] : plain.headers) response->set(name, value);
+  void Reply(HttpResponse&& plain, bool keep_alive, unsigned version, bool head = false) {
+    const auto status = static_cast<http::status>(plain.status);
+    if (head) {
+      auto response = std::make_shared<http::response<http::empty_body>>(status, version);
+      SetHeaders(*response, plain, keep_alive);
+      response->content_length(plain.body.size());
+      return Send(std::move(response), keep_alive);
+    }
+    auto response = std::make_shared<http::response<http::string_body>>(status, version);
+    SetHeaders(*response, plain, keep_alive);
     response->body() = std::move(plain.body);
-    response->keep_alive(keep_alive);
     response->prepare_payload();
+    Send(std::move(response), keep_alive);
+  }
+
+  template <class Message>
+  static void SetHeaders(Message& response, const HttpResponse& plain, bool keep_alive) {
+    response.set(http::field::server, "Chartkeeper");
+    for (const auto& [name, value] : plain.headers) response.set(name, value);
+    response.keep_alive(keep_alive);
+  }
+
+  template <class Message>
+  void Send(std::shared_ptr<Message> response, bool keep_alive) {
     http::async_write(stream_, *response, [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->Close();
       self->DoRead();

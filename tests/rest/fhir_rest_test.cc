@@ -199,6 +199,18 @@ TEST_F(FhirRestTest, ConditionalReadAnswersNotModified) {
   EXPECT_EQ(client_.Get("/fhir/Patient/cond-1", {{"If-Modified-Since", "garbage"}}).status, 200);
 }
 
+TEST_F(FhirRestTest, HeadAnswersLikeGetWithoutTheBody) {
+  std::string etag = PutPatient("head-1");
+  HttpResult read = client_.Get("/fhir/Patient/head-1");
+  HttpResult head = client_.Request("HEAD", "/fhir/Patient/head-1");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.Header("etag"), etag);
+  EXPECT_EQ(head.Header("content-length"), std::to_string(read.body.size()));
+  EXPECT_EQ(client_.Request("HEAD", "/fhir/Patient/no-such").status, 404);
+  EXPECT_EQ(client_.Get("/fhir/Patient/head-1").body, read.body);  // the connection is still in step
+}
+
 TEST_F(FhirRestTest, PreferDecidesTheBodyOfAWrite) {
   HttpResult minimal = client_.Post("/fhir/Patient", kPatient, {{"Prefer", "return=minimal"}});
   EXPECT_EQ(minimal.status, 201);
