@@ -230,7 +230,7 @@ Result<Collection> Arithmetic(const std::string& op, const Collection& left, con
   }
   if (op == "/") {
     if (y == 0) return Collection{};
-    return Single(Value::Decimal(x / y, 8));
+    return Single(Value::Decimal(x / y, PlacesToShow(x / y, places)));
   }
   if (integers) {
     std::int64_t r = 0;
@@ -241,7 +241,7 @@ Result<Collection> Arithmetic(const std::string& op, const Collection& left, con
     return Single(Value::Integer(r));
   }
   double r = op == "+" ? x + y : op == "-" ? x - y : x * y;
-  return Single(Value::Decimal(r, op == "*" ? places * 2 : places));
+  return Single(Value::Decimal(r, op == "*" ? PlacesToShow(r, places) : places));
 }
 
 Result<std::optional<bool>> Evaluator::AsBoolean(const Collection& c) {

@@ -79,6 +79,14 @@ TEST(FhirPathTest, FollowsOperatorPrecedence) {
   EXPECT_EQ(Eval("-1 + 3"), (Strings{"2"}));
 }
 
+TEST(FhirPathTest, ShowsDecimalResultsWithTheDigitsTheyNeed) {
+  EXPECT_EQ(Eval("1.1 * 3"), (Strings{"3.3"}));
+  EXPECT_EQ(Eval("1.50 * 2"), (Strings{"3.00"}));  // never fewer digits than an operand
+  EXPECT_EQ(Eval("10 / 4"), (Strings{"2.5"}));
+  EXPECT_EQ(Eval("2 / 3"), (Strings{"0.66666667"}));  // at most 8 places
+  EXPECT_EQ(Eval("0.1 + 0.2 = 0.3"), (Strings{"true"}));
+}
+
 TEST(FhirPathTest, PropagatesEmptyAndThreeValuedLogic) {
   EXPECT_EQ(Eval("{} = 1"), Strings{});
   EXPECT_EQ(Eval("{} and true"), Strings{});
