@@ -7,6 +7,7 @@
 
 #include "fhir/definitions.h"
 #include "fhirpath/ast.h"
+#include "fhirpath/expression.h"
 #include "util/status.h"
 
 namespace ck::fhirpath {
@@ -20,8 +21,9 @@ struct Scope {
 
 class Evaluator {
  public:
-  Evaluator(const fhir::Definitions& definitions, const Value& resource, const std::map<std::string, Collection>& variables)
-      : definitions_(definitions), resource_(resource), variables_(variables) {}
+  Evaluator(const fhir::Definitions& definitions, const Value& resource, const std::map<std::string, Collection>& variables,
+            const ReferenceResolver& resolver)
+      : definitions_(definitions), resource_(resource), variables_(variables), resolver_(resolver) {}
 
   Result<Collection> Eval(const Expr& expr, const Collection& focus, const Scope& scope);
 
@@ -39,8 +41,8 @@ class Evaluator {
   // Whether `item` is of the (possibly qualified) type `type_name`.
   bool IsType(const Value& item, const std::string& type_name, TypeMatch match) const;
   const fhir::Definitions& definitions() const { return definitions_; }
-  // The resource being evaluated (%resource), for resolve().
-  const Value& resource_for_resolve() const { return resource_; }
+  // The target of a reference for resolve(), or nullopt (fhirpath/expression.h says where it looks).
+  std::optional<Value> Resolve(std::string_view reference) const;
   // The single boolean a condition evaluates to: nullopt for empty. Errors for several items.
   static Result<std::optional<bool>> AsBoolean(const Collection& c);
 
@@ -53,6 +55,7 @@ class Evaluator {
   const fhir::Definitions& definitions_;
   const Value& resource_;
   const std::map<std::string, Collection>& variables_;
+  const ReferenceResolver& resolver_;
 };
 
 // Arithmetic and string concatenation for + - * / div mod &. Errors for incompatible types.

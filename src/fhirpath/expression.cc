@@ -502,10 +502,48 @@ Result<Expression> Expression::Compile(std::string_view text, const fhir::Defini
   return Expression(std::shared_ptr<const Expr>(std::move(root)));
 }
 
+std::optional<Value> Evaluator::Resolve(std::string_view reference) const {
+  if (reference.starts_with('#')) {  // a contained resource
+    for (const Value& contained : Member(Single(resource_), "contained")) {
+      for (const Value& id : Member(Single(contained), "id")) {
+        if (id.ToString() == reference.substr(1)) return contained;
+      }
+    }
+    return std::nullopt;
+  }
+  const std::string_view target = reference.substr(0, reference.find("/_history/"));
+  // An entry of the Bundle being evaluated: by its fullUrl, or a relative Type/id by its resource.
+  if (resource_.type->name == "Bundle") {
+    for (const Value& entry : Member(Single(resource_), "entry")) {
+      Collection resource = Member(Single(entry), "resource");
+      if (resource.empty()) continue;
+      for (const Value& full_url : Member(Single(entry), "fullUrl")) {
+        if (full_url.ToString() == target) return resource[0];
+      }
+      for (const Value& id : Member(resource, "id")) {
+        if (resource[0].type->name + "/" + id.ToString() == target) return resource[0];
+      }
+    }
+  }
+  if (resolver_) {
+    if (const fhir::Resource* found = resolver_(reference)) return Value::Element(&found->root(), nullptr, &found->type());
+  }
+  // Type/id or [base/]Type/id[/_history/n] that nobody could find: a stand-in of the type.
+  const std::size_t slash = target.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  const std::string_view before = target.substr(0, slash);
+  const std::size_t type_start = before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1;
+  if (const fhir::TypeDefinition* type = definitions_.FindResourceType(before.substr(type_start))) {
+    return Value::Element(nullptr, nullptr, type);
+  }
+  return std::nullopt;
+}
+
 Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,
-                                        const std::map<std::string, Collection>& variables) const {
+                                        const std::map<std::string, Collection>& variables,
+                                        const ReferenceResolver& resolver) const {
   Value root = Value::Element(&resource.root(), nullptr, &resource.type());
-  Evaluator evaluator(definitions, root, variables);
+  Evaluator evaluator(definitions, root, variables, resolver);
   return evaluator.Eval(*root_, Collection{root}, Scope{});
 }
 

@@ -10,6 +10,7 @@
 // problem; nothing throws.
 // Thread safety: a compiled Expression is immutable; Evaluate may run concurrently.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,12 @@
 
 namespace ck::fhirpath {
 
+// Finds the resource a reference (as written: "Patient/1", an absolute URL, "urn:uuid:...") points
+// to, for resolve() beyond the resource being evaluated and its Bundle: the server supplies one
+// over its store. Returns nullptr when it does not know the target. REQUIRES: the resource it
+// returns outlives the evaluation's results.
+using ReferenceResolver = std::function<const fhir::Resource*(std::string_view reference)>;
+
 class Expression {
  public:
   // Errors: kInvalid with the position of a syntax error.
@@ -32,9 +39,13 @@ class Expression {
                                     const fhir::TypeDefinition& context, TypeCheck mode = TypeCheck::kStandard);
 
   // Evaluates with the resource as focus, %resource and %context; `variables` are extra
-  // environment variables (%name). REQUIRES: resource is bound (fhir/json_reader.h).
+  // environment variables (%name). resolve() finds contained resources, the entries of a Bundle
+  // being evaluated, then asks `resolver` if given; a reference none of them knows gives a
+  // stand-in of the referenced type (enough for `resolve() is Patient`, which search needs).
+  // REQUIRES: resource is bound (fhir/json_reader.h).
   Result<Collection> Evaluate(const fhir::Resource& resource, const fhir::Definitions& definitions,
-                              const std::map<std::string, Collection>& variables = {}) const;
+                              const std::map<std::string, Collection>& variables = {},
+                              const ReferenceResolver& resolver = {}) const;
 
   const Expr& root() const { return *root_; }
 

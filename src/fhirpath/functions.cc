@@ -644,31 +644,12 @@ const FunctionTable& Functions() {
          return out;
        }},
       {"resolve", [](const FunctionCall& f) -> Result<Collection> {
-         // Local references to contained resources ("#id"); others need the server (later).
          Collection out;
          for (const Value& item : f.input) {
-           Collection references = item.kind == ValueKind::kString ? Single(item) : f.evaluator.Member(Single(item), "reference");
-           for (const Value& r : references) {
-             std::string text = r.ToString();
-             if (!text.starts_with("#")) {
-               // Type/id (or .../Type/id[/_history/n]) outside the resource: without a resolver
-               // from the server, a stand-in of the referenced type, enough for is/ofType.
-               std::string_view path = text;
-               if (auto history = path.find("/_history/"); history != std::string_view::npos) path = path.substr(0, history);
-               std::size_t slash = path.rfind('/');
-               if (slash == std::string_view::npos || slash == 0) continue;
-               std::string_view before = path.substr(0, slash);
-               std::string_view type = before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
-               if (const fhir::TypeDefinition* definition = f.evaluator.definitions().FindResourceType(type)) {
-                 out.push_back(Value::Element(nullptr, nullptr, definition));
-               }
-               continue;
-             }
-             for (const Value& contained : f.evaluator.Member(Single(f.evaluator.resource_for_resolve()), "contained")) {
-               for (const Value& id : f.evaluator.Member(Single(contained), "id")) {
-                 if (id.ToString() == text.substr(1)) out.push_back(contained);
-               }
-             }
+           std::optional<Value> text = item.ToSystem();  // a uri, canonical or string resolves as written
+           Collection references = text && text->kind == ValueKind::kString ? Single(*text) : f.evaluator.Member(Single(item), "reference");
+           for (const Value& reference : references) {
+             if (std::optional<Value> target = f.evaluator.Resolve(reference.ToString())) out.push_back(std::move(*target));
            }
          }
          return out;

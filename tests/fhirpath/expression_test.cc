@@ -290,6 +290,62 @@ TEST(FhirPathTest, ResolvesReferencesToTheirTypeWithoutAServer) {
   EXPECT_EQ(CountOn(*observation, "Observation.performer.resolve().ofType(Practitioner)"), 1u);
 }
 
+// The results of `text` on `resource` as strings, with `resolver` for resolve().
+std::vector<std::string> EvalWith(const fhir::Resource& resource, const std::string& text, const ReferenceResolver& resolver = {}) {
+  auto compiled = Expression::Compile(text);
+  EXPECT_TRUE(compiled) << text;
+  if (!compiled) return {};
+  auto result = compiled->Evaluate(resource, defs, {}, resolver);
+  EXPECT_TRUE(result) << text << ": " << result.error().message();
+  std::vector<std::string> out;
+  if (result) {
+    for (const Value& v : *result) out.push_back(v.ToString());
+  }
+  return out;
+}
+
+TEST(FhirPathTest, ResolvesContainedResourcesAndBundleEntries) {
+  auto bundle = fhir::ReadResource(
+      R"({"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a","resource":{"resourceType":"Patient","name":[{"family":"ByUuid"}]}},
+          {"fullUrl":"http://x/fhir/Patient/p1","resource":{"resourceType":"Patient","id":"p1","name":[{"family":"ByTypeAndId"}]}},
+          {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+            "subject":{"reference":"urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},
+            "performer":[{"reference":"Patient/p1/_history/3"},{"reference":"http://x/fhir/Patient/p1"},{"reference":"#dr"}],
+            "contained":[{"resourceType":"Practitioner","id":"dr","name":[{"family":"Contained"}]}]}}]})",
+      defs);
+  ASSERT_TRUE(bundle) << bundle.error().message();
+  EXPECT_EQ(EvalWith(*bundle, "entry.resource.ofType(Observation).subject.resolve().name.family"), (Strings{"ByUuid"}));
+  EXPECT_EQ(EvalWith(*bundle, "entry.resource.ofType(Observation).performer[0].resolve().name.family"), (Strings{"ByTypeAndId"}));
+  EXPECT_EQ(EvalWith(*bundle, "entry.resource.ofType(Observation).performer[1].resolve().name.family"), (Strings{"ByTypeAndId"}));
+  EXPECT_EQ(EvalWith(*bundle, "'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a'.resolve().name.family"), (Strings{"ByUuid"}));
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p9"},
+          "performer":[{"reference":"#dr"}],"contained":[{"resourceType":"Practitioner","id":"dr","name":[{"family":"Contained"}]}]})",
+      defs);
+  ASSERT_TRUE(observation);
+  EXPECT_EQ(EvalWith(*observation, "performer.resolve().name.family"), (Strings{"Contained"}));
+  EXPECT_EQ(EvalWith(*observation, "'#nobody'.resolve()"), (Strings{}));
+}
+
+TEST(FhirPathTest, AsksTheServersResolverForOtherReferences) {
+  auto observation = fhir::ReadResource(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p9"},"focus":[{"reference":"Group/g1"}]})",
+      defs);
+  ASSERT_TRUE(observation);
+  fhir::Resource stored = *fhir::ReadResource(R"({"resourceType":"Patient","id":"p9","name":[{"family":"FromTheStore"}]})", defs);
+  std::vector<std::string> asked;
+  ReferenceResolver resolver = [&](std::string_view reference) -> const fhir::Resource* {
+    asked.emplace_back(reference);
+    return reference == "Patient/p9" ? &stored : nullptr;
+  };
+  EXPECT_EQ(EvalWith(*observation, "subject.resolve().name.family", resolver), (Strings{"FromTheStore"}));
+  // Unknown to the resolver: a stand-in of the referenced type, with no content.
+  EXPECT_EQ(EvalWith(*observation, "focus.resolve() is Group", resolver), (Strings{"true"}));
+  EXPECT_EQ(EvalWith(*observation, "focus.resolve().name", resolver), (Strings{}));
+  EXPECT_EQ(asked, (Strings{"Patient/p9", "Group/g1", "Group/g1"}));
+}
+
 TEST(FhirPathTest, ReceivesEnvironmentVariables) {
   fhir::Resource patient = Patient();
   auto compiled = Expression::Compile("%limit + 1");
