@@ -37,17 +37,35 @@ void VersionCache::Offer(const StoredVersion& version, std::uint64_t ticket) {
   std::string key = Key(version.type, version.id);
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mu);
-  if (shard.generation != ticket) return;  // a write landed meanwhile: what we read may be stale
+  // A write landed or is landing meanwhile: what we read may be stale.
+  if (shard.generation != ticket || shard.in_flight > 0) return;
   Put(shard, key, version);
 }
 
-void VersionCache::Committed(const StoredVersion& version) {
+void VersionCache::Committing(const StoredVersion& version) {
   std::string key = Key(version.type, version.id);
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mu);
   ++shard.generation;
-  if (shard_capacity_ == 0) return;
-  Put(shard, key, version);
+  ++shard.in_flight;
+  if (auto it = shard.entries.find(key); it != shard.entries.end()) {
+    shard.bytes -= Cost(key, *it->second.version);
+    shard.lru.erase(it->second.lru);
+    shard.entries.erase(it);
+  }
+}
+
+void VersionCache::Committed(const StoredVersion& version) { Settle(version, true); }
+
+void VersionCache::Abandoned(const StoredVersion& version) { Settle(version, false); }
+
+void VersionCache::Settle(const StoredVersion& version, bool committed) {
+  std::string key = Key(version.type, version.id);
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  ++shard.generation;
+  if (shard.in_flight > 0) --shard.in_flight;
+  if (committed && shard_capacity_ > 0) Put(shard, key, version);
 }
 
 void VersionCache::Put(Shard& shard, const std::string& key, const StoredVersion& version) {

@@ -337,6 +337,8 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     (void)writer_->Execute("RELEASE op");
   }
   if (begun.ok()) {
+    // Readers go to the database for these resources until the commit's outcome is known.
+    for (const StoredVersion& version : txn.appended()) cache_.Committing(version);
     Status committed = writer_->Execute("COMMIT");
     if (committed.ok()) {
       for (const auto& [name, id] : txn.new_types()) types_.Add(name, id);
@@ -346,6 +348,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     } else {
       CK_LOG_ERROR("group commit failed: {}", committed.ToString());
       (void)writer_->Execute("ROLLBACK");
+      for (const StoredVersion& version : txn.appended()) cache_.Abandoned(version);
       for (Status& r : results) {
         if (r.ok()) r = committed;
       }
