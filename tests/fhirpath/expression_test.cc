@@ -28,13 +28,13 @@ std::size_t CountOn(const fhir::Resource& resource, const std::string& text) {
   return result ? result->size() : 0;
 }
 
-// The results of `text` on the patient, as strings.
-std::vector<std::string> Eval(const std::string& text) {
-  auto expression = Expression::Compile(text);
-  EXPECT_TRUE(expression) << expression.error().message();
-  if (!expression) return {};
-  fhir::Resource patient = Patient();
-  auto result = expression->Evaluate(patient, defs);
+// The results of `text` on `resource` as strings, with `resolver` for resolve(). A failed
+// compilation or evaluation fails the test and gives nothing.
+std::vector<std::string> EvalWith(const fhir::Resource& resource, const std::string& text, const ReferenceResolver& resolver = {}) {
+  auto compiled = Expression::Compile(text);
+  EXPECT_TRUE(compiled) << text << ": " << compiled.error().message();
+  if (!compiled) return {};
+  auto result = compiled->Evaluate(resource, defs, {}, resolver);
   EXPECT_TRUE(result) << text << ": " << result.error().message();
   std::vector<std::string> out;
   if (result) {
@@ -42,6 +42,9 @@ std::vector<std::string> Eval(const std::string& text) {
   }
   return out;
 }
+
+// The results of `text` on the patient, as strings.
+std::vector<std::string> Eval(const std::string& text) { return EvalWith(Patient(), text); }
 
 using Strings = std::vector<std::string>;
 
@@ -288,20 +291,6 @@ TEST(FhirPathTest, ResolvesReferencesToTheirTypeWithoutAServer) {
   EXPECT_EQ(CountOn(*observation, "Observation.subject.where(resolve() is Patient)"), 1u);
   EXPECT_EQ(CountOn(*observation, "Observation.subject.where(resolve() is Group)"), 0u);
   EXPECT_EQ(CountOn(*observation, "Observation.performer.resolve().ofType(Practitioner)"), 1u);
-}
-
-// The results of `text` on `resource` as strings, with `resolver` for resolve().
-std::vector<std::string> EvalWith(const fhir::Resource& resource, const std::string& text, const ReferenceResolver& resolver = {}) {
-  auto compiled = Expression::Compile(text);
-  EXPECT_TRUE(compiled) << text;
-  if (!compiled) return {};
-  auto result = compiled->Evaluate(resource, defs, {}, resolver);
-  EXPECT_TRUE(result) << text << ": " << result.error().message();
-  std::vector<std::string> out;
-  if (result) {
-    for (const Value& v : *result) out.push_back(v.ToString());
-  }
-  return out;
 }
 
 TEST(FhirPathTest, ResolvesContainedResourcesAndBundleEntries) {
