@@ -145,9 +145,11 @@ HttpResponse FhirApi::Handle(const HttpRequest& request) {
 
 HttpResponse FhirApi::Route(Call& call) {
   const HttpRequest& request = call.request;
+  // HEAD is routed as GET; the HTTP server sends only the headers (RFC 9110).
+  const std::string_view method = request.method == "HEAD" ? "GET" : std::string_view(request.method);
   if (request.path == "/healthz") {
     call.interaction = "healthz";
-    if (request.method != "GET") return MethodNotAllowed("GET");
+    if (method != "GET") return MethodNotAllowed("GET");
     HttpResponse response;
     response.body = "ok\n";
     response.With("Content-Type", "text/plain; charset=utf-8");
@@ -155,7 +157,7 @@ HttpResponse FhirApi::Route(Call& call) {
   }
   if (request.path == "/metrics") {
     call.interaction = "metrics";
-    if (request.method != "GET") return MethodNotAllowed("GET");
+    if (method != "GET") return MethodNotAllowed("GET");
     return Metrics(call);
   }
   std::string_view path = request.path;
@@ -167,11 +169,10 @@ HttpResponse FhirApi::Route(Call& call) {
   }
   std::string_view pretty = request.Query("_pretty");
   call.pretty = pretty == "true";
-  return RouteFhir(call, path.substr(kFhirPrefix.size()));
+  return RouteFhir(call, method, path.substr(kFhirPrefix.size()));
 }
 
-HttpResponse FhirApi::RouteFhir(Call& call, std::string_view path) {
-  const std::string& method = call.request.method;
+HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::string_view path) {
   std::vector<std::string_view> s = SplitPath(path);
   switch (s.size()) {
     case 0:

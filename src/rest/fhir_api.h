@@ -36,7 +36,7 @@ class FhirApi {
  private:
   struct Call;  // one request being answered
   HttpResponse Route(Call& call);
-  HttpResponse RouteFhir(Call& call, std::string_view path);
+  HttpResponse RouteFhir(Call& call, std::string_view method, std::string_view path);
   HttpResponse Create(Call& call, std::string_view type);
   HttpResponse Update(Call& call, std::string_view type, std::string_view id);
   HttpResponse Delete(Call& call, std::string_view type, std::string_view id);

@@ -73,9 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool target_ok = true;
     HttpRequest plain = ToHttpRequest(std::move(request), peer_, target_ok);
     if (!target_ok) return Reply(ErrorResponse(Status::Invalid("malformed percent-encoding in the URL")), keep_alive, version);
-    // HEAD is GET without the body (RFC 9110): the handler answers the GET, Reply drops the body.
+    // HEAD is GET without the body (RFC 9110): the handler answers it as a GET, Reply drops the body.
     const bool head = plain.method == "HEAD";
-    if (head) plain.method = "GET";
     if (!IsBlockingRequest(plain)) return Reply(handler_(plain), keep_alive, version, head);
     // Run on the blocking pool, then continue on this connection's strand.
     asio::post(blocking_, [self = shared_from_this(), plain = std::move(plain), keep_alive, version]() mutable {
