@@ -18,7 +18,7 @@ debug: deps
 	cmake --build $(TEST_DIR) -j $(JOBS)
 
 run: release
-	$(RELEASE_DIR)/chartkeeper serve --listen 127.0.0.1:8080 --data ./var
+	$(RELEASE_DIR)/src/cli/chartkeeper serve --listen 127.0.0.1:8080 --data ./var
 
 test: debug
 	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS)
