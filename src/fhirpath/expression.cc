@@ -67,13 +67,7 @@ bool Contains(const Collection& c, const Value& v) {
 
 // Adds a calendar or UCUM time quantity to a date, dateTime or time.
 Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
-  std::string unit = quantity.text;
-  if (unit.ends_with('s') && unit.size() > 2 && unit != "ms") unit.pop_back();  // plural keywords
-  static const std::pair<std::string_view, std::string_view> kAliases[] = {
-      {"wk", "week"}, {"d", "day"}, {"h", "hour"}, {"min", "minute"}, {"s", "second"}, {"ms", "millisecond"}};
-  for (const auto& [code, word] : kAliases) {
-    if (unit == code) unit = word;
-  }
+  const std::string unit = UcumCode(quantity.text);  // calendar keywords as UCUM codes; year, month stay
   // Only whole units move a date (FHIRPath: the decimal part of a duration is ignored).
   double amount = std::trunc(quantity.decimal) * sign;
   Temporal t = base.temporal;
@@ -96,10 +90,10 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
     }
   } else {
     static const std::pair<std::string_view, long long> kMillis[] = {
-        {"week", 604800000LL}, {"day", 86400000LL}, {"hour", 3600000LL}, {"minute", 60000LL}, {"second", 1000LL}, {"millisecond", 1LL}};
+        {"wk", 604800000LL}, {"d", 86400000LL}, {"h", 3600000LL}, {"min", 60000LL}, {"s", 1000LL}, {"ms", 1LL}};
     std::optional<long long> delta;
-    for (const auto& [word, ms] : kMillis) {
-      if (unit != word) continue;
+    for (const auto& [code, ms] : kMillis) {
+      if (unit != code) continue;
       if (std::fabs(amount * static_cast<double>(ms)) > kMaxMilliseconds) return Err(out_of_range);
       delta = static_cast<long long>(std::llround(amount * static_cast<double>(ms)));
     }
@@ -134,8 +128,6 @@ Result<Value> AddDuration(const Value& base, const Value& quantity, int sign) {
   out.text = FormatTemporal(t, base.kind);
   return out;
 }
-
-}  // namespace
 
 // A number as a quantity of unit '1', for arithmetic with quantities.
 Value AsQuantity(const Value& v) {
@@ -190,6 +182,8 @@ Result<Collection> QuantityArithmetic(const std::string& op, const Value& a, con
   const double result = op == "*" ? a.decimal * b.decimal : a.decimal / b.decimal;
   return Single(Value::Quantity(result, PlacesToShow(result, places), std::move(unit)));
 }
+
+}  // namespace
 
 Result<Collection> Arithmetic(const std::string& op, const Collection& left, const Collection& right) {
   if (op == "&") {

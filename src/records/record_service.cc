@@ -17,7 +17,6 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
                                     ", found " + found);
 }
 
-
 }  // namespace
 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)

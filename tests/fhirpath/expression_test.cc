@@ -197,6 +197,8 @@ TEST(FhirPathTest, AddsDurationsOnlyWithinTheCalendar) {
   EXPECT_EQ(Eval("@2019-03-01T10:00:00.000Z - 1 'ms'"), (Strings{"2019-03-01T09:59:59.999Z"}));
   EXPECT_EQ(Eval("@T00:00:00.000 - 1 'ms'"), (Strings{"23:59:59.999"}));
   EXPECT_EQ(Eval("@9999-12-31 + 0 days"), (Strings{"9999-12-31"}));
+  EXPECT_EQ(Eval("@2019-03-01 + 2 weeks"), Eval("@2019-03-01 + 2 'wk'"));  // keywords and UCUM codes alike
+  EXPECT_EQ(Eval("@T10:00:00 + 90 'min'"), (Strings{"11:30:00"}));
   fhir::Resource patient = Patient();
   const std::vector<std::string> too_far = {"@1973-12-25 + " + std::string(90, '5') + " year",
                                             "@1973-12-25 + " + std::string(30, '5') + " 'ms'", "@9999-12-31 + 1 day",
