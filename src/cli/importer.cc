@@ -84,7 +84,7 @@ Status Importer::ImportNdjson(const std::filesystem::path& path) {
 }
 
 void Importer::ImportJson(std::string_view text, const std::string& name) {
-  auto tree = fhir::ParseJsonTree(text);
+  auto tree = fhir::ParseJsonTree(text, records_.ReadOptions());
   if (!tree) {
     Reject(name, tree.error());
     return;
@@ -93,7 +93,7 @@ void Importer::ImportJson(std::string_view text, const std::string& name) {
     ImportBundle(*tree, name);
     return;
   }
-  auto resource = fhir::BindResource(std::move(*tree), definitions_);
+  auto resource = fhir::BindResource(std::move(*tree), definitions_, records_.ReadOptions().bind);
   if (!resource) {
     Reject(name, resource.error());
     return;
@@ -140,7 +140,7 @@ void Importer::ImportBundle(fhir::Node& bundle, const std::string& name) {
       Reject(where, Status::Invalid("the entry has no resource"));
       continue;
     }
-    auto resource = fhir::BindResource(std::move(resource_property->values[0]), definitions_);
+    auto resource = fhir::BindResource(std::move(resource_property->values[0]), definitions_, records_.ReadOptions().bind);
     if (!resource) {
       Reject(where, resource.error());
       continue;

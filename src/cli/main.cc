@@ -19,10 +19,10 @@ struct Flags {
 
 void AddConfigFlags(CLI::App& command, Flags& flags) {
   command.add_option("--config", flags.config_file, "TOML configuration file");
-  for (const char* key : {"listen", "data", "threads", "write_threads", "cache_mb", "max_body_bytes", "max_json_depth", "max_page_size", "log_level", "base_url"}) {
-    std::string name = std::string("--") + key;
+  for (std::string_view key : ck::ConfigKeys()) {
+    std::string name = "--" + std::string(key);
     std::replace(name.begin(), name.end(), '_', '-');
-    command.add_option_function<std::string>(name, [&flags, key](const std::string& value) { flags.values[key] = value; },
+    command.add_option_function<std::string>(name, [&flags, key](const std::string& value) { flags.values[std::string(key)] = value; },
                                              std::string("see the configuration table in the README"));
   }
 }

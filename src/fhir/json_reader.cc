@@ -1,6 +1,7 @@
 #include "fhir/json_reader.h"
 
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <rapidjson/error/en.h>
@@ -14,6 +15,20 @@ namespace {
 
 constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag |
                                  rapidjson::kParseIterativeFlag;
+
+// No FHIR R4 object has more than a few hundred possible members (each element once, plus its
+// "_element" partner); an object with more cannot be valid, so it is refused while the tree is
+// built instead of being bound member by member.
+constexpr std::size_t kMaxObjectMembers = 2048;
+
+// Names and values from the input appear in messages at most this long, so an error answer
+// cannot grow much beyond the body it answers.
+constexpr std::size_t kMaxQuotedLength = 64;
+
+std::string Quoted(std::string_view text) {
+  if (text.size() <= kMaxQuotedLength) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMaxQuotedLength)) + "...'";
+}
 
 Status InvalidAt(std::string message, std::string expression, IssueType type = IssueType::kStructure) {
   std::vector<Issue> issues{{type, message, std::move(expression)}};
@@ -50,7 +65,11 @@ class TreeBuilder {
     return true;
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    frames_.back().object->properties.push_back(Property{std::string(s, n), false, nullptr, {}});
+    auto& properties = frames_.back().object->properties;
+    if (properties.size() == kMaxObjectMembers) {
+      return Fail("an object with more than " + std::to_string(kMaxObjectMembers) + " members cannot be a FHIR element");
+    }
+    properties.push_back(Property{std::string(s, n), false, nullptr, {}});
     return true;
   }
   bool EndObject(rapidjson::SizeType members) {
@@ -123,7 +142,7 @@ class TreeBuilder {
         error_path_ += "[" + std::to_string(frame.array->values.size()) + "]";
       } else if (!frame.object->properties.empty()) {
         if (!error_path_.empty()) error_path_ += ".";
-        error_path_ += frame.object->properties.back().name;
+        error_path_ += std::string_view(frame.object->properties.back().name).substr(0, kMaxQuotedLength);
       }
     }
     return false;
@@ -179,7 +198,7 @@ struct Path {
     std::string out = parent != nullptr ? parent->Render() : std::string();
     if (!name.empty()) {
       if (!out.empty()) out += '.';
-      out += name;
+      out += name.substr(0, kMaxQuotedLength);
     }
     if (index >= 0) out += "[" + std::to_string(index) + "]";
     return out;
@@ -190,8 +209,7 @@ struct Path {
 // Step 2: binds the tree to the definitions, collecting every problem.
 class Binder {
  public:
-  Binder(const Definitions& definitions, bool enforce_cardinality)
-      : definitions_(definitions), enforce_cardinality_(enforce_cardinality) {}
+  Binder(const Definitions& definitions, const BindOptions& options) : definitions_(definitions), options_(options) {}
 
   // `expected`: the declared type where the resource appears (abstract Resource for any).
   // `path`: where the resource is; nullptr at the root.
@@ -205,7 +223,7 @@ class Binder {
     const std::string& name = type_property->values[0].text;
     const TypeDefinition* type = definitions_.FindResourceType(name);
     if (type == nullptr) {
-      Report(IssueType::kNotSupported, "unknown resourceType '" + name + "'", here("resourceType"));
+      Report(IssueType::kNotSupported, "unknown resourceType " + Quoted(name), here("resourceType"));
       return;
     }
     if (expected != nullptr && !expected->IsAbstractResource() && expected != type) {
@@ -218,23 +236,39 @@ class Binder {
   }
 
   bool structural() const { return structural_; }
-  std::vector<Issue> TakeIssues() { return std::move(issues_); }
+  // The issues found, the last one saying that more were left unreported if the cap was hit.
+  std::vector<Issue> TakeIssues() {
+    if (suppressed_) {
+      issues_.push_back({IssueType::kTooCostly,
+                         "more problems may follow; only the first " + std::to_string(options_.max_issues) + " are reported",
+                         ""});
+    }
+    return std::move(issues_);
+  }
 
  private:
+  // Once a problem past the cap is found, binding stops: the work and the answer stay bounded.
+  bool full() const { return suppressed_; }
+
   void Report(IssueType type, std::string message, std::string expression) {
-    if (type == IssueType::kRequired && !enforce_cardinality_) return;
+    if (type == IssueType::kRequired && !options_.enforce_cardinality) return;
     if (type != IssueType::kRequired) structural_ = true;
+    if (issues_.size() >= options_.max_issues) {
+      suppressed_ = true;
+      return;
+    }
     issues_.push_back({type, std::move(message), std::move(expression)});
   }
 
   void BindObject(Node& node, const Structure& structure, const Path& path, bool is_resource_root) {
-    CheckDuplicateKeys(node, path);
+    if (!CheckDuplicateKeys(node, path)) return;  // an object with duplicate keys means nothing more
     for (Property& property : node.properties) {
+      if (full()) return;
       if (is_resource_root && property.name == "resourceType") continue;
       const ChildSlot* slot = structure.Find(property.name);
       const Path property_path{&path, property.name};
       if (slot == nullptr) {
-        Report(IssueType::kStructure, "unknown element '" + property.name + "'", property_path.Render());
+        Report(IssueType::kStructure, "unknown element " + Quoted(property.name), property_path.Render());
         continue;
       }
       property.slot = slot;
@@ -249,7 +283,7 @@ class Binder {
         Report(IssueType::kRequired,
                "'" + property.name + "' allows at most " + std::to_string(element.max) + " values", property_path.Render());
       }
-      for (std::size_t i = 0; i < property.values.size(); ++i) {
+      for (std::size_t i = 0; i < property.values.size() && !full(); ++i) {
         const Path value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
         BindValue(property.values[i], *slot, value_path);
       }
@@ -298,25 +332,41 @@ class Binder {
     BindObject(value, *children, path, false);
   }
 
-  void CheckDuplicateKeys(const Node& node, const Path& path) {
+  // Reports each repeated key; false if there was one.
+  bool CheckDuplicateKeys(const Node& node, const Path& path) {
     const auto& props = node.properties;
+    bool unique = true;
+    auto duplicate = [&](const std::string& name) {
+      unique = false;
+      Report(IssueType::kStructure, "duplicate key " + Quoted(name), path.Render());
+    };
     if (props.size() <= 16) {
       for (std::size_t i = 1; i < props.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
-          if (props[i].name == props[j].name) Report(IssueType::kStructure, "duplicate key '" + props[i].name + "'", path.Render());
+          if (props[i].name == props[j].name) duplicate(props[i].name);
         }
       }
-      return;
+      return unique;
     }
     std::unordered_set<std::string_view> seen;
     for (const Property& p : props) {
-      if (!seen.insert(p.name).second) Report(IssueType::kStructure, "duplicate key '" + p.name + "'", path.Render());
+      if (!seen.insert(p.name).second) duplicate(p.name);
+      if (full()) break;
     }
+    return unique;
   }
 
   // A null in a primitive array stands for "value in the _name array": the two arrays must line
-  // up and no position may be null in both.
+  // up and no position may be null in both. Keys are unique here (CheckDuplicateKeys), so there
+  // are at most a few hundred; partners are still looked up by hash, never by a scan per key.
   void CheckPrimitivePairs(const Node& node, const Path& path) {
+    std::unordered_map<std::string_view, const Property*> by_name;
+    by_name.reserve(node.properties.size());
+    for (const Property& property : node.properties) by_name.emplace(property.name, &property);
+    auto find = [&](std::string_view name) -> const Property* {
+      auto it = by_name.find(name);
+      return it == by_name.end() ? nullptr : it->second;
+    };
     for (const Property& property : node.properties) {
       if (property.slot == nullptr || !property.is_array || !property.slot->type->IsPrimitive()) continue;
       const bool is_extension = property.slot->is_primitive_extension;
@@ -326,7 +376,7 @@ class Binder {
       std::string partner_name;
       if (has_null || !is_extension) {
         partner_name = is_extension ? property.name.substr(1) : "_" + property.name;
-        partner = node.Find(partner_name);
+        partner = find(partner_name);
       }
       if (partner != nullptr && partner->is_array && partner->values.size() != property.values.size()) {
         if (!is_extension) {
@@ -360,8 +410,9 @@ class Binder {
   }
 
   const Definitions& definitions_;
-  const bool enforce_cardinality_;
+  const BindOptions options_;
   std::vector<Issue> issues_;
+  bool suppressed_ = false;
   bool structural_ = false;
 };
 
@@ -387,9 +438,9 @@ Result<Node> ParseJsonTree(std::string_view json, const ReadOptions& options) {
   return root;
 }
 
-Result<Resource> BindResource(Node root, const Definitions& definitions, bool enforce_cardinality) {
+Result<Resource> BindResource(Node root, const Definitions& definitions, const BindOptions& options) {
   Resource resource(std::move(root));
-  Binder binder(definitions, enforce_cardinality);
+  Binder binder(definitions, options);
   binder.BindResource(resource.root(), nullptr, nullptr);
   std::vector<Issue> issues = binder.TakeIssues();
   if (issues.empty()) return resource;
@@ -401,7 +452,7 @@ Result<Resource> BindResource(Node root, const Definitions& definitions, bool en
 
 Result<Resource> ReadResource(std::string_view json, const Definitions& definitions, const ReadOptions& options) {
   CK_ASSIGN_OR_RETURN(Node root, ParseJsonTree(json, options));
-  return BindResource(std::move(root), definitions, options.enforce_cardinality);
+  return BindResource(std::move(root), definitions, options.bind);
 }
 
 }  // namespace ck::fhir

@@ -22,6 +22,10 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
     : definitions_(definitions), store_(store), options_(options) {}
 
+fhir::ReadOptions RecordService::ReadOptions() const {
+  return {.max_depth = options_.max_json_depth, .bind = {.max_issues = options_.max_issues}};
+}
+
 Result<const fhir::TypeDefinition*> RecordService::ResourceType(std::string_view type) const {
   const fhir::TypeDefinition* definition = definitions_.FindResourceType(type);
   if (definition == nullptr) {
@@ -32,18 +36,18 @@ Result<const fhir::TypeDefinition*> RecordService::ResourceType(std::string_view
 }
 
 Result<fhir::Resource> RecordService::Parse(std::string_view body) const {
-  return fhir::ReadResource(body, definitions_, {.max_depth = options_.max_json_depth});
+  return fhir::ReadResource(body, definitions_, ReadOptions());
 }
 
 // A body of another type than the URL's is refused for that, before it is validated against the
 // definition of its own type (whose complaints would only confuse).
 Result<fhir::Resource> RecordService::ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const {
-  CK_ASSIGN_OR_RETURN(fhir::Node tree, fhir::ParseJsonTree(body, {.max_depth = options_.max_json_depth}));
+  CK_ASSIGN_OR_RETURN(fhir::Node tree, fhir::ParseJsonTree(body, ReadOptions()));
   if (std::string_view type = tree.TextOf("resourceType"); !type.empty() && type != expected.name) {
     return Err(Status::Invalid("the body is a resource of type " + std::string(type) + ", but the URL names " + expected.name)
                    .WithIssues({{IssueType::kInvalid, "resourceType does not match the URL", "resourceType"}}));
   }
-  return fhir::BindResource(std::move(tree), definitions_);
+  return fhir::BindResource(std::move(tree), definitions_, ReadOptions().bind);
 }
 
 Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body) {
@@ -59,8 +63,7 @@ Result<WriteOutcome> RecordService::CreateResource(const RequestContext&, fhir::
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
                                            std::string_view body, std::optional<std::int64_t> if_match) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
-  if (auto problem = fhir::CheckPrimitive("id", id)) return Err(Status::Invalid("bad id in the URL: " + *problem));
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
   if (resource.id().empty()) {
     return Err(Status::Invalid("an update needs the resource's id in the body")
@@ -110,7 +113,7 @@ Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::o
 
 Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_view type, std::string_view id,
                                            std::optional<std::int64_t> if_match) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   WriteOutcome outcome{definition->name, std::string(id)};
   Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
     CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
@@ -131,17 +134,42 @@ Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_vi
   return outcome;
 }
 
-Result<store::StoredVersion> RecordService::Read(const RequestContext&, std::string_view type, std::string_view id) {
+Result<const fhir::TypeDefinition*> RecordService::CheckAddress(std::string_view type, std::string_view id) const {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
-  CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
+  if (auto problem = fhir::CheckPrimitive("id", id)) {
+    return Err(Status::Invalid("bad id in the URL: " + *problem)
+                   .WithIssues({{IssueType::kValue, "bad id in the URL: " + *problem, ""}}));
+  }
+  return definition;
+}
+
+namespace {
+Result<store::StoredVersion> CurrentOrError(std::optional<store::StoredVersion> current, std::string_view type,
+                                            std::string_view id) {
   if (!current) return Err(Status::NotFound(Label(type, id) + " is not known"));
   if (current->deleted()) return Err(Status::Gone(Label(type, id) + " was deleted"));
   return std::move(*current);
 }
+}  // namespace
+
+Result<store::StoredVersion> RecordService::Read(const RequestContext&, std::string_view type, std::string_view id) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
+  CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
+  return CurrentOrError(std::move(current), type, id);
+}
+
+std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const RequestContext&, std::string_view type,
+                                                                      std::string_view id) {
+  auto definition = CheckAddress(type, id);
+  if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
+  std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
+  if (!cached) return std::nullopt;
+  return CurrentOrError(std::move(cached), type, id);
+}
 
 Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, std::string_view type,
                                                         std::string_view id, std::int64_t version) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> found,
                       store_.ReadVersion(definition->name, std::string(id), version));
   if (!found) return Err(Status::NotFound(Label(type, id) + " has no version " + std::to_string(version)));
@@ -150,7 +178,10 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, s
 }
 
 Result<store::HistoryPage> RecordService::History(const RequestContext&, const store::HistoryQuery& query) {
-  if (!query.type.empty()) {
+  if (!query.id.empty()) {
+    CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(query.type, query.id));
+    (void)definition;
+  } else if (!query.type.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(query.type));
     (void)definition;
   }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "fhir/definitions.h"
+#include "fhir/json_reader.h"
 #include "fhir/resource.h"
 #include "records/request_context.h"
 #include "store/resource_store.h"
@@ -20,6 +21,7 @@ namespace ck::records {
 
 struct RecordOptions {
   unsigned max_json_depth = 64;  // deepest JSON nesting accepted in a resource
+  std::size_t max_issues = 100;  // most problems reported for one resource
 };
 
 // What a write produced.
@@ -57,8 +59,13 @@ class RecordService {
   Result<WriteOutcome> Delete(const RequestContext& context, std::string_view type, std::string_view id,
                               std::optional<std::int64_t> if_match);
 
-  // The current version. Errors: kNotFound, kGone (deleted; the status detail names the version).
+  // The current version. Errors: kNotFound, kGone (deleted; the status detail names the version),
+  // kInvalid (an id that breaks the id rule).
   Result<store::StoredVersion> Read(const RequestContext& context, std::string_view type, std::string_view id);
+  // As Read, answered from memory only (never blocks on the database); nullopt when the answer
+  // needs the database, so the caller can run Read where blocking is allowed.
+  std::optional<Result<store::StoredVersion>> ReadCached(const RequestContext& context, std::string_view type,
+                                                         std::string_view id);
   // A given version. Errors: kNotFound, kGone (that version is a delete).
   Result<store::StoredVersion> ReadVersion(const RequestContext& context, std::string_view type, std::string_view id,
                                            std::int64_t version);
@@ -69,11 +76,15 @@ class RecordService {
   Result<fhir::Resource> Parse(std::string_view body) const;
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
+  // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
+  fhir::ReadOptions ReadOptions() const;
 
  private:
   // Parse() for a body that must be a resource of type `expected`. Errors: as Parse(), and
   // kInvalid if the body's resourceType is another.
   Result<fhir::Resource> ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const;
+  // The type of a URL and a valid id. Errors: kNotFound (type), kInvalid (id).
+  Result<const fhir::TypeDefinition*> CheckAddress(std::string_view type, std::string_view id) const;
   Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create);
 
   const fhir::Definitions& definitions_;

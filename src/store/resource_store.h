@@ -88,12 +88,21 @@ class ResourceStore {
   virtual ~ResourceStore() = default;
 
   // Runs `operation` in a read-write transaction and returns once its changes are durable (or
-  // rolled back). Errors: the operation's own status; kUnavailable if the store is closing;
-  // kInternal if the database fails (nothing is committed then).
+  // rolled back). Errors: the operation's own status; kUnavailable if the store is closing, the
+  // database is busy or failed to read or write (nothing was committed); kInsufficientStorage
+  // if the disk is full (nothing was committed); kOutcomeUnknown if the commit itself failed so
+  // that the change may or may not be durable (the store then refuses writes with kUnavailable
+  // until it is reopened). An operation may run more than once when a database fault rolled
+  // back the work of a group (its effects are only those of the run that commits).
   virtual Status Write(WriteOperation operation) = 0;
 
   // The current version (possibly a delete), or nullopt if the resource never existed.
   virtual Result<std::optional<StoredVersion>> ReadCurrent(const std::string& type, const std::string& id) = 0;
+  // The current version if the store holds it in memory, without touching the database (so it
+  // may run on an I/O thread); nullopt means "ask ReadCurrent", not "absent".
+  virtual std::optional<StoredVersion> ReadCurrentCached(const std::string& type, const std::string& id) = 0;
+  // Reads return kCorrupt for stored data that fails its checksum, kTooCostly for a query that
+  // runs past the store's time limit, kUnavailable for a busy or failing database.
   // A specific version, or nullopt.
   virtual Result<std::optional<StoredVersion>> ReadVersion(const std::string& type, const std::string& id,
                                                            std::int64_t version) = 0;

@@ -46,6 +46,7 @@ const std::vector<Option>& Options() {
       NumberOption("cache_mb", &Config::cache_mb),
       NumberOption("max_body_bytes", &Config::max_body_bytes),
       NumberOption("max_json_depth", &Config::max_json_depth),
+      NumberOption("max_issues", &Config::max_issues),
       NumberOption("max_page_size", &Config::max_page_size),
   };
   return options;
@@ -56,6 +57,12 @@ const std::vector<Option>& Options() {
 std::string Config::BaseUrl() const {
   if (!base_url.empty()) return base_url;
   return "http://" + listen + "/fhir";
+}
+
+std::vector<std::string_view> ConfigKeys() {
+  std::vector<std::string_view> keys;
+  for (const Option& option : Options()) keys.push_back(option.key);
+  return keys;
 }
 
 Status ApplyConfigValue(Config& config, const std::string& key, const std::string& value) {

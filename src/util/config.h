@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "util/status.h"
 
@@ -27,6 +29,9 @@ struct Config {
   std::size_t max_body_bytes = 16u << 20;
   // Deepest JSON nesting accepted; deeper bodies get 400. Default 64.
   unsigned max_json_depth = 64;
+  // Most problems reported for one resource; the answer's last issue says more may follow.
+  // Default 100.
+  unsigned max_issues = 100;
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.
@@ -43,6 +48,9 @@ struct Config {
 // The keys a config file, environment (CHARTKEEPER_<KEY upper-cased>) or flag can set.
 // Unknown keys and malformed values are errors (kInvalid) naming the key.
 Status ApplyConfigValue(Config& config, const std::string& key, const std::string& value);
+
+// Every key ApplyConfigValue knows, in the order of the README's table.
+std::vector<std::string_view> ConfigKeys();
 
 // Reads a TOML file of `key = value` lines (keys as in ApplyConfigValue).
 Status ApplyConfigFile(Config& config, const std::filesystem::path& file);

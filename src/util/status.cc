@@ -25,6 +25,13 @@ constexpr std::array kRows = {
     ErrorTableRow{StatusCode::kUnavailable, "unavailable", 503, IssueType::kTransient, "AR"},
     ErrorTableRow{StatusCode::kInternal, "internal", 500, IssueType::kException, "AR"},
     ErrorTableRow{StatusCode::kNotImplemented, "not-implemented", 501, IssueType::kNotSupported, "AR"},
+    ErrorTableRow{StatusCode::kInsufficientStorage, "insufficient-storage", 507, IssueType::kTransient, "AR"},
+    ErrorTableRow{StatusCode::kCorrupt, "corrupt", 500, IssueType::kException, "AR"},
+    ErrorTableRow{StatusCode::kOutcomeUnknown, "outcome-unknown", 500, IssueType::kTransient, "AR"},
+    ErrorTableRow{StatusCode::kRequestTimeout, "request-timeout", 408, IssueType::kTimeout, "AE"},
+    ErrorTableRow{StatusCode::kUriTooLong, "uri-too-long", 414, IssueType::kTooLong, "AE"},
+    ErrorTableRow{StatusCode::kHeadersTooLarge, "headers-too-large", 431, IssueType::kTooLong, "AE"},
+    ErrorTableRow{StatusCode::kExpectationFailed, "expectation-failed", 417, IssueType::kNotSupported, "AE"},
 };
 
 constexpr bool RowsFollowEnumOrder() {
@@ -72,6 +79,7 @@ std::string_view IssueTypeCode(IssueType type) {
     case IssueType::kDuplicate: return "duplicate";
     case IssueType::kBusinessRule: return "business-rule";
     case IssueType::kInformational: return "informational";
+    case IssueType::kTimeout: return "timeout";
   }
   return "exception";
 }

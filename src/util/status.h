@@ -34,13 +34,20 @@ enum class StatusCode {
   kUnavailable,          // overloaded or shutting down (503)
   kInternal,             // a bug or an environment failure (500)
   kNotImplemented,       // a FHIR interaction this server does not offer yet (501)
+  kInsufficientStorage,  // the disk is full (507)
+  kCorrupt,              // stored data failed a check: a corrupt page or body (500)
+  kOutcomeUnknown,       // a commit failed so that the write may or may not be durable (500)
+  kRequestTimeout,       // the client was too slow to send its request (408)
+  kUriTooLong,           // the request target is over the limit (414)
+  kHeadersTooLarge,      // a header line or all headers are over the limit (431)
+  kExpectationFailed,    // an Expect header this server cannot meet (417)
 };
 
 // FHIR IssueType codes used in OperationOutcome.issue.code.
 enum class IssueType {
   kInvalid, kStructure, kRequired, kValue, kInvariant, kNotFound, kDeleted, kConflict,
   kTooLong, kTooCostly, kNotSupported, kProcessing, kException, kSecurity, kLogin, kTransient,
-  kDuplicate, kBusinessRule, kInformational,
+  kDuplicate, kBusinessRule, kInformational, kTimeout,
 };
 
 // One problem found in a resource, located by a FHIRPath expression such as

@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "store/body_codec.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/temp_dir.h"
@@ -194,6 +193,15 @@ TEST_F(ResourceStoreTest, OneStoreAtATimePerDataFolder) {
   EXPECT_TRUE(sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_}));
 }
 
+// The folder itself is locked: earlier versions locked a file in it, which could be deleted
+// to let a second process in.
+TEST_F(ResourceStoreTest, NoFileCanBeDeletedToGetAroundTheLock) {
+  std::filesystem::remove(dir_.path() / "chartkeeper.lock");
+  auto second = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
+}
+
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {
   store_.reset();
   sqlite3* db = nullptr;
@@ -203,17 +211,6 @@ TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {
   auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().message().find("newer"), std::string::npos);
-}
-
-TEST(BodyCodecTest, CompressesOnlyWhenItPays) {
-  EXPECT_EQ(EncodeBody("{\"a\":1}").encoding, BodyEncoding::kPlain);
-  std::string repetitive(4000, 'a');
-  EncodedBody encoded = EncodeBody(repetitive);
-  EXPECT_EQ(encoded.encoding, BodyEncoding::kZstd);
-  EXPECT_LT(encoded.bytes.size(), 200u);
-  EXPECT_EQ(*DecodeBody(encoded.encoding, encoded.bytes), repetitive);
-  EXPECT_FALSE(DecodeBody(BodyEncoding::kZstd, "garbage"));
-  EXPECT_FALSE(DecodeBody(static_cast<BodyEncoding>(7), "x"));
 }
 
 }  // namespace

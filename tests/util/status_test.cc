@@ -64,6 +64,10 @@ TEST(ErrorTableTest, MapsEveryCodeToItsHttpStatus) {
       {StatusCode::kPreconditionFailed, 412, "conflict"}, {StatusCode::kTooLarge, 413, "too-long"},
       {StatusCode::kUnsupportedMedia, 415, "not-supported"}, {StatusCode::kUnprocessable, 422, "processing"},
       {StatusCode::kInternal, 500, "exception"},        {StatusCode::kUnavailable, 503, "transient"},
+      {StatusCode::kInsufficientStorage, 507, "transient"}, {StatusCode::kCorrupt, 500, "exception"},
+      {StatusCode::kOutcomeUnknown, 500, "transient"},  {StatusCode::kRequestTimeout, 408, "timeout"},
+      {StatusCode::kUriTooLong, 414, "too-long"},       {StatusCode::kHeadersTooLarge, 431, "too-long"},
+      {StatusCode::kExpectationFailed, 417, "not-supported"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ErrorTableFor(c.code).http_status, c.http);

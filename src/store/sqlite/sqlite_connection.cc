@@ -2,8 +2,32 @@
 
 namespace ck::store::sqlite {
 
+Status SqliteStatus(int result_code, std::string detail) {
+  switch (result_code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable("the database is busy; retry shortly").WithDetail(std::move(detail));
+    case SQLITE_READONLY:
+      return Status::Unavailable("the database is read-only").WithDetail(std::move(detail));
+    case SQLITE_IOERR:
+      return Status::Unavailable("the database could not read or write its files").WithDetail(std::move(detail));
+    case SQLITE_NOMEM:
+      return Status::Unavailable("the server is out of memory").WithDetail(std::move(detail));
+    case SQLITE_FULL:
+      return Status(StatusCode::kInsufficientStorage, "the disk holding the database is full").WithDetail(std::move(detail));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status(StatusCode::kCorrupt, "the database file is corrupt").WithDetail(std::move(detail));
+    case SQLITE_INTERRUPT:
+      return Status(StatusCode::kTooCostly, "the query took longer than the server allows; narrow it")
+          .WithDetail(std::move(detail));
+    default:
+      return Status::Internal("database error").WithDetail(std::move(detail));
+  }
+}
+
 Status SqliteError(sqlite3* db, std::string_view what) {
-  return Status::Internal("database error").WithDetail(std::string(what) + ": " + sqlite3_errmsg(db));
+  return SqliteStatus(sqlite3_extended_errcode(db), std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
 Statement& Statement::Bind(int index, std::int64_t value) {
@@ -88,7 +112,20 @@ Status Connection::Execute(std::string_view sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string detail = message != nullptr ? message : "unknown";
   sqlite3_free(message);
-  return Status::Internal("database error").WithDetail(detail);
+  return SqliteStatus(rc, std::string(sql.substr(0, 80)) + ": " + detail);
+}
+
+void Connection::SetTimeLimit(std::chrono::milliseconds limit) {
+  if (limit.count() == 0) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + limit;
+  sqlite3_progress_handler(db_, 1000, &Connection::CheckDeadline, this);
+}
+
+int Connection::CheckDeadline(void* self) {
+  return std::chrono::steady_clock::now() > static_cast<Connection*>(self)->deadline_ ? 1 : 0;
 }
 
 Result<ScopedStatement> Connection::Prepare(const std::string& sql) {

@@ -1,11 +1,13 @@
 #pragma once
 // A thin RAII layer over the SQLite C API: a Connection owns a sqlite3 handle and caches its
-// prepared statements; a Statement binds, steps and reads columns. Errors become Status
-// (kInternal, with SQLite's message as the log-only detail). Private to store/sqlite.
+// prepared statements; a Statement binds, steps and reads columns. Errors become Status by kind
+// (SqliteStatus: busy, full, read-only, I/O, corrupt, interrupted...), with SQLite's message as
+// the log-only detail. Private to store/sqlite.
 // Thread safety: a Connection is used by one thread at a time.
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -83,18 +85,32 @@ class Connection {
 
   std::int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() const { return db_; }
+  // Whether no transaction is open (SQLite's autocommit mode). After an I/O error or a full disk
+  // SQLite may roll a transaction back on its own; this is how the caller finds out.
+  bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+  // Interrupts any statement still running `limit` from now (kTooCostly); zero clears it.
+  void SetTimeLimit(std::chrono::milliseconds limit);
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
+  static int CheckDeadline(void* self);
   struct Finalizer {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };
 
   sqlite3* db_;
+  std::chrono::steady_clock::time_point deadline_{};
   std::unordered_map<std::string, std::pair<std::unique_ptr<sqlite3_stmt, Finalizer>, std::unique_ptr<Statement>>> cache_;
 };
 
-// A kInternal status carrying SQLite's current error message as detail.
+// The Status for an SQLite result code (extended codes too), with `detail` for the log:
+// busy or locked, read-only, I/O errors and out-of-memory are kUnavailable (503: retry later or
+// elsewhere); a full disk kInsufficientStorage (507); corruption kCorrupt; an interrupted
+// statement (SetTimeLimit) kTooCostly; anything else kInternal. Each has its own message.
+Status SqliteStatus(int result_code, std::string detail);
+
+// SqliteStatus for the connection's last error, the detail naming `what` failed.
 Status SqliteError(sqlite3* db, std::string_view what);
 
 }  // namespace ck::store::sqlite

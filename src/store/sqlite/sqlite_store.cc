@@ -1,7 +1,10 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -94,12 +97,20 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return std::optional(CurrentVersion{select->Int(0), select->Int(1) != 0});
   }
 
+  // One time per operation: every call of Now() and every Append of the operation use it.
   Millis Now() override {
-    last_time_ = std::max(last_time_, clock_.Now());
-    return last_time_;
+    if (!operation_time_) {
+      last_time_ = std::max(last_time_, clock_.Now());
+      operation_time_ = last_time_;
+    }
+    return *operation_time_;
   }
 
   Result<std::int64_t> Append(const StoredVersion& version) override {
+    if (version.body.size() > kMaxStoredBodyBytes) {
+      return Err(Status(StatusCode::kTooLarge, "the resource is larger than the store accepts (" +
+                                                   std::to_string(kMaxStoredBodyBytes >> 20) + " MiB)"));
+    }
     CK_ASSIGN_OR_RETURN(std::int64_t type_id, EnsureTypeId(version.type));
     EncodedBody body = EncodeBody(version.body);
     CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare(
@@ -120,14 +131,29 @@ class SqliteWriteTransaction final : public WriteTransaction {
     CK_RETURN_IF_ERROR(upsert->Run());
     StoredVersion& appended = appended_.emplace_back(version);
     appended.sequence = seq;
-    appended.last_updated = last_time_;
+    appended.last_updated = Now();
     return seq;
   }
 
+  // Marks where the next operation starts: it gets its own time, and Forget drops what it adds.
+  struct Mark {
+    std::size_t types;
+    std::size_t appended;
+  };
+  Mark BeginOperation() {
+    operation_time_.reset();
+    return {new_types_.size(), appended_.size()};
+  }
+  // Drops what was added since `mark` (the operation was rolled back).
+  void Forget(Mark mark) {
+    new_types_.resize(mark.types);
+    appended_.resize(mark.appended);
+  }
+
   // Type rows inserted in this transaction; published to the shared cache only after commit.
-  std::vector<std::pair<std::string, std::int64_t>>& new_types() { return new_types_; }
+  const std::vector<std::pair<std::string, std::int64_t>>& new_types() const { return new_types_; }
   // Versions appended in this transaction; they become the version cache's after commit.
-  std::vector<StoredVersion>& appended() { return appended_; }
+  const std::vector<StoredVersion>& appended() const { return appended_; }
 
  private:
   Result<std::int64_t> EnsureTypeId(const std::string& name) {
@@ -144,25 +170,53 @@ class SqliteWriteTransaction final : public WriteTransaction {
   TypeIds& types_;
   const Clock& clock_;
   Millis& last_time_;
+  std::optional<Millis> operation_time_;
   std::vector<std::pair<std::string, std::int64_t>> new_types_;
   std::vector<StoredVersion> appended_;
 };
 
-// An exclusive lock on the data folder, held for the store's lifetime: one process at a time
-// (the version cache is per process, so a second writer would make it stale). Released by the
+// Network file systems on which SQLite's WAL mode (shared memory between processes of one host)
+// and flock cannot be trusted.
+bool IsNetworkFileSystem(long type) {
+  constexpr long kCifs = 0xFF534D42;
+  constexpr long kSmb2 = 0xFE534D42;
+  constexpr long kCeph = 0x00C36400;
+  switch (type) {
+    case NFS_SUPER_MAGIC: case SMB_SUPER_MAGIC: case kCifs: case kSmb2: case AFS_SUPER_MAGIC: case CODA_SUPER_MAGIC:
+    case NCP_SUPER_MAGIC: case kCeph:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// An exclusive lock on the data folder itself, held for the store's lifetime: one process at a
+// time (the version cache is per process, so a second writer would make it stale). Locking the
+// folder, not a file in it, means no file can be deleted to get around the lock. Released by the
 // kernel if the process dies.
 class FolderLock {
  public:
   static Result<std::unique_ptr<FolderLock>> Acquire(const std::filesystem::path& data_dir) {
-    std::string path = (data_dir / "chartkeeper.lock").string();
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Err(Status::Internal("cannot create the lock file").WithDetail(path));
+    int fd = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Err(Status::Internal("cannot open the data folder").WithDetail(data_dir.string()));
+    std::unique_ptr<FolderLock> lock(new FolderLock(fd));
+    struct statfs fs{};
+    if (::fstatfs(fd, &fs) == 0 && IsNetworkFileSystem(static_cast<long>(fs.f_type))) {
+      return Err(Status::Unavailable("the data folder " + data_dir.string() +
+                                     " is on a network file system; SQLite's WAL mode needs a local disk"));
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
       return Err(Status::Unavailable("another Chartkeeper process (a server or an import) is using " + data_dir.string() +
                                      "; stop it first, or send the data to the running server over REST"));
     }
-    return std::unique_ptr<FolderLock>(new FolderLock(fd));
+    // The folder locked must be the one at the path (it could have been renamed meanwhile).
+    struct stat held{};
+    struct stat named{};
+    if (::fstat(fd, &held) != 0 || ::stat(data_dir.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+        held.st_ino != named.st_ino) {
+      return Err(Status::Unavailable("the data folder " + data_dir.string() + " was replaced while it was being locked"));
+    }
+    return lock;
   }
   ~FolderLock() { ::close(fd_); }
 
@@ -173,11 +227,13 @@ class FolderLock {
 
 class SqliteStore final : public ResourceStore {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<FolderLock> lock, std::unique_ptr<Connection> writer)
+  SqliteStore(SqliteOptions options, std::unique_ptr<FolderLock> lock, std::unique_ptr<Connection> writer,
+              Millis newest_time)
       : options_(std::move(options)),
         lock_(std::move(lock)),
         writer_(std::move(writer)),
         cache_(options_.cache_bytes),
+        last_time_(newest_time),
         writer_thread_([this] { WriterLoop(); }) {}
 
   ~SqliteStore() override {
@@ -195,7 +251,7 @@ class SqliteStore final : public ResourceStore {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return Status::Unavailable("the server is shutting down");
-      queue_.push_back({std::move(operation), std::move(done)});
+      queue_.push_back({std::move(operation), std::move(done), 0});
     }
     queue_cv_.notify_one();
     return result.get();
@@ -207,6 +263,10 @@ class SqliteStore final : public ResourceStore {
     CK_ASSIGN_OR_RETURN(std::optional<StoredVersion> found, ReadOne(type, kSelectCurrent, id, std::nullopt));
     if (found) cache_.Offer(*found, ticket);
     return found;
+  }
+
+  std::optional<StoredVersion> ReadCurrentCached(const std::string& type, const std::string& id) override {
+    return cache_.Get(type, id);
   }
 
   Result<std::optional<StoredVersion>> ReadVersion(const std::string& type, const std::string& id,
@@ -221,13 +281,17 @@ class SqliteStore final : public ResourceStore {
   struct Pending {
     WriteOperation operation;
     std::promise<Status> done;
+    int attempts;  // batches it was in that a database fault rolled back
   };
 
-  // A read-only connection borrowed from the pool for one call.
+  // A read-only connection borrowed from the pool for one call, under the query time limit.
   class Reader {
    public:
-    Reader(SqliteStore& store, std::unique_ptr<Connection> db) : store_(store), db_(std::move(db)) {}
+    Reader(SqliteStore& store, std::unique_ptr<Connection> db) : store_(store), db_(std::move(db)) {
+      db_->SetTimeLimit(store_.options_.query_time_limit);
+    }
     ~Reader() {
+      db_->SetTimeLimit(std::chrono::milliseconds(0));
       std::lock_guard lock(store_.readers_mu_);
       if (store_.idle_readers_.size() < kMaxIdleReaders) store_.idle_readers_.push_back(std::move(db_));
     }
@@ -266,15 +330,26 @@ class SqliteStore final : public ResourceStore {
     return std::optional(std::move(out));
   }
 
+  // The outcome of one operation run in its savepoint.
+  struct Step {
+    Status status;     // the operation's own result, or the savepoint's failure
+    bool intact;       // whether the batch's transaction is still open and sound afterwards
+  };
+
   void WriterLoop();
   void CommitBatch(std::vector<Pending>& batch);
+  Status BeginBatch();
+  Step RunOperation(Pending& pending, SqliteWriteTransaction& txn);
+  void RecoverLostBatch(std::vector<Pending>& batch, std::vector<Status>& results, std::size_t lost_at);
+  void FailCommit(std::vector<Status>& results, const Status& committed, int result_code);
 
   const SqliteOptions options_;
   std::unique_ptr<FolderLock> lock_;
   std::unique_ptr<Connection> writer_;  // used by the writer thread only
   TypeIds types_;
   VersionCache cache_;
-  Millis last_time_ = 0;  // writer thread only
+  Millis last_time_;      // writer thread only: the newest transaction time given
+  Status write_failure_;  // writer thread only: once set, every write fails with it
 
   std::mutex mu_;
   std::condition_variable queue_cv_;
@@ -305,56 +380,126 @@ void SqliteStore::WriterLoop() {
   }
 }
 
+// A group commit, and what each caller is told on each kind of fault (docs/design/storage.md):
+// - an operation fails on its own (a precondition, a bad body): its savepoint is rolled back and
+//   it gets its status; the rest of the batch goes on;
+// - the database fails mid-batch so that SQLite rolls the whole transaction back (an I/O error
+//   or a full disk while pages spill): the operation that hit it gets the fault's status; the
+//   others' work is lost with the transaction, so they are queued again once (their own work
+//   never failed); nothing more runs in the lost transaction;
+// - COMMIT fails and SQLite rolled back (disk full, busy): every operation is told that status,
+//   and nothing was stored;
+// - COMMIT fails with an I/O error: whether the data is durable is unknown, so every operation is
+//   told kOutcomeUnknown and the store takes no more writes until it is reopened.
 void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
   std::vector<Status> results(batch.size());
-  Status begun = writer_->Execute("BEGIN IMMEDIATE");
+  Status begun = BeginBatch();
+  if (!begun.ok()) {
+    for (Pending& pending : batch) pending.done.set_value(begun);
+    return;
+  }
   SqliteWriteTransaction txn(*writer_, types_, *options_.clock, last_time_);
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!begun.ok()) {
-      results[i] = begun;
-      continue;
-    }
-    Status savepoint = writer_->Execute("SAVEPOINT op");
-    if (!savepoint.ok()) {
-      results[i] = savepoint;
-      continue;
-    }
-    std::size_t types_before = txn.new_types().size();
-    std::size_t appended_before = txn.appended().size();
-    try {
-      results[i] = batch[i].operation(txn);
-    } catch (const std::exception& e) {
-      results[i] = Status::Internal("write failed").WithDetail(e.what());
-    }
-    if (results[i].ok()) {
-      ++succeeded;
-    } else {
-      (void)writer_->Execute("ROLLBACK TO op");
-      txn.new_types().resize(types_before);
-      txn.appended().resize(appended_before);
-    }
-    (void)writer_->Execute("RELEASE op");
+    Step step = RunOperation(batch[i], txn);
+    results[i] = std::move(step.status);
+    if (!step.intact) return RecoverLostBatch(batch, results, i);
+    if (results[i].ok()) ++succeeded;
   }
-  if (begun.ok()) {
-    // Readers go to the database for these resources until the commit's outcome is known.
-    for (const StoredVersion& version : txn.appended()) cache_.Committing(version);
-    Status committed = writer_->Execute("COMMIT");
-    if (committed.ok()) {
-      for (const auto& [name, id] : txn.new_types()) types_.Add(name, id);
-      for (const StoredVersion& version : txn.appended()) cache_.Committed(version);  // before anyone is answered
-      committed_operations_ += static_cast<std::int64_t>(succeeded);
-      ++commits_;
-    } else {
-      CK_LOG_ERROR("group commit failed: {}", committed.ToString());
-      (void)writer_->Execute("ROLLBACK");
-      for (const StoredVersion& version : txn.appended()) cache_.Abandoned(version);
-      for (Status& r : results) {
-        if (r.ok()) r = committed;
-      }
-    }
+  // Readers go to the database for these resources until the commit's outcome is known.
+  for (const StoredVersion& version : txn.appended()) cache_.Committing(version);
+  Status committed = writer_->Execute("COMMIT");
+  if (committed.ok()) {
+    for (const auto& [name, id] : txn.new_types()) types_.Add(name, id);
+    for (const StoredVersion& version : txn.appended()) cache_.Committed(version);  // before anyone is answered
+    committed_operations_ += static_cast<std::int64_t>(succeeded);
+    ++commits_;
+  } else {
+    int result_code = sqlite3_extended_errcode(writer_->handle());
+    for (const StoredVersion& version : txn.appended()) cache_.Abandoned(version);
+    FailCommit(results, committed, result_code);
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
+}
+
+Status SqliteStore::BeginBatch() {
+  if (!write_failure_.ok()) return write_failure_;
+  if (!writer_->InAutocommit()) {
+    CK_LOG_WARN("the writer was left inside a transaction; rolling it back");
+    (void)writer_->Execute("ROLLBACK");
+    if (!writer_->InAutocommit()) {
+      write_failure_ = Status::Unavailable("writes are stopped: the database connection is in an unknown state; restart the server");
+      return write_failure_;
+    }
+  }
+  return writer_->Execute("BEGIN IMMEDIATE");
+}
+
+SqliteStore::Step SqliteStore::RunOperation(Pending& pending, SqliteWriteTransaction& txn) {
+  // SQLite may have rolled the transaction back on its own; a SAVEPOINT would then open a new
+  // one, and its RELEASE commit it alone.
+  if (writer_->InAutocommit()) return {Status::Unavailable("the database transaction was lost"), false};
+  Status savepoint = writer_->Execute("SAVEPOINT op");
+  if (!savepoint.ok()) return {std::move(savepoint), false};
+  SqliteWriteTransaction::Mark mark = txn.BeginOperation();
+  Status status;
+  try {
+    status = pending.operation(txn);
+  } catch (const std::exception& e) {
+    status = Status::Internal("write failed").WithDetail(e.what());
+  } catch (...) {
+    status = Status::Internal("write failed").WithDetail("an exception that is not a std::exception");
+  }
+  if (writer_->InAutocommit()) return {std::move(status), false};
+  if (!status.ok()) {
+    txn.Forget(mark);
+    Status rolled_back = writer_->Execute("ROLLBACK TO op");
+    if (!rolled_back.ok() || writer_->InAutocommit()) return {std::move(status), false};
+  }
+  Status released = writer_->Execute("RELEASE op");
+  if (!released.ok() || writer_->InAutocommit()) return {status.ok() ? std::move(released) : std::move(status), false};
+  return {std::move(status), true};
+}
+
+void SqliteStore::RecoverLostBatch(std::vector<Pending>& batch, std::vector<Status>& results, std::size_t lost_at) {
+  (void)writer_->Execute("ROLLBACK");  // if SQLite has not already: run nothing more in this transaction
+  Status fault = results[lost_at];
+  if (fault.ok()) fault = Status::Unavailable("the database failed while storing the write; it was not stored");
+  CK_LOG_ERROR("a database fault rolled back a group of {} writes: {}", batch.size(), fault.ToString());
+  constexpr int kMaxAttempts = 2;
+  std::vector<Pending> again;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    // Operations that failed on their own before the fault keep their answer.
+    const bool own_failure = i < lost_at && !results[i].ok();
+    if (i == lost_at || own_failure || batch[i].attempts + 1 >= kMaxAttempts) {
+      batch[i].done.set_value(i == lost_at || !own_failure ? fault : std::move(results[i]));
+      continue;
+    }
+    ++batch[i].attempts;
+    again.push_back(std::move(batch[i]));
+  }
+  if (again.empty()) return;
+  std::lock_guard lock(mu_);
+  for (auto it = again.rbegin(); it != again.rend(); ++it) queue_.push_front(std::move(*it));
+}
+
+void SqliteStore::FailCommit(std::vector<Status>& results, const Status& committed, int result_code) {
+  if (!writer_->InAutocommit()) (void)writer_->Execute("ROLLBACK");
+  const bool unknown = (result_code & 0xFF) == SQLITE_IOERR || !writer_->InAutocommit();
+  Status answer = committed;
+  if (unknown) {
+    answer = Status(StatusCode::kOutcomeUnknown,
+                    "the database failed while committing this write: it may or may not be stored; read it back before retrying")
+                 .WithDetail(committed.detail());
+    write_failure_ = Status::Unavailable("writes are stopped after a failed commit whose outcome is unknown; "
+                                         "restart the server once the disk is healthy");
+    CK_LOG_ERROR("COMMIT failed with an I/O error, outcome unknown; no more writes until restart: {}", committed.ToString());
+  } else {
+    CK_LOG_ERROR("group commit failed and was rolled back: {}", committed.ToString());
+  }
+  for (Status& result : results) {
+    if (result.ok()) result = answer;
+  }
 }
 
 Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
@@ -454,6 +599,34 @@ Status Migrate(Connection& db) {
   return Status::Ok();
 }
 
+// Readers must never block the writer: without WAL mode they would. SQLite answers the PRAGMA
+// with the mode it is in, which stays the old one when WAL cannot be used (no shared memory).
+Status EnableWal(Connection& db) {
+  CK_ASSIGN_OR_RETURN(ScopedStatement pragma, db.Prepare("PRAGMA journal_mode = WAL"));
+  CK_ASSIGN_OR_RETURN(bool row, pragma->Step());
+  std::string mode = row ? std::string(pragma->Text(0)) : "";
+  if (mode != "wal") {
+    return Status::Unavailable("the database cannot use WAL mode (it is in '" + mode +
+                               "' mode); put the data folder on a local file system");
+  }
+  return Status::Ok();
+}
+
+// Transaction time continues from the newest version stored, so a clock that is behind (an NTP
+// step, a restored VM, a moved disk) never stamps a new version before an old one.
+Result<Millis> NewestTime(Connection& db, const Clock& clock) {
+  CK_ASSIGN_OR_RETURN(ScopedStatement newest, db.Prepare("SELECT coalesce(max(last_updated), 0) FROM resource_version"));
+  CK_ASSIGN_OR_RETURN(bool row, newest->Step());
+  Millis stored = row ? newest->Int(0) : 0;
+  Millis now = clock.Now();
+  if (now < stored) {
+    CK_LOG_WARN("the system clock is {} ms behind the newest stored version; new versions take that version's time "
+                "until the clock catches up",
+                stored - now);
+  }
+  return stored;
+}
+
 }  // namespace
 
 std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir) { return data_dir / "chartkeeper.db"; }
@@ -464,9 +637,11 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   if (ec) return Err(Status::Internal("cannot create the data folder").WithDetail(options.data_dir.string() + ": " + ec.message()));
   CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
-  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+  CK_RETURN_IF_ERROR(EnableWal(*writer));
+  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   CK_RETURN_IF_ERROR(Migrate(*writer));
-  return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer)));
+  CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer, *options.clock));
+  return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));
 }
 
 }  // namespace ck::store::sqlite

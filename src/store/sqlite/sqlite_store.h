@@ -6,6 +6,7 @@
 // (PRAGMA user_version; SQL files embedded at build time).
 // Thread safety: all methods are safe from any thread.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,11 +22,13 @@ struct SqliteOptions {
   std::size_t max_batch = 512;     // most operations per group commit
   std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
   std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
+  std::chrono::milliseconds query_time_limit{10'000};  // reads running longer fail with kTooCostly
 };
 
 // Opens or creates the database and starts the writer, holding an exclusive lock on the data
-// folder until the store is destroyed. Errors: kUnavailable (another process holds the folder),
-// kInternal (cannot create or open the file, a database written by a newer schema version).
+// folder until the store is destroyed. Errors: kUnavailable (another process holds the folder,
+// the folder is on a network file system, WAL mode cannot be used), kInternal (cannot create or
+// open the file, a database written by a newer schema version).
 Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
 
 // The database file inside a data folder.

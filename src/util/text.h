@@ -1,0 +1,18 @@
+#pragma once
+// Making untrusted bytes safe for the places they end up: JSON strings declared as UTF-8 and
+// log lines (one event per line, nothing a client sends can start a line of its own).
+// Thread safety: pure functions.
+
+#include <string>
+#include <string_view>
+
+namespace ck {
+
+// `text` with every byte sequence that is not valid UTF-8 replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view text);
+
+// Appends `text` to `out` with control characters (below 0x20, and 0x7F) and bytes that are not
+// valid UTF-8 written as \xNN, and backslashes doubled, so the result is one printable line.
+void AppendEscapedForLog(std::string& out, std::string_view text);
+
+}  // namespace ck
