@@ -38,10 +38,13 @@ int RunServe(const Config& config) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count());
 
   SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore(
-      {.data_dir = config.data_dir, .clock = &clock, .cache_bytes = std::size_t{config.cache_mb} << 20});
+  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir,
+                                               .clock = &clock,
+                                               .cache_bytes = std::size_t{config.cache_mb} << 20,
+                                               .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
-  records::RecordService records(definitions, **store, {.max_json_depth = config.max_json_depth});
+  records::RecordService records(definitions, **store,
+                                 {.max_json_depth = config.max_json_depth, .max_issues = config.max_issues});
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.
@@ -51,12 +54,26 @@ int RunServe(const Config& config) {
       {.host = listen->host,
        .port = listen->port,
        .io_threads = IoThreads(config),
-       .blocking_threads = std::max(1u, config.write_threads),
-       .max_body_bytes = config.max_body_bytes},
-      [&ready](const rest::HttpRequest& request) {
-        rest::FhirApi* handler = ready.load();
-        return handler != nullptr ? handler->Handle(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
-      });
+       .read_threads = std::max(1u, config.read_threads),
+       .write_threads = std::max(1u, config.write_threads),
+       .max_body_bytes = config.max_body_bytes,
+       .max_target_bytes = config.max_url_bytes,
+       .max_header_bytes = config.max_header_bytes,
+       .max_header_fields = config.max_header_fields,
+       .max_connections = config.max_connections,
+       .header_timeout_seconds = config.header_timeout_seconds,
+       .idle_timeout_seconds = config.idle_timeout_seconds,
+       .request_timeout_seconds = config.request_timeout_seconds,
+       .write_timeout_seconds = config.write_timeout_seconds,
+       .drain_timeout_seconds = config.drain_timeout_seconds},
+      {.handle_inline = [&ready](const rest::HttpRequest& request) -> std::optional<rest::HttpResponse> {
+         rest::FhirApi* api = ready.load();
+         return api != nullptr ? api->HandleInline(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
+       },
+       .handle = [&ready](const rest::HttpRequest& request) {
+         rest::FhirApi* api = ready.load();
+         return api != nullptr ? api->Handle(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
+       }});
   if (!server) return fail(server.error());
   std::string base_url = config.base_url;
   if (base_url.empty()) {
@@ -66,15 +83,17 @@ int RunServe(const Config& config) {
   api = std::make_unique<rest::FhirApi>(records, definitions, **store,
                                         rest::FhirApiOptions{.base_url = base_url, .max_page_size = config.max_page_size});
   ready = api.get();
-  CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} write threads)", base_url, config.data_dir.string(),
-              IoThreads(config), config.write_threads);
+  CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
+              base_url, config.data_dir.string(), IoThreads(config), config.read_threads, config.write_threads,
+              (*server)->max_connections());
   FlushLogs();
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  CK_LOG_INFO("received signal {}, shutting down", signal);
+  CK_LOG_INFO("received signal {}, shutting down: answering the requests in flight", signal);
   (*server)->Stop();
   (*server)->Wait();
+  CK_LOG_INFO("stopped");
   FlushLogs();
   return 0;
 }

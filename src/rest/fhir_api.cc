@@ -14,7 +14,7 @@
 namespace ck::rest {
 namespace {
 
-constexpr std::string_view kFhirPrefix = "/fhir";
+constexpr std::string_view kFhirPrefix = "fhir";
 
 enum class Prefer { kRepresentation, kMinimal, kOperationOutcome };
 
@@ -88,20 +88,6 @@ std::optional<std::int64_t> ParseEtag(std::string_view etag) {
   return ParseNonNegative(etag.substr(1, etag.size() - 2));
 }
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    std::size_t slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return segments;
-}
-
 HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
   response.With("Allow", std::string(allow));
@@ -115,6 +101,8 @@ struct FhirApi::Call {
   records::RequestContext context;
   std::string_view interaction = "unknown";  // always a string literal
   bool pretty = false;
+  bool inline_only = false;  // answer only what needs no database (on an I/O thread)
+  bool deferred = false;     // set when an inline-only call needs the database after all
 };
 
 FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
@@ -124,20 +112,29 @@ FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& defin
       options_(std::move(options)),
       capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now())) {}
 
-HttpResponse FhirApi::Handle(const HttpRequest& request) {
+HttpResponse FhirApi::Handle(const HttpRequest& request) { return *Respond(request, false); }
+
+std::optional<HttpResponse> FhirApi::HandleInline(const HttpRequest& request) { return Respond(request, true); }
+
+std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool inline_only) {
   auto started = std::chrono::steady_clock::now();
-  Call call{request, {"rest", request.peer.empty() ? "anonymous" : "anonymous@" + request.peer,
-                      std::to_string(next_request_id_++)}};
+  Call call{request, {"rest", request.peer.empty() ? "anonymous" : "anonymous@" + request.peer, ""}};
+  call.inline_only = inline_only;
   HttpResponse response;
   try {
     response = Route(call);
   } catch (const std::exception& e) {
     response = ErrorResponse(Status::Internal("unexpected error").WithDetail(e.what()));
+  } catch (...) {
+    response = ErrorResponse(Status::Internal("unexpected error").WithDetail("an exception that is not a std::exception"));
   }
+  if (call.deferred) return std::nullopt;
+  call.context.request_id = std::to_string(next_request_id_++);
   response.With("X-Request-Id", call.context.request_id);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.Record(call.interaction, response.status, seconds);
-  // The path may hold ids but never a query string (which can hold PHI).
+  // The path may hold ids but never a query string (which can hold PHI). The logger escapes
+  // control characters, so a path cannot forge a line.
   CK_LOG_INFO("request id={} method={} path={} interaction={} status={} duration_ms={:.3f}", call.context.request_id,
               request.method, request.path, call.interaction, response.status, seconds * 1000);
   return response;
@@ -147,7 +144,9 @@ HttpResponse FhirApi::Route(Call& call) {
   const HttpRequest& request = call.request;
   // HEAD is routed as GET; the HTTP server sends only the headers (RFC 9110).
   const std::string_view method = request.method == "HEAD" ? "GET" : std::string_view(request.method);
-  if (request.path == "/healthz") {
+  const std::vector<std::string>& segments = request.segments;
+  const std::string_view first = segments.empty() ? std::string_view() : std::string_view(segments[0]);
+  if (segments.size() == 1 && first == "healthz") {
     call.interaction = "healthz";
     if (method != "GET") return MethodNotAllowed("GET");
     HttpResponse response;
@@ -155,25 +154,26 @@ HttpResponse FhirApi::Route(Call& call) {
     response.With("Content-Type", "text/plain; charset=utf-8");
     return response;
   }
-  if (request.path == "/metrics") {
+  if (segments.size() == 1 && first == "metrics") {
     call.interaction = "metrics";
     if (method != "GET") return MethodNotAllowed("GET");
     return Metrics(call);
   }
-  std::string_view path = request.path;
-  if (!path.starts_with(kFhirPrefix) || (path.size() > kFhirPrefix.size() && path[kFhirPrefix.size()] != '/')) {
-    return ErrorResponse(Status::NotFound("no such endpoint; the FHIR API is under " + std::string(kFhirPrefix)));
+  if (first != kFhirPrefix) {
+    return ErrorResponse(Status::NotFound("no such endpoint; the FHIR API is under /" + std::string(kFhirPrefix)));
   }
   if (!AcceptsJson(request)) {
     return ErrorResponse(Status(StatusCode::kNotAcceptable, "this server produces application/fhir+json only"));
   }
   std::string_view pretty = request.Query("_pretty");
   call.pretty = pretty == "true";
-  return RouteFhir(call, method, path.substr(kFhirPrefix.size()));
+  return RouteFhir(call, method, std::span(segments).subspan(1));
 }
 
-HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::string_view path) {
-  std::vector<std::string_view> s = SplitPath(path);
+// Every interaction but capabilities and read by id may reach the database: an inline-only call
+// hands those back (Defer) to run where blocking is allowed.
+HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<const std::string> s) {
+  if (call.inline_only && method != "GET") return Defer(call);
   switch (s.size()) {
     case 0:
       if (method == "POST") {
@@ -282,8 +282,20 @@ HttpResponse FhirApi::Delete(Call& call, std::string_view type, std::string_view
   return response;
 }
 
+HttpResponse FhirApi::Defer(Call& call) {
+  call.deferred = true;
+  return {};
+}
+
 HttpResponse FhirApi::Read(Call& call, std::string_view type, std::string_view id) {
-  auto version = records_.Read(call.context, type, id);
+  Result<store::StoredVersion> version;
+  if (call.inline_only) {
+    auto cached = records_.ReadCached(call.context, type, id);
+    if (!cached) return Defer(call);
+    version = std::move(*cached);
+  } else {
+    version = records_.Read(call.context, type, id);
+  }
   if (!version) return ErrorResponse(version.error());
   const HttpRequest& request = call.request;
   bool not_modified = false;
@@ -303,6 +315,7 @@ HttpResponse FhirApi::Read(Call& call, std::string_view type, std::string_view i
 }
 
 HttpResponse FhirApi::VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version_text) {
+  if (call.inline_only) return Defer(call);
   std::optional<std::int64_t> number = ParseNonNegative(version_text);
   if (!number) return ErrorResponse(Status::NotFound("no version '" + std::string(version_text) + "'"));
   auto version = records_.ReadVersion(call.context, type, id, *number);
@@ -311,6 +324,7 @@ HttpResponse FhirApi::VersionRead(Call& call, std::string_view type, std::string
 }
 
 HttpResponse FhirApi::History(Call& call, std::string_view type, std::string_view id) {
+  if (call.inline_only) return Defer(call);
   const HttpRequest& request = call.request;
   store::HistoryQuery query{std::string(type), std::string(id)};
   std::string filters;

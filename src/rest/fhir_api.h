@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "fhir/definitions.h"
@@ -30,13 +32,19 @@ class FhirApi {
   FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
           FhirApiOptions options);
 
-  // Answers one request. Never throws: an unexpected exception becomes a 500 OperationOutcome.
+  // Answers one request; may block on the database. Never throws: an unexpected exception
+  // becomes a 500 OperationOutcome.
   HttpResponse Handle(const HttpRequest& request);
+  // Answers what needs no database (fixed answers, errors found from the URL, reads of cached
+  // versions), so an I/O thread can run it; nullopt when Handle must run elsewhere.
+  std::optional<HttpResponse> HandleInline(const HttpRequest& request);
 
  private:
   struct Call;  // one request being answered
+  std::optional<HttpResponse> Respond(const HttpRequest& request, bool inline_only);
   HttpResponse Route(Call& call);
-  HttpResponse RouteFhir(Call& call, std::string_view method, std::string_view path);
+  HttpResponse RouteFhir(Call& call, std::string_view method, std::span<const std::string> segments);
+  HttpResponse Defer(Call& call);
   HttpResponse Create(Call& call, std::string_view type);
   HttpResponse Update(Call& call, std::string_view type, std::string_view id);
   HttpResponse Delete(Call& call, std::string_view type, std::string_view id);

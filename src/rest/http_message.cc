@@ -70,9 +70,19 @@ std::string PercentEncode(std::string_view text) {
   return out;
 }
 
-bool ParseTarget(std::string_view target, std::string& path, std::vector<std::pair<std::string, std::string>>& query) {
+bool ParseTarget(std::string_view target, HttpRequest& request) {
   std::size_t question = target.find('?');
-  if (!PercentDecode(target.substr(0, question), false, path)) return false;
+  std::string_view path = target.substr(0, question);
+  request.path = path;
+  request.segments.clear();
+  while (!path.empty()) {
+    std::size_t slash = path.find('/');
+    std::string_view segment = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (segment.empty()) continue;
+    if (!PercentDecode(segment, false, request.segments.emplace_back())) return false;
+  }
+  auto& query = request.query;
   query.clear();
   if (question == std::string_view::npos) return true;
   std::string_view rest = target.substr(question + 1);

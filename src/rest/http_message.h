@@ -12,7 +12,10 @@ namespace ck::rest {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
-  std::string path;    // percent-decoded path, without the query
+  std::string path;    // the path as sent (still percent-encoded), without the query: for logs
+  // The path's non-empty segments, each percent-decoded after the path was split, so an encoded
+  // slash (%2F) stays inside its segment and never changes the route.
+  std::vector<std::string> segments;
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
@@ -38,8 +41,8 @@ struct HttpResponse {
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);
 
-// Splits a request target ("/fhir/Patient?name=a%20b") into a decoded path and query. Returns
-// false if the percent-encoding is malformed.
-bool ParseTarget(std::string_view target, std::string& path, std::vector<std::pair<std::string, std::string>>& query);
+// Splits an origin-form request target ("/fhir/Patient?name=a%20b") into request.path,
+// request.segments and request.query. Returns false if the percent-encoding is malformed.
+bool ParseTarget(std::string_view target, HttpRequest& request);
 
 }  // namespace ck::rest

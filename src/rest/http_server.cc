@@ -1,14 +1,21 @@
 #include "rest/http_server.h"
 
+#include <sys/resource.h>
+
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <optional>
+#include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
+#include "rest/content_coding.h"
+#include "rest/http_framing.h"
 #include "rest/operation_outcome.h"
 #include "util/log.h"
+#include "util/time.h"
 
 namespace ck::rest {
 namespace {
@@ -17,127 +24,360 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
-HttpRequest ToHttpRequest(http::request<http::string_body>&& in, const std::string& peer, bool& target_ok) {
-  HttpRequest out;
-  out.method = std::string(in.method_string());
-  target_ok = ParseTarget(in.target(), out.path, out.query);
-  out.headers.reserve(8);
-  for (const auto& field : in) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
+// Descriptors kept back from connections: database files and readers, logs, and the overflow
+// connections that answer /healthz and 503 past the cap.
+constexpr std::size_t kReservedDescriptors = 128;
+constexpr int kMaxOverflowConnections = 32;
+constexpr auto kOverflowTimeout = std::chrono::seconds(2);
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+// Raises the soft descriptor limit to the hard one; returns the soft limit in force.
+std::size_t RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
-  out.body = std::move(in.body());
-  out.peer = peer;
-  return out;
+  return limit.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(limit.rlim_cur);
 }
+
+// RFC 9110 6.6.1: a server with a clock sends Date. Formatted once per second per thread.
+const std::string& DateNow() {
+  thread_local Millis second = -1;
+  thread_local std::string text;
+  Millis now = SystemClock().Now() / 1000;
+  if (now != second) {
+    second = now;
+    text = FormatHttpDate(now * 1000);
+  }
+  return text;
+}
+
+class Session;
+
+// What every session shares with the server: constant after construction, or atomic, or
+// guarded by sessions_mu.
+struct Shared {
+  Shared(const HttpServerOptions& options, HttpHandlers handlers)
+      : options(options),
+        handlers(std::move(handlers)),
+        io(static_cast<int>(std::max(1u, options.io_threads))),
+        read_pool(std::max(1u, options.read_threads)),
+        write_pool(std::max(1u, options.write_threads)) {}
+
+  const HttpServerOptions options;
+  const HttpHandlers handlers;
+  std::size_t max_connections = 0;
+  asio::io_context io;
+  asio::thread_pool read_pool;
+  asio::thread_pool write_pool;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<int> overflow{0};
+  std::atomic<bool> draining{false};
+  std::mutex sessions_mu;
+  std::unordered_set<Session*> sessions;  // guarded by sessions_mu: live sessions, for draining
+
+  void Remove(Session* session) {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(session);
+    if (draining && sessions.empty()) io.stop();
+  }
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler, asio::thread_pool& blocking)
-      : stream_(std::move(socket)), options_(options), handler_(handler), blocking_(blocking) {
+  Session(tcp::socket socket, Shared& shared, bool overflow)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(shared), overflow_(overflow) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
+    if (overflow_) {
+      ++shared_.overflow;
+    } else {
+      ++shared_.connections;
+    }
   }
 
-  void Start() { DoRead(); }
+  ~Session() {
+    if (overflow_) {
+      --shared_.overflow;
+    } else {
+      --shared_.connections;
+    }
+    shared_.Remove(this);
+  }
+
+  void Start() {
+    {
+      std::lock_guard lock(shared_.sessions_mu);
+      shared_.sessions.insert(this);
+    }
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
+  }
+
+  // Posted at shutdown: a connection waiting for its next request is closed; one in the middle
+  // of a request finishes it first.
+  void CloseIfIdle() {
+    if (state_ == State::kWaiting) Close();
+  }
+
+  auto executor() { return socket_.get_executor(); }
 
  private:
-  void DoRead() {
+  enum class State { kWaiting, kReading, kBusy };
+
+  const HttpServerOptions& options() const { return shared_.options; }
+
+  // Waits for the first byte of the next request: within header_timeout on a new connection,
+  // idle_timeout between keep-alive requests.
+  void WaitForRequest(bool first) {
+    state_ = State::kWaiting;
+    if (shared_.draining) return Close();
+    if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes are here already
+    auto wait = overflow_ ? Clock::duration(kOverflowTimeout)
+                          : std::chrono::seconds(first ? options().header_timeout_seconds : options().idle_timeout_seconds);
+    Arm(Clock::now() + wait);
+    socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec || n == 0) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
     parser_.emplace();
-    parser_->body_limit(options_.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->OnRead(ec);
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    request_deadline_ = Clock::now() + std::chrono::seconds(options().request_timeout_seconds);
+    Arm(Clock::now() + (overflow_ ? Clock::duration(kOverflowTimeout) : std::chrono::seconds(options().header_timeout_seconds)));
+    http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnHeader(ec);
     });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted || ec == asio::error::eof) {
-      return Close();
+  void OnHeader(beast::error_code ec) {
+    if (timed_out_) {
+      return Refuse(Status(StatusCode::kRequestTimeout, "the request head did not arrive within " +
+                                                            std::to_string(options().header_timeout_seconds) + " s"));
     }
-    if (ec == http::error::body_limit) {
-      return Reply(ErrorResponse(Status(StatusCode::kTooLarge, "the request body is larger than " +
-                                                                   std::to_string(options_.max_body_bytes) + " bytes")),
-                   false, 11);
-    }
-    if (ec) return Reply(ErrorResponse(Status::Invalid("malformed HTTP request")), false, 11);
+    if (ec == http::error::header_limit) return Refuse(HeaderLimitStatus());
+    if (ec == http::error::body_limit) return Refuse(BodyLimitStatus());
+    if (IsDisconnect(ec)) return Close();
+    if (ec) return Refuse(Status::Invalid("malformed HTTP request: " + ec.message()));
 
-    auto request = parser_->release();
-    bool keep_alive = request.keep_alive();
-    unsigned version = request.version();
-    bool target_ok = true;
-    HttpRequest plain = ToHttpRequest(std::move(request), peer_, target_ok);
-    if (!target_ok) return Reply(ErrorResponse(Status::Invalid("malformed percent-encoding in the URL")), keep_alive, version);
-    // HEAD is GET without the body (RFC 9110): the handler answers it as a GET, Reply drops the body.
-    const bool head = plain.method == "HEAD";
-    if (!IsBlockingRequest(plain)) return Reply(handler_(plain), keep_alive, version, head);
-    // Run on the blocking pool, then continue on this connection's strand.
-    asio::post(blocking_, [self = shared_from_this(), plain = std::move(plain), keep_alive, version]() mutable {
-      auto response = std::make_shared<HttpResponse>(self->handler_(plain));
-      asio::post(self->stream_.get_executor(), [self, response, keep_alive, version] {
-        self->Reply(std::move(*response), keep_alive, version);
-      });
+    const auto& head = parser_->get();
+    version_ = head.version();
+    RequestHead plain{head.method_string(), head.target(), head.version(), {}};
+    for (const auto& field : head) plain.fields.emplace_back(field.name_string(), field.value());
+    FramingDecision framing =
+        CheckFraming(plain, {.max_target_bytes = options().max_target_bytes, .max_header_fields = options().max_header_fields});
+    if (!framing.status.ok()) return Refuse(framing.status);
+    target_ = std::move(framing.target);
+    if (overflow_ && !(target_ == "/healthz" && (head.method() == http::verb::get || head.method() == http::verb::head))) {
+      return Refuse(Status::Unavailable("the server has too many open connections; retry shortly"));
+    }
+    if (framing.expect_continue && !parser_->is_done()) return SendContinue();
+    ReadBody();
+  }
+
+  // RFC 9110 10.1.1: the client waits for this before it sends the body.
+  void SendContinue() {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    Arm(Clock::now() + std::chrono::seconds(options().write_timeout_seconds));
+    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->Close();
+      self->ReadBody();
     });
   }
 
-  void Reply(HttpResponse&& plain, bool keep_alive, unsigned version, bool head = false) {
+  void ReadBody() {
+    Arm(request_deadline_);
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnBody(ec);
+    });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (timed_out_) {
+      return Refuse(Status(StatusCode::kRequestTimeout, "the request did not arrive within " +
+                                                            std::to_string(options().request_timeout_seconds) + " s"));
+    }
+    if (ec == http::error::body_limit) return Refuse(BodyLimitStatus());
+    if (IsDisconnect(ec)) return Close();
+    if (ec) return Refuse(Status::Invalid("malformed HTTP request body: " + ec.message()));
+
+    auto message = parser_->release();
+    const bool keep_alive = message.keep_alive();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.peer = peer_;
+    request.headers.reserve(8);
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    if (!ParseTarget(target_, request)) {
+      return Reply(ErrorResponse(Status::Invalid("malformed percent-encoding in the URL")), keep_alive);
+    }
+    Status decoded = DecodeContentCoding(request.Header("content-encoding"), options().max_body_bytes, request.body);
+    if (!decoded.ok()) return Reply(ErrorResponse(decoded), keep_alive);
+    Dispatch(std::move(request), keep_alive);
+  }
+
+  // Inline answers on this I/O thread; everything that may block on a pool, then back here.
+  void Dispatch(HttpRequest request, bool keep_alive) {
+    state_ = State::kBusy;
+    Disarm();  // the handler has its own budgets
+    const bool head = request.method == "HEAD";
+    const bool read = head || request.method == "GET";
+    if (read) {
+      std::optional<HttpResponse> answer = Guarded([&] { return shared_.handlers.handle_inline(request); });
+      if (answer) return Reply(std::move(*answer), keep_alive, head);
+    }
+    asio::post(read ? shared_.read_pool : shared_.write_pool,
+               [self = shared_from_this(), request = std::move(request), keep_alive, head]() mutable {
+                 auto response = std::make_shared<HttpResponse>(
+                     *self->Guarded([&] { return std::optional(self->shared_.handlers.handle(request)); }));
+                 asio::post(self->socket_.get_executor(), [self, response, keep_alive, head] {
+                   self->Reply(std::move(*response), keep_alive, head);
+                 });
+               });
+  }
+
+  // A handler that throws anything is answered with 500, never ends the process.
+  template <typename Handler>
+  static std::optional<HttpResponse> Guarded(Handler&& handler) {
+    try {
+      return handler();
+    } catch (const std::exception& e) {
+      return ErrorResponse(Status::Internal("unexpected error").WithDetail(e.what()));
+    } catch (...) {
+      return ErrorResponse(Status::Internal("unexpected error").WithDetail("an exception that is not a std::exception"));
+    }
+  }
+
+  // An error found before the body was read: answered, then the connection is closed (the
+  // unread body must never be taken for the next request).
+  void Refuse(const Status& status) {
+    state_ = State::kBusy;
+    Reply(ErrorResponse(status), false);
+  }
+
+  void Reply(HttpResponse&& plain, bool keep_alive, bool head = false) {
+    keep_alive = keep_alive && !shared_.draining;
     const auto status = static_cast<http::status>(plain.status);
     if (head) {
-      auto response = std::make_shared<http::response<http::empty_body>>(status, version);
+      auto response = std::make_shared<http::response<http::empty_body>>(status, version_);
       SetHeaders(*response, plain, keep_alive);
       response->content_length(plain.body.size());
       return Send(std::move(response), keep_alive);
     }
-    auto response = std::make_shared<http::response<http::string_body>>(status, version);
+    auto response = std::make_shared<http::response<http::string_body>>(status, version_);
     SetHeaders(*response, plain, keep_alive);
     response->body() = std::move(plain.body);
     response->prepare_payload();
     Send(std::move(response), keep_alive);
   }
 
+  // Every answer: Date (RFC 9110 6.6.1), no MIME sniffing, and no caching unless the handler
+  // says otherwise (answers carry health data).
   template <class Message>
   static void SetHeaders(Message& response, const HttpResponse& plain, bool keep_alive) {
     response.set(http::field::server, "Chartkeeper");
+    response.set(http::field::date, DateNow());
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set(http::field::cache_control, "no-store");
     for (const auto& [name, value] : plain.headers) response.set(name, value);
     response.keep_alive(keep_alive);
   }
 
   template <class Message>
   void Send(std::shared_ptr<Message> response, bool keep_alive) {
-    http::async_write(stream_, *response, [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+    Arm(Clock::now() + std::chrono::seconds(options().write_timeout_seconds));
+    http::async_write(socket_, *response, [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->Close();
-      self->DoRead();
+      self->WaitForRequest(false);
     });
   }
 
-  void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+  Status HeaderLimitStatus() const {
+    // Past the limit with no complete request line: the URL is what is too long.
+    auto data = buffer_.cdata();
+    std::string_view received(static_cast<const char*>(data.data()), data.size());
+    std::size_t line_end = received.find("\r\n");
+    if (line_end == std::string_view::npos || line_end > options().max_target_bytes) {
+      return Status(StatusCode::kUriTooLong, "the URL is longer than " + std::to_string(options().max_target_bytes) + " bytes");
+    }
+    return Status(StatusCode::kHeadersTooLarge,
+                  "the request headers are larger than " + std::to_string(options().max_header_bytes) + " bytes");
   }
 
-  beast::tcp_stream stream_;
+  Status BodyLimitStatus() const {
+    return Status(StatusCode::kTooLarge, "the request body is larger than " + std::to_string(options().max_body_bytes) + " bytes");
+  }
+
+  static bool IsDisconnect(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+           ec == asio::error::eof || ec == http::error::partial_message;
+  }
+
+  // Deadlines: past `deadline` the socket's operations are cancelled and timed_out_ says why
+  // (Beast's own stream timeouts would close the socket, leaving no way to answer 408).
+  void Arm(Clock::time_point deadline) {
+    timed_out_ = false;
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this(), epoch = ++timer_epoch_](beast::error_code ec) {
+      if (ec || epoch != self->timer_epoch_) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->socket_.cancel(ignored);
+    });
+  }
+  void Disarm() {
+    ++timer_epoch_;
+    timer_.cancel();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    Disarm();
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // on the socket's strand
+  std::uint64_t timer_epoch_ = 0;
+  bool timed_out_ = false;
+  Shared& shared_;
+  const bool overflow_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const HttpServerOptions& options_;
-  const HttpHandler& handler_;
-  asio::thread_pool& blocking_;
   std::string peer_;
+  std::string target_;
+  unsigned version_ = 11;
+  State state_ = State::kWaiting;
+  bool closed_ = false;
+  Clock::time_point request_deadline_;
 };
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(const HttpServerOptions& options, HttpHandler handler)
-      : options_(options),
-        handler_(std::move(handler)),
-        io_(static_cast<int>(options.io_threads)),
-        acceptor_(io_),
-        blocking_(std::max(1u, options.blocking_threads)) {}
+  BeastServer(const HttpServerOptions& options, HttpHandlers handlers)
+      : shared_(options, std::move(handlers)),
+        acceptor_(asio::make_strand(shared_.io)),
+        accept_timer_(acceptor_.get_executor()),
+        drain_timer_(asio::make_strand(shared_.io)) {}
 
   ~BeastServer() override {
     Stop();
@@ -145,76 +385,132 @@ class BeastServer final : public HttpServer {
   }
 
   Status Listen() {
+    const HttpServerOptions& options = shared_.options;
+    std::size_t descriptors = RaiseDescriptorLimit();
+    std::size_t room = descriptors > 2 * kReservedDescriptors ? descriptors - kReservedDescriptors : descriptors / 2;
+    shared_.max_connections = options.max_connections == 0 ? room : std::min(options.max_connections, room);
+    if (options.max_connections > room) {
+      CK_LOG_WARN("max_connections {} is more than {} descriptors allow; serving at most {}", options.max_connections,
+                  descriptors, room);
+    }
     beast::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return Status::Invalid("cannot listen on '" + options_.host + "': not an IP address");
-    tcp::endpoint endpoint(address, options_.port);
+    auto address = asio::ip::make_address(options.host, ec);
+    if (ec) return Status::Invalid("cannot listen on '" + options.host + "': not an IP address");
+    tcp::endpoint endpoint(address, options.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Status::Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
+      return Status::Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
-    DoAccept();
-    for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) {
+    asio::dispatch(acceptor_.get_executor(), [this] { DoAccept(); });
+    for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) {
       threads_.emplace_back([this] { RunLoop(); });
     }
     return Status::Ok();
   }
 
   std::uint16_t port() const override { return port_; }
+  std::size_t max_connections() const override { return shared_.max_connections; }
 
   void Stop() override {
-    asio::post(io_, [this] {
+    if (shared_.draining.exchange(true)) return;
+    asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      accept_timer_.cancel();
     });
-    io_.stop();
+    std::lock_guard lock(shared_.sessions_mu);
+    if (shared_.sessions.empty()) {
+      shared_.io.stop();
+      return;
+    }
+    for (Session* session : shared_.sessions) {
+      std::weak_ptr<Session> weak = session->weak_from_this();
+      asio::post(session->executor(), [weak] {
+        if (auto live = weak.lock()) live->CloseIfIdle();
+      });
+    }
+    asio::post(drain_timer_.get_executor(), [this] {
+      drain_timer_.expires_after(std::chrono::seconds(shared_.options.drain_timeout_seconds));
+      drain_timer_.async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        CK_LOG_WARN("shutdown: requests still in flight after {} s; closing", shared_.options.drain_timeout_seconds);
+        shared_.io.stop();
+      });
+    });
   }
 
   void Wait() override {
     for (auto& thread : threads_) {
       if (thread.joinable()) thread.join();
     }
-    blocking_.join();
+    shared_.read_pool.join();
+    shared_.write_pool.join();
   }
 
  private:
   void RunLoop() {
-    while (!io_.stopped()) {
+    while (!shared_.io.stopped()) {
       try {
-        io_.run();
+        shared_.io.run();
       } catch (const std::exception& e) {
         CK_LOG_ERROR("unexpected exception in the HTTP server: {}", e.what());
+      } catch (...) {
+        CK_LOG_ERROR("unexpected exception in the HTTP server (not a std::exception)");
       }
     }
   }
 
+  // Runs on the acceptor's strand.
   void DoAccept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), options_, handler_, blocking_)->Start();
+    acceptor_.async_accept(asio::make_strand(shared_.io), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || shared_.draining) return;
+      if (ec) return AcceptFailed(ec);
+      if (accept_failing_) {
+        CK_LOG_INFO("accepting connections again");
+        accept_failing_ = false;
+      }
+      const bool overflow = shared_.connections >= shared_.max_connections;
+      if (overflow != at_cap_) {
+        at_cap_ = overflow;
+        if (overflow) CK_LOG_WARN("{} connections open, the limit: refusing new ones with 503 until some close", shared_.max_connections);
+      }
+      if (!overflow || shared_.overflow < kMaxOverflowConnections) {
+        std::make_shared<Session>(std::move(socket), shared_, overflow)->Start();
+      }  // else the socket closes here: a clean refusal, and the backlog keeps draining
       DoAccept();
     });
   }
 
-  const HttpServerOptions options_;
-  const HttpHandler handler_;
-  asio::io_context io_;
+  // Out of descriptors (or memory): retrying at once would spin; wait, log once per episode.
+  void AcceptFailed(const beast::error_code& ec) {
+    if (!accept_failing_) {
+      CK_LOG_WARN("cannot accept connections: {}; retrying every {} ms", ec.message(), kAcceptBackoff.count());
+      accept_failing_ = true;
+    }
+    accept_timer_.expires_after(kAcceptBackoff);
+    accept_timer_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && !shared_.draining) DoAccept();
+    });
+  }
+
+  Shared shared_;
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_timer_;  // on the acceptor's strand
+  asio::steady_timer drain_timer_;
+  bool accept_failing_ = false;      // acceptor strand only
+  bool at_cap_ = false;              // acceptor strand only
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
-  asio::thread_pool blocking_;
 };
 
 }  // namespace
 
-bool IsBlockingRequest(const HttpRequest& request) { return request.method != "GET" && request.method != "HEAD"; }
-
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler handler) {
-  auto server = std::make_unique<BeastServer>(options, std::move(handler));
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandlers handlers) {
+  auto server = std::make_unique<BeastServer>(options, std::move(handlers));
   CK_RETURN_IF_ERROR(server->Listen());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

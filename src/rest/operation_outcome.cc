@@ -3,6 +3,7 @@
 #include "fhir/json_writer.h"
 #include "util/error_table.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace ck::rest {
 namespace {
@@ -13,11 +14,12 @@ void AppendIssue(std::string& out, std::string_view severity, IssueType type, st
   fhir::AppendJsonString(out, severity);
   out += R"(,"code":)";
   fhir::AppendJsonString(out, IssueTypeCode(type));
+  // Messages may quote the request (a type or id from the URL): the body is declared UTF-8.
   out += R"(,"diagnostics":)";
-  fhir::AppendJsonString(out, message);
+  fhir::AppendJsonString(out, ToValidUtf8(message));
   if (!expression.empty()) {
     out += R"(,"expression":[)";
-    fhir::AppendJsonString(out, expression);
+    fhir::AppendJsonString(out, ToValidUtf8(expression));
     out += ']';
   }
   out += '}';

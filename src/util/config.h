@@ -25,8 +25,36 @@ struct Config {
   // Threads that run writes (each waits for its group commit); caps the writes in flight.
   // Default 64.
   unsigned write_threads = 64;
-  // Largest request body accepted, in bytes; larger bodies get 413. Default 16 MiB.
+  // Threads that run reads needing the database (history, vread, uncached reads); caps the
+  // reads in flight so slow ones never hold up the I/O threads. Default 8.
+  unsigned read_threads = 8;
+  // Largest request body accepted, in bytes, also once decompressed; larger bodies get 413.
+  // Default 16 MiB.
   std::size_t max_body_bytes = 16u << 20;
+  // Longest request target (URL) accepted, in bytes; longer ones get 414. Default 16 KiB.
+  std::size_t max_url_bytes = 16u << 10;
+  // Largest request head (request line and header fields), in bytes; larger gets 431 (or 414
+  // when the URL alone is too long). Default 64 KiB.
+  std::size_t max_header_bytes = 64u << 10;
+  // Most header fields in one request; more get 431. Default 100.
+  unsigned max_header_fields = 100;
+  // Most connections served at once; past it /healthz still answers and other requests get 503.
+  // 0: as many as the process's descriptor limit (raised to its hard limit) allows, less 128.
+  // Default 0.
+  unsigned max_connections = 0;
+  // Seconds a new connection has to send its request head (and each request its head); past it
+  // 408 and the connection is closed. Default 10.
+  unsigned header_timeout_seconds = 10;
+  // Seconds a keep-alive connection may wait for its next request. Default 60.
+  unsigned idle_timeout_seconds = 60;
+  // Seconds to receive a whole request, body included. Default 60.
+  unsigned request_timeout_seconds = 60;
+  // Seconds to send a whole response. Default 60.
+  unsigned write_timeout_seconds = 60;
+  // Seconds a shutdown waits for requests in flight to be answered. Default 30.
+  unsigned drain_timeout_seconds = 30;
+  // Milliseconds a database read may run before it is stopped (400 too-costly). Default 10000.
+  unsigned query_time_limit_ms = 10'000;
   // Deepest JSON nesting accepted; deeper bodies get 400. Default 64.
   unsigned max_json_depth = 64;
   // Most problems reported for one resource; the answer's last issue says more may follow.

@@ -1,9 +1,10 @@
 #pragma once
 // Runs the real chartkeeper binary for black-box tests: `serve` on a free loopback port with a
-// given data folder, reading the bound address from its log. Kill() sends SIGKILL (crash tests),
-// Stop() SIGTERM; the destructor stops it.
+// given data folder, reading the bound address from its log (kept in a file if asked, for tests
+// of what is logged). Kill() sends SIGKILL (crash tests), Stop() SIGTERM; the destructor stops it.
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,10 +17,15 @@
 
 namespace ck::testing {
 
+struct ServerProcessOptions {
+  unsigned max_open_files = 0;     // if set, the server's descriptor limit (soft and hard)
+  std::filesystem::path log_file;  // if set, the server's log lines are kept here
+};
+
 class ServerProcess {
  public:
-  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {})
-      : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {
+  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args = {}, ServerProcessOptions options = {})
+      : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)), options_(std::move(options)) {
     Start();
   }
   ~ServerProcess() { Stop(); }
@@ -31,6 +37,10 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
+      if (options_.max_open_files > 0) {
+        rlimit limit{options_.max_open_files, options_.max_open_files};
+        setrlimit(RLIMIT_NOFILE, &limit);
+      }
       std::vector<std::string> args = {CK_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string()};
       args.insert(args.end(), extra_args_.begin(), extra_args_.end());
       std::vector<char*> argv;
@@ -54,8 +64,11 @@ class ServerProcess {
     // Keep draining the log so the server never blocks on a full pipe.
     drain_ = fork();
     if (drain_ == 0) {
+      FILE* keep = options_.log_file.empty() ? nullptr : std::fopen(options_.log_file.c_str(), "a");
       while (std::fgets(line, sizeof line, log_) != nullptr) {
+        if (keep != nullptr) std::fputs(line, keep);
       }
+      if (keep != nullptr) std::fclose(keep);
       _exit(0);
     }
     fclose(log_);
@@ -66,6 +79,7 @@ class ServerProcess {
   void Stop() { Signal(SIGTERM); }
 
   unsigned short port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string base() const { return "/fhir"; }
 
  private:
@@ -84,6 +98,7 @@ class ServerProcess {
 
   std::filesystem::path data_dir_;
   std::vector<std::string> extra_args_;
+  ServerProcessOptions options_;
   pid_t pid_ = 0;
   pid_t drain_ = 0;
   FILE* log_ = nullptr;
