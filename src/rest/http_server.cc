@@ -86,6 +86,10 @@ struct Shared {
     sessions.erase(session);
     if (draining && sessions.empty()) io.stop();
   }
+
+  // Closes one connection that is waiting for a request, to make room for a new one; false if
+  // every connection is in the middle of a request.
+  bool EvictIdle();
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -120,16 +124,22 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
   }
 
-  // Posted at shutdown: a connection waiting for its next request is closed; one in the middle
-  // of a request finishes it first.
+  // Posted at shutdown, or to make room past the connection cap: a connection waiting for its
+  // next request is closed; one in the middle of a request finishes it first.
   void CloseIfIdle() {
-    if (state_ == State::kWaiting) Close();
+    if (state_ == State::kWaiting || state_ == State::kEvicted) Close();
+  }
+  // From any thread: claims an idle connection for closing (then post CloseIfIdle); false if it
+  // is busy. The session's own strand claims it for a request the same way (StartRequest).
+  bool TryEvict() {
+    State expected = State::kWaiting;
+    return state_.compare_exchange_strong(expected, State::kEvicted);
   }
 
   auto executor() { return socket_.get_executor(); }
 
  private:
-  enum class State { kWaiting, kReading, kBusy };
+  enum class State { kWaiting, kReading, kBusy, kEvicted };
 
   const HttpServerOptions& options() const { return shared_.options; }
 
@@ -150,7 +160,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadHeader() {
-    state_ = State::kReading;
+    State expected = State::kWaiting;
+    if (!state_.compare_exchange_strong(expected, State::kReading)) return Close();  // evicted
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
@@ -309,11 +320,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Status HeaderLimitStatus() const {
-    // Past the limit with no complete request line: the URL is what is too long.
-    auto data = buffer_.cdata();
-    std::string_view received(static_cast<const char*>(data.data()), data.size());
-    std::size_t line_end = received.find("\r\n");
-    if (line_end == std::string_view::npos || line_end > options().max_target_bytes) {
+    // The parser takes the request line first: past the limit without one, the URL is what is
+    // too long.
+    if (parser_->get().target().empty()) {
       return Status(StatusCode::kUriTooLong, "the URL is longer than " + std::to_string(options().max_target_bytes) + " bytes");
     }
     return Status(StatusCode::kHeadersTooLarge,
@@ -366,10 +375,23 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_;
   std::string target_;
   unsigned version_ = 11;
-  State state_ = State::kWaiting;
+  std::atomic<State> state_{State::kWaiting};
   bool closed_ = false;
   Clock::time_point request_deadline_;
 };
+
+bool Shared::EvictIdle() {
+  std::lock_guard lock(sessions_mu);
+  for (Session* session : sessions) {
+    if (!session->TryEvict()) continue;
+    std::weak_ptr<Session> weak = session->weak_from_this();
+    asio::post(session->executor(), [weak] {
+      if (auto live = weak.lock()) live->CloseIfIdle();
+    });
+    return true;
+  }
+  return false;
+}
 
 class BeastServer final : public HttpServer {
  public:
@@ -473,10 +495,16 @@ class BeastServer final : public HttpServer {
         CK_LOG_INFO("accepting connections again");
         accept_failing_ = false;
       }
-      const bool overflow = shared_.connections >= shared_.max_connections;
-      if (overflow != at_cap_) {
-        at_cap_ = overflow;
-        if (overflow) CK_LOG_WARN("{} connections open, the limit: refusing new ones with 503 until some close", shared_.max_connections);
+      // At the cap, an idle connection (waiting for a request, as a flood's are) makes room;
+      // only when every connection is busy is the new one refused.
+      const bool at_cap = shared_.connections >= shared_.max_connections;
+      const bool overflow = at_cap && !shared_.EvictIdle();
+      if (at_cap != at_cap_) {
+        at_cap_ = at_cap;
+        if (at_cap) {
+          CK_LOG_WARN("{} connections open, the limit: closing idle ones for new ones, refusing with 503 when all are busy",
+                      shared_.max_connections);
+        }
       }
       if (!overflow || shared_.overflow < kMaxOverflowConnections) {
         std::make_shared<Session>(std::move(socket), shared_, overflow)->Start();

@@ -66,7 +66,10 @@ class ServerProcess {
     if (drain_ == 0) {
       FILE* keep = options_.log_file.empty() ? nullptr : std::fopen(options_.log_file.c_str(), "a");
       while (std::fgets(line, sizeof line, log_) != nullptr) {
-        if (keep != nullptr) std::fputs(line, keep);
+        if (keep != nullptr) {
+          std::fputs(line, keep);
+          std::fflush(keep);
+        }
       }
       if (keep != nullptr) std::fclose(keep);
       _exit(0);
