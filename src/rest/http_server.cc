@@ -160,6 +160,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadHeader() {
+    // A read that completed with data after the connection was closed (a drain or an eviction
+    // got there first) must not start a request: its answer could never be sent.
+    if (closed_) return;
     State expected = State::kWaiting;
     if (!state_.compare_exchange_strong(expected, State::kReading)) return Close();  // evicted
     parser_.emplace();
@@ -173,6 +176,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (closed_) return;
     if (timed_out_) {
       return Refuse(Status(StatusCode::kRequestTimeout, "the request head did not arrive within " +
                                                             std::to_string(options().header_timeout_seconds) + " s"));
@@ -215,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code ec) {
+    if (closed_) return;
     if (timed_out_) {
       return Refuse(Status(StatusCode::kRequestTimeout, "the request did not arrive within " +
                                                             std::to_string(options().request_timeout_seconds) + " s"));
@@ -356,9 +361,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    Disarm();  // always: a deadline left armed would keep the session, and a drain, waiting
     if (closed_) return;
     closed_ = true;
-    Disarm();
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     socket_.close(ignored);
@@ -397,6 +402,7 @@ class BeastServer final : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, HttpHandlers handlers)
       : shared_(options, std::move(handlers)),
+        work_(shared_.io.get_executor()),
         acceptor_(asio::make_strand(shared_.io)),
         accept_timer_(acceptor_.get_executor()),
         drain_timer_(asio::make_strand(shared_.io)) {}
@@ -526,6 +532,10 @@ class BeastServer final : public HttpServer {
   }
 
   Shared shared_;
+  // Keeps io running while every connection waits on a pool (as during a drain, when nothing
+  // else is pending): run() returning for lack of work would stop it and drop their answers.
+  // Only Stop's io.stop() ends it.
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;  // on the acceptor's strand
   asio::steady_timer drain_timer_;

@@ -265,7 +265,7 @@ TEST(ShutdownTest, EveryWriteStoredDuringAShutdownWasAnswered) {
   testing::TempDir dir;
   std::atomic<int> acknowledged{0};
   {
-    testing::ServerProcess server(dir.path());
+    testing::ServerProcess server(dir.path() / "data", {}, {.log_file = dir.path() / "server.log"});
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
     for (int t = 0; t < 16; ++t) {
@@ -286,7 +286,12 @@ TEST(ShutdownTest, EveryWriteStoredDuringAShutdownWasAnswered) {
     for (auto& writer : writers) writer.join();
   }
   ASSERT_GT(acknowledged.load(), 0);
-  testing::ServerProcess restarted(dir.path());
+  // Every connection finished: none was left for the drain timeout to cut.
+  std::ifstream log(dir.path() / "server.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("shutting down"), std::string::npos);
+  EXPECT_EQ(text.find("still in flight"), std::string::npos);
+  testing::ServerProcess restarted(dir.path() / "data");
   RawConnection connection(restarted.port());
   ASSERT_TRUE(connection.Send(Get("/fhir/Basic/_history?_count=1")));
   auto history = connection.ReadResponse();
