@@ -130,8 +130,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kWaiting || state_ == State::kEvicted) Close();
   }
   // From any thread: claims an idle connection for closing (then post CloseIfIdle); false if it
-  // is busy. The session's own strand claims it for a request the same way (StartRequest).
+  // is busy. The session's own strand claims it for a request the same way (ReadHeader).
   bool TryEvict() {
+    if (overflow_) return false;  // its place is not one of the max_connections
     State expected = State::kWaiting;
     return state_.compare_exchange_strong(expected, State::kEvicted);
   }
@@ -175,16 +176,29 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void OnHeader(beast::error_code ec) {
-    if (closed_) return;
+  // A read of the request that failed, timed out or found the connection closed: answers
+  // (408, 413, 414, 431, 400) or closes, and returns true; false if the request goes on.
+  bool ReadFailed(const beast::error_code& ec, std::string_view what, unsigned budget_seconds) {
+    if (closed_) return true;
     if (timed_out_) {
-      return Refuse(Status(StatusCode::kRequestTimeout, "the request head did not arrive within " +
-                                                            std::to_string(options().header_timeout_seconds) + " s"));
+      Refuse(Status(StatusCode::kRequestTimeout,
+                    std::string(what) + " did not arrive within " + std::to_string(budget_seconds) + " s"));
+    } else if (!ec) {
+      return false;
+    } else if (ec == http::error::header_limit) {
+      Refuse(HeaderLimitStatus());
+    } else if (ec == http::error::body_limit) {
+      Refuse(BodyLimitStatus());
+    } else if (IsDisconnect(ec)) {
+      Close();
+    } else {
+      Refuse(Status::Invalid("malformed HTTP request: " + ec.message()));
     }
-    if (ec == http::error::header_limit) return Refuse(HeaderLimitStatus());
-    if (ec == http::error::body_limit) return Refuse(BodyLimitStatus());
-    if (IsDisconnect(ec)) return Close();
-    if (ec) return Refuse(Status::Invalid("malformed HTTP request: " + ec.message()));
+    return true;
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ReadFailed(ec, "the request head", options().header_timeout_seconds)) return;
 
     const auto& head = parser_->get();
     version_ = head.version();
@@ -219,14 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code ec) {
-    if (closed_) return;
-    if (timed_out_) {
-      return Refuse(Status(StatusCode::kRequestTimeout, "the request did not arrive within " +
-                                                            std::to_string(options().request_timeout_seconds) + " s"));
-    }
-    if (ec == http::error::body_limit) return Refuse(BodyLimitStatus());
-    if (IsDisconnect(ec)) return Close();
-    if (ec) return Refuse(Status::Invalid("malformed HTTP request body: " + ec.message()));
+    if (ReadFailed(ec, "the request", options().request_timeout_seconds)) return;
 
     auto message = parser_->release();
     const bool keep_alive = message.keep_alive();
@@ -288,7 +295,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reply(HttpResponse&& plain, bool keep_alive, bool head = false) {
-    keep_alive = keep_alive && !shared_.draining;
+    keep_alive = keep_alive && !shared_.draining && !overflow_;  // an overflow connection answers once
     const auto status = static_cast<http::status>(plain.status);
     if (head) {
       auto response = std::make_shared<http::response<http::empty_body>>(status, version_);

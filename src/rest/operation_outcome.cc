@@ -61,6 +61,8 @@ HttpResponse ErrorResponse(const Status& status) {
   response.status = row.http_status;
   response.body = OperationOutcomeJson(status, "error");
   response.With("Content-Type", kFhirJson);
+  // Busy, overloaded or a failing disk: tell clients and load balancers when to try again.
+  if (row.http_status == 503) response.With("Retry-After", "2");
   return response;
 }
 

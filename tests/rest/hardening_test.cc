@@ -3,12 +3,12 @@
 // found by the outside probe (framing tricks, protocol details, log forging, encoded slashes,
 // connection floods, descriptor exhaustion, shutdown during a write storm).
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <fstream>
 #include <thread>
 
+#include "support/compression.h"
 #include "support/json.h"
 #include "support/raw_http.h"
 #include "support/server_process.h"
@@ -32,19 +32,7 @@ std::string Get(const std::string& path, const std::string& extra_headers = "") 
   return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, text.size()) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+std::string Gzip(const std::string& text) { return testing::Compress(text, 31); }
 
 // CPU seconds the process has used (user + system), from /proc.
 double CpuSeconds(pid_t pid) {

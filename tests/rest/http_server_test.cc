@@ -203,14 +203,32 @@ TEST_F(HttpServerTest, ShutdownAnswersRequestsInFlightAndClosesIdleConnections) 
   EXPECT_THROW(RawConnection refused(port), std::runtime_error);  // no longer listening
 }
 
-TEST_F(HttpServerTest, PastTheConnectionCapHealthzAnswersAndOthersGet503) {
+TEST_F(HttpServerTest, AtTheCapAnIdleConnectionMakesRoomForANewOne) {
   Start({.max_connections = 3});
-  std::vector<std::unique_ptr<RawConnection>> held;
+  std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 3; ++i) {
-    held.push_back(std::make_unique<RawConnection>(server_->port()));
-    ASSERT_TRUE(held.back()->Send(Get("/fast")));
-    ASSERT_TRUE(held.back()->ReadResponse());
+    idle.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(idle.back()->Send(Get("/fast")));
+    ASSERT_TRUE(idle.back()->ReadResponse());
   }
+  RawConnection newcomer(server_->port());
+  ASSERT_TRUE(newcomer.Send(Get("/fast")));
+  auto answer = newcomer.ReadResponse();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  int closed = 0;
+  for (auto& connection : idle) closed += connection->ClosedWithin(500ms) ? 1 : 0;
+  EXPECT_EQ(closed, 1);
+}
+
+TEST_F(HttpServerTest, WhenEveryConnectionIsBusyHealthzAnswersAndOthersGet503) {
+  Start({.max_connections = 3});
+  std::vector<std::unique_ptr<RawConnection>> busy;
+  for (int i = 0; i < 3; ++i) {
+    busy.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(busy.back()->Send(Get("/slow")));
+  }
+  gate_.AwaitWaiters(3);
   RawConnection health(server_->port());
   ASSERT_TRUE(health.Send(Get("/healthz")));
   auto answer = health.ReadResponse();
@@ -221,12 +239,10 @@ TEST_F(HttpServerTest, PastTheConnectionCapHealthzAnswersAndOthersGet503) {
   auto refusal = refused.ReadResponse();
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->status, 503);
+  EXPECT_EQ(refusal->Header("retry-after"), "2");
   EXPECT_TRUE(refused.ClosedWithin(5s));
-  held.clear();  // room again
-  std::this_thread::sleep_for(200ms);
-  RawConnection later(server_->port());
-  ASSERT_TRUE(later.Send(Get("/fast")));
-  EXPECT_EQ(later.ReadResponse()->status, 200);
+  gate_.Open();
+  for (auto& connection : busy) EXPECT_EQ(connection->ReadResponse()->status, 200);
 }
 
 }  // namespace
