@@ -46,5 +46,24 @@ TEST(ConfigTest, RejectsUnknownKeysAndBadNumbers) {
   std::filesystem::remove(file);
 }
 
+// Every key a user can set is in the README's configuration table, with its default.
+TEST(ConfigTest, TheReadmeDocumentsEveryKey) {
+  std::ifstream readme(std::filesystem::path(CK_SOURCE_DIR) / "README.md");
+  std::string text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
+  for (std::string_view key : ConfigKeys()) {
+    EXPECT_NE(text.find("| `" + std::string(key) + "` |"), std::string::npos) << key;
+  }
+}
+
+TEST(ConfigTest, SetsTheFrontDoorLimits) {
+  Config config;
+  EXPECT_EQ(config.header_timeout_seconds, 10u);
+  EXPECT_EQ(config.max_issues, 100u);
+  ASSERT_TRUE(ApplyConfigValue(config, "max_connections", "500").ok());
+  ASSERT_TRUE(ApplyConfigValue(config, "query_time_limit_ms", "2500").ok());
+  EXPECT_EQ(config.max_connections, 500u);
+  EXPECT_EQ(config.query_time_limit_ms, 2500u);
+}
+
 }  // namespace
 }  // namespace ck
