@@ -357,13 +357,17 @@ class Binder {
   }
 
   // A null in a primitive array stands for "value in the _name array": the two arrays must line
-  // up and no position may be null in both. Keys are unique here (CheckDuplicateKeys), so there
-  // are at most a few hundred; partners are still looked up by hash, never by a scan per key.
+  // up and no position may be null in both. Partners are found by a scan in small objects (most
+  // of them: no allocation) and by hash in larger ones, so the cost stays linear in the keys.
   void CheckPrimitivePairs(const Node& node, const Path& path) {
+    constexpr std::size_t kScanLimit = 16;
     std::unordered_map<std::string_view, const Property*> by_name;
-    by_name.reserve(node.properties.size());
-    for (const Property& property : node.properties) by_name.emplace(property.name, &property);
+    if (node.properties.size() > kScanLimit) {
+      by_name.reserve(node.properties.size());
+      for (const Property& property : node.properties) by_name.emplace(property.name, &property);
+    }
     auto find = [&](std::string_view name) -> const Property* {
+      if (node.properties.size() <= kScanLimit) return node.Find(name);
       auto it = by_name.find(name);
       return it == by_name.end() ? nullptr : it->second;
     };
