@@ -104,6 +104,12 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
       }
       pending.push_back({element.get(), current, std::string(f[4])});
       defs->elements_.push_back(std::move(element));
+    } else if (f[0] == "B" && f.size() == 3 && !defs->elements_.empty()) {
+      ElementDefinition& element = *defs->elements_.back();
+      element.binding_strength = f[1] == "required"     ? BindingStrength::kRequired
+                                 : f[1] == "extensible" ? BindingStrength::kExtensible
+                                                        : BindingStrength::kPreferred;
+      element.value_set = f[2];
     } else if (f[0] == "C" && f.size() == 5) {
       defs->constraints_.push_back({std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4])});
     } else if (f[0] == "S" && f.size() == 5) {

@@ -6,7 +6,9 @@
 //
 // Table format (tab-separated lines): `T name kind(P|C|R) abstract(0|1) base`, followed by that
 // type's `E path min max types` lines (types comma-separated, or `#Path` for a content
-// reference), `C key severity path expression` lines for the invariants defined on an element,
+// reference), each followed by a `B strength value-set-url` line if the element has a
+// required, extensible or preferred binding, `C key severity path expression` lines for the
+// invariants defined on an element,
 // then `S code type bases expression` lines for search parameters.
 //
 // Thread safety: immutable after construction; share freely.
@@ -56,6 +58,9 @@ struct Structure {
   }
 };
 
+// How strongly an element's codes are bound to its value set (FHIR R4 terminology page).
+enum class BindingStrength : std::uint8_t { kNone, kRequired, kExtensible, kPreferred };
+
 struct ElementDefinition {
   std::string path;  // "Patient.contact.name", "Observation.value[x]"
   std::string name;  // "name", "value" (choice suffix removed)
@@ -65,6 +70,9 @@ struct ElementDefinition {
   std::vector<const TypeDefinition*> types;
   // Children defined inline (BackboneElement), or borrowed through a content reference.
   const Structure* inline_children = nullptr;
+  // The terminology binding, if any: its strength and the value set's canonical URL.
+  BindingStrength binding_strength = BindingStrength::kNone;
+  std::string value_set;
 
   static constexpr std::uint32_t kUnbounded = UINT32_MAX;
   bool IsArray() const { return max > 1; }

@@ -8,6 +8,7 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include "fhir/element_path.h"
 #include "fhir/primitive_syntax.h"
 
 namespace ck::fhir {
@@ -23,7 +24,7 @@ constexpr std::size_t kMaxObjectMembers = 2048;
 
 // Names and values from the input appear in messages at most this long, so an error answer
 // cannot grow much beyond the body it answers.
-constexpr std::size_t kMaxQuotedLength = 64;
+constexpr std::size_t kMaxQuotedLength = ElementPath::kMaxNameLength;
 
 std::string Quoted(std::string_view text) {
   if (text.size() <= kMaxQuotedLength) return "'" + std::string(text) + "'";
@@ -88,7 +89,10 @@ class TreeBuilder {
     return true;
   }
   bool EndArray(rapidjson::SizeType elements) {
-    if (elements == 0) return Fail("empty arrays are not allowed (leave the element out instead)");
+    if (elements == 0) {
+      frames_.pop_back();  // the location is the array's element, not a position in it
+      return Fail("empty arrays are not allowed (leave the element out instead)");
+    }
     frames_.pop_back();
     --depth_;
     return true;
@@ -135,11 +139,19 @@ class TreeBuilder {
     node->text = text;
     return true;
   }
+  // Records the first error and where it is, as a FHIRPath rooted at the resource type (when
+  // resourceType came before it) with 0-based indexes.
   bool Fail(std::string message) {
     error_ = std::move(message);
-    for (const Frame& frame : frames_) {
+    if (std::string_view type = root_.TextOf("resourceType"); !type.empty()) error_path_ = type.substr(0, kMaxQuotedLength);
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& frame = frames_[i];
       if (frame.array != nullptr) {
-        error_path_ += "[" + std::to_string(frame.array->values.size()) + "]";
+        // An enclosing array already holds the value being built; the innermost one is about to
+        // receive the value that failed.
+        const std::size_t count = frame.array->values.size();
+        const std::size_t index = i + 1 == frames_.size() ? count : count - 1;
+        error_path_ += "[" + std::to_string(index) + "]";
       } else if (!frame.object->properties.empty()) {
         if (!error_path_.empty()) error_path_ += ".";
         error_path_ += std::string_view(frame.object->properties.back().name).substr(0, kMaxQuotedLength);
@@ -187,24 +199,7 @@ bool Matches(JsonForm form, JsonKind kind) {
   return false;
 }
 
-// Where the binder is, as a chain of segments on the stack; rendered to a FHIRPath string only
-// when a problem is reported, so valid input pays nothing for locations.
-struct Path {
-  const Path* parent = nullptr;
-  std::string_view name;
-  std::ptrdiff_t index = -1;  // array position, or -1
-
-  std::string Render() const {
-    std::string out = parent != nullptr ? parent->Render() : std::string();
-    if (!name.empty()) {
-      if (!out.empty()) out += '.';
-      out += name.substr(0, kMaxQuotedLength);
-    }
-    if (index >= 0) out += "[" + std::to_string(index) + "]";
-    return out;
-  }
-  std::string Child(std::string_view child) const { return Path{this, child}.Render(); }
-};
+using Path = ElementPath;
 
 // Step 2: binds the tree to the definitions, collecting every problem.
 class Binder {
@@ -288,8 +283,27 @@ class Binder {
         BindValue(property.values[i], *slot, value_path);
       }
     }
+    CheckChoices(node, path);
     CheckPrimitivePairs(node, path);
     CheckRequired(node, structure, path);
+  }
+
+  // A choice element takes one of its types: valueString and valueBoolean side by side are two
+  // values of value[x] (a primitive's "_valueString" counts as its string variant).
+  void CheckChoices(const Node& node, const Path& path) {
+    std::vector<const Property*> choices;
+    for (const Property& property : node.properties) {
+      if (property.slot == nullptr || !property.slot->element->is_choice) continue;
+      for (const Property* seen : choices) {
+        if (seen->slot->element != property.slot->element || seen->slot->type == property.slot->type) continue;
+        const std::string& name = property.slot->element->name;
+        Report(IssueType::kStructure,
+               "'" + seen->name + "' and '" + property.name + "' are both given, but " + name + "[x] takes one type",
+               path.Child(property.name));
+        break;
+      }
+      choices.push_back(&property);
+    }
   }
 
   void BindValue(Node& value, const ChildSlot& slot, const Path& path) {

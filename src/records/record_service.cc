@@ -3,7 +3,9 @@
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
 #include "fhir/primitive_syntax.h"
+#include "terminology/value_sets.h"
 #include "util/random_id.h"
+#include "validation/binding_check.h"
 
 namespace ck::records {
 namespace {
@@ -56,7 +58,17 @@ Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::s
   return CreateResource(context, std::move(resource));
 }
 
+Status RecordService::Validate(const fhir::Resource& resource) const {
+  std::vector<Issue> issues = validation::CheckBindings(resource, terminology::ValueSets::R4(), options_.max_issues);
+  if (issues.empty()) return Status::Ok();
+  std::string summary = issues.size() == 1 ? issues[0].message
+                                           : std::to_string(issues.size()) + " codes are not in their value sets, first: " +
+                                                 issues[0].message;
+  return Status::Unprocessable(std::move(summary)).WithIssues(std::move(issues));
+}
+
 Result<WriteOutcome> RecordService::CreateResource(const RequestContext&, fhir::Resource resource) {
+  CK_RETURN_IF_ERROR(Validate(resource));
   resource.SetId(RandomUuid());
   return StoreVersion(std::move(resource), std::nullopt, true);
 }
@@ -82,6 +94,7 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext&, fhir::
     return Err(Status::Invalid("an update needs the resource's id")
                    .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
   }
+  CK_RETURN_IF_ERROR(Validate(resource));
   return StoreVersion(std::move(resource), if_match, false);
 }
 

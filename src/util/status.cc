@@ -80,6 +80,7 @@ std::string_view IssueTypeCode(IssueType type) {
     case IssueType::kBusinessRule: return "business-rule";
     case IssueType::kInformational: return "informational";
     case IssueType::kTimeout: return "timeout";
+    case IssueType::kCodeInvalid: return "code-invalid";
   }
   return "exception";
 }

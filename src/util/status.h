@@ -47,7 +47,7 @@ enum class StatusCode {
 enum class IssueType {
   kInvalid, kStructure, kRequired, kValue, kInvariant, kNotFound, kDeleted, kConflict,
   kTooLong, kTooCostly, kNotSupported, kProcessing, kException, kSecurity, kLogin, kTransient,
-  kDuplicate, kBusinessRule, kInformational, kTimeout,
+  kDuplicate, kBusinessRule, kInformational, kTimeout, kCodeInvalid,
 };
 
 // One problem found in a resource, located by a FHIRPath expression such as

@@ -256,6 +256,24 @@ TEST_F(FhirRestTest, RefusesBadBodiesWithPreciseOutcomes) {
   EXPECT_EQ(client_.Get("/healthz").status, 200);  // still alive
 }
 
+// The defects a new user found: codes outside required value sets and two types of one choice
+// element were stored with 201.
+TEST_F(FhirRestTest, RefusesCodesOutsideRequiredValueSetsAndTwoTypesOfOneChoice) {
+  HttpResult robot = client_.Post("/fhir/Patient", R"({"resourceType":"Patient","gender":"robot"})");
+  ExpectOutcome(robot, 422, "code-invalid");
+  EXPECT_STREQ(ParseJson(robot.body)["issue"][0]["expression"][0].GetString(), "Patient.gender");
+  ExpectOutcome(client_.Put("/fhir/Observation/o1", R"({"resourceType":"Observation","id":"o1","status":"nonsense","code":{"text":"x"}})"),
+                422, "code-invalid");
+  EXPECT_EQ(client_.Get("/fhir/Observation/o1").status, 404);  // nothing stored
+  HttpResult two = client_.Post("/fhir/Observation",
+                                R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a","valueBoolean":true})");
+  ExpectOutcome(two, 400, "structure");
+  EXPECT_STREQ(ParseJson(two.body)["issue"][0]["expression"][0].GetString(), "Observation.valueBoolean");
+  HttpResult first_item = client_.Post("/fhir/Patient", R"({"resourceType":"Patient","contact":[{"name":{"family":""}}]})");
+  EXPECT_STREQ(ParseJson(first_item.body)["issue"][0]["expression"][0].GetString(), "Patient.contact[0].name.family");
+  EXPECT_EQ(client_.Post("/fhir/Patient", R"({"resourceType":"Patient","gender":"female"})").status, 201);
+}
+
 TEST_F(FhirRestTest, RefusesBodiesOverTheLimit) {
   std::string big = R"({"resourceType":"Patient","name":[{"family":")" + std::string(200000, 'x') + R"("}]})";
   ExpectOutcome(client_.Post("/fhir/Patient", big), 413, "too-long");

@@ -1,0 +1,94 @@
+// Specification of required terminology bindings: a code outside its value set is refused with
+// the element's location, the code and the value set; bindings to value sets that cannot be
+// expanded from the loaded code systems are skipped.
+#include "validation/binding_check.h"
+
+#include <gtest/gtest.h>
+
+#include "fhir/json_reader.h"
+
+namespace ck::validation {
+namespace {
+
+std::vector<Issue> Check(std::string_view json) {
+  auto resource = fhir::ReadResource(json, fhir::Definitions::R4());
+  EXPECT_TRUE(resource) << resource.error().ToString();
+  if (!resource) return {};
+  return CheckBindings(*resource, terminology::ValueSets::R4());
+}
+
+TEST(ValueSetsTest, ExpandsTheBoundValueSetsFromTheLoadedCodeSystems) {
+  const auto& value_sets = terminology::ValueSets::R4();
+  const terminology::ValueSet* gender = value_sets.Find("http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1");
+  ASSERT_NE(gender, nullptr);
+  EXPECT_TRUE(gender->expanded());
+  EXPECT_TRUE(gender->Contains("http://hl7.org/fhir/administrative-gender", "female"));
+  EXPECT_FALSE(gender->ContainsCode("robot"));
+  // A filter on a hierarchy (is-a) and nested value sets are expanded too.
+  const terminology::ValueSet* status = value_sets.Find("http://hl7.org/fhir/ValueSet/condition-clinical");
+  ASSERT_NE(status, nullptr);
+  EXPECT_TRUE(status->ContainsCode("recurrence"));
+  const terminology::ValueSet* mime = value_sets.Find("http://hl7.org/fhir/ValueSet/mimetypes");
+  ASSERT_NE(mime, nullptr);
+  EXPECT_FALSE(mime->expanded());
+  EXPECT_NE(mime->not_expandable_reason().find("urn:ietf:bcp:13"), std::string::npos);
+}
+
+TEST(BindingCheckTest, RefusesACodeOutsideItsRequiredValueSet) {
+  auto issues = Check(R"({"resourceType":"Patient","gender":"robot"})");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].type, IssueType::kCodeInvalid);
+  EXPECT_EQ(issues[0].expression, "Patient.gender");
+  EXPECT_NE(issues[0].message.find("'robot'"), std::string::npos);
+  EXPECT_NE(issues[0].message.find("http://hl7.org/fhir/ValueSet/administrative-gender"), std::string::npos);
+  auto status = Check(R"({"resourceType":"Observation","status":"nonsense","code":{"text":"x"}})");
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].expression, "Observation.status");
+}
+
+TEST(BindingCheckTest, AcceptsMembers) {
+  EXPECT_TRUE(Check(R"({"resourceType":"Patient","gender":"female"})").empty());
+  EXPECT_TRUE(Check(R"({"resourceType":"Condition","subject":{"reference":"Patient/a"},"clinicalStatus":{"coding":[
+    {"system":"http://example.org/other","code":"x"},
+    {"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}})").empty());
+}
+
+TEST(BindingCheckTest, ACodeableConceptNeedsACodingFromTheValueSet) {
+  auto wrong = Check(R"({"resourceType":"Condition","subject":{"reference":"Patient/a"},"clinicalStatus":{"coding":[
+    {"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"bogus"}]}})");
+  ASSERT_EQ(wrong.size(), 1u);
+  EXPECT_EQ(wrong[0].expression, "Condition.clinicalStatus");
+  EXPECT_NE(wrong[0].message.find("condition-clinical|bogus"), std::string::npos);
+  // The right code in another system is not a member.
+  EXPECT_EQ(Check(R"({"resourceType":"Condition","subject":{"reference":"Patient/a"},"clinicalStatus":{"coding":[
+    {"system":"http://example.org/other","code":"active"}]}})").size(), 1u);
+  auto text_only = Check(R"({"resourceType":"Condition","subject":{"reference":"Patient/a"},"clinicalStatus":{"text":"active"}})");
+  ASSERT_EQ(text_only.size(), 1u);
+  EXPECT_NE(text_only[0].message.find("no coding"), std::string::npos);
+}
+
+TEST(BindingCheckTest, LocatesProblemsInArraysAndNestedResources) {
+  auto issues = Check(R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"resource":{"resourceType":"Patient","gender":"male"}},
+    {"resource":{"resourceType":"Patient","gender":"robot","telecom":[{"system":"phone","value":"1"},{"system":"pigeon","value":"2"}]}}]})");
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_EQ(issues[0].expression, "Bundle.entry[1].resource.gender");
+  EXPECT_EQ(issues[1].expression, "Bundle.entry[1].resource.telecom[1].system");
+  EXPECT_EQ(Check(R"({"resourceType":"Bundle","type":"nonsense"})").size(), 1u);
+}
+
+TEST(BindingCheckTest, SkipsValueSetsThatCannotBeExpandedHere) {
+  // Attachment.contentType is bound (required) to mimetypes, a code system (BCP 13) not loaded.
+  EXPECT_TRUE(Check(R"({"resourceType":"DocumentReference","status":"current","content":[{"attachment":{"contentType":"x/never-heard-of"}}]})").empty());
+}
+
+TEST(BindingCheckTest, StopsAtTheIssueCap) {
+  std::string names;
+  for (int i = 0; i < 50; ++i) names += std::string(i ? "," : "") + R"({"use":"bogus"})";
+  auto resource = fhir::ReadResource(R"({"resourceType":"Patient","name":[)" + names + "]}", fhir::Definitions::R4());
+  ASSERT_TRUE(resource);
+  EXPECT_EQ(CheckBindings(*resource, terminology::ValueSets::R4(), 10).size(), 10u);
+}
+
+}  // namespace
+}  // namespace ck::validation
