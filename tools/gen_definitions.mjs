@@ -19,6 +19,8 @@ function typeCode(type) {
 }
 
 const kinds = { 'primitive-type': 'P', 'complex-type': 'C', resource: 'R' };
+const oneLine = (text) => (text || '').replace(/\s+/g, ' ').trim();
+const constraintLine = (c, path) => ['C', c.key, c.severity, path, oneLine(c.expression), oneLine(c.human)].join('\t');
 const lines = [];
 const definitions = [...load('profiles-types.json').entry, ...load('profiles-resources.json').entry]
   .map((e) => e.resource)
@@ -31,7 +33,7 @@ for (const sd of definitions) {
     if (!e.path.includes('.')) {
       for (const c of e.constraint || []) {
         if (!c.expression || (c.source && c.source !== sd.url)) continue;
-        lines.push(['C', c.key, c.severity, e.path, c.expression.replace(/\s+/g, ' ')].join('\t'));
+        lines.push(constraintLine(c, e.path));
       }
       continue;
     }
@@ -47,7 +49,7 @@ for (const sd of definitions) {
     // Invariants defined here (inherited ones, like ele-1, are emitted where they are defined).
     for (const c of e.constraint || []) {
       if (!c.expression || (c.source && c.source !== sd.url)) continue;
-      lines.push(['C', c.key, c.severity, e.path, c.expression.replace(/\s+/g, ' ')].join('\t'));
+      lines.push(constraintLine(c, e.path));
     }
   }
 }

@@ -110,8 +110,9 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
                                  : f[1] == "extensible" ? BindingStrength::kExtensible
                                                         : BindingStrength::kPreferred;
       element.value_set = f[2];
-    } else if (f[0] == "C" && f.size() == 5) {
-      defs->constraints_.push_back({std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4])});
+    } else if (f[0] == "C" && f.size() == 6) {
+      defs->constraints_.push_back(
+          {std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4]), std::string(f[5])});
     } else if (f[0] == "S" && f.size() == 5) {
       SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4])};
       for (std::string_view base : SplitFields(f[3], ',')) param.bases.emplace_back(base);

@@ -7,7 +7,7 @@
 // Table format (tab-separated lines): `T name kind(P|C|R) abstract(0|1) base`, followed by that
 // type's `E path min max types` lines (types comma-separated, or `#Path` for a content
 // reference), each followed by a `B strength value-set-url` line if the element has a
-// required, extensible or preferred binding, `C key severity path expression` lines for the
+// required, extensible or preferred binding, `C key severity path expression human` lines for the
 // invariants defined on an element,
 // then `S code type bases expression` lines for search parameters.
 //
@@ -110,6 +110,7 @@ struct ConstraintDefinition {
   std::string severity;  // "error" or "warning"
   std::string path;      // "Observation", "Patient.contact"
   std::string expression;
+  std::string human;     // what it requires, in words ("dataAbsentReason SHALL only be present if...")
 };
 
 class Definitions {

@@ -541,4 +541,13 @@ Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fh
   return evaluator.Eval(*root_, Collection{root}, Scope{});
 }
 
+Result<Collection> Expression::EvaluateAt(const fhir::Node& resource, const fhir::Node& focus,
+                                          const fhir::Definitions& definitions) const {
+  static const std::map<std::string, Collection> kNoVariables;
+  static const ReferenceResolver kNoResolver;
+  Value root = Value::Element(&resource, nullptr, resource.type);
+  Evaluator evaluator(definitions, root, kNoVariables, kNoResolver);
+  return evaluator.Eval(*root_, Collection{Value::Element(&focus, nullptr, focus.type)}, Scope{});
+}
+
 }  // namespace ck::fhirpath

@@ -47,6 +47,11 @@ class Expression {
                               const std::map<std::string, Collection>& variables = {},
                               const ReferenceResolver& resolver = {}) const;
 
+  // Evaluates with `focus` as the focus, and `resource` (the resource that holds it, possibly one
+  // nested in a Bundle or contained) as %resource: how an invariant is evaluated on each element
+  // it constrains. REQUIRES: both nodes bound, `focus` inside `resource`.
+  Result<Collection> EvaluateAt(const fhir::Node& resource, const fhir::Node& focus, const fhir::Definitions& definitions) const;
+
   const Expr& root() const { return *root_; }
 
  private:

@@ -6,6 +6,7 @@
 #include "terminology/value_sets.h"
 #include "util/random_id.h"
 #include "validation/binding_check.h"
+#include "validation/invariant_check.h"
 
 namespace ck::records {
 namespace {
@@ -60,10 +61,13 @@ Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::s
 
 Status RecordService::Validate(const fhir::Resource& resource) const {
   std::vector<Issue> issues = validation::CheckBindings(resource, terminology::ValueSets::R4(), options_.max_issues);
+  if (issues.size() < options_.max_issues) {
+    std::vector<Issue> broken = validation::InvariantCheck::R4().Check(resource, options_.max_issues - issues.size());
+    issues.insert(issues.end(), std::make_move_iterator(broken.begin()), std::make_move_iterator(broken.end()));
+  }
   if (issues.empty()) return Status::Ok();
   std::string summary = issues.size() == 1 ? issues[0].message
-                                           : std::to_string(issues.size()) + " codes are not in their value sets, first: " +
-                                                 issues[0].message;
+                                           : std::to_string(issues.size()) + " problems in the resource, first: " + issues[0].message;
   return Status::Unprocessable(std::move(summary)).WithIssues(std::move(issues));
 }
 

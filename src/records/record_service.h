@@ -74,9 +74,10 @@ class RecordService {
 
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;
-  // The rules beyond the JSON structure that a resource must meet to be stored: today its
-  // required terminology bindings (validation/binding_check.h). Errors: kUnprocessable with one
-  // issue per problem. CreateResource and UpdateResource apply it.
+  // The rules beyond the JSON structure that a resource must meet to be stored: its required
+  // terminology bindings (validation/binding_check.h) and its invariants
+  // (validation/invariant_check.h). Errors: kUnprocessable with one issue per problem.
+  // CreateResource and UpdateResource apply it.
   Status Validate(const fhir::Resource& resource) const;
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;

@@ -155,11 +155,11 @@ TEST_F(HttpServerTest, ABodyThatStopsArrivingGets408AtTheRequestDeadline) {
 // The defect: one deadline covered keep-alive idle time, upload, handler and reply, so a request
 // sent late in an idle period was processed and its reply cut off.
 TEST_F(HttpServerTest, IdleTimeIsNotChargedToTheNextRequest) {
-  Start({.header_timeout_seconds = 2, .idle_timeout_seconds = 4, .request_timeout_seconds = 2, .write_timeout_seconds = 2});
+  Start({.header_timeout_seconds = 3, .idle_timeout_seconds = 8, .request_timeout_seconds = 3, .write_timeout_seconds = 3});
   RawConnection connection(server_->port());
   ASSERT_TRUE(connection.Send(Get("/fast")));
   ASSERT_TRUE(connection.ReadResponse());
-  std::this_thread::sleep_for(3s);  // idle, within idle_timeout but past the other budgets
+  std::this_thread::sleep_for(4s);  // idle, within idle_timeout but past the other budgets
   const std::string body(1000, 'b');
   ASSERT_TRUE(connection.Send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + body.substr(0, 500)));
   std::this_thread::sleep_for(1s);

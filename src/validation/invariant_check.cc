@@ -1,0 +1,214 @@
+#include "validation/invariant_check.h"
+
+#include "fhir/element_path.h"
+
+namespace ck {
+extern const char kInvariantExclusions[];
+}
+
+namespace ck::validation {
+namespace {
+
+using fhir::ElementPath;
+using fhir::JsonKind;
+using fhir::Node;
+using fhir::Property;
+
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+  std::vector<std::string_view> out;
+  while (true) {
+    std::size_t at = text.find(separator);
+    out.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    text.remove_prefix(at + 1);
+  }
+}
+
+std::unordered_map<std::string, std::string> ParseExclusions() {
+  std::unordered_map<std::string, std::string> out;
+  for (std::string_view line : Split(kInvariantExclusions, '\n')) {
+    if (line.empty() || line.starts_with('#')) continue;
+    std::size_t tab = line.find('\t');
+    out.emplace(std::string(line.substr(0, tab)), tab == std::string_view::npos ? "" : std::string(line.substr(tab + 1)));
+  }
+  return out;
+}
+
+// Invariants checked without FHIRPath: ele-1 here (it applies to every element), txt-1 and txt-2
+// by the JSON reader's narrative rules (fhir/narrative_xhtml.h).
+bool CheckedNatively(std::string_view key) { return key == "ele-1" || key == "txt-1" || key == "txt-2"; }
+
+// The element at `path` ("Patient.contact", "RiskAssessment.prediction.probability[x]"), or
+// nullptr when the path names none.
+const fhir::ElementDefinition* ElementAt(const fhir::Definitions& definitions, std::string_view path) {
+  std::vector<std::string_view> names = Split(path, '.');
+  const fhir::TypeDefinition* type = definitions.FindType(names[0]);
+  if (type == nullptr) return nullptr;
+  const fhir::Structure* structure = &type->structure;
+  const fhir::ElementDefinition* element = nullptr;
+  for (std::size_t i = 1; i < names.size(); ++i) {
+    if (structure == nullptr) return nullptr;
+    std::string_view name = names[i];
+    if (name.ends_with("[x]")) name.remove_suffix(3);
+    element = nullptr;
+    for (const fhir::ElementDefinition* child : structure->elements) {
+      if (child->name == name) element = child;
+    }
+    if (element == nullptr) return nullptr;
+    structure = element->inline_children != nullptr ? element->inline_children
+                                                    : (element->types.size() == 1 ? &element->types[0]->structure : nullptr);
+  }
+  return element;
+}
+
+// An invariant holds when it evaluates to true; an empty result says nothing against it.
+bool Holds(const fhirpath::Collection& result) {
+  return result.empty() || (result.size() == 1 && result[0].kind == fhirpath::ValueKind::kBoolean && result[0].boolean);
+}
+
+}  // namespace
+
+class InvariantCheck::Walker {
+ public:
+  Walker(const InvariantCheck& check, std::size_t max_issues) : check_(check), max_issues_(max_issues) {}
+
+  // `node` is an object (a resource, a complex element, a backbone element or a primitive's
+  // extension holder); `resource` is the resource that holds it (%resource).
+  void Walk(const Node& node, const Node& resource, const ElementPath& path, const fhir::ElementDefinition* element) {
+    if (issues_.size() >= max_issues_) return;
+    const Node& holder = node.type != nullptr && node.type->IsResource() ? node : resource;
+    // (A primitive's extension holder, walked with no element, belongs to a primitive that may
+    // have its value: ele-1 is not its to break.)
+    if (&holder != &node && element != nullptr && !HasContent(node)) {
+      Report("ele-1", "All FHIR elements must have a @value or children", path);
+    }
+    for (const fhir::TypeDefinition* type = node.type; type != nullptr; type = type->base) {
+      Evaluate(check_.by_type_, type, holder, node, path);
+    }
+    if (element != nullptr && element->inline_children != nullptr) {
+      Evaluate(check_.by_backbone_, element->inline_children, holder, node, path);
+    }
+    if (element != nullptr) Evaluate(check_.by_element_, element, holder, node, path);
+    for (const Property& property : node.properties) {
+      if (property.slot == nullptr || property.slot->is_primitive_extension) continue;
+      for (std::size_t i = 0; i < property.values.size(); ++i) {
+        const Node& value = property.values[i];
+        const ElementPath value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
+        if (value.kind == JsonKind::kObject) {
+          Walk(value, holder, value_path, property.slot->element);
+        } else if (value.kind != JsonKind::kNull) {
+          Evaluate(check_.by_element_, property.slot->element, holder, value, value_path);  // a primitive element
+        }
+      }
+    }
+    // A primitive's extensions ("_birthDate": {"extension": [...]}) hold Extensions to check.
+    for (const Property& property : node.properties) {
+      if (property.slot == nullptr || !property.slot->is_primitive_extension) continue;
+      for (std::size_t i = 0; i < property.values.size(); ++i) {
+        if (property.values[i].kind != JsonKind::kObject) continue;
+        const ElementPath value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
+        Walk(property.values[i], holder, value_path, nullptr);
+      }
+    }
+  }
+
+  std::vector<Issue> TakeIssues() { return std::move(issues_); }
+
+ private:
+  // ele-1: something besides an id (JSON has no empty objects, so only {"id": ...} can fail).
+  static bool HasContent(const Node& node) {
+    for (const Property& property : node.properties) {
+      if (property.name != "id") return true;
+    }
+    return false;
+  }
+
+  template <typename Key>
+  void Evaluate(const std::unordered_map<Key, std::vector<Compiled>>& table, Key key, const Node& holder, const Node& node,
+                const ElementPath& path) {
+    auto it = table.find(key);
+    if (it == table.end()) return;
+    for (const Compiled& invariant : it->second) {
+      if (issues_.size() >= max_issues_) return;
+      auto result = invariant.expression.EvaluateAt(holder, node, check_.definitions_);
+      if (!result) {
+        Report(invariant.definition->key, "could not be evaluated: " + result.error().message(), path);
+      } else if (!Holds(*result)) {
+        Report(invariant.definition->key, invariant.definition->human, path);
+      }
+    }
+  }
+
+  void Report(const std::string& key, const std::string& text, const ElementPath& path) {
+    if (issues_.size() >= max_issues_) return;
+    issues_.push_back({IssueType::kInvariant, "constraint " + key + " is not met: " + text, path.Render()});
+  }
+
+  const InvariantCheck& check_;
+  const std::size_t max_issues_;
+  std::vector<Issue> issues_;
+};
+
+InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
+    : definitions_(definitions), exclusions_(ParseExclusions()) {
+  for (const fhir::ConstraintDefinition& constraint : definitions.Constraints()) {
+    if (constraint.severity != "error" || CheckedNatively(constraint.key) || exclusions_.contains(constraint.key)) continue;
+    if (constraint.path.find('.') == std::string::npos) {
+      const fhir::TypeDefinition* type = definitions.FindType(constraint.path);
+      if (type == nullptr || type->IsPrimitive()) {
+        failed_to_compile_.push_back(constraint.key + ": no complex type or resource " + constraint.path);
+        continue;
+      }
+      auto expression = fhirpath::Expression::Compile(constraint.expression, definitions, *type);
+      if (!expression) {
+        failed_to_compile_.push_back(constraint.key + ": " + expression.error().message());
+        continue;
+      }
+      by_type_[type].push_back({&constraint, std::move(*expression)});
+    } else {
+      const fhir::ElementDefinition* element = ElementAt(definitions, constraint.path);
+      if (element == nullptr) {
+        failed_to_compile_.push_back(constraint.key + ": no element " + constraint.path);
+        continue;
+      }
+      // Restated on an element of a type that has it already (ext-1 on Extension.extension).
+      if (element->inline_children == nullptr && element->types.size() == 1 && HasKey(element->types[0], constraint.key)) continue;
+      auto expression = fhirpath::Expression::Compile(constraint.expression);
+      if (!expression) {
+        failed_to_compile_.push_back(constraint.key + ": " + expression.error().message());
+        continue;
+      }
+      // Keyed by the backbone's structure, which a content reference shares; otherwise by element.
+      if (element->inline_children != nullptr) {
+        by_backbone_[element->inline_children].push_back({&constraint, std::move(*expression)});
+      } else {
+        by_element_[element].push_back({&constraint, std::move(*expression)});
+      }
+    }
+    ++compiled_;
+  }
+}
+
+bool InvariantCheck::HasKey(const fhir::TypeDefinition* type, std::string_view key) const {
+  for (; type != nullptr; type = type->base) {
+    auto it = by_type_.find(type);
+    if (it == by_type_.end()) continue;
+    for (const Compiled& compiled : it->second) {
+      if (compiled.definition->key == key) return true;
+    }
+  }
+  return false;
+}
+
+const InvariantCheck& InvariantCheck::R4() {
+  static const InvariantCheck* const check = new InvariantCheck(fhir::Definitions::R4());
+  return *check;
+}
+
+std::vector<Issue> InvariantCheck::Check(const fhir::Resource& resource, std::size_t max_issues) const {
+  Walker walker(*this, max_issues);
+  walker.Walk(resource.root(), resource.root(), ElementPath{nullptr, resource.type_name()}, nullptr);
+  return walker.TakeIssues();
+}
+
+}  // namespace ck::validation
