@@ -5,23 +5,13 @@
 #include <cstdlib>
 
 #include "util/log.h"
+#include "util/text.h"
 
 namespace ck::fhir {
 
 extern const char kDefinitionsTable[];
 
 namespace {
-
-std::vector<std::string_view> SplitFields(std::string_view line, char separator) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = line.find(separator, start);
-    out.push_back(line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return out;
-    start = end + 1;
-  }
-}
 
 std::string_view ParentPath(std::string_view path) { return path.substr(0, path.rfind('.')); }
 
@@ -74,10 +64,10 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
   std::vector<std::pair<TypeDefinition*, std::string>> bases;
   TypeDefinition* current = nullptr;
   std::size_t line_number = 0;
-  for (std::string_view line : SplitFields(table, '\n')) {
+  for (std::string_view line : Split(table, '\n')) {
     ++line_number;
     if (line.empty()) continue;
-    std::vector<std::string_view> f = SplitFields(line, '\t');
+    std::vector<std::string_view> f = Split(line, '\t');
     auto bad = [&] { return Status::Internal("definitions table line " + std::to_string(line_number) + " is malformed"); };
     if (f[0] == "T" && f.size() == 5) {
       auto type = std::make_unique<TypeDefinition>();
@@ -115,7 +105,7 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
           {std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4]), std::string(f[5])});
     } else if (f[0] == "S" && f.size() == 5) {
       SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4])};
-      for (std::string_view base : SplitFields(f[3], ',')) param.bases.emplace_back(base);
+      for (std::string_view base : Split(f[3], ',')) param.bases.emplace_back(base);
       defs->search_parameters_.push_back(std::move(param));
     } else {
       return Err(bad());
@@ -148,7 +138,7 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
   // Resolve type names, then content references (which copy a resolved element's types).
   for (const PendingElement& p : pending) {
     if (p.types.starts_with('#')) continue;
-    for (std::string_view name : SplitFields(p.types, ',')) {
+    for (std::string_view name : Split(p.types, ',')) {
       const TypeDefinition* type = defs->FindType(name);
       if (type == nullptr) return Err(Status::Internal("unknown type " + std::string(name) + " at " + p.element->path));
       p.element->types.push_back(type);

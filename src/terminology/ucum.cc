@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/text.h"
+
 namespace ck::terminology {
 
 extern const char kUcumTable[];
@@ -45,16 +47,6 @@ struct Table {
   std::unordered_map<std::string_view, Atom> atoms;
   std::vector<std::pair<std::string_view, double>> prefixes;  // longest first
 };
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    std::size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
 
 double Number(std::string_view text) {
   double value = 0;

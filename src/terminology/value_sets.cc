@@ -7,21 +7,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "util/text.h"
+
 namespace ck::terminology {
 
 extern const char kValueSetTable[];
 
 namespace {
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> out;
-  while (true) {
-    std::size_t at = text.find(separator);
-    out.push_back(text.substr(0, at));
-    if (at == std::string_view::npos) return out;
-    text.remove_prefix(at + 1);
-  }
-}
 
 std::string Member(std::string_view system, std::string_view code) {
   std::string out(system);

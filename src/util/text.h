@@ -1,12 +1,18 @@
 #pragma once
-// Making untrusted bytes safe for the places they end up: JSON strings declared as UTF-8 and
-// log lines (one event per line, nothing a client sends can start a line of its own).
+// Text helpers: splitting table lines, and making untrusted bytes safe for the places they end
+// up: JSON strings declared as UTF-8 and log lines (one event per line, nothing a client sends can
+// start a line of its own).
 // Thread safety: pure functions.
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ck {
+
+// The parts of `text` between `separator`s (n separators give n + 1 parts, empty ones kept);
+// views into `text`. For the generated tables' lines and fields.
+std::vector<std::string_view> Split(std::string_view text, char separator);
 
 // `text` with every byte sequence that is not valid UTF-8 replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text);

@@ -1,6 +1,7 @@
 #include "validation/invariant_check.h"
 
 #include "fhir/element_path.h"
+#include "util/text.h"
 
 namespace ck {
 extern const char kInvariantExclusions[];
@@ -13,16 +14,6 @@ using fhir::ElementPath;
 using fhir::JsonKind;
 using fhir::Node;
 using fhir::Property;
-
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> out;
-  while (true) {
-    std::size_t at = text.find(separator);
-    out.push_back(text.substr(0, at));
-    if (at == std::string_view::npos) return out;
-    text.remove_prefix(at + 1);
-  }
-}
 
 std::unordered_map<std::string, std::string> ParseExclusions() {
   std::unordered_map<std::string, std::string> out;
