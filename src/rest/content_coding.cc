@@ -3,23 +3,12 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
+
+#include "util/text.h"
 
 namespace ck::rest {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 Status TooLarge(std::size_t max_bytes) {
   return Status(StatusCode::kTooLarge, "the request body is larger than " + std::to_string(max_bytes) + " bytes once decompressed");
@@ -60,7 +49,7 @@ Status DecodeContentCoding(std::string_view codings, std::size_t max_bytes, std:
   std::vector<std::string> list;
   while (!codings.empty()) {
     std::size_t comma = codings.find(',');
-    std::string coding = Lower(Trim(codings.substr(0, comma)));
+    std::string coding = ToLowerAscii(TrimSpaces(codings.substr(0, comma)));
     codings = comma == std::string_view::npos ? std::string_view() : codings.substr(comma + 1);
     if (!coding.empty() && coding != "identity") list.push_back(std::move(coding));
   }

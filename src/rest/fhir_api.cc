@@ -10,6 +10,7 @@
 #include "rest/history_bundle.h"
 #include "rest/operation_outcome.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace ck::rest {
 namespace {
@@ -18,20 +19,8 @@ constexpr std::string_view kFhirPrefix = "fhir";
 
 enum class Prefer { kRepresentation, kMinimal, kOperationOutcome };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The media type of a header value without parameters, lower-cased: "application/fhir+json".
-std::string MediaType(std::string_view value) { return Lower(Trim(value.substr(0, value.find(';')))); }
+std::string MediaType(std::string_view value) { return ToLowerAscii(TrimSpaces(value.substr(0, value.find(';')))); }
 
 bool IsJsonMediaType(std::string_view media) {
   return media == "application/fhir+json" || media == "application/json" || media == "application/json+fhir";
@@ -44,7 +33,7 @@ bool AcceptsJson(const HttpRequest& request) {
     return format == "json" || IsJsonMediaType(format);
   }
   std::string_view accept = request.Header("accept");
-  if (Trim(accept).empty()) return true;
+  if (TrimSpaces(accept).empty()) return true;
   while (!accept.empty()) {
     std::size_t comma = accept.find(',');
     std::string media = MediaType(accept.substr(0, comma));
@@ -58,16 +47,16 @@ bool AcceptsJson(const HttpRequest& request) {
 bool BodyIsJson(const HttpRequest& request) {
   std::string_view content_type = request.Header("content-type");
   if (!IsJsonMediaType(MediaType(content_type))) return false;
-  std::string params = Lower(content_type);
+  std::string params = ToLowerAscii(content_type);
   std::size_t charset = params.find("charset=");
   if (charset == std::string::npos) return true;
-  std::string_view value = Trim(std::string_view(params).substr(charset + 8));
+  std::string_view value = TrimSpaces(std::string_view(params).substr(charset + 8));
   value = value.substr(0, value.find(';'));
-  return Trim(value) == "utf-8" || Trim(value) == "\"utf-8\"";
+  return TrimSpaces(value) == "utf-8" || TrimSpaces(value) == "\"utf-8\"";
 }
 
 Prefer PreferOf(const HttpRequest& request) {
-  std::string prefer = Lower(request.Header("prefer"));
+  std::string prefer = ToLowerAscii(request.Header("prefer"));
   if (prefer.find("return=minimal") != std::string::npos) return Prefer::kMinimal;
   if (prefer.find("return=operationoutcome") != std::string::npos) return Prefer::kOperationOutcome;
   return Prefer::kRepresentation;
@@ -82,7 +71,7 @@ std::optional<std::int64_t> ParseNonNegative(std::string_view text) {
 
 // `W/"3"` or `"3"` to 3.
 std::optional<std::int64_t> ParseEtag(std::string_view etag) {
-  etag = Trim(etag);
+  etag = TrimSpaces(etag);
   if (etag.starts_with("W/") || etag.starts_with("w/")) etag.remove_prefix(2);
   if (etag.size() < 3 || etag.front() != '"' || etag.back() != '"') return std::nullopt;
   return ParseNonNegative(etag.substr(1, etag.size() - 2));
@@ -300,9 +289,9 @@ HttpResponse FhirApi::Read(Call& call, std::string_view type, std::string_view i
   const HttpRequest& request = call.request;
   bool not_modified = false;
   if (std::string_view none_match = request.Header("if-none-match"); !none_match.empty()) {
-    not_modified = Trim(none_match) == "*" || ParseEtag(none_match) == version->version;
+    not_modified = TrimSpaces(none_match) == "*" || ParseEtag(none_match) == version->version;
   } else if (std::string_view since = request.Header("if-modified-since"); !since.empty()) {
-    std::optional<Millis> date = ParseHttpDate(Trim(since));
+    std::optional<Millis> date = ParseHttpDate(TrimSpaces(since));
     not_modified = date && version->last_updated / 1000 * 1000 <= *date;
   }
   if (not_modified) {

@@ -3,20 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/text.h"
+
 namespace ck::rest {
 namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The comma-separated elements of every field named `name` (RFC 9110 5.3: several fields of a
 // list-valued name are one list), trimmed; empty elements are kept so callers can refuse them.
@@ -29,7 +19,7 @@ std::vector<std::string_view> ListElements(const RequestHead& head, std::string_
     std::string_view rest = value;
     while (true) {
       std::size_t comma = rest.find(',');
-      out.push_back(Trim(rest.substr(0, comma)));
+      out.push_back(TrimSpaces(rest.substr(0, comma)));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
@@ -115,7 +105,7 @@ FramingDecision CheckFraming(const RequestHead& head, const FramingLimits& limit
   for (const auto& [name, value] : head.fields) {
     if (EqualsIgnoringCase(name, "host")) {
       ++host_fields;
-      host = Trim(value);
+      host = TrimSpaces(value);
     }
   }
   if (host_fields > 1) return Refuse(StatusCode::kInvalid, "more than one Host header");
@@ -134,7 +124,8 @@ FramingDecision CheckFraming(const RequestHead& head, const FramingLimits& limit
     if (!EqualsIgnoringCase(codings.back(), "chunked")) {
       return Refuse(StatusCode::kInvalid, "the final transfer coding of a request must be chunked");
     }
-    const std::size_t chunked = std::count_if(codings.begin(), codings.end(), [](std::string_view c) { return EqualsIgnoringCase(c, "chunked"); });
+    const std::size_t chunked =
+        std::count_if(codings.begin(), codings.end(), [](std::string_view c) { return EqualsIgnoringCase(c, "chunked"); });
     if (chunked > 1) return Refuse(StatusCode::kInvalid, "chunked may be applied only once");
     if (codings.size() > 1) {
       return Refuse(StatusCode::kNotImplemented, "transfer coding '" + std::string(codings[0].substr(0, 32)) + "' is not supported");

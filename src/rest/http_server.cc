@@ -15,6 +15,7 @@
 #include "rest/http_framing.h"
 #include "rest/operation_outcome.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/time.h"
 
 namespace ck::rest {
@@ -242,9 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.peer = peer_;
     request.headers.reserve(8);
     for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
+      request.headers.emplace_back(ToLowerAscii(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(message.body());
     if (!ParseTarget(target_, request)) {

@@ -15,9 +15,10 @@
 // none runs while the handler works.
 //
 // Connections: the soft descriptor limit is raised to the hard limit at start; at most
-// max_connections are served, and past that a small overflow is still accepted to answer
-// /healthz and refuse the rest with 503, so a flood of idle connections neither locks everyone
-// out unseen nor spins the accept loop (accept failures back off).
+// max_connections are served. At the cap a connection waiting for a request is closed to make
+// room for the new one; when all are busy, a small overflow is still accepted to answer /healthz
+// and refuse the rest with 503. So a flood of idle connections neither locks everyone out nor
+// spins the accept loop (accept failures back off).
 //
 // Shutdown: Stop stops accepting, closes idle connections, lets requests in flight finish and
 // be answered (Connection: close), and ends after at most drain_timeout.

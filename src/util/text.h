@@ -14,6 +14,13 @@ namespace ck {
 // views into `text`. For the generated tables' lines and fields.
 std::vector<std::string_view> Split(std::string_view text, char separator);
 
+// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimSpaces(std::string_view text);
+// `text` with ASCII letters lower-cased (header names, media types, codings).
+std::string ToLowerAscii(std::string_view text);
+// Whether `a` and `b` are equal ignoring ASCII case.
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // `text` with every byte sequence that is not valid UTF-8 replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text);
 

@@ -185,6 +185,17 @@ TEST_F(StoreFaultsTest, TransactionTimeContinuesFromTheNewestStoredVersion) {
   EXPECT_GE((*store_->ReadCurrent("Basic", "b"))->last_updated, stored);
 }
 
+TEST_F(StoreFaultsTest, AClockSteppingBackWhileRunningNeverStampsAnEarlierVersion) {
+  ASSERT_TRUE(store_->Write(PutOperation("Basic", "a", "{}")).ok());
+  const Millis first = (*store_->ReadCurrent("Basic", "a"))->last_updated;
+  clock_.Advance(-60'000);
+  ASSERT_TRUE(store_->Write(PutOperation("Basic", "b", "{}")).ok());
+  EXPECT_EQ((*store_->ReadCurrent("Basic", "b"))->last_updated, first);
+  clock_.Advance(120'000);  // caught up
+  ASSERT_TRUE(store_->Write(PutOperation("Basic", "c", "{}")).ok());
+  EXPECT_EQ((*store_->ReadCurrent("Basic", "c"))->last_updated, clock_.Now());
+}
+
 TEST_F(StoreFaultsTest, AnOperationIsStampedWithOneTime) {
   Millis seen = 0;
   ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {

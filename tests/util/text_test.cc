@@ -12,6 +12,15 @@ TEST(SplitTest, KeepsEmptyPartsBetweenSeparators) {
   EXPECT_EQ(Split("a,", ','), (std::vector<std::string_view>{"a", ""}));
 }
 
+TEST(HttpTextTest, TrimsSpacesAndComparesIgnoringAsciiCase) {
+  EXPECT_EQ(TrimSpaces(" \t chunked \t"), "chunked");
+  EXPECT_EQ(TrimSpaces("   "), "");
+  EXPECT_EQ(ToLowerAscii("Application/FHIR+JSON; Charset=UTF-8"), "application/fhir+json; charset=utf-8");
+  EXPECT_TRUE(EqualsIgnoringCase("Transfer-Encoding", "transfer-encoding"));
+  EXPECT_FALSE(EqualsIgnoringCase("chunked", "chunked "));
+  EXPECT_FALSE(EqualsIgnoringCase("\xC3\xA9", "\xC3\x89"));  // ASCII only: no Unicode case folding
+}
+
 TEST(ToValidUtf8Test, ReplacesEveryInvalidSequenceAndKeepsValidText) {
   EXPECT_EQ(ToValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
   EXPECT_EQ(ToValidUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");

@@ -6,15 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "fhir/json_reader.h"
+#include "support/bound_resource.h"
 
 namespace ck::validation {
 namespace {
 
 std::vector<Issue> Check(std::string_view json) {
-  auto resource = fhir::ReadResource(json, fhir::Definitions::R4());
-  EXPECT_TRUE(resource) << resource.error().ToString();
-  if (!resource) return {};
-  return CheckBindings(*resource, terminology::ValueSets::R4());
+  auto resource = testing::BoundResource(json);
+  return resource ? CheckBindings(*resource, terminology::ValueSets::R4()) : std::vector<Issue>{};
 }
 
 TEST(ValueSetsTest, ExpandsTheBoundValueSetsFromTheLoadedCodeSystems) {

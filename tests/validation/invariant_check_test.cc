@@ -5,16 +5,14 @@
 
 #include <gtest/gtest.h>
 
-#include "fhir/json_reader.h"
+#include "support/bound_resource.h"
 
 namespace ck::validation {
 namespace {
 
 std::vector<Issue> Check(std::string_view json) {
-  auto resource = fhir::ReadResource(json, fhir::Definitions::R4());
-  EXPECT_TRUE(resource) << resource.error().ToString();
-  if (!resource) return {};
-  return InvariantCheck::R4().Check(*resource);
+  auto resource = testing::BoundResource(json);
+  return resource ? InvariantCheck::R4().Check(*resource) : std::vector<Issue>{};
 }
 
 TEST(InvariantCheckTest, CompilesEveryErrorConstraintOfTheDefinitions) {

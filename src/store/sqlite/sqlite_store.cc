@@ -84,8 +84,8 @@ Result<std::optional<std::int64_t>> LookupTypeId(Connection& db, TypeIds& cache,
 
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
-  SqliteWriteTransaction(Connection& db, TypeIds& types, const Clock& clock, Millis& last_time)
-      : db_(db), types_(types), clock_(clock), last_time_(last_time) {}
+  SqliteWriteTransaction(Connection& db, TypeIds& types, const Clock& clock, Millis& last_time, bool& clock_behind)
+      : db_(db), types_(types), clock_(clock), last_time_(last_time), clock_behind_(clock_behind) {}
 
   Result<std::optional<CurrentVersion>> Current(const std::string& type, const std::string& id) override {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, LookupTypeId(db_, types_, type));
@@ -100,7 +100,17 @@ class SqliteWriteTransaction final : public WriteTransaction {
   // One time per operation: every call of Now() and every Append of the operation use it.
   Millis Now() override {
     if (!operation_time_) {
-      last_time_ = std::max(last_time_, clock_.Now());
+      const Millis now = clock_.Now();
+      // A clock stepped back (NTP, a restored VM): versions keep the newest time until it catches
+      // up; said once per episode.
+      constexpr Millis kTolerance = 1000;
+      if (now + kTolerance < last_time_ && !clock_behind_) {
+        CK_LOG_WARN("the system clock is {} ms behind the newest transaction time; new versions take that time "
+                    "until the clock catches up",
+                    last_time_ - now);
+      }
+      clock_behind_ = now + kTolerance < last_time_;
+      last_time_ = std::max(last_time_, now);
       operation_time_ = last_time_;
     }
     return *operation_time_;
@@ -170,6 +180,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   TypeIds& types_;
   const Clock& clock_;
   Millis& last_time_;
+  bool& clock_behind_;
   std::optional<Millis> operation_time_;
   std::vector<std::pair<std::string, std::int64_t>> new_types_;
   std::vector<StoredVersion> appended_;
@@ -349,6 +360,7 @@ class SqliteStore final : public ResourceStore {
   TypeIds types_;
   VersionCache cache_;
   Millis last_time_;      // writer thread only: the newest transaction time given
+  bool clock_behind_ = false;  // writer thread only: the clock was last seen behind last_time_
   Status write_failure_;  // writer thread only: once set, every write fails with it
 
   std::mutex mu_;
@@ -398,7 +410,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     for (Pending& pending : batch) pending.done.set_value(begun);
     return;
   }
-  SqliteWriteTransaction txn(*writer_, types_, *options_.clock, last_time_);
+  SqliteWriteTransaction txn(*writer_, types_, *options_.clock, last_time_, clock_behind_);
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Step step = RunOperation(batch[i], txn);
@@ -613,18 +625,12 @@ Status EnableWal(Connection& db) {
 }
 
 // Transaction time continues from the newest version stored, so a clock that is behind (an NTP
-// step, a restored VM, a moved disk) never stamps a new version before an old one.
-Result<Millis> NewestTime(Connection& db, const Clock& clock) {
+// step, a restored VM, a moved disk) never stamps a new version before an old one (the first
+// write then warns that the clock is behind).
+Result<Millis> NewestTime(Connection& db) {
   CK_ASSIGN_OR_RETURN(ScopedStatement newest, db.Prepare("SELECT coalesce(max(last_updated), 0) FROM resource_version"));
   CK_ASSIGN_OR_RETURN(bool row, newest->Step());
-  Millis stored = row ? newest->Int(0) : 0;
-  Millis now = clock.Now();
-  if (now < stored) {
-    CK_LOG_WARN("the system clock is {} ms behind the newest stored version; new versions take that version's time "
-                "until the clock catches up",
-                stored - now);
-  }
-  return stored;
+  return row ? newest->Int(0) : 0;
 }
 
 }  // namespace
@@ -640,7 +646,7 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   CK_RETURN_IF_ERROR(EnableWal(*writer));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   CK_RETURN_IF_ERROR(Migrate(*writer));
-  CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer, *options.clock));
+  CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
   return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));
 }
 
