@@ -5,7 +5,8 @@
 #include "fhir/primitive_syntax.h"
 #include "terminology/value_sets.h"
 #include "util/random_id.h"
-#include "validation/binding_check.h"
+#include <algorithm>
+
 #include "validation/invariant_check.h"
 
 namespace ck::records {
@@ -23,7 +24,10 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
 }  // namespace
 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
-    : definitions_(definitions), store_(store), options_(options) {}
+    : definitions_(definitions),
+      store_(store),
+      options_(options),
+      validator_(terminology::ValueSets::R4(), validation::InvariantCheck::R4()) {}
 
 fhir::ReadOptions RecordService::ReadOptions() const {
   return {.max_depth = options_.max_json_depth, .bind = {.max_issues = options_.max_issues}};
@@ -59,22 +63,23 @@ Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::s
   return CreateResource(context, std::move(resource));
 }
 
-Status RecordService::Validate(const fhir::Resource& resource) const {
-  std::vector<Issue> issues = validation::CheckBindings(resource, terminology::ValueSets::R4(), options_.max_issues);
-  if (issues.size() < options_.max_issues) {
-    std::vector<Issue> broken = validation::InvariantCheck::R4().Check(resource, options_.max_issues - issues.size());
-    issues.insert(issues.end(), std::make_move_iterator(broken.begin()), std::make_move_iterator(broken.end()));
-  }
-  if (issues.empty()) return Status::Ok();
-  std::string summary = issues.size() == 1 ? issues[0].message
-                                           : std::to_string(issues.size()) + " problems in the resource, first: " + issues[0].message;
-  return Status::Unprocessable(std::move(summary)).WithIssues(std::move(issues));
+std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool warnings) const {
+  return validator_.Validate(resource, {.max_issues = options_.max_issues, .warnings = warnings});
 }
 
-Result<WriteOutcome> RecordService::CreateResource(const RequestContext&, fhir::Resource resource) {
-  CK_RETURN_IF_ERROR(Validate(resource));
+Result<std::vector<Issue>> RecordService::CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const {
+  std::vector<Issue> issues = Validate(resource, context.report_warnings);
+  if (!validation::HasErrors(issues)) return issues;
+  auto errors = std::count_if(issues.begin(), issues.end(), [](const Issue& issue) { return issue.IsError(); });
+  std::string summary = errors == 1 ? issues[0].message
+                                    : std::to_string(errors) + " problems in the resource, first: " + issues[0].message;
+  return Err(Status::Unprocessable(std::move(summary)).WithIssues(std::move(issues)));
+}
+
+Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource) {
+  CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   resource.SetId(RandomUuid());
-  return StoreVersion(std::move(resource), std::nullopt, true);
+  return StoreVersion(std::move(resource), std::nullopt, true, std::move(issues));
 }
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
@@ -92,19 +97,20 @@ Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::s
   return UpdateResource(context, std::move(resource), if_match);
 }
 
-Result<WriteOutcome> RecordService::UpdateResource(const RequestContext&, fhir::Resource resource,
+Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context, fhir::Resource resource,
                                                    std::optional<std::int64_t> if_match) {
   if (resource.id().empty()) {
     return Err(Status::Invalid("an update needs the resource's id")
                    .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
   }
-  CK_RETURN_IF_ERROR(Validate(resource));
-  return StoreVersion(std::move(resource), if_match, false);
+  CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
+  return StoreVersion(std::move(resource), if_match, false, std::move(issues));
 }
 
 Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
-                                                 bool is_create) {
+                                                 bool is_create, std::vector<Issue> issues) {
   WriteOutcome outcome;
+  outcome.issues = std::move(issues);
   outcome.type = resource.type_name();
   outcome.id = resource.id();
   Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {

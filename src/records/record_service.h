@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhir/definitions.h"
 #include "fhir/json_reader.h"
@@ -16,6 +17,7 @@
 #include "records/request_context.h"
 #include "store/resource_store.h"
 #include "util/status.h"
+#include "validation/validator.h"
 
 namespace ck::records {
 
@@ -32,6 +34,7 @@ struct WriteOutcome {
   Millis last_updated = 0;
   bool created = false;  // true if the resource did not exist (or was deleted) before
   std::string body;      // the stored JSON (empty after a delete)
+  std::vector<Issue> issues;  // warnings and information found, when the context asked for them
 };
 
 class RecordService {
@@ -74,11 +77,9 @@ class RecordService {
 
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;
-  // The rules beyond the JSON structure that a resource must meet to be stored: its required
-  // terminology bindings (validation/binding_check.h) and its invariants
-  // (validation/invariant_check.h). Errors: kUnprocessable with one issue per problem.
-  // CreateResource and UpdateResource apply it.
-  Status Validate(const fhir::Resource& resource) const;
+  // The problems of a parsed resource beyond its JSON structure (validation/validator.h):
+  // errors, and warnings and information if `warnings`. A resource with errors is not stored.
+  std::vector<Issue> Validate(const fhir::Resource& resource, bool warnings) const;
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
@@ -90,11 +91,16 @@ class RecordService {
   Result<fhir::Resource> ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const;
   // The type of a URL and a valid id. Errors: kNotFound (type), kInvalid (id).
   Result<const fhir::TypeDefinition*> CheckAddress(std::string_view type, std::string_view id) const;
-  Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create);
+  // Validate() for a write: the warnings to report (if the context asks for them), or
+  // kUnprocessable with every issue when there is an error.
+  Result<std::vector<Issue>> CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const;
+  Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create,
+                                    std::vector<Issue> issues);
 
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;
   const RecordOptions options_;
+  const validation::Validator validator_;
 };
 
 }  // namespace ck::records

@@ -13,6 +13,7 @@ struct RequestContext {
   std::string front_door;  // "rest", "cli-import"
   std::string actor;       // authenticated identity, or a description of an anonymous caller
   std::string request_id;  // correlates log lines (and later audit records) of one request
+  bool report_warnings = false;  // a write's warnings are wanted back (Prefer: return=OperationOutcome)
 };
 
 }  // namespace ck::records

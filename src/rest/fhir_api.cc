@@ -109,6 +109,7 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   auto started = std::chrono::steady_clock::now();
   Call call{request, {"rest", request.peer.empty() ? "anonymous" : "anonymous@" + request.peer, ""}};
   call.inline_only = inline_only;
+  call.context.report_warnings = PreferOf(request) == Prefer::kOperationOutcome;
   HttpResponse response;
   try {
     response = Route(call);
@@ -392,7 +393,8 @@ HttpResponse FhirApi::WriteResponse(Call& call, const records::WriteOutcome& out
       return response;
     case Prefer::kOperationOutcome:
       response.body = InformationOutcomeJson((outcome.created ? "created " : "updated ") + outcome.type + "/" +
-                                             outcome.id + " version " + std::to_string(outcome.version));
+                                                 outcome.id + " version " + std::to_string(outcome.version),
+                                             outcome.issues);
       break;
     case Prefer::kRepresentation:
       response.body = call.pretty ? fhir::PrettyPrintJson(outcome.body) : outcome.body;

@@ -8,18 +8,17 @@
 namespace ck::rest {
 namespace {
 
-void AppendIssue(std::string& out, std::string_view severity, IssueType type, std::string_view message,
-                 std::string_view expression) {
+void AppendIssue(std::string& out, const Issue& issue) {
   out += R"({"severity":)";
-  fhir::AppendJsonString(out, severity);
+  fhir::AppendJsonString(out, IssueSeverityCode(issue.severity));
   out += R"(,"code":)";
-  fhir::AppendJsonString(out, IssueTypeCode(type));
+  fhir::AppendJsonString(out, IssueTypeCode(issue.type));
   // Messages may quote the request (a type or id from the URL): the body is declared UTF-8.
   out += R"(,"diagnostics":)";
-  fhir::AppendJsonString(out, ToValidUtf8(message));
-  if (!expression.empty()) {
+  fhir::AppendJsonString(out, ToValidUtf8(issue.message));
+  if (!issue.expression.empty()) {
     out += R"(,"expression":[)";
-    fhir::AppendJsonString(out, ToValidUtf8(expression));
+    fhir::AppendJsonString(out, ToValidUtf8(issue.expression));
     out += ']';
   }
   out += '}';
@@ -27,27 +26,26 @@ void AppendIssue(std::string& out, std::string_view severity, IssueType type, st
 
 }  // namespace
 
-std::string OperationOutcomeJson(const Status& status, std::string_view severity) {
+std::string OperationOutcomeJson(std::span<const Issue> issues) {
   std::string out = R"({"resourceType":"OperationOutcome","issue":[)";
-  if (status.issues().empty()) {
-    AppendIssue(out, severity, status.DefaultIssueType(), status.message(), "");
-  } else {
-    bool first = true;
-    for (const Issue& issue : status.issues()) {
-      if (!first) out += ',';
-      first = false;
-      AppendIssue(out, severity, issue.type, issue.message, issue.expression);
-    }
+  for (std::size_t i = 0; i < issues.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendIssue(out, issues[i]);
   }
   out += "]}";
   return out;
 }
 
-std::string InformationOutcomeJson(std::string_view message) {
-  std::string out = R"({"resourceType":"OperationOutcome","issue":[)";
-  AppendIssue(out, "information", IssueType::kInformational, message, "");
-  out += "]}";
-  return out;
+std::string OperationOutcomeJson(const Status& status) {
+  if (!status.issues().empty()) return OperationOutcomeJson(status.issues());
+  const Issue summary{status.DefaultIssueType(), status.message(), "", IssueSeverity::kError};
+  return OperationOutcomeJson({&summary, 1});
+}
+
+std::string InformationOutcomeJson(std::string_view message, std::span<const Issue> issues) {
+  std::vector<Issue> all{{IssueType::kInformational, std::string(message), "", IssueSeverity::kInformation}};
+  all.insert(all.end(), issues.begin(), issues.end());
+  return OperationOutcomeJson(all);
 }
 
 HttpResponse ErrorResponse(const Status& status) {
@@ -59,7 +57,7 @@ HttpResponse ErrorResponse(const Status& status) {
   }
   HttpResponse response;
   response.status = row.http_status;
-  response.body = OperationOutcomeJson(status, "error");
+  response.body = OperationOutcomeJson(status);
   response.With("Content-Type", kFhirJson);
   // Busy, overloaded or a failing disk: tell clients and load balancers when to try again.
   if (row.http_status == 503) response.With("Retry-After", "2");

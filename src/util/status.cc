@@ -53,7 +53,7 @@ std::string Status::ToString() const {
   if (!message_.empty()) out += ": " + message_;
   if (!detail_.empty()) out += " (" + detail_ + ")";
   for (const Issue& issue : issues_) {
-    out += "\n  [" + std::string(IssueTypeCode(issue.type)) + "] " + issue.expression + ": " + issue.message;
+    out += "\n  [" + std::string(IssueSeverityCode(issue.severity)) + " " + std::string(IssueTypeCode(issue.type)) + "] " + issue.expression + ": " + issue.message;
   }
   return out;
 }
@@ -83,6 +83,16 @@ std::string_view IssueTypeCode(IssueType type) {
     case IssueType::kCodeInvalid: return "code-invalid";
   }
   return "exception";
+}
+
+std::string_view IssueSeverityCode(IssueSeverity severity) {
+  switch (severity) {
+    case IssueSeverity::kFatal: return "fatal";
+    case IssueSeverity::kError: return "error";
+    case IssueSeverity::kWarning: return "warning";
+    case IssueSeverity::kInformation: return "information";
+  }
+  return "error";
 }
 
 }  // namespace ck

@@ -50,12 +50,18 @@ enum class IssueType {
   kDuplicate, kBusinessRule, kInformational, kTimeout, kCodeInvalid,
 };
 
+// FHIR IssueSeverity: an error refuses what it is about; warnings and information never do.
+enum class IssueSeverity { kFatal, kError, kWarning, kInformation };
+
 // One problem found in a resource, located by a FHIRPath expression such as
 // "Patient.name[0].given[1]".
 struct Issue {
   IssueType type = IssueType::kInvalid;
   std::string message;
   std::string expression;
+  IssueSeverity severity = IssueSeverity::kError;
+
+  bool IsError() const { return severity == IssueSeverity::kError || severity == IssueSeverity::kFatal; }
 };
 
 class [[nodiscard]] Status {
@@ -120,6 +126,7 @@ using Result = tl::expected<T, Status>;
 inline tl::unexpected<Status> Err(Status status) { return tl::unexpected<Status>(std::move(status)); }
 
 std::string_view IssueTypeCode(IssueType type);
+std::string_view IssueSeverityCode(IssueSeverity severity);
 
 }  // namespace ck
 

@@ -61,17 +61,17 @@ bool Holds(const fhirpath::Collection& result) {
 
 class InvariantCheck::Walker {
  public:
-  Walker(const InvariantCheck& check, std::size_t max_issues) : check_(check), max_issues_(max_issues) {}
+  Walker(const InvariantCheck& check, IssueCollector& issues) : check_(check), issues_(issues) {}
 
   // `node` is an object (a resource, a complex element, a backbone element or a primitive's
   // extension holder); `resource` is the resource that holds it (%resource).
   void Walk(const Node& node, const Node& resource, const ElementPath& path, const fhir::ElementDefinition* element) {
-    if (issues_.size() >= max_issues_) return;
+    if (issues_.full()) return;
     const Node& holder = node.type != nullptr && node.type->IsResource() ? node : resource;
     // (A primitive's extension holder, walked with no element, belongs to a primitive that may
     // have its value: ele-1 is not its to break.)
     if (&holder != &node && element != nullptr && !HasContent(node)) {
-      Report("ele-1", "All FHIR elements must have a @value or children", path);
+      Report(IssueSeverity::kError, "ele-1", "All FHIR elements must have a @value or children", path);
     }
     for (const fhir::TypeDefinition* type = node.type; type != nullptr; type = type->base) {
       Evaluate(check_.by_type_, type, holder, node, path);
@@ -103,8 +103,6 @@ class InvariantCheck::Walker {
     }
   }
 
-  std::vector<Issue> TakeIssues() { return std::move(issues_); }
-
  private:
   // ele-1: something besides an id (JSON has no empty objects, so only {"id": ...} can fail).
   static bool HasContent(const Node& node) {
@@ -120,30 +118,30 @@ class InvariantCheck::Walker {
     auto it = table.find(key);
     if (it == table.end()) return;
     for (const Compiled& invariant : it->second) {
-      if (issues_.size() >= max_issues_) return;
+      if (!issues_.Wants(invariant.severity)) continue;
       auto result = invariant.expression.EvaluateAt(holder, node, check_.definitions_);
       if (!result) {
-        Report(invariant.definition->key, "could not be evaluated: " + result.error().message(), path);
+        Report(invariant.severity, invariant.definition->key, "could not be evaluated: " + result.error().message(), path);
       } else if (!Holds(*result)) {
-        Report(invariant.definition->key, invariant.definition->human, path);
+        Report(invariant.severity, invariant.definition->key, invariant.definition->human, path);
       }
     }
   }
 
-  void Report(const std::string& key, const std::string& text, const ElementPath& path) {
-    if (issues_.size() >= max_issues_) return;
-    issues_.push_back({IssueType::kInvariant, "constraint " + key + " is not met: " + text, path.Render()});
+  void Report(IssueSeverity severity, const std::string& key, const std::string& text, const ElementPath& path) {
+    if (!issues_.Wants(severity)) return;
+    issues_.Add(severity, IssueType::kInvariant, "constraint " + key + " is not met: " + text, path.Render());
   }
 
   const InvariantCheck& check_;
-  const std::size_t max_issues_;
-  std::vector<Issue> issues_;
+  IssueCollector& issues_;
 };
 
 InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
     : definitions_(definitions), exclusions_(ParseExclusions()) {
   for (const fhir::ConstraintDefinition& constraint : definitions.Constraints()) {
-    if (constraint.severity != "error" || CheckedNatively(constraint.key) || exclusions_.contains(constraint.key)) continue;
+    if (CheckedNatively(constraint.key) || exclusions_.contains(constraint.key)) continue;
+    const IssueSeverity severity = constraint.severity == "error" ? IssueSeverity::kError : IssueSeverity::kWarning;
     if (constraint.path.find('.') == std::string::npos) {
       const fhir::TypeDefinition* type = definitions.FindType(constraint.path);
       if (type == nullptr || type->IsPrimitive()) {
@@ -155,7 +153,7 @@ InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
         failed_to_compile_.push_back(constraint.key + ": " + expression.error().message());
         continue;
       }
-      by_type_[type].push_back({&constraint, std::move(*expression)});
+      by_type_[type].push_back({&constraint, severity, std::move(*expression)});
     } else {
       const fhir::ElementDefinition* element = ElementAt(definitions, constraint.path);
       if (element == nullptr) {
@@ -171,9 +169,9 @@ InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
       }
       // Keyed by the backbone's structure, which a content reference shares; otherwise by element.
       if (element->inline_children != nullptr) {
-        by_backbone_[element->inline_children].push_back({&constraint, std::move(*expression)});
+        by_backbone_[element->inline_children].push_back({&constraint, severity, std::move(*expression)});
       } else {
-        by_element_[element].push_back({&constraint, std::move(*expression)});
+        by_element_[element].push_back({&constraint, severity, std::move(*expression)});
       }
     }
     ++compiled_;
@@ -196,10 +194,9 @@ const InvariantCheck& InvariantCheck::R4() {
   return *check;
 }
 
-std::vector<Issue> InvariantCheck::Check(const fhir::Resource& resource, std::size_t max_issues) const {
-  Walker walker(*this, max_issues);
+void InvariantCheck::Check(const fhir::Resource& resource, IssueCollector& issues) const {
+  Walker walker(*this, issues);
   walker.Walk(resource.root(), resource.root(), ElementPath{nullptr, resource.type_name()}, nullptr);
-  return walker.TakeIssues();
 }
 
 }  // namespace ck::validation

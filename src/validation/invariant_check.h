@@ -1,6 +1,6 @@
 #pragma once
-// Invariants (ElementDefinition.constraint) checked on a bound resource: every constraint of
-// severity `error` in the R4 resources' and data types' definitions (`dom-3`, `obs-6`, `ext-1`,
+// Invariants (ElementDefinition.constraint) checked on a bound resource: every constraint in the
+// R4 resources' and data types' definitions (`dom-3`, `obs-6`, `ext-1`,
 // `qty-3`...) is compiled once with the FHIRPath engine and evaluated on each element it
 // constrains: a node of the type it is defined on (or a type derived from it), or of the
 // backbone element it is defined on (also where a content reference reuses that element), or of
@@ -9,7 +9,8 @@
 // txt-1 and txt-2 by the JSON reader's narrative rules.
 // Constraints whose R4 expression is wrong are listed with the reason in
 // validation/invariant_exclusions.txt and not evaluated.
-// Not yet: constraints of severity `warning` (issue 7: warnings need issue severities).
+// A constraint of severity `error` that is not met is an error, one of severity `warning` a
+// warning (evaluated only when warnings are collected).
 // Thread safety: immutable after construction; Check may run concurrently.
 
 #include <memory>
@@ -20,18 +21,18 @@
 #include "fhir/definitions.h"
 #include "fhir/resource.h"
 #include "fhirpath/expression.h"
-#include "util/status.h"
+#include "validation/issue_collector.h"
 
 namespace ck::validation {
 
 class InvariantCheck {
  public:
-  // Compiles the R4 error constraints (on first use, about a tenth of a second).
+  // Compiles the R4 constraints (on first use, about a tenth of a second).
   static const InvariantCheck& R4();
 
-  // The violations in `resource` (type invariant, message "key: human text", located by a
-  // 0-based FHIRPath), at most `max_issues`; empty if it meets every invariant.
-  std::vector<Issue> Check(const fhir::Resource& resource, std::size_t max_issues = 100) const;
+  // Adds the violations in `resource` to `issues` (type invariant, message "constraint key is
+  // not met: human text", located by a 0-based FHIRPath).
+  void Check(const fhir::Resource& resource, IssueCollector& issues) const;
 
   // How many constraints are evaluated, and the keys of those excluded, with the reason.
   std::size_t size() const { return compiled_; }
@@ -44,6 +45,7 @@ class InvariantCheck {
  private:
   struct Compiled {
     const fhir::ConstraintDefinition* definition;
+    IssueSeverity severity;
     fhirpath::Expression expression;
   };
   class Walker;

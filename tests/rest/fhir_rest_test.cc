@@ -223,6 +223,29 @@ TEST_F(FhirRestTest, PreferDecidesTheBodyOfAWrite) {
   EXPECT_STREQ(ParseJson(full.body)["resourceType"].GetString(), "Patient");
 }
 
+TEST_F(FhirRestTest, WarningsNeverBlockAWriteAndComeBackWhenAskedFor) {
+  // maritalStatus outside its extensible value set: a warning; no narrative: dom-6, a warning.
+  const std::string patient = R"({"resourceType":"Patient","maritalStatus":{"coding":[{"system":"http://example.org/local","code":"x"}]}})";
+  HttpResult plain = client_.Post("/fhir/Patient", patient);
+  EXPECT_EQ(plain.status, 201) << plain.body;
+  HttpResult outcome = client_.Post("/fhir/Patient", patient, {{"Prefer", "return=OperationOutcome"}});
+  ASSERT_EQ(outcome.status, 201) << outcome.body;
+  auto doc = ParseJson(outcome.body);
+  ASSERT_EQ(doc["issue"].Size(), 3u) << outcome.body;
+  EXPECT_STREQ(doc["issue"][0]["severity"].GetString(), "information");
+  std::set<std::string> warnings;
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_STREQ(doc["issue"][i]["severity"].GetString(), "warning") << outcome.body;
+    warnings.insert(doc["issue"][i]["expression"][0].GetString());
+  }
+  EXPECT_EQ(warnings, (std::set<std::string>{"Patient", "Patient.maritalStatus"}));
+  // An error still refuses the write, and the answer lists the warnings beside it.
+  HttpResult refused = client_.Post("/fhir/Patient", R"({"resourceType":"Patient","gender":"robot"})",
+                                    {{"Prefer", "return=OperationOutcome"}});
+  ExpectOutcome(refused, 422, "code-invalid");
+  EXPECT_EQ(ParseJson(refused.body)["issue"].Size(), 2u) << refused.body;
+}
+
 TEST_F(FhirRestTest, NegotiatesJsonOnly) {
   PutPatient("fmt-1");
   EXPECT_EQ(client_.Get("/fhir/Patient/fmt-1", {{"Accept", "application/fhir+json"}}).status, 200);

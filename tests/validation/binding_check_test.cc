@@ -1,6 +1,7 @@
-// Specification of required terminology bindings: a code outside its value set is refused with
-// the element's location, the code and the value set; bindings to value sets that cannot be
-// expanded from the loaded code systems are skipped.
+// Specification of terminology bindings: a code outside the value set of a required binding is an
+// error with the element's location, the code and the value set; outside an extensible or
+// preferred one, a warning; a binding to a value set that cannot be expanded from the loaded code
+// systems is skipped, with an information issue saying so.
 #include "validation/binding_check.h"
 
 #include <gtest/gtest.h>
@@ -11,10 +12,15 @@
 namespace ck::validation {
 namespace {
 
-std::vector<Issue> Check(std::string_view json) {
+std::vector<Issue> Check(std::string_view json, CheckOptions options = {}) {
   auto resource = testing::BoundResource(json);
-  return resource ? CheckBindings(*resource, terminology::ValueSets::R4()) : std::vector<Issue>{};
+  if (!resource) return {};
+  IssueCollector issues(options);
+  CheckBindings(*resource, terminology::ValueSets::R4(), issues);
+  return issues.Take();
 }
+
+std::vector<Issue> CheckWithWarnings(std::string_view json) { return Check(json, {.warnings = true}); }
 
 TEST(ValueSetsTest, ExpandsTheBoundValueSetsFromTheLoadedCodeSystems) {
   const auto& value_sets = terminology::ValueSets::R4();
@@ -78,7 +84,37 @@ TEST(BindingCheckTest, LocatesProblemsInArraysAndNestedResources) {
 
 TEST(BindingCheckTest, SkipsValueSetsThatCannotBeExpandedHere) {
   // Attachment.contentType is bound (required) to mimetypes, a code system (BCP 13) not loaded.
-  EXPECT_TRUE(Check(R"({"resourceType":"DocumentReference","status":"current","content":[{"attachment":{"contentType":"x/never-heard-of"}}]})").empty());
+  const char* document = R"({"resourceType":"DocumentReference","status":"current","content":[{"attachment":{"contentType":"x/never-heard-of"}}]})";
+  EXPECT_TRUE(Check(document).empty());
+  auto skipped = CheckWithWarnings(document);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].severity, IssueSeverity::kInformation);
+  EXPECT_EQ(skipped[0].expression, "DocumentReference.content[0].attachment.contentType");
+  EXPECT_NE(skipped[0].message.find("was not checked"), std::string::npos);
+  EXPECT_NE(skipped[0].message.find("urn:ietf:bcp:13"), std::string::npos);
+}
+
+TEST(BindingCheckTest, ExtensibleAndPreferredBindingsGiveWarnings) {
+  // Patient.maritalStatus: extensible binding to marital-status.
+  const char* marital = R"({"resourceType":"Patient","maritalStatus":{"coding":[{"system":"http://example.org/local","code":"x"}]}})";
+  EXPECT_TRUE(Check(marital).empty());
+  auto extensible = CheckWithWarnings(marital);
+  ASSERT_EQ(extensible.size(), 1u);
+  EXPECT_EQ(extensible[0].severity, IssueSeverity::kWarning);
+  EXPECT_EQ(extensible[0].type, IssueType::kCodeInvalid);
+  EXPECT_EQ(extensible[0].expression, "Patient.maritalStatus");
+  EXPECT_NE(extensible[0].message.find("extensible binding"), std::string::npos);
+  // Text alone meets an extensible binding.
+  EXPECT_TRUE(CheckWithWarnings(R"({"resourceType":"Patient","maritalStatus":{"text":"it is complicated"}})").empty());
+  EXPECT_TRUE(CheckWithWarnings(R"({"resourceType":"Patient","maritalStatus":{"coding":[
+    {"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]}})").empty());
+  // Observation.category: preferred binding to observation-category.
+  auto preferred = CheckWithWarnings(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},
+    "category":[{"coding":[{"system":"http://example.org/local","code":"x"}]}]})");
+  ASSERT_EQ(preferred.size(), 1u);
+  EXPECT_EQ(preferred[0].severity, IssueSeverity::kWarning);
+  EXPECT_EQ(preferred[0].expression, "Observation.category[0]");
+  EXPECT_NE(preferred[0].message.find("preferred binding"), std::string::npos);
 }
 
 TEST(BindingCheckTest, StopsAtTheIssueCap) {
@@ -86,7 +122,9 @@ TEST(BindingCheckTest, StopsAtTheIssueCap) {
   for (int i = 0; i < 50; ++i) names += std::string(i ? "," : "") + R"({"use":"bogus"})";
   auto resource = fhir::ReadResource(R"({"resourceType":"Patient","name":[)" + names + "]}", fhir::Definitions::R4());
   ASSERT_TRUE(resource);
-  EXPECT_EQ(CheckBindings(*resource, terminology::ValueSets::R4(), 10).size(), 10u);
+  IssueCollector issues({.max_issues = 10});
+  CheckBindings(*resource, terminology::ValueSets::R4(), issues);
+  EXPECT_EQ(issues.issues().size(), 10u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Specification of invariants on write: every error constraint of the R4 definitions compiles
+// Specification of invariants on write: every constraint of the R4 definitions compiles
 // (type-checked where it has a type), and a violation is reported with its key, its text and
-// the element's location.
+// the element's location: an error for a constraint of severity error, a warning (only when
+// warnings are asked for) for one of severity warning.
 #include "validation/invariant_check.h"
 
 #include <gtest/gtest.h>
@@ -10,9 +11,12 @@
 namespace ck::validation {
 namespace {
 
-std::vector<Issue> Check(std::string_view json) {
+std::vector<Issue> Check(std::string_view json, CheckOptions options = {}) {
   auto resource = testing::BoundResource(json);
-  return resource ? InvariantCheck::R4().Check(*resource) : std::vector<Issue>{};
+  if (!resource) return {};
+  IssueCollector issues(options);
+  InvariantCheck::R4().Check(*resource, issues);
+  return issues.Take();
 }
 
 TEST(InvariantCheckTest, CompilesEveryErrorConstraintOfTheDefinitions) {
@@ -87,6 +91,20 @@ TEST(InvariantCheckTest, EvaluatesNestedResourcesWithThemAsResource) {
   EXPECT_NE(issues[0].message.find("dom-3"), std::string::npos);
   EXPECT_TRUE(Check(R"({"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","name":"O"}],
     "managingOrganization":{"reference":"#o"}})").empty());
+}
+
+TEST(InvariantCheckTest, WarningConstraintsGiveWarningsOnlyWhenAskedFor) {
+  // dom-6: a resource should have a narrative (severity warning).
+  const char* patient = R"({"resourceType":"Patient","gender":"female"})";
+  EXPECT_TRUE(Check(patient).empty());
+  auto warnings = Check(patient, {.warnings = true});
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].severity, IssueSeverity::kWarning);
+  EXPECT_EQ(warnings[0].expression, "Patient");
+  EXPECT_NE(warnings[0].message.find("dom-6"), std::string::npos);
+  EXPECT_TRUE(Check(R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">P</div>"}})",
+                    {.warnings = true})
+                  .empty());
 }
 
 TEST(InvariantCheckTest, AcceptsValidResources) {
