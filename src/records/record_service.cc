@@ -76,6 +76,42 @@ Result<std::vector<Issue>> RecordService::CheckForWrite(const RequestContext& co
   return Err(Status::Unprocessable(std::move(summary)).WithIssues(std::move(issues)));
 }
 
+Result<std::vector<Issue>> RecordService::ValidateOnly(const RequestContext& context, std::string_view type,
+                                                       std::string_view id, ValidateInput input) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  if (input.mode == ValidateMode::kDelete) {
+    if (id.empty()) return Err(Status::Invalid("mode delete asks about one resource: POST /fhir/" + definition->name + "/[id]/$validate"));
+    auto current = Read(context, type, id);
+    if (current) return std::vector<Issue>{{IssueType::kInformational, Label(type, id) + " can be deleted", "", IssueSeverity::kInformation}};
+    if (current.error().IsGone()) {
+      return std::vector<Issue>{{IssueType::kInformational, Label(type, id) + " is deleted already; deleting it again changes nothing", "",
+                                 IssueSeverity::kInformation}};
+    }
+    return std::vector<Issue>{{IssueType::kNotFound, current.error().message(), "", IssueSeverity::kError}};
+  }
+  auto findings = [](const Status& status) {
+    if (!status.issues().empty()) return status.issues();
+    return std::vector<Issue>{{status.DefaultIssueType(), status.message(), "", IssueSeverity::kError}};
+  };
+  if (std::string_view body_type = input.resource->TextOf("resourceType"); body_type != definition->name) {
+    return std::vector<Issue>{{IssueType::kInvalid,
+                               "the resource is of type '" + std::string(body_type.substr(0, 64)) + "', but the URL names " + definition->name,
+                               "resourceType"}};
+  }
+  auto resource = fhir::BindResource(std::move(*input.resource), definitions_, ReadOptions().bind);
+  if (!resource) return findings(resource.error());
+  std::vector<Issue> issues;
+  if (input.mode == ValidateMode::kUpdate && resource->id().empty()) {
+    issues.push_back({IssueType::kRequired, "an update needs the resource's id", definition->name + ".id"});
+  } else if (input.mode == ValidateMode::kUpdate && !id.empty() && resource->id() != id) {
+    issues.push_back({IssueType::kInvalid, "the resource's id differs from the URL's '" + std::string(id) + "'", definition->name + ".id"});
+  }
+  std::vector<Issue> found = Validate(*resource, true);
+  issues.insert(issues.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  if (issues.empty()) issues.push_back({IssueType::kInformational, "no problems found", "", IssueSeverity::kInformation});
+  return issues;
+}
+
 Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource) {
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   resource.SetId(RandomUuid());

@@ -15,6 +15,7 @@
 #include "fhir/json_reader.h"
 #include "fhir/resource.h"
 #include "records/request_context.h"
+#include "records/validate_operation.h"
 #include "store/resource_store.h"
 #include "util/status.h"
 #include "validation/validator.h"
@@ -80,6 +81,12 @@ class RecordService {
   // The problems of a parsed resource beyond its JSON structure (validation/validator.h):
   // errors, and warnings and information if `warnings`. A resource with errors is not stored.
   std::vector<Issue> Validate(const fhir::Resource& resource, bool warnings) const;
+  // $validate: every issue (errors, warnings, information) that `input` would meet as a write
+  // of `mode` to type/id (id empty at type level), storing nothing; one information issue when
+  // there is none. Problems of the resource are issues, not errors. Errors: kNotFound (unknown
+  // type), kInvalid (mode delete without an id).
+  Result<std::vector<Issue>> ValidateOnly(const RequestContext& context, std::string_view type, std::string_view id,
+                                          ValidateInput input);
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.

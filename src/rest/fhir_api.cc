@@ -195,6 +195,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       return MethodNotAllowed("GET, POST");
     case 2:
+      if (s[1] == "$validate") {
+        call.interaction = "validate";
+        return method == "POST" || method == "GET" ? Validate(call, s[0], "") : MethodNotAllowed("GET, POST");
+      }
       if (s[1] == "_history") {
         call.interaction = "history-type";
         return method == "GET" ? History(call, s[0], "") : MethodNotAllowed("GET");
@@ -213,6 +217,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       return MethodNotAllowed("GET, PUT, DELETE");
     case 3:
+      if (s[2] == "$validate") {
+        call.interaction = "validate";
+        return method == "POST" || method == "GET" ? Validate(call, s[0], s[1]) : MethodNotAllowed("GET, POST");
+      }
       if (s[2] != "_history") break;
       call.interaction = "history-instance";
       return method == "GET" ? History(call, s[0], s[1]) : MethodNotAllowed("GET");
@@ -269,6 +277,24 @@ HttpResponse FhirApi::Delete(Call& call, std::string_view type, std::string_view
   } else {
     response.status = 204;
   }
+  return response;
+}
+
+// $validate answers 200 with what it found, valid or not; 4xx only when it could not validate.
+HttpResponse FhirApi::Validate(Call& call, std::string_view type, std::string_view id) {
+  if (call.inline_only) return Defer(call);
+  const HttpRequest& request = call.request;
+  if (!request.body.empty() && !BodyIsJson(request)) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
+  }
+  auto input = records::ReadValidateInput(request.body, request.Query("mode"), request.Query("profile"), records_.ReadOptions());
+  if (!input) return ErrorResponse(input.error());
+  auto issues = records_.ValidateOnly(call.context, type, id, std::move(*input));
+  if (!issues) return ErrorResponse(issues.error());
+  HttpResponse response;
+  response.body = OperationOutcomeJson(*issues);
+  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
+  response.With("Content-Type", kFhirJson);
   return response;
 }
 

@@ -48,6 +48,7 @@ class FhirApi {
   HttpResponse Create(Call& call, std::string_view type);
   HttpResponse Update(Call& call, std::string_view type, std::string_view id);
   HttpResponse Delete(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Validate(Call& call, std::string_view type, std::string_view id);
   HttpResponse Read(Call& call, std::string_view type, std::string_view id);
   HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);
   HttpResponse History(Call& call, std::string_view type, std::string_view id);

@@ -2,6 +2,7 @@
 // data folder, spoken to over HTTP.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "support/http_client.h"
@@ -244,6 +245,51 @@ TEST_F(FhirRestTest, WarningsNeverBlockAWriteAndComeBackWhenAskedFor) {
                                     {{"Prefer", "return=OperationOutcome"}});
   ExpectOutcome(refused, 422, "code-invalid");
   EXPECT_EQ(ParseJson(refused.body)["issue"].Size(), 2u) << refused.body;
+}
+
+TEST_F(FhirRestTest, ValidateAnswersEveryIssueAndStoresNothing) {
+  auto issues_of = [](const HttpResult& result) {
+    EXPECT_EQ(result.status, 200) << result.body;
+    std::vector<std::string> out;
+    auto doc = ParseJson(result.body);
+    for (auto& issue : doc["issue"].GetArray()) {
+      out.push_back(std::string(issue["severity"].GetString()) + " " + (issue.HasMember("expression") ? issue["expression"][0].GetString() : ""));
+    }
+    return out;
+  };
+  // An invalid resource as the body: 200, every error located; nothing stored.
+  auto before = ParseJson(client_.Get("/fhir/Patient/_history").body)["total"].GetInt();
+  auto invalid = issues_of(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Patient","gender":"robot",
+    "contact":[{"gender":"male"}]})"));
+  EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "error Patient.gender"), 1) << ::testing::PrintToString(invalid);
+  EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "error Patient.contact[0]"), 1) << ::testing::PrintToString(invalid);
+  EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "warning Patient"), 1) << ::testing::PrintToString(invalid);  // dom-6
+  EXPECT_EQ(ParseJson(client_.Get("/fhir/Patient/_history").body)["total"].GetInt(), before);
+  // Structural problems are findings too, not a failed request.
+  auto structural = issues_of(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Patient","birthDate":"yesterday"})"));
+  ASSERT_FALSE(structural.empty());
+  EXPECT_EQ(structural[0], "error Patient.birthDate");
+  // A valid resource in a Parameters body: one information issue.
+  const std::string valid = R"({"resourceType":"Patient","id":"v1","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">P</div>"}})";
+  auto ok = issues_of(client_.Post("/fhir/Patient/$validate",
+                                   R"({"resourceType":"Parameters","parameter":[{"name":"mode","valueCode":"create"},{"name":"resource","resource":)" + valid + "}]}"));
+  EXPECT_EQ(ok, std::vector<std::string>{"information "});
+  // Mode update at the instance level: the ids must agree.
+  auto mismatch = issues_of(client_.Post("/fhir/Patient/other/$validate?mode=update", valid));
+  EXPECT_EQ(mismatch[0], "error Patient.id");
+  // Mode delete: whether the resource exists to be deleted.
+  PutPatient("val-del");
+  EXPECT_EQ(issues_of(client_.Get("/fhir/Patient/val-del/$validate?mode=delete")), std::vector<std::string>{"information "});
+  EXPECT_EQ(issues_of(client_.Post("/fhir/Patient/never-was/$validate?mode=delete", "")), std::vector<std::string>{"error "});
+  // What cannot be validated at all is a 4xx.
+  ExpectOutcome(client_.Post("/fhir/Patient/$validate", "{not json"), 400, "invalid");
+  ExpectOutcome(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Parameters","parameter":[{"name":"mode","valueCode":"erase"}]})"),
+                400, "invalid");
+  ExpectOutcome(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Parameters","parameter":[{"name":"mode","valueCode":"create"}]})"),
+                400, "invalid");
+  ExpectOutcome(client_.Post("/fhir/Patient/$validate?mode=delete", ""), 400, "invalid");
+  ExpectOutcome(client_.Post("/fhir/Robot/$validate", valid), 404, "not-supported");
+  ExpectOutcome(client_.Put("/fhir/Patient/$validate", valid), 405, "not-supported");
 }
 
 TEST_F(FhirRestTest, NegotiatesJsonOnly) {
