@@ -1,5 +1,6 @@
 // Generates src/terminology's value set table: the expansion of every value set that an element
-// of the R4 core definitions binds (strength required, extensible or preferred), computed from
+// of the R4 core definitions, core profiles or core extensions binds (strength required,
+// extensible or preferred), computed from
 // the code systems that come with the definitions (valuesets.json, v3-codesystems.json,
 // v2-tables.json). Usage: node gen_value_sets.mjs <definitions dir> <out.cc>
 // A value set that needs a code system not shipped there (SNOMED CT, LOINC, UCUM, BCP 47...)
@@ -111,8 +112,13 @@ function expand(url, depth = 0) {
   return result;
 }
 
-const structureDefinitions = [...load('profiles-types.json'), ...load('profiles-resources.json')].filter(
-  (r) => r.resourceType === 'StructureDefinition' && r.derivation !== 'constraint');
+// The base types' bindings, and those of the core profiles and extensions (validation/profile.h).
+const structureDefinitions = [
+  ...load('profiles-types.json').filter((r) => r.derivation !== 'constraint'),
+  ...load('profiles-resources.json').filter((r) => r.derivation !== 'constraint'),
+  ...load('profiles-others.json'),
+  ...load('extension-definitions.json'),
+].filter((r) => r.resourceType === 'StructureDefinition' && r.snapshot);
 const bound = new Set();
 for (const sd of structureDefinitions) {
   for (const e of sd.snapshot.element) {

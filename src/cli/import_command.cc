@@ -70,7 +70,12 @@ int RunImport(const Config& config, const ImportOptions& options) {
     return 1;
   }
   const fhir::Definitions& definitions = fhir::Definitions::R4();
-  records::RecordService records(definitions, **store, {.max_json_depth = config.max_json_depth});
+  records::RecordService records(definitions, **store,
+                                 {.max_json_depth = config.max_json_depth, .strict_profiles = config.unknown_profiles == "error"});
+  if (Status loaded = records.LoadStoredProfiles(); !loaded.ok()) {
+    std::fprintf(stderr, "chartkeeper import: %s\n", loaded.ToString().c_str());
+    return 1;
+  }
   auto started = std::chrono::steady_clock::now();
   Importer importer(records, definitions, kImportWorkers, options.strict);
   ImportSummary summary;

@@ -44,7 +44,10 @@ int RunServe(const Config& config) {
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
   records::RecordService records(definitions, **store,
-                                 {.max_json_depth = config.max_json_depth, .max_issues = config.max_issues});
+                                 {.max_json_depth = config.max_json_depth,
+                                  .max_issues = config.max_issues,
+                                  .strict_profiles = config.unknown_profiles == "error"});
+  if (Status loaded = records.LoadStoredProfiles(); !loaded.ok()) return fail(loaded);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.

@@ -4,8 +4,10 @@
 #include "fhir/json_writer.h"
 #include "fhir/primitive_syntax.h"
 #include "terminology/value_sets.h"
+#include "util/log.h"
 #include "util/random_id.h"
 #include <algorithm>
+#include <unordered_set>
 
 #include "validation/invariant_check.h"
 
@@ -27,7 +29,8 @@ RecordService::RecordService(const fhir::Definitions& definitions, store::Resour
     : definitions_(definitions),
       store_(store),
       options_(options),
-      validator_(terminology::ValueSets::R4(), validation::InvariantCheck::R4()) {}
+      profiles_(std::make_unique<validation::ProfileRegistry>(definitions)),
+      validator_(definitions, terminology::ValueSets::R4(), validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {}
 
 fhir::ReadOptions RecordService::ReadOptions() const {
   return {.max_depth = options_.max_json_depth, .bind = {.max_issues = options_.max_issues}};
@@ -63,8 +66,8 @@ Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::s
   return CreateResource(context, std::move(resource));
 }
 
-std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool warnings) const {
-  return validator_.Validate(resource, {.max_issues = options_.max_issues, .warnings = warnings});
+std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool warnings, const std::vector<std::string>& profiles) const {
+  return validator_.Validate(resource, {.max_issues = options_.max_issues, .warnings = warnings}, profiles);
 }
 
 Result<std::vector<Issue>> RecordService::CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const {
@@ -106,16 +109,27 @@ Result<std::vector<Issue>> RecordService::ValidateOnly(const RequestContext& con
   } else if (input.mode == ValidateMode::kUpdate && !id.empty() && resource->id() != id) {
     issues.push_back({IssueType::kInvalid, "the resource's id differs from the URL's '" + std::string(id) + "'", definition->name + ".id"});
   }
-  std::vector<Issue> found = Validate(*resource, true);
+  std::vector<Issue> found = Validate(*resource, true, input.profiles);
   issues.insert(issues.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   if (issues.empty()) issues.push_back({IssueType::kInformational, "no problems found", "", IssueSeverity::kInformation});
   return issues;
 }
 
+Result<std::shared_ptr<const validation::Profile>> RecordService::PrepareProfile(const fhir::Resource& resource) const {
+  const fhir::Node& root = resource.root();
+  if (resource.type_name() != "StructureDefinition" || root.TextOf("derivation") == "specialization" || root.TextOf("kind") == "logical") {
+    return nullptr;  // not a profile: stored, never validated against
+  }
+  return profiles_->Prepare(root);
+}
+
 Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource) {
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
+  CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
   resource.SetId(RandomUuid());
-  return StoreVersion(std::move(resource), std::nullopt, true, std::move(issues));
+  auto outcome = StoreVersion(std::move(resource), std::nullopt, true, std::move(issues));
+  if (outcome && profile) profiles_->Put(std::move(profile), outcome->id);
+  return outcome;
 }
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
@@ -140,7 +154,11 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
                    .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
   }
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
-  return StoreVersion(std::move(resource), if_match, false, std::move(issues));
+  CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
+  auto outcome = StoreVersion(std::move(resource), if_match, false, std::move(issues));
+  if (outcome && profile) profiles_->Put(std::move(profile), outcome->id);
+  if (outcome && !profile && outcome->type == "StructureDefinition") profiles_->RemoveStored(outcome->id);
+  return outcome;
 }
 
 Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
@@ -190,7 +208,35 @@ Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_vi
     return Status::Ok();
   });
   if (!status.ok()) return Err(std::move(status));
+  if (outcome.type == "StructureDefinition") profiles_->RemoveStored(outcome.id);
   return outcome;
+}
+
+Status RecordService::LoadStoredProfiles() {
+  store::HistoryQuery query{"StructureDefinition", ""};
+  query.count = 200;
+  std::unordered_set<std::string> seen;
+  std::size_t loaded = 0;
+  while (true) {
+    CK_ASSIGN_OR_RETURN(store::HistoryPage page, store_.History(query));
+    for (const store::StoredVersion& version : page.versions) {
+      if (!seen.insert(version.id).second || version.deleted()) continue;  // newest first: the current version
+      auto resource = Parse(version.body);
+      if (!resource) continue;
+      auto profile = PrepareProfile(*resource);
+      if (!profile) {
+        CK_LOG_WARN("stored StructureDefinition/{} cannot be used as a profile: {}", version.id, profile.error().message());
+      } else if (*profile) {
+        profiles_->Put(std::move(*profile), version.id);
+        ++loaded;
+      }
+    }
+    query.snapshot = page.snapshot;
+    query.offset += static_cast<std::uint32_t>(page.versions.size());
+    if (page.versions.empty() || query.offset >= page.total) break;
+  }
+  if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles", loaded);
+  return Status::Ok();
 }
 
 Result<const fhir::TypeDefinition*> RecordService::CheckAddress(std::string_view type, std::string_view id) const {

@@ -6,6 +6,7 @@
 // Thread safety: all methods are safe from any thread.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "records/validate_operation.h"
 #include "store/resource_store.h"
 #include "util/status.h"
+#include "validation/profile_registry.h"
 #include "validation/validator.h"
 
 namespace ck::records {
@@ -25,6 +27,7 @@ namespace ck::records {
 struct RecordOptions {
   unsigned max_json_depth = 64;  // deepest JSON nesting accepted in a resource
   std::size_t max_issues = 100;  // most problems reported for one resource
+  bool strict_profiles = false;  // a claimed profile the server does not hold refuses the write
 };
 
 // What a write produced.
@@ -80,7 +83,12 @@ class RecordService {
   Result<fhir::Resource> Parse(std::string_view body) const;
   // The problems of a parsed resource beyond its JSON structure (validation/validator.h):
   // errors, and warnings and information if `warnings`. A resource with errors is not stored.
-  std::vector<Issue> Validate(const fhir::Resource& resource, bool warnings) const;
+  std::vector<Issue> Validate(const fhir::Resource& resource, bool warnings, const std::vector<std::string>& profiles = {}) const;
+  // The profiles validation knows: the R4 core ones, and every StructureDefinition stored here.
+  const validation::ProfileRegistry& profiles() const { return *profiles_; }
+  // Adds the profiles of the StructureDefinitions stored in the database (at start).
+  // Errors: from the store; a stored profile that cannot be used is logged and skipped.
+  Status LoadStoredProfiles();
   // $validate: every issue (errors, warnings, information) that `input` would meet as a write
   // of `mode` to type/id (id empty at type level), storing nothing; one information issue when
   // there is none. Problems of the resource are issues, not errors. Errors: kNotFound (unknown
@@ -101,12 +109,16 @@ class RecordService {
   // Validate() for a write: the warnings to report (if the context asks for them), or
   // kUnprocessable with every issue when there is an error.
   Result<std::vector<Issue>> CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const;
+  // The profile of a StructureDefinition that is one, to add once it is stored; nullptr for
+  // other resources. Errors: kUnprocessable (a profile that cannot be built).
+  Result<std::shared_ptr<const validation::Profile>> PrepareProfile(const fhir::Resource& resource) const;
   Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create,
                                     std::vector<Issue> issues);
 
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;
   const RecordOptions options_;
+  const std::unique_ptr<validation::ProfileRegistry> profiles_;
   const validation::Validator validator_;
 };
 

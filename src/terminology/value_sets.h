@@ -34,14 +34,23 @@ class ValueSet {
   std::unordered_set<std::string> codes_;    // "code"
 };
 
-class ValueSets {
+// Where a binding's value set is looked up: the R4 table below, or a registry that adds value
+// sets loaded at run time (validation/profile_registry.h).
+class ValueSetLookup {
+ public:
+  virtual ~ValueSetLookup() = default;
+  // The value set with this canonical URL (a "|version" suffix is ignored), or nullptr.
+  virtual const ValueSet* Find(std::string_view url) const = 0;
+};
+
+class ValueSets : public ValueSetLookup {
  public:
   // The value sets bound by the R4 core definitions.
   static const ValueSets& R4();
 
   // The value set with this canonical URL (a "|version" suffix is ignored), or nullptr if it is
   // not one of the bound value sets.
-  const ValueSet* Find(std::string_view url) const;
+  const ValueSet* Find(std::string_view url) const override;
 
  private:
   struct Hash {

@@ -58,6 +58,11 @@ const std::vector<Option>& Options() {
       NumberOption("query_time_limit_ms", &Config::query_time_limit_ms),
       NumberOption("max_json_depth", &Config::max_json_depth),
       NumberOption("max_issues", &Config::max_issues),
+      {"unknown_profiles", [](Config& c, const std::string& k, const std::string& v) {
+         if (v != "warn" && v != "error") return Status::Invalid("config " + k + ": expected warn or error");
+         c.unknown_profiles = v;
+         return Status::Ok();
+       }},
       NumberOption("max_page_size", &Config::max_page_size),
   };
   return options;

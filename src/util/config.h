@@ -60,6 +60,9 @@ struct Config {
   // Most problems reported for one resource; the answer's last issue says more may follow.
   // Default 100.
   unsigned max_issues = 100;
+  // What a resource claiming (meta.profile) a profile this server does not hold gets: "warn"
+  // (stored, with a warning) or "error" (refused, 422). Default warn.
+  std::string unknown_profiles = "warn";
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.

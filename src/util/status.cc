@@ -81,6 +81,7 @@ std::string_view IssueTypeCode(IssueType type) {
     case IssueType::kInformational: return "informational";
     case IssueType::kTimeout: return "timeout";
     case IssueType::kCodeInvalid: return "code-invalid";
+    case IssueType::kExtension: return "extension";
   }
   return "exception";
 }

@@ -47,7 +47,7 @@ enum class StatusCode {
 enum class IssueType {
   kInvalid, kStructure, kRequired, kValue, kInvariant, kNotFound, kDeleted, kConflict,
   kTooLong, kTooCostly, kNotSupported, kProcessing, kException, kSecurity, kLogin, kTransient,
-  kDuplicate, kBusinessRule, kInformational, kTimeout, kCodeInvalid,
+  kDuplicate, kBusinessRule, kInformational, kTimeout, kCodeInvalid, kExtension,
 };
 
 // FHIR IssueSeverity: an error refuses what it is about; warnings and information never do.

@@ -37,7 +37,7 @@ bool CodingIsMember(const terminology::ValueSet& value_set, const Node& coding) 
   return system.empty() ? value_set.ContainsCode(code) : value_set.Contains(system, code);
 }
 
-void Walk(const Node& node, const ElementPath& path, const terminology::ValueSets& value_sets, IssueCollector& issues) {
+void Walk(const Node& node, const ElementPath& path, const terminology::ValueSetLookup& value_sets, IssueCollector& issues) {
   for (const Property& property : node.properties) {
     if (property.slot == nullptr || property.slot->is_primitive_extension) continue;
     const fhir::ElementDefinition& element = *property.slot->element;
@@ -57,10 +57,10 @@ void Walk(const Node& node, const ElementPath& path, const terminology::ValueSet
 }  // namespace
 
 void CheckBoundValue(const Node& value, std::string_view type, BindingStrength strength, std::string_view value_set_url,
-                     std::string_view bound_at, const terminology::ValueSets& value_sets, const ElementPath& path,
+                     std::string_view bound_at, const terminology::ValueSetLookup& value_sets, const ElementPath& path,
                      IssueCollector& issues) {
   const IssueSeverity severity = strength == BindingStrength::kRequired ? IssueSeverity::kError : IssueSeverity::kWarning;
-  if (!issues.Wants(severity) || (type != "code" && type != "Coding" && type != "CodeableConcept")) return;
+  if (!issues.Wants(severity) || (type != "code" && type != "Coding" && type != "CodeableConcept" && type != "Quantity")) return;
   const terminology::ValueSet* value_set = value_sets.Find(value_set_url);
   if (value_set == nullptr || !value_set->expanded()) {
     if (strength == BindingStrength::kPreferred) return;
@@ -75,7 +75,8 @@ void CheckBoundValue(const Node& value, std::string_view type, BindingStrength s
   if (type == "code") {
     if (value_set->ContainsCode(value.text)) return;
     phrase = "'" + Clip(value.text) + "' is not";
-  } else if (type == "Coding") {
+  } else if (type == "Coding" || type == "Quantity") {  // a Quantity's unit: its system and code
+    if (type == "Quantity" && value.TextOf("code").empty()) return;  // a unit in words only says nothing
     if (CodingIsMember(*value_set, value)) return;
     phrase = Describe(value) + " is not";
   } else {
@@ -97,7 +98,7 @@ void CheckBoundValue(const Node& value, std::string_view type, BindingStrength s
              path.Render());
 }
 
-void CheckBindings(const fhir::Resource& resource, const terminology::ValueSets& value_sets, IssueCollector& issues) {
+void CheckBindings(const fhir::Resource& resource, const terminology::ValueSetLookup& value_sets, IssueCollector& issues) {
   Walk(resource.root(), ElementPath{nullptr, resource.type_name()}, value_sets, issues);
 }
 

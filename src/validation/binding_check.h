@@ -18,13 +18,13 @@ namespace ck::validation {
 
 // Adds to `issues` the problems (type code-invalid, located by a 0-based FHIRPath) of the
 // bindings of `resource`'s elements.
-void CheckBindings(const fhir::Resource& resource, const terminology::ValueSets& value_sets, IssueCollector& issues);
+void CheckBindings(const fhir::Resource& resource, const terminology::ValueSetLookup& value_sets, IssueCollector& issues);
 
-// Checks one value (`type` code, Coding or CodeableConcept; other types are not checked) against
+// Checks one value (`type` code, Coding, CodeableConcept or Quantity; others are not checked) against
 // a binding of `strength` to `value_set_url`; `bound_at` names the binding in messages
 // ("Patient.gender").
 void CheckBoundValue(const fhir::Node& value, std::string_view type, fhir::BindingStrength strength,
-                     std::string_view value_set_url, std::string_view bound_at, const terminology::ValueSets& value_sets,
+                     std::string_view value_set_url, std::string_view bound_at, const terminology::ValueSetLookup& value_sets,
                      const fhir::ElementPath& path, IssueCollector& issues);
 
 }  // namespace ck::validation

@@ -1,6 +1,6 @@
 #pragma once
-// The issues of one validation, gathered across its checks: at most `max_issues` in all, and
-// warnings and information only when the caller asks for them (a write that returns only its
+// The issues of one validation, gathered across its checks: at most `max_issues` in all, each
+// once, and warnings and information only when the caller asks for them (a write that returns only its
 // outcome does not pay for wording them).
 // Thread safety: one collector per validation; not shared.
 
@@ -28,8 +28,14 @@ class IssueCollector {
   }
   bool full() const { return issues_.size() >= options_.max_issues; }
 
+  // Adds an issue unless the same one (a rule reached twice, as through an element and its
+  // slice) is there already.
   void Add(IssueSeverity severity, IssueType type, std::string message, std::string expression) {
-    if (Wants(severity)) issues_.push_back({type, std::move(message), std::move(expression), severity});
+    if (!Wants(severity)) return;
+    for (const Issue& issue : issues_) {
+      if (issue.expression == expression && issue.message == message) return;
+    }
+    issues_.push_back({type, std::move(message), std::move(expression), severity});
   }
   const std::vector<Issue>& issues() const { return issues_; }
   std::vector<Issue> Take() { return std::move(issues_); }
