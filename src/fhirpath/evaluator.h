@@ -3,6 +3,7 @@
 // and functions.cc (the function library).
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "fhir/definitions.h"
@@ -21,9 +22,14 @@ struct Scope {
 
 class Evaluator {
  public:
+  // `root_resource`: %rootResource, the resource that contains `resource` (itself if none).
   Evaluator(const fhir::Definitions& definitions, const Value& resource, const std::map<std::string, Collection>& variables,
-            const ReferenceResolver& resolver)
-      : definitions_(definitions), resource_(resource), variables_(variables), resolver_(resolver) {}
+            const ReferenceResolver& resolver, std::optional<Value> root_resource = std::nullopt)
+      : definitions_(definitions),
+        resource_(resource),
+        root_resource_(root_resource.value_or(resource)),
+        variables_(variables),
+        resolver_(resolver) {}
 
   Result<Collection> Eval(const Expr& expr, const Collection& focus, const Scope& scope);
 
@@ -54,6 +60,7 @@ class Evaluator {
   friend struct FunctionCall;
   const fhir::Definitions& definitions_;
   const Value& resource_;
+  const Value root_resource_;
   const std::map<std::string, Collection>& variables_;
   const ReferenceResolver& resolver_;
 };

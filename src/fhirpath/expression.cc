@@ -420,7 +420,8 @@ Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, co
       if (scope.total == nullptr) return Err(EvalError("$total is only defined in aggregate()"));
       return *scope.total;
     case Expr::Kind::kExternal: {
-      if (expr.name == "resource" || expr.name == "context" || expr.name == "rootResource") return Single(resource_);
+      if (expr.name == "resource" || expr.name == "context") return Single(resource_);
+      if (expr.name == "rootResource") return Single(root_resource_);
       if (expr.name == "ucum") return Single(Value::String("http://unitsofmeasure.org"));
       if (expr.name == "sct") return Single(Value::String("http://snomed.info/sct"));
       if (expr.name == "loinc") return Single(Value::String("http://loinc.org"));
@@ -541,12 +542,14 @@ Result<Collection> Expression::Evaluate(const fhir::Resource& resource, const fh
   return evaluator.Eval(*root_, Collection{root}, Scope{});
 }
 
-Result<Collection> Expression::EvaluateAt(const fhir::Node& resource, const fhir::Node& focus,
-                                          const fhir::Definitions& definitions) const {
+Result<Collection> Expression::EvaluateAt(const fhir::Node& resource, const fhir::Node& focus, const fhir::Definitions& definitions,
+                                          const fhir::Node* root_resource) const {
   static const std::map<std::string, Collection> kNoVariables;
   static const ReferenceResolver kNoResolver;
   Value root = Value::Element(&resource, nullptr, resource.type);
-  Evaluator evaluator(definitions, root, kNoVariables, kNoResolver);
+  std::optional<Value> container;
+  if (root_resource != nullptr) container = Value::Element(root_resource, nullptr, root_resource->type);
+  Evaluator evaluator(definitions, root, kNoVariables, kNoResolver, container);
   return evaluator.Eval(*root_, Collection{Value::Element(&focus, nullptr, focus.type)}, Scope{});
 }
 

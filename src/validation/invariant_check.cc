@@ -64,10 +64,14 @@ class InvariantCheck::Walker {
   Walker(const InvariantCheck& check, IssueCollector& issues) : check_(check), issues_(issues) {}
 
   // `node` is an object (a resource, a complex element, a backbone element or a primitive's
-  // extension holder); `resource` is the resource that holds it (%resource).
-  void Walk(const Node& node, const Node& resource, const ElementPath& path, const fhir::ElementDefinition* element) {
+  // extension holder); `resource` is the resource that holds it (%resource), `root` the resource
+  // that holds that one if it is contained (%rootResource).
+  void Walk(const Node& node, const Node& resource, const Node& root, const ElementPath& path, const fhir::ElementDefinition* element) {
     if (issues_.full()) return;
-    const Node& holder = node.type != nullptr && node.type->IsResource() ? node : resource;
+    const bool is_resource = node.type != nullptr && node.type->IsResource();
+    const Node& holder = is_resource ? node : resource;
+    const Node& holder_root = root;
+    root_ = &holder_root;
     // (A primitive's extension holder, walked with no element, belongs to a primitive that may
     // have its value: ele-1 is not its to break.)
     if (&holder != &node && element != nullptr && !HasContent(node)) {
@@ -86,7 +90,11 @@ class InvariantCheck::Walker {
         const Node& value = property.values[i];
         const ElementPath value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
         if (value.kind == JsonKind::kObject) {
-          Walk(value, holder, value_path, property.slot->element);
+          // A contained resource's %rootResource is its container; any other resource is its own.
+          const bool child_is_resource = value.type != nullptr && value.type->IsResource();
+          const Node& child_root = !child_is_resource ? holder_root : property.name == "contained" ? holder : value;
+          Walk(value, holder, child_root, value_path, property.slot->element);
+          root_ = &holder_root;
         } else if (value.kind != JsonKind::kNull) {
           Evaluate(check_.by_element_, property.slot->element, holder, value, value_path);  // a primitive element
         }
@@ -98,7 +106,7 @@ class InvariantCheck::Walker {
       for (std::size_t i = 0; i < property.values.size(); ++i) {
         if (property.values[i].kind != JsonKind::kObject) continue;
         const ElementPath value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
-        Walk(property.values[i], holder, value_path, nullptr);
+        Walk(property.values[i], holder, holder_root, value_path, nullptr);
       }
     }
   }
@@ -119,7 +127,7 @@ class InvariantCheck::Walker {
     if (it == table.end()) return;
     for (const Compiled& invariant : it->second) {
       if (!issues_.Wants(invariant.severity)) continue;
-      auto result = invariant.expression.EvaluateAt(holder, node, check_.definitions_);
+      auto result = invariant.expression.EvaluateAt(holder, node, check_.definitions_, root_);
       if (!result) {
         Report(invariant.severity, invariant.definition->key, "could not be evaluated: " + result.error().message(), path);
       } else if (!Holds(*result)) {
@@ -135,6 +143,7 @@ class InvariantCheck::Walker {
 
   const InvariantCheck& check_;
   IssueCollector& issues_;
+  const Node* root_ = nullptr;  // %rootResource of the node being checked
 };
 
 InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
@@ -196,7 +205,7 @@ const InvariantCheck& InvariantCheck::R4() {
 
 void InvariantCheck::Check(const fhir::Resource& resource, IssueCollector& issues) const {
   Walker walker(*this, issues);
-  walker.Walk(resource.root(), resource.root(), ElementPath{nullptr, resource.type_name()}, nullptr);
+  walker.Walk(resource.root(), resource.root(), resource.root(), ElementPath{nullptr, resource.type_name()}, nullptr);
 }
 
 }  // namespace ck::validation

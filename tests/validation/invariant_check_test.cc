@@ -107,6 +107,21 @@ TEST(InvariantCheckTest, WarningConstraintsGiveWarningsOnlyWhenAskedFor) {
                   .empty());
 }
 
+TEST(InvariantCheckTest, AContainedResourceReferencesItsSiblingsThroughRootResource) {
+  // ref-1 looks for "#m" in %rootResource.contained: for a contained resource, its container's.
+  EXPECT_TRUE(Check(R"({"resourceType":"CarePlan","status":"active","intent":"plan","subject":{"reference":"Patient/p"},
+    "contained":[{"resourceType":"Medication","id":"m"},
+                 {"resourceType":"MedicationRequest","id":"r","status":"active","intent":"order","subject":{"reference":"Patient/p"},
+                  "medicationReference":{"reference":"#m"}}],
+    "activity":[{"reference":{"reference":"#r"}}]})").empty());
+  auto dangling = Check(R"({"resourceType":"CarePlan","status":"active","intent":"plan","subject":{"reference":"Patient/p"},
+    "contained":[{"resourceType":"MedicationRequest","id":"r","status":"active","intent":"order","subject":{"reference":"Patient/p"},
+                  "medicationReference":{"reference":"#nowhere"}}],
+    "activity":[{"reference":{"reference":"#r"}}]})");
+  ASSERT_EQ(dangling.size(), 1u);
+  EXPECT_EQ(dangling[0].expression, "CarePlan.contained[0].medicationReference");
+}
+
 TEST(InvariantCheckTest, AcceptsValidResources) {
   EXPECT_TRUE(Check(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}})").empty());
   EXPECT_TRUE(Check(R"({"resourceType":"Patient","contact":[{"name":{"family":"A"}}]})").empty());
