@@ -263,7 +263,9 @@ class Binder {
       const ChildSlot* slot = structure.Find(property.name);
       const Path property_path{&path, property.name};
       if (slot == nullptr) {
-        Report(IssueType::kStructure, "unknown element " + Quoted(property.name), property_path.Render());
+        // Located at the object that holds it, as the reference validator does: a name that is no
+        // element is no FHIRPath.
+        Report(IssueType::kStructure, "unknown element " + Quoted(property.name), path.Render());
         continue;
       }
       property.slot = slot;
@@ -421,8 +423,9 @@ class Binder {
       bool present = false;
       for (const Property& p : node.properties) present |= p.slot != nullptr && p.slot->element == element;
       if (!present) {
+        // At the object that lacks it, as the reference validator locates a minimum not met.
         Report(IssueType::kRequired, "missing required element '" + element->name + (element->is_choice ? "[x]" : "") + "'",
-               path.Child(element->name));
+               path.Render());
       }
     }
   }

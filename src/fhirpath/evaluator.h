@@ -22,12 +22,15 @@ struct Scope {
 
 class Evaluator {
  public:
-  // `root_resource`: %rootResource, the resource that contains `resource` (itself if none).
+  // `root_resource`: %rootResource, the resource that contains `resource` (itself if none);
+  // `context`: %context, the node evaluation starts at (`resource` if none).
   Evaluator(const fhir::Definitions& definitions, const Value& resource, const std::map<std::string, Collection>& variables,
-            const ReferenceResolver& resolver, std::optional<Value> root_resource = std::nullopt)
+            const ReferenceResolver& resolver, std::optional<Value> root_resource = std::nullopt,
+            std::optional<Value> context = std::nullopt)
       : definitions_(definitions),
         resource_(resource),
         root_resource_(root_resource.value_or(resource)),
+        context_(context.value_or(resource)),
         variables_(variables),
         resolver_(resolver) {}
 
@@ -61,6 +64,7 @@ class Evaluator {
   const fhir::Definitions& definitions_;
   const Value& resource_;
   const Value root_resource_;
+  const Value context_;
   const std::map<std::string, Collection>& variables_;
   const ReferenceResolver& resolver_;
 };

@@ -420,7 +420,8 @@ Result<Collection> Evaluator::Eval(const Expr& expr, const Collection& focus, co
       if (scope.total == nullptr) return Err(EvalError("$total is only defined in aggregate()"));
       return *scope.total;
     case Expr::Kind::kExternal: {
-      if (expr.name == "resource" || expr.name == "context") return Single(resource_);
+      if (expr.name == "resource") return Single(resource_);
+      if (expr.name == "context") return Single(context_);
       if (expr.name == "rootResource") return Single(root_resource_);
       if (expr.name == "ucum") return Single(Value::String("http://unitsofmeasure.org"));
       if (expr.name == "sct") return Single(Value::String("http://snomed.info/sct"));
@@ -549,8 +550,9 @@ Result<Collection> Expression::EvaluateAt(const fhir::Node& resource, const fhir
   Value root = Value::Element(&resource, nullptr, resource.type);
   std::optional<Value> container;
   if (root_resource != nullptr) container = Value::Element(root_resource, nullptr, root_resource->type);
-  Evaluator evaluator(definitions, root, kNoVariables, kNoResolver, container);
-  return evaluator.Eval(*root_, Collection{Value::Element(&focus, nullptr, focus.type)}, Scope{});
+  Value start = Value::Element(&focus, nullptr, focus.type);
+  Evaluator evaluator(definitions, root, kNoVariables, kNoResolver, container, start);
+  return evaluator.Eval(*root_, Collection{start}, Scope{});
 }
 
 }  // namespace ck::fhirpath

@@ -49,7 +49,7 @@ class Expression {
 
   // Evaluates with `focus` as the focus, and `resource` (the resource that holds it, possibly one
   // nested in a Bundle or contained) as %resource: how an invariant is evaluated on each element
-  // it constrains. `root_resource` is %rootResource: the resource that contains `resource` (for
+  // it constrains (%context is the focus). `root_resource` is %rootResource: the resource that contains `resource` (for
   // a contained resource), or `resource` itself when null. REQUIRES: the nodes bound, `focus`
   // inside `resource`.
   Result<Collection> EvaluateAt(const fhir::Node& resource, const fhir::Node& focus, const fhir::Definitions& definitions,

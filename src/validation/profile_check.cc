@@ -13,7 +13,6 @@ using fhir::JsonKind;
 using fhir::Node;
 using fhir::Property;
 
-constexpr std::string_view kCorePrefix = "http://hl7.org/fhir/StructureDefinition/";
 constexpr int kMaxProfileDepth = 12;  // profiles that name profiles that name profiles...
 
 std::string_view WithoutVersion(std::string_view url) { return url.substr(0, url.find('|')); }
@@ -193,7 +192,8 @@ class ProfileCheck::Checker {
 
   // Where an extension may be used, against the element that holds it: its type (and the
   // types it derives from), its element path, or the URL of the extension it is part of.
-  static bool AllowedHere(const Profile& definition, const Node& host, const fhir::ChildSlot* host_slot) {
+  static bool AllowedHere(const Profile& definition, const Node& host, const fhir::ChildSlot* host_slot,
+                          const fhir::Definitions& definitions) {
     if (definition.contexts().empty()) return true;
     for (const Profile::Context& context : definition.contexts()) {
       const std::string& where = context.expression;
@@ -203,6 +203,8 @@ class ProfileCheck::Checker {
         continue;
       }
       if (where == "Element" || where == "Base") return true;
+      // A context R4 does not define (CanonicalResource, from later versions) cannot be judged here.
+      if (where.find('.') == std::string::npos && definitions.FindType(where) == nullptr) return true;
       if (host_slot != nullptr && (host_slot->element->path == where || (host_slot->type != nullptr && IsA(host_slot->type, where)))) {
         return true;
       }
@@ -217,11 +219,9 @@ class ProfileCheck::Checker {
     if (url.find(':') == std::string_view::npos) return;  // a part of a complex extension: its parent's definition checks it
     auto definition = check_.profiles_.Find(url);
     if (definition == nullptr) {
-      bool core = url.starts_with(kCorePrefix);
-      Add(core ? IssueSeverity::kError : IssueSeverity::kWarning, IssueType::kExtension,
+      Add(IssueSeverity::kWarning, IssueType::kExtension,
           std::string(modifier ? "modifier extension " : "extension ") + std::string(url.substr(0, 200)) +
-              (core ? " is not an R4 extension" : " is not known here, so its content was not checked") +
-              (modifier ? "; readers that do not know it must not ignore it" : ""),
+              " is not known here, so its content was not checked" + (modifier ? "; readers that do not know it must not ignore it" : ""),
           path);
       return;
     }
@@ -229,7 +229,7 @@ class ProfileCheck::Checker {
       Add(IssueSeverity::kError, IssueType::kExtension, std::string(url) + " is a profile of " + definition->type() + ", not an extension", path);
       return;
     }
-    if (!AllowedHere(*definition, host, host_slot)) {
+    if (!AllowedHere(*definition, host, host_slot, check_.definitions_)) {
       std::string allowed;
       for (const Profile::Context& context : definition->contexts()) allowed += (allowed.empty() ? "" : ", ") + context.expression;
       Add(IssueSeverity::kError, IssueType::kExtension,
@@ -348,6 +348,7 @@ class ProfileCheck::Checker {
   }
 
   bool Conforms(const Node& value, const Node& resource, const Profile& profile) const {
+    if (value.type != nullptr && !IsA(value.type, profile.type())) return false;
     if (depth_ >= kMaxProfileDepth) return true;
     IssueCollector scratch({.max_issues = 1});
     Checker(check_, scratch, depth_ + 1).CheckElement(value, resource, profile.root(), ElementPath{nullptr, ""}, profile);

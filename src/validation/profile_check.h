@@ -12,8 +12,8 @@
 // fit no slice are refused under closed slicing, and ordered slicing keeps the slices' order.
 // An extension is checked against its definition (where it may be used, its value and its
 // parts); an unknown extension is a warning (kept: a records server stores what it cannot
-// interpret, and readers must treat an unknown modifier extension as such), or an error for one
-// that claims the R4 namespace (it would be in the definitions). A claimed profile the server does not hold is a warning, or an error
+// interpret, readers must treat an unknown modifier extension as such, and extension packs add
+// extensions in the R4 namespace after R4). A claimed profile the server does not hold is a warning, or an error
 // when `unknown_profile_is_error` (the strict policy, and for profiles a caller names).
 // Thread safety: immutable; Check may run concurrently.
 

@@ -22,27 +22,44 @@ std::pair<std::string_view, std::string_view> SplitCanonical(std::string_view ca
   return {canonical.substr(0, bar), canonical.substr(bar + 1)};
 }
 
+// The built-in profiles, parsed once per process (a registry copies the pointers).
+struct CoreProfiles {
+  std::vector<std::shared_ptr<const Profile>> profiles;
+  std::vector<std::string> failures;
+};
+
+const CoreProfiles& BuiltIn(const fhir::Definitions& definitions) {
+  static const CoreProfiles* const core = [&definitions] {
+    auto* out = new CoreProfiles();
+    auto bundle = fhir::ParseJsonTree(kCoreProfiles, {.max_depth = 128});
+    if (!bundle) {
+      out->failures.push_back("the core profile table does not parse: " + bundle.error().message());
+      return out;
+    }
+    fhir::Property* entries = bundle->Find("entry");
+    for (std::size_t i = 0; entries != nullptr && i < entries->values.size(); ++i) {
+      fhir::Property* resource = entries->values[i].Find("resource");
+      if (resource == nullptr || resource->values.empty()) continue;
+      std::string url(resource->values[0].TextOf("url"));
+      auto profile = Profile::Build(std::move(resource->values[0]), definitions, nullptr);
+      if (profile) {
+        out->profiles.push_back(std::move(*profile));
+      } else {
+        out->failures.push_back(url + ": " + profile.error().message());
+      }
+    }
+    for (const std::string& failure : out->failures) CK_LOG_WARN("core profile not usable: {}", failure);
+    return out;
+  }();
+  return *core;
+}
+
 }  // namespace
 
 ProfileRegistry::ProfileRegistry(const fhir::Definitions& definitions) : definitions_(definitions) {
-  auto bundle = fhir::ParseJsonTree(kCoreProfiles, {.max_depth = 128});
-  if (!bundle) {
-    core_failures_.push_back("the core profile table does not parse: " + bundle.error().message());
-    return;
-  }
-  fhir::Property* entries = bundle->Find("entry");
-  for (std::size_t i = 0; entries != nullptr && i < entries->values.size(); ++i) {
-    fhir::Property* resource = entries->values[i].Find("resource");
-    if (resource == nullptr || resource->values.empty()) continue;
-    std::string url(resource->values[0].TextOf("url"));
-    auto profile = Profile::Build(std::move(resource->values[0]), definitions_, nullptr);
-    if (!profile) {
-      core_failures_.push_back(url + ": " + profile.error().message());
-      continue;
-    }
-    Put(std::move(*profile));
-  }
-  for (const std::string& failure : core_failures_) CK_LOG_WARN("core profile not usable: {}", failure);
+  const CoreProfiles& core = BuiltIn(definitions);
+  core_failures_ = core.failures;
+  for (const auto& profile : core.profiles) by_url_[profile->url()].push_back(profile);
 }
 
 void ProfileRegistry::RemoveLocked(const std::string& url, const std::string& version) {
