@@ -156,8 +156,11 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
   auto outcome = StoreVersion(std::move(resource), if_match, false, std::move(issues));
-  if (outcome && profile) profiles_->Put(std::move(profile), outcome->id);
-  if (outcome && !profile && outcome->type == "StructureDefinition") profiles_->RemoveStored(outcome->id);
+  if (outcome && profile) {
+    profiles_->Put(std::move(profile), outcome->id);
+  } else if (outcome && outcome->type == "StructureDefinition") {
+    profiles_->RemoveStored(outcome->id);  // a new version that is no profile retires the old one
+  }
   return outcome;
 }
 
