@@ -72,7 +72,7 @@ int RunImport(const Config& config, const ImportOptions& options) {
   const fhir::Definitions& definitions = fhir::Definitions::R4();
   records::RecordService records(definitions, **store,
                                  {.max_json_depth = config.max_json_depth, .strict_profiles = config.unknown_profiles == "error"});
-  if (Status loaded = records.LoadStoredProfiles(); !loaded.ok()) {
+  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) {
     std::fprintf(stderr, "chartkeeper import: %s\n", loaded.ToString().c_str());
     return 1;
   }

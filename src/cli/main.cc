@@ -1,4 +1,4 @@
-// chartkeeper: the command-line entry point. Subcommands: serve, import, version.
+// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/import_command.h"
+#include "cli/package_command.h"
 #include "cli/serve_command.h"
 #include "util/log.h"
 
@@ -55,6 +56,15 @@ int main(int argc, char** argv) {
   import->add_option("files", import_options.files, "NDJSON (.ndjson) or Bundle (.json) files")->required();
   import->add_flag("--strict", import_options.strict, "Stop at the first rejected resource");
 
+  Flags package_flags;
+  std::vector<std::string> package_files;
+  CLI::App* package = app.add_subcommand("package", "Manage FHIR packages (implementation guides)");
+  package->require_subcommand(1);
+  CLI::App* package_load =
+      package->add_subcommand("load", "Store the profiles, value sets and code systems of FHIR packages (.tgz) in the data folder");
+  AddConfigFlags(*package_load, package_flags);
+  package_load->add_option("files", package_files, "FHIR packages (.tgz), such as hl7.fhir.us.core-6.1.0.tgz")->required();
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -63,7 +73,7 @@ int main(int argc, char** argv) {
     std::cout << "chartkeeper " << CK_VERSION << " (FHIR 4.0.1)\n";
     return 0;
   }
-  const Flags& flags = serve->parsed() ? serve_flags : import_flags;
+  const Flags& flags = serve->parsed() ? serve_flags : package->parsed() ? package_flags : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
     std::cerr << "chartkeeper: " << config.error().message() << "\n";
@@ -71,5 +81,6 @@ int main(int argc, char** argv) {
   }
   ck::InitLogging(config->log_level);
   if (serve->parsed()) return ck::cli::RunServe(*config);
+  if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   return ck::cli::RunImport(*config, import_options);
 }

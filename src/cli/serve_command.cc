@@ -47,7 +47,7 @@ int RunServe(const Config& config) {
                                  {.max_json_depth = config.max_json_depth,
                                   .max_issues = config.max_issues,
                                   .strict_profiles = config.unknown_profiles == "error"});
-  if (Status loaded = records.LoadStoredProfiles(); !loaded.ok()) return fail(loaded);
+  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.

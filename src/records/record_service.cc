@@ -23,6 +23,10 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
                                     ", found " + found);
 }
 
+// The terminology resources whose writes change what bindings look up (StructureDefinitions
+// change the profiles; PrepareProfile reads them).
+bool IsDefinition(std::string_view type) { return type == "ValueSet" || type == "CodeSystem"; }
+
 }  // namespace
 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
@@ -30,7 +34,8 @@ RecordService::RecordService(const fhir::Definitions& definitions, store::Resour
       store_(store),
       options_(options),
       profiles_(std::make_unique<validation::ProfileRegistry>(definitions)),
-      validator_(definitions, terminology::ValueSets::R4(), validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {}
+      value_sets_(std::make_unique<terminology::LoadedValueSets>(terminology::ValueSets::R4())),
+      validator_(definitions, *value_sets_, validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {}
 
 fhir::ReadOptions RecordService::ReadOptions() const {
   return {.max_depth = options_.max_json_depth, .bind = {.max_issues = options_.max_issues}};
@@ -127,8 +132,9 @@ Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
   resource.SetId(RandomUuid());
+  fhir::Node definition = IsDefinition(resource.type_name()) ? resource.root() : fhir::Node();
   auto outcome = StoreVersion(std::move(resource), std::nullopt, true, std::move(issues));
-  if (outcome && profile) profiles_->Put(std::move(profile), outcome->id);
+  if (outcome) DefinitionsChanged(outcome->type, outcome->id, &definition, std::move(profile));
   return outcome;
 }
 
@@ -155,12 +161,9 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
   }
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
+  fhir::Node definition = IsDefinition(resource.type_name()) ? resource.root() : fhir::Node();
   auto outcome = StoreVersion(std::move(resource), if_match, false, std::move(issues));
-  if (outcome && profile) {
-    profiles_->Put(std::move(profile), outcome->id);
-  } else if (outcome && outcome->type == "StructureDefinition") {
-    profiles_->RemoveStored(outcome->id);  // a new version that is no profile retires the old one
-  }
+  if (outcome) DefinitionsChanged(outcome->type, outcome->id, &definition, std::move(profile));
   return outcome;
 }
 
@@ -211,34 +214,51 @@ Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_vi
     return Status::Ok();
   });
   if (!status.ok()) return Err(std::move(status));
-  if (outcome.type == "StructureDefinition") profiles_->RemoveStored(outcome.id);
+  DefinitionsChanged(outcome.type, outcome.id, nullptr, nullptr);
   return outcome;
 }
 
-Status RecordService::LoadStoredProfiles() {
-  store::HistoryQuery query{"StructureDefinition", ""};
-  query.count = 200;
-  std::unordered_set<std::string> seen;
+void RecordService::DefinitionsChanged(std::string_view type, std::string_view id, const fhir::Node* resource,
+                                       std::shared_ptr<const validation::Profile> profile) {
+  if (type == "StructureDefinition") {
+    if (profile) {
+      profiles_->Put(std::move(profile), std::string(id));
+    } else {
+      profiles_->RemoveStored(id);  // deleted, or a new version that is no profile
+    }
+  } else if (type == "ValueSet" || type == "CodeSystem") {
+    value_sets_->RemoveStored(type, id);
+    if (resource != nullptr) value_sets_->Add(*resource, std::string(id));
+  }
+}
+
+Status RecordService::LoadStoredDefinitions() {
   std::size_t loaded = 0;
-  while (true) {
-    CK_ASSIGN_OR_RETURN(store::HistoryPage page, store_.History(query));
-    for (const store::StoredVersion& version : page.versions) {
-      if (!seen.insert(version.id).second || version.deleted()) continue;  // newest first: the current version
-      auto resource = Parse(version.body);
-      if (!resource) continue;
-      auto profile = PrepareProfile(*resource);
-      if (!profile) {
-        CK_LOG_WARN("stored StructureDefinition/{} cannot be used as a profile: {}", version.id, profile.error().message());
-      } else if (*profile) {
-        profiles_->Put(std::move(*profile), version.id);
+  // Code systems before the value sets that draw on them, both before the profiles that bind them.
+  for (const char* type : {"CodeSystem", "ValueSet", "StructureDefinition"}) {
+    store::HistoryQuery query{type, ""};
+    query.count = 200;
+    std::unordered_set<std::string> seen;
+    while (true) {
+      CK_ASSIGN_OR_RETURN(store::HistoryPage page, store_.History(query));
+      for (const store::StoredVersion& version : page.versions) {
+        if (!seen.insert(version.id).second || version.deleted()) continue;  // newest first: the current version
+        auto resource = Parse(version.body);
+        if (!resource) continue;
+        auto profile = PrepareProfile(*resource);
+        if (!profile) {
+          CK_LOG_WARN("stored StructureDefinition/{} cannot be used as a profile: {}", version.id, profile.error().message());
+          continue;
+        }
+        DefinitionsChanged(type, version.id, &resource->root(), std::move(*profile));
         ++loaded;
       }
+      query.snapshot = page.snapshot;
+      query.offset += static_cast<std::uint32_t>(page.versions.size());
+      if (page.versions.empty() || query.offset >= page.total) break;
     }
-    query.snapshot = page.snapshot;
-    query.offset += static_cast<std::uint32_t>(page.versions.size());
-    if (page.versions.empty() || query.offset >= page.total) break;
   }
-  if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles", loaded);
+  if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles, value sets and code systems", loaded);
   return Status::Ok();
 }
 

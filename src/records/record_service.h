@@ -19,6 +19,7 @@
 #include "records/validate_operation.h"
 #include "store/resource_store.h"
 #include "util/status.h"
+#include "terminology/loaded_value_sets.h"
 #include "validation/profile_registry.h"
 #include "validation/validator.h"
 
@@ -86,9 +87,10 @@ class RecordService {
   std::vector<Issue> Validate(const fhir::Resource& resource, bool warnings, const std::vector<std::string>& profiles = {}) const;
   // The profiles validation knows: the R4 core ones, and every StructureDefinition stored here.
   const validation::ProfileRegistry& profiles() const { return *profiles_; }
-  // Adds the profiles of the StructureDefinitions stored in the database (at start).
+  // Puts the conformance resources stored in the database to use (at start): the profiles of
+  // the StructureDefinitions, and the ValueSets and CodeSystems that bindings look up.
   // Errors: from the store; a stored profile that cannot be used is logged and skipped.
-  Status LoadStoredProfiles();
+  Status LoadStoredDefinitions();
   // $validate: every issue (errors, warnings, information) that `input` would meet as a write
   // of `mode` to type/id (id empty at type level), storing nothing; one information issue when
   // there is none. Problems of the resource are issues, not errors. Errors: kNotFound (unknown
@@ -112,6 +114,10 @@ class RecordService {
   // The profile of a StructureDefinition that is one, to add once it is stored; nullptr for
   // other resources. Errors: kUnprocessable (a profile that cannot be built).
   Result<std::shared_ptr<const validation::Profile>> PrepareProfile(const fhir::Resource& resource) const;
+  // After a write of `type`/`id` is stored: a StructureDefinition's profile, a ValueSet's or
+  // CodeSystem's codes (`resource`; null for a delete) take effect or are retired.
+  void DefinitionsChanged(std::string_view type, std::string_view id, const fhir::Node* resource,
+                          std::shared_ptr<const validation::Profile> profile);
   Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create,
                                     std::vector<Issue> issues);
 
@@ -119,6 +125,7 @@ class RecordService {
   store::ResourceStore& store_;
   const RecordOptions options_;
   const std::unique_ptr<validation::ProfileRegistry> profiles_;
+  const std::unique_ptr<terminology::LoadedValueSets> value_sets_;
   const validation::Validator validator_;
 };
 

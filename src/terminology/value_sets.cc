@@ -30,6 +30,22 @@ bool ValueSet::Contains(std::string_view system, std::string_view code) const {
 
 bool ValueSet::ContainsCode(std::string_view code) const { return codes_.contains(std::string(code)); }
 
+ValueSet ValueSet::Expanded(const std::vector<std::pair<std::string, std::string>>& members) {
+  ValueSet out;
+  out.expanded_ = true;
+  for (const auto& [system, code] : members) {
+    out.members_.insert(Member(system, code));
+    out.codes_.insert(code);
+  }
+  return out;
+}
+
+ValueSet ValueSet::NotExpandable(std::string reason) {
+  ValueSet out;
+  out.reason_ = std::move(reason);
+  return out;
+}
+
 const ValueSets& ValueSets::R4() {
   static const ValueSets* const value_sets = [] {
     auto* out = new ValueSets();

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace ck::terminology {
 
@@ -25,6 +27,12 @@ class ValueSet {
   // Whether `code` is a member in any of the value set's code systems (for elements of type
   // code, whose system is implied by the binding).
   bool ContainsCode(std::string_view code) const;
+
+  // A value set built at run time (loaded_value_sets.h): its members, or why it has none.
+  static ValueSet Expanded(const std::vector<std::pair<std::string, std::string>>& members);
+  static ValueSet NotExpandable(std::string reason);
+  // The members as "system|code".
+  const std::unordered_set<std::string>& members() const { return members_; }
 
  private:
   friend class ValueSets;

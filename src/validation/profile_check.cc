@@ -124,11 +124,18 @@ Expected ExpectedAt(const ElementRule& slice, std::string_view path) {
 
 class ProfileCheck::Checker {
  public:
+  // The types of the elements above a node, up to its resource (for extension contexts).
+  struct Ancestry {
+    const fhir::TypeDefinition* type;
+    const Ancestry* up;
+  };
+
   Checker(const ProfileCheck& check, IssueCollector& issues, int depth = 0) : check_(check), issues_(issues), depth_(depth) {}
 
   // Every node of the tree: extensions against their definitions, nested resources' claims.
   void Walk(const Node& node, const Node& resource, const ElementPath& path, const fhir::ChildSlot* slot,
-            bool unknown_profile_is_error) {
+            bool unknown_profile_is_error, const Ancestry* up = nullptr) {
+    const Ancestry here{node.type, up};
     if (issues_.full()) return;
     const bool is_resource = node.type != nullptr && node.type->IsResource();
     const Node& holder = is_resource ? node : resource;
@@ -140,9 +147,9 @@ class ProfileCheck::Checker {
         if (value.kind != JsonKind::kObject) continue;
         const ElementPath value_path{&path, property.name, property.is_array ? static_cast<std::ptrdiff_t>(i) : -1};
         if (!property.slot->is_primitive_extension && (property.name == "extension" || property.name == "modifierExtension")) {
-          CheckExtension(value, holder, value_path, node, slot, property.name == "modifierExtension");
+          CheckExtension(value, holder, value_path, node, slot, property.name == "modifierExtension", &here);
         }
-        Walk(value, holder, value_path, property.slot, unknown_profile_is_error);
+        Walk(value, holder, value_path, property.slot, unknown_profile_is_error, value.type != nullptr && value.type->IsResource() ? nullptr : &here);
       }
     }
   }
@@ -193,8 +200,15 @@ class ProfileCheck::Checker {
   // Where an extension may be used, against the element that holds it: its type (and the
   // types it derives from), its element path, or the URL of the extension it is part of.
   static bool AllowedHere(const Profile& definition, const Node& host, const fhir::ChildSlot* host_slot,
-                          const fhir::Definitions& definitions) {
+                          const fhir::Definitions& definitions, const Ancestry* ancestry) {
     if (definition.contexts().empty()) return true;
+    // Contexts the R4 definition of an extension gets wrong: R4 lets structuredefinition-fhir-type
+    // stand on ElementDefinition.type.code, while the R4 snapshots themselves (and every IG built
+    // on them) put it on ElementDefinition.type, which later versions of the extension allow.
+    if (definition.url() == "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type" && host_slot != nullptr &&
+        host_slot->element->path == "ElementDefinition.type") {
+      return true;
+    }
     for (const Profile::Context& context : definition.contexts()) {
       const std::string& where = context.expression;
       if (context.type == "fhirpath") return true;
@@ -209,12 +223,19 @@ class ProfileCheck::Checker {
         return true;
       }
       if (IsA(host.type, where)) return true;
+      // A data type context (ElementDefinition, Address) also admits the elements inside one, as
+      // the reference validator and the published guides built with it have it.
+      if (const fhir::TypeDefinition* type = definitions.FindType(where); type != nullptr && !type->IsResource()) {
+        for (const Ancestry* at = ancestry; at != nullptr; at = at->up) {
+          if (IsA(at->type, where)) return true;
+        }
+      }
     }
     return false;
   }
 
   void CheckExtension(const Node& extension, const Node& resource, const ElementPath& path, const Node& host,
-                      const fhir::ChildSlot* host_slot, bool modifier) {
+                      const fhir::ChildSlot* host_slot, bool modifier, const Ancestry* ancestry) {
     std::string_view url = extension.TextOf("url");
     if (url.find(':') == std::string_view::npos) return;  // a part of a complex extension: its parent's definition checks it
     auto definition = check_.profiles_.Find(url);
@@ -229,7 +250,7 @@ class ProfileCheck::Checker {
       Add(IssueSeverity::kError, IssueType::kExtension, std::string(url) + " is a profile of " + definition->type() + ", not an extension", path);
       return;
     }
-    if (!AllowedHere(*definition, host, host_slot, check_.definitions_)) {
+    if (!AllowedHere(*definition, host, host_slot, check_.definitions_, ancestry)) {
       std::string allowed;
       for (const Profile::Context& context : definition->contexts()) allowed += (allowed.empty() ? "" : ", ") + context.expression;
       Add(IssueSeverity::kError, IssueType::kExtension,

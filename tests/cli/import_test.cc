@@ -2,35 +2,22 @@
 // through the records service.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 
 #include "cli/server_config.h"
 #include "records/record_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/chartkeeper_command.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
 namespace ck::cli {
 namespace {
 
-struct CommandRun {
-  int exit_code;
-  std::string output;
-};
+using testing::CommandRun;
 
 CommandRun RunImportCommand(const std::filesystem::path& data, const std::vector<std::string>& args) {
-  std::string command = std::string(CK_BINARY) + " import --data " + data.string();
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
+  return testing::RunChartkeeper("import", data, args);
 }
 
 class ImportTest : public ::testing::Test {

@@ -1,0 +1,33 @@
+#pragma once
+// Runs the chartkeeper binary (CK_BINARY) as a user would, for tests of its commands: the exit
+// code and everything it printed (stdout and stderr).
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ck::testing {
+
+struct CommandRun {
+  int exit_code;
+  std::string output;
+};
+
+// `chartkeeper <subcommand> --data <data> 'arg'...`
+inline CommandRun RunChartkeeper(const std::string& subcommand, const std::filesystem::path& data,
+                                 const std::vector<std::string>& args) {
+  std::string command = std::string(CK_BINARY) + " " + subcommand + " --data " + data.string();
+  for (const auto& arg : args) command += " '" + arg + "'";
+  command += " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  int status = pclose(pipe);
+  return {WEXITSTATUS(status), output};
+}
+
+}  // namespace ck::testing
