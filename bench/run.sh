@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Chartkeeper's benchmark driver: one command (`make bench`), results in bench/results/.
 #   1. JSON codec throughput on Synthea resources (Google Benchmark)  -> json_codec.json
+#   1c. validation per phase (structure, bindings, invariants, profiles) -> validation.json
 #   2. `chartkeeper import` of the whole Synthea sample              -> import.txt
 #   3. HTTP read by id with wrk (64 connections, 2 threads) next to a trivial handler on the
 #      same HTTP server code, as a ratio                              -> http.txt
@@ -49,6 +50,9 @@ echo "== 1. JSON codec"
 
 echo "== 1b. FHIRPath"
 "$bench_bin/fhirpath_bench" --benchmark_out="$results/fhirpath.json" --benchmark_out_format=json | tee "$work/fhirpath.txt"
+
+echo "== 1c. validation, per phase"
+"$bench_bin/validation_bench" --benchmark_out="$results/validation.json" --benchmark_out_format=json | tee "$work/validation.txt"
 
 echo "== 2. import of the Synthea sample"
 start=$(date +%s.%N)
