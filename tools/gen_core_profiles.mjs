@@ -15,7 +15,8 @@ const load = (name) => JSON.parse(readFileSync(join(dir, name), 'utf8')).entry.m
 const keepDefinition = ['resourceType', 'url', 'version', 'name', 'status', 'kind', 'abstract', 'type', 'baseDefinition',
   'derivation', 'context'];
 const keepElement = (key) => ['id', 'path', 'sliceName', 'min', 'max', 'type', 'binding', 'constraint', 'slicing',
-  'contentReference'].includes(key) || key.startsWith('fixed') || key.startsWith('pattern');
+  'contentReference'].includes(key) || key.startsWith('fixed') || key.startsWith('pattern') || key.startsWith('minValue') ||
+  key.startsWith('maxValue');
 
 const slim = (sd) => {
   const out = {};

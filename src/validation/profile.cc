@@ -207,6 +207,8 @@ Result<std::shared_ptr<const Profile>> Profile::Build(fhir::Node structure_defin
     }
     rule.fixed = element.Prefixed("fixed");
     rule.pattern = element.Prefixed("pattern");
+    rule.min_value = element.Prefixed("minValue");
+    rule.max_value = element.Prefixed("maxValue");
     if (const Property* binding = element.Get("binding"); binding != nullptr && !binding->values.empty()) {
       rule.binding_strength = ParseStrength(binding->values[0].TextOf("strength"));
       rule.value_set = std::string(binding->values[0].TextOf("valueSet"));

@@ -61,6 +61,8 @@ struct ElementRule {
   std::vector<TypeRule> types;
   const fhir::Node* fixed = nullptr;    // fixed[x]: the value must be exactly this
   const fhir::Node* pattern = nullptr;  // pattern[x]: the value must hold at least this
+  const fhir::Node* min_value = nullptr;  // minValue[x] and maxValue[x]: bounds of a number or quantity
+  const fhir::Node* max_value = nullptr;
   fhir::BindingStrength binding_strength = fhir::BindingStrength::kNone;
   std::string value_set;
   std::vector<ConstraintRule> constraints;  // the invariants the profile adds (not the R4 ones)

@@ -2,6 +2,7 @@
 
 #include "fhir/element_path.h"
 #include "fhir/json_writer.h"
+#include "terminology/ucum.h"
 #include "util/text.h"
 #include "validation/binding_check.h"
 
@@ -13,7 +14,11 @@ using fhir::JsonKind;
 using fhir::Node;
 using fhir::Property;
 
-constexpr int kMaxProfileDepth = 12;  // profiles that name profiles that name profiles...
+constexpr int kMaxProfileDepth = 6;  // profiles that name profiles that name profiles...
+// Element rules applied for one resource at most: a stored profile comes from a client, and one
+// that slices by profile, or names profiles that name it, must not make every write that claims it
+// take forever.
+constexpr std::size_t kMaxRuleApplications = 50'000;
 
 std::string_view WithoutVersion(std::string_view url) { return url.substr(0, url.find('|')); }
 
@@ -54,6 +59,29 @@ bool MatchesPattern(const Node& value, const Node& pattern) {
     }
   }
   return true;
+}
+
+// How a number or quantity compares with a bound (minValue[x], maxValue[x]): -1, 0 or 1;
+// nullopt when they cannot be compared (no value, units that do not convert).
+std::optional<int> Compare(const Node& value, const Node& bound) {
+  auto sign = [](double a, double b) { return a < b ? -1 : a > b ? 1 : 0; };
+  if (value.kind == JsonKind::kNumber && bound.kind == JsonKind::kNumber) {
+    auto a = fhirpath::ToDouble(value.text);
+    auto b = fhirpath::ToDouble(bound.text);
+    if (!a || !b) return std::nullopt;
+    return sign(*a, *b);
+  }
+  if (value.kind != JsonKind::kObject || bound.kind != JsonKind::kObject) return std::nullopt;
+  auto a = fhirpath::ToDouble(value.TextOf("value"));
+  auto b = fhirpath::ToDouble(bound.TextOf("value"));
+  if (!a || !b) return std::nullopt;
+  std::string_view from = value.TextOf("code");
+  std::string_view to = bound.TextOf("code");
+  if (from == to) return sign(*a, *b);
+  auto from_unit = terminology::ParseUcum(from);
+  auto to_unit = terminology::ParseUcum(to);
+  if (!from_unit || !to_unit || !terminology::Commensurable(*from_unit, *to_unit)) return std::nullopt;
+  return sign(terminology::ConvertUcum(*a, *from_unit, *to_unit), *b);
 }
 
 bool Holds(const fhirpath::Collection& result) {
@@ -130,7 +158,14 @@ class ProfileCheck::Checker {
     const Ancestry* up;
   };
 
-  Checker(const ProfileCheck& check, IssueCollector& issues, int depth = 0) : check_(check), issues_(issues), depth_(depth) {}
+  // What one resource's check may spend, shared by the checkers it starts.
+  struct Budget {
+    std::size_t rules_left = kMaxRuleApplications;
+    IssueCollector* report_to = nullptr;  // where running out is reported (not a scratch collector)
+  };
+
+  Checker(const ProfileCheck& check, IssueCollector& issues, Budget& budget, int depth = 0)
+      : check_(check), issues_(issues), budget_(budget), depth_(depth) {}
 
   // Every node of the tree: extensions against their definitions, nested resources' claims.
   void Walk(const Node& node, const Node& resource, const ElementPath& path, const fhir::ChildSlot* slot,
@@ -260,8 +295,21 @@ class ProfileCheck::Checker {
   }
 
   // The profile's invariants on `node`, then each child rule.
+  // False once the budget is spent (said once, as an error: the resource was not fully checked).
+  bool Spend() {
+    if (budget_.rules_left == 0) return false;
+    if (--budget_.rules_left == 0) {
+      budget_.report_to->Add(IssueSeverity::kError, IssueType::kTooCostly,
+                             "checking the profiles took too much work (" + std::to_string(kMaxRuleApplications) +
+                                 " rules applied); the profiles involved slice or nest too deeply",
+                             "");
+      return false;
+    }
+    return true;
+  }
+
   void CheckElement(const Node& node, const Node& resource, const ElementRule& rule, const ElementPath& path, const Profile& profile) {
-    if (issues_.full()) return;
+    if (issues_.full() || !Spend()) return;
     for (const ConstraintRule& constraint : rule.constraints) {
       if (!issues_.Wants(constraint.severity)) continue;
       auto result = constraint.expression.EvaluateAt(resource, node, check_.definitions_);
@@ -337,6 +385,12 @@ class ProfileCheck::Checker {
     if (rule.pattern != nullptr && !MatchesPattern(value, *rule.pattern)) {
       Add(IssueSeverity::kError, IssueType::kValue, "the value must match " + Show(*rule.pattern) + " (pattern of profile " + profile.url() + ")", path);
     }
+    if (rule.min_value != nullptr && Compare(value, *rule.min_value).value_or(0) < 0) {
+      Add(IssueSeverity::kError, IssueType::kValue, "the value is below the minimum " + Show(*rule.min_value) + " of profile " + profile.url(), path);
+    }
+    if (rule.max_value != nullptr && Compare(value, *rule.max_value).value_or(0) > 0) {
+      Add(IssueSeverity::kError, IssueType::kValue, "the value is above the maximum " + Show(*rule.max_value) + " of profile " + profile.url(), path);
+    }
     if (rule.binding_strength != fhir::BindingStrength::kNone &&
         (rule.binding_strength != element.binding_strength || WithoutVersion(rule.value_set) != WithoutVersion(element.value_set))) {
       CheckBoundValue(value, type, rule.binding_strength, rule.value_set, rule.path + " in profile " + profile.url(), check_.value_sets_, path,
@@ -357,7 +411,7 @@ class ProfileCheck::Checker {
     }
     if (known.empty()) return;
     if (known.size() == 1) {
-      Checker(check_, issues_, depth_ + 1).CheckElement(value, resource, known[0]->root(), path, *known[0]);
+      Checker(check_, issues_, budget_, depth_ + 1).CheckElement(value, resource, known[0]->root(), path, *known[0]);
       return;
     }
     for (const auto& profile : known) {
@@ -372,7 +426,7 @@ class ProfileCheck::Checker {
     if (value.type != nullptr && !IsA(value.type, profile.type())) return false;
     if (depth_ >= kMaxProfileDepth) return true;
     IssueCollector scratch({.max_issues = 1});
-    Checker(check_, scratch, depth_ + 1).CheckElement(value, resource, profile.root(), ElementPath{nullptr, ""}, profile);
+    Checker(check_, scratch, budget_, depth_ + 1).CheckElement(value, resource, profile.root(), ElementPath{nullptr, ""}, profile);
     return scratch.issues().empty();
   }
 
@@ -451,7 +505,8 @@ class ProfileCheck::Checker {
   }
 
   // Whether a value belongs to a slice: it meets every discriminator of the slicing.
-  bool Discriminate(const Match& match, const Node& resource, const ElementRule& slice, const ElementRule& sliced) const {
+  bool Discriminate(const Match& match, const Node& resource, const ElementRule& slice, const ElementRule& sliced) {
+    if (!Spend()) return false;
     for (const Discriminator& discriminator : sliced.discriminators) {
       if (!discriminator.expression) return false;
       std::vector<std::string_view> types;
@@ -520,12 +575,14 @@ class ProfileCheck::Checker {
 
   const ProfileCheck& check_;
   IssueCollector& issues_;
+  Budget& budget_;
   const int depth_;
 };
 
 void ProfileCheck::Check(const fhir::Resource& resource, const std::vector<std::string>& named_profiles, bool unknown_profile_is_error,
                          IssueCollector& issues) const {
-  Checker checker(*this, issues);
+  Checker::Budget budget{.report_to = &issues};
+  Checker checker(*this, issues, budget);
   const ElementPath root{nullptr, resource.type_name()};
   for (const std::string& profile : named_profiles) checker.CheckAgainst(resource.root(), profile, root, true);
   checker.Walk(resource.root(), resource.root(), root, nullptr, unknown_profile_is_error);

@@ -304,6 +304,30 @@ TEST(ProfileCheckTest, SlicesAreMatchedByPatternTypeAndExistence) {
   EXPECT_TRUE(Says(exists[0], "slice 'plain'"));
 }
 
+TEST(ProfileCheckTest, AProfileThatSlicesByItselfCannotMakeValidationRunAway) {
+  // An extension whose parts are sliced by conformance to the extension itself, in twelve slices
+  // that no part meets (each needs a value): each part would be checked against every slice,
+  // recursively. The check stops at its work budget and says so.
+  std::string elements = R"({"id":"Extension","path":"Extension"},{"id":"Extension.value[x]","path":"Extension.value[x]","min":1},
+    {"id":"Extension.extension","path":"Extension.extension","slicing":{"discriminator":[{"type":"profile","path":"$this"}],"rules":"open"}})";
+  for (int i = 0; i < 12; ++i) {
+    elements += R"(,{"id":"Extension.extension:s)" + std::to_string(i) + R"(","path":"Extension.extension","sliceName":"s)" +
+                std::to_string(i) + R"(","type":[{"code":"Extension","profile":["http://example.org/StructureDefinition/loop"]}]})";
+  }
+  ProfileRegistry& registry = WithProfile(R"({"resourceType":"StructureDefinition","url":"http://example.org/StructureDefinition/loop",
+    "name":"Loop","status":"active","kind":"complex-type","abstract":false,"type":"Extension","context":[{"type":"element","expression":"Element"}],
+    "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Extension","derivation":"constraint","differential":{"element":[)" +
+                                          elements + "]}}");
+  std::string nested = R"({"url":"http://example.org/StructureDefinition/loop","valueString":"x"})";
+  for (int depth = 0; depth < 8; ++depth) {
+    nested = R"({"url":"http://example.org/StructureDefinition/loop","extension":[)" + nested + "," + nested + "]}";
+  }
+  auto issues = Check(registry, R"({"resourceType":"Patient","extension":[)" + nested + "]}");
+  bool too_costly = false;
+  for (const Issue& issue : issues) too_costly = too_costly || issue.type == IssueType::kTooCostly;
+  EXPECT_TRUE(too_costly) << Dump(issues);
+}
+
 TEST(ProfileCheckTest, RefusesProfilesThatCannotBeBuilt) {
   ProfileRegistry registry(fhir::Definitions::R4());
   auto add = [&](std::string_view json) {
