@@ -1,4 +1,4 @@
-// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, version.
+// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -7,6 +7,7 @@
 
 #include "cli/import_command.h"
 #include "cli/package_command.h"
+#include "cli/quality_command.h"
 #include "cli/serve_command.h"
 #include "util/log.h"
 
@@ -65,6 +66,14 @@ int main(int argc, char** argv) {
   AddConfigFlags(*package_load, package_flags);
   package_load->add_option("files", package_files, "FHIR packages (.tgz), such as hl7.fhir.us.core-6.1.0.tgz")->required();
 
+  Flags quality_flags;
+  ck::cli::QualityOptions quality_options;
+  CLI::App* quality = app.add_subcommand("quality", "Report the data quality of the stored resources: errors and warnings per rule, "
+                                                    "unresolved references, worst offenders");
+  AddConfigFlags(*quality, quality_flags);
+  quality->add_option("--type", quality_options.types, "Only resources of this type (repeatable)");
+  quality->add_option("--json", quality_options.json_file, "Also write the report as JSON to this file");
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -73,7 +82,10 @@ int main(int argc, char** argv) {
     std::cout << "chartkeeper " << CK_VERSION << " (FHIR 4.0.1)\n";
     return 0;
   }
-  const Flags& flags = serve->parsed() ? serve_flags : package->parsed() ? package_flags : import_flags;
+  const Flags& flags = serve->parsed()     ? serve_flags
+                       : package->parsed() ? package_flags
+                       : quality->parsed() ? quality_flags
+                                           : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
     std::cerr << "chartkeeper: " << config.error().message() << "\n";
@@ -82,5 +94,6 @@ int main(int argc, char** argv) {
   ck::InitLogging(config->log_level);
   if (serve->parsed()) return ck::cli::RunServe(*config);
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
+  if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   return ck::cli::RunImport(*config, import_options);
 }

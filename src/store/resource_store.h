@@ -107,6 +107,11 @@ class ResourceStore {
   virtual Result<std::optional<StoredVersion>> ReadVersion(const std::string& type, const std::string& id,
                                                            std::int64_t version) = 0;
   virtual Result<HistoryPage> History(const HistoryQuery& query) = 0;
+  // The current versions of `type` that are not deleted, in id order after `after_id` (empty:
+  // from the first), at most `limit`: a whole-type scan in pages of bounded memory, each page
+  // its own snapshot (the quality report; later, reindexing).
+  virtual Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id,
+                                                         std::uint32_t limit) = 0;
   virtual Result<StoreStats> Stats() = 0;
 };
 

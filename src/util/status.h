@@ -60,6 +60,9 @@ struct Issue {
   std::string message;
   std::string expression;
   IssueSeverity severity = IssueSeverity::kError;
+  // The rule broken, for reports that count by rule: "constraint obs-6", "binding <value set>",
+  // "profile <url>", "extension <url>"; empty when the issue type says it all.
+  std::string rule;
 
   bool IsError() const { return severity == IssueSeverity::kError || severity == IssueSeverity::kFatal; }
 };

@@ -68,7 +68,7 @@ void CheckBoundValue(const Node& value, std::string_view type, BindingStrength s
     issues.Add(IssueSeverity::kInformation, IssueType::kInformational,
                "the " + std::string(StrengthName(strength)) + " binding of " + std::string(bound_at) + " to " + std::string(value_set_url) +
                    " was not checked: " + reason,
-               path.Render());
+               path.Render(), "binding " + std::string(value_set_url));
     return;
   }
   std::string phrase;  // what is wrong, up to the value set: "'robot' is not"
@@ -95,7 +95,7 @@ void CheckBoundValue(const Node& value, std::string_view type, BindingStrength s
   issues.Add(severity, IssueType::kCodeInvalid,
              phrase + " in the value set " + std::string(value_set_url) + " (" + std::string(StrengthName(strength)) + " binding of " +
                  std::string(bound_at) + ")",
-             path.Render());
+             path.Render(), "binding " + std::string(value_set_url));
 }
 
 void CheckBindings(const fhir::Resource& resource, const terminology::ValueSetLookup& value_sets, IssueCollector& issues) {

@@ -138,7 +138,7 @@ class InvariantCheck::Walker {
 
   void Report(IssueSeverity severity, const std::string& key, const std::string& text, const ElementPath& path) {
     if (!issues_.Wants(severity)) return;
-    issues_.Add(severity, IssueType::kInvariant, "constraint " + key + " is not met: " + text, path.Render());
+    issues_.Add(severity, IssueType::kInvariant, "constraint " + key + " is not met: " + text, path.Render(), "constraint " + key);
   }
 
   const InvariantCheck& check_;

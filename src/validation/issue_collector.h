@@ -30,12 +30,12 @@ class IssueCollector {
 
   // Adds an issue unless the same one (a rule reached twice, as through an element and its
   // slice) is there already.
-  void Add(IssueSeverity severity, IssueType type, std::string message, std::string expression) {
+  void Add(IssueSeverity severity, IssueType type, std::string message, std::string expression, std::string rule = "") {
     if (!Wants(severity)) return;
     for (const Issue& issue : issues_) {
       if (issue.expression == expression && issue.message == message) return;
     }
-    issues_.push_back({type, std::move(message), std::move(expression), severity});
+    issues_.push_back({type, std::move(message), std::move(expression), severity, std::move(rule)});
   }
   const std::vector<Issue>& issues() const { return issues_; }
   std::vector<Issue> Take() { return std::move(issues_); }

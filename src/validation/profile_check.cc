@@ -201,7 +201,8 @@ class ProfileCheck::Checker {
     auto profile = profiles.Find(canonical);
     if (profile == nullptr) {
       Add(unknown_is_error ? IssueSeverity::kError : IssueSeverity::kWarning, IssueType::kNotFound,
-          "profile " + std::string(canonical) + " is not known here, so the resource was not checked against it", path);
+          "profile " + std::string(canonical) + " is not known here, so the resource was not checked against it", path,
+          "profile " + std::string(canonical));
       return;
     }
     if (!IsA(resource.type, profile->type())) {
@@ -213,8 +214,11 @@ class ProfileCheck::Checker {
   }
 
  private:
-  void Add(IssueSeverity severity, IssueType type, std::string message, const ElementPath& path) {
-    if (issues_.Wants(severity)) issues_.Add(severity, type, std::move(message), path.Render());
+  // Reported under the rule of the profile or extension being applied, unless `rule` names one.
+  void Add(IssueSeverity severity, IssueType type, std::string message, const ElementPath& path, std::string rule = "") {
+    if (!issues_.Wants(severity)) return;
+    if (rule.empty() && applying_ != nullptr) rule = (applying_->is_extension() ? "extension " : "profile ") + applying_->url();
+    issues_.Add(severity, type, std::move(message), path.Render(), std::move(rule));
   }
 
   static bool IsA(const fhir::TypeDefinition* type, std::string_view name) {
@@ -278,7 +282,7 @@ class ProfileCheck::Checker {
       Add(IssueSeverity::kWarning, IssueType::kExtension,
           std::string(modifier ? "modifier extension " : "extension ") + std::string(url.substr(0, 200)) +
               " is not known here, so its content was not checked" + (modifier ? "; readers that do not know it must not ignore it" : ""),
-          path);
+          path, "extension " + std::string(url.substr(0, 200)));
       return;
     }
     if (!definition->is_extension()) {
@@ -310,6 +314,13 @@ class ProfileCheck::Checker {
 
   void CheckElement(const Node& node, const Node& resource, const ElementRule& rule, const ElementPath& path, const Profile& profile) {
     if (issues_.full() || !Spend()) return;
+    const Profile* outer = applying_;
+    applying_ = &profile;
+    CheckRules(node, resource, rule, path, profile);
+    applying_ = outer;
+  }
+
+  void CheckRules(const Node& node, const Node& resource, const ElementRule& rule, const ElementPath& path, const Profile& profile) {
     for (const ConstraintRule& constraint : rule.constraints) {
       if (!issues_.Wants(constraint.severity)) continue;
       auto result = constraint.expression.EvaluateAt(resource, node, check_.definitions_);
@@ -577,6 +588,7 @@ class ProfileCheck::Checker {
   IssueCollector& issues_;
   Budget& budget_;
   const int depth_;
+  const Profile* applying_ = nullptr;  // the profile or extension definition whose rules are being applied
 };
 
 void ProfileCheck::Check(const fhir::Resource& resource, const std::vector<std::string>& named_profiles, bool unknown_profile_is_error,

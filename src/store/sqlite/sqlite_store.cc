@@ -39,6 +39,8 @@ const std::string kSelectVersionColumns =
     "FROM resource_version v JOIN resource_type t ON t.type_id = v.type_id ";
 const std::string kSelectCurrent = kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
 const std::string kSelectVersion = kSelectVersionColumns + "WHERE v.type_id = ? AND v.id = ? AND v.version = ?";
+const std::string kScanCurrent =
+    kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id > ? AND r.deleted = 0 ORDER BY r.id LIMIT ?";
 
 Result<StoredVersion> ReadVersionRow(const Statement& row) {
   StoredVersion out;
@@ -287,6 +289,22 @@ class SqliteStore final : public ResourceStore {
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<StoreStats> Stats() override;
+
+  Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id, std::uint32_t limit) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, LookupTypeId(**reader, types_, type));
+    std::vector<StoredVersion> out;
+    if (!type_id) return out;
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare(kScanCurrent));
+    select->Bind(1, *type_id).Bind(2, after_id).Bind(3, static_cast<std::int64_t>(limit));
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*select));
+      out.push_back(std::move(version));
+    }
+    return out;
+  }
 
  private:
   struct Pending {
