@@ -193,4 +193,25 @@ const TypeDefinition* Definitions::FindResourceType(std::string_view name) const
   return type != nullptr && type->IsResource() && !type->is_abstract ? type : nullptr;
 }
 
+const ElementDefinition* Definitions::FindElement(std::string_view path) const {
+  std::vector<std::string_view> names = Split(path, '.');
+  const TypeDefinition* type = FindType(names[0]);
+  if (type == nullptr) return nullptr;
+  const Structure* structure = &type->structure;
+  const ElementDefinition* element = nullptr;
+  for (std::size_t i = 1; i < names.size(); ++i) {
+    if (structure == nullptr) return nullptr;
+    std::string_view name = names[i];
+    if (name.ends_with("[x]")) name.remove_suffix(3);
+    element = nullptr;
+    for (const ElementDefinition* child : structure->elements) {
+      if (child->name == name) element = child;
+    }
+    if (element == nullptr) return nullptr;
+    structure = element->inline_children != nullptr ? element->inline_children
+                                                    : (element->types.size() == 1 ? &element->types[0]->structure : nullptr);
+  }
+  return element;
+}
+
 }  // namespace ck::fhir

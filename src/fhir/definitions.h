@@ -126,6 +126,10 @@ class Definitions {
   const TypeDefinition* FindType(std::string_view name) const;
   // A concrete resource type by name; nullptr for unknown, abstract or non-resource names.
   const TypeDefinition* FindResourceType(std::string_view name) const;
+  // The element at a path ("Patient.contact", "Observation.component.code",
+  // "RiskAssessment.prediction.probability[x]"), following backbone elements and the types of
+  // single-typed elements; nullptr when the path names none.
+  const ElementDefinition* FindElement(std::string_view path) const;
   // The concrete resource types in alphabetical order (145 in R4).
   const std::vector<const TypeDefinition*>& ResourceTypes() const { return resource_types_; }
   const std::vector<SearchParameterDefinition>& SearchParameters() const { return search_parameters_; }

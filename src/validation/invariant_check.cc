@@ -29,29 +29,6 @@ std::unordered_map<std::string, std::string> ParseExclusions() {
 // by the JSON reader's narrative rules (fhir/narrative_xhtml.h).
 bool CheckedNatively(std::string_view key) { return key == "ele-1" || key == "txt-1" || key == "txt-2"; }
 
-// The element at `path` ("Patient.contact", "RiskAssessment.prediction.probability[x]"), or
-// nullptr when the path names none.
-const fhir::ElementDefinition* ElementAt(const fhir::Definitions& definitions, std::string_view path) {
-  std::vector<std::string_view> names = Split(path, '.');
-  const fhir::TypeDefinition* type = definitions.FindType(names[0]);
-  if (type == nullptr) return nullptr;
-  const fhir::Structure* structure = &type->structure;
-  const fhir::ElementDefinition* element = nullptr;
-  for (std::size_t i = 1; i < names.size(); ++i) {
-    if (structure == nullptr) return nullptr;
-    std::string_view name = names[i];
-    if (name.ends_with("[x]")) name.remove_suffix(3);
-    element = nullptr;
-    for (const fhir::ElementDefinition* child : structure->elements) {
-      if (child->name == name) element = child;
-    }
-    if (element == nullptr) return nullptr;
-    structure = element->inline_children != nullptr ? element->inline_children
-                                                    : (element->types.size() == 1 ? &element->types[0]->structure : nullptr);
-  }
-  return element;
-}
-
 // An invariant holds when it evaluates to true; an empty result says nothing against it.
 bool Holds(const fhirpath::Collection& result) {
   return result.empty() || (result.size() == 1 && result[0].kind == fhirpath::ValueKind::kBoolean && result[0].boolean);
@@ -164,7 +141,7 @@ InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
       }
       by_type_[type].push_back({&constraint, severity, std::move(*expression)});
     } else {
-      const fhir::ElementDefinition* element = ElementAt(definitions, constraint.path);
+      const fhir::ElementDefinition* element = definitions.FindElement(constraint.path);
       if (element == nullptr) {
         failed_to_compile_.push_back(constraint.key + ": no element " + constraint.path);
         continue;

@@ -76,29 +76,6 @@ std::optional<DiscriminatorKind> ParseDiscriminator(std::string_view kind) {
   return std::nullopt;
 }
 
-// The R4 element at a path ("Observation.component.code", "Observation.value[x]"), following
-// data types and backbone elements; nullptr when the path names none.
-const fhir::ElementDefinition* CoreElement(const fhir::Definitions& definitions, std::string_view path) {
-  std::vector<std::string_view> names = Split(path, '.');
-  const fhir::TypeDefinition* type = definitions.FindType(names[0]);
-  if (type == nullptr) return nullptr;
-  const fhir::Structure* structure = &type->structure;
-  const fhir::ElementDefinition* element = nullptr;
-  for (std::size_t i = 1; i < names.size(); ++i) {
-    if (structure == nullptr) return nullptr;
-    std::string_view name = names[i];
-    if (name.ends_with("[x]")) name.remove_suffix(3);
-    element = nullptr;
-    for (const fhir::ElementDefinition* child : structure->elements) {
-      if (child->name == name) element = child;
-    }
-    if (element == nullptr) return nullptr;
-    structure = element->inline_children != nullptr ? element->inline_children
-                                                    : (element->types.size() == 1 ? &element->types[0]->structure : nullptr);
-  }
-  return element;
-}
-
 // "Observation.component:systolic.code" -> "Observation.component.code".
 std::string PathOfId(std::string_view id) {
   std::string out;
@@ -183,7 +160,7 @@ Result<std::shared_ptr<const Profile>> Profile::Build(fhir::Node structure_defin
     rule.path = element.Text("path").empty() ? PathOfId(element.id) : std::string(element.Text("path"));
     rule.name = rule.path.substr(rule.path.rfind('.') + 1);
     rule.slice_name = std::string(element.Text("sliceName"));
-    const fhir::ElementDefinition* core = profile->generated_snapshot_ ? CoreElement(definitions, rule.path) : nullptr;
+    const fhir::ElementDefinition* core = profile->generated_snapshot_ ? definitions.FindElement(rule.path) : nullptr;
     if (std::string_view min = element.Text("min"); !min.empty()) {
       auto count = ParseCount(min);
       if (!count || *count == fhir::ElementDefinition::kUnbounded) return Err(Malformed(profile->url_, rule.id + ": bad min"));
