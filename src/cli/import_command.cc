@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "cli/importer.h"
+#include "cli/offline_records.h"
 #include "fhir/definitions.h"
 #include "records/record_service.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace ck::cli {
 namespace {
@@ -63,19 +63,13 @@ class ProgressLine {
 }  // namespace
 
 int RunImport(const Config& config, const ImportOptions& options) {
-  SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock});
-  if (!store) {
-    std::fprintf(stderr, "chartkeeper import: %s\n", store.error().ToString().c_str());
+  auto opened = OpenOfflineRecords(config);
+  if (!opened) {
+    std::fprintf(stderr, "chartkeeper import: %s\n", opened.error().ToString().c_str());
     return 1;
   }
   const fhir::Definitions& definitions = fhir::Definitions::R4();
-  records::RecordService records(definitions, **store,
-                                 {.max_json_depth = config.max_json_depth, .strict_profiles = config.unknown_profiles == "error"});
-  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) {
-    std::fprintf(stderr, "chartkeeper import: %s\n", loaded.ToString().c_str());
-    return 1;
-  }
+  records::RecordService& records = *(*opened)->records;
   auto started = std::chrono::steady_clock::now();
   Importer importer(records, definitions, kImportWorkers, options.strict);
   ImportSummary summary;

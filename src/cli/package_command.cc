@@ -3,25 +3,17 @@
 #include <cstdio>
 
 #include "cli/fhir_package.h"
-#include "records/record_service.h"
-#include "store/sqlite/sqlite_store.h"
-#include "util/time.h"
+#include "cli/offline_records.h"
 
 namespace ck::cli {
 
 int RunPackageLoad(const Config& config, const std::vector<std::string>& files) {
-  SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock});
-  if (!store) {
-    std::fprintf(stderr, "chartkeeper package: %s\n", store.error().ToString().c_str());
+  auto opened = OpenOfflineRecords(config);
+  if (!opened) {
+    std::fprintf(stderr, "chartkeeper package: %s\n", opened.error().ToString().c_str());
     return 1;
   }
-  const fhir::Definitions& definitions = fhir::Definitions::R4();
-  records::RecordService records(definitions, **store, {.max_json_depth = 128, .max_issues = config.max_issues});
-  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) {
-    std::fprintf(stderr, "chartkeeper package: %s\n", loaded.ToString().c_str());
-    return 1;
-  }
+  records::RecordService& records = *(*opened)->records;
   const records::RequestContext context{"cli-package", "operator", ""};
   int exit_code = 0;
   for (const std::string& file : files) {

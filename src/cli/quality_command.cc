@@ -3,9 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cli/offline_records.h"
 #include "records/quality_report.h"
-#include "store/sqlite/sqlite_store.h"
-#include "util/time.h"
 
 namespace ck::cli {
 
@@ -14,15 +13,9 @@ int RunQuality(const Config& config, const QualityOptions& options) {
     std::fprintf(stderr, "chartkeeper quality: %s\n", message.c_str());
     return 1;
   };
-  SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock});
-  if (!store) return fail(store.error().ToString());
-  records::RecordService records(fhir::Definitions::R4(), **store,
-                                 {.max_json_depth = config.max_json_depth,
-                                  .max_issues = config.max_issues,
-                                  .strict_profiles = config.unknown_profiles == "error"});
-  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded.ToString());
-  records::QualityScan scan(records, **store);
+  auto opened = OpenOfflineRecords(config);
+  if (!opened) return fail(opened.error().ToString());
+  records::QualityScan scan(*(*opened)->records, *(*opened)->store);
   auto report = scan.Run(options.types, [](const std::string& type, std::size_t checked) {
     std::fprintf(stderr, "\rquality: %s, %zu checked   ", type.c_str(), checked);
   });

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <chrono>
 
+#include "cli/offline_records.h"
 #include "cli/server_config.h"
 #include "fhir/definitions.h"
 #include "records/record_service.h"
@@ -44,9 +45,7 @@ int RunServe(const Config& config) {
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
   records::RecordService records(definitions, **store,
-                                 {.max_json_depth = config.max_json_depth,
-                                  .max_issues = config.max_issues,
-                                  .strict_profiles = config.unknown_profiles == "error"});
+RecordOptionsFrom(config));
   if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the

@@ -51,6 +51,7 @@ void LoadedValueSets::Add(const fhir::Node& resource, const std::string& stored_
   std::lock_guard lock(mutex_);
   if (type == "ValueSet") {
     value_sets_[url] = resource;
+    any_value_set_ = true;
   } else {
     CodeSystem& system = code_systems_[url];
     system.parents.clear();
@@ -79,6 +80,7 @@ void LoadedValueSets::Changed() {
 }
 
 const ValueSet* LoadedValueSets::Find(std::string_view url) const {
+  if (!any_value_set_) return fallback_.Find(url);
   std::string key(WithoutVersion(url));
   {
     std::lock_guard lock(mutex_);

@@ -9,6 +9,7 @@
 // Thread safety: all methods are safe from any thread; a value set found stays valid for the
 // life of this object (replaced expansions are kept, never freed).
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,9 @@ class LoadedValueSets : public ValueSetLookup {
 
   const ValueSetLookup& fallback_;
   mutable std::mutex mutex_;
+  // Whether any value set is loaded: most servers hold none, and a lookup (every coded element
+  // of every write) then goes to the built-in table without taking the lock.
+  std::atomic<bool> any_value_set_{false};
   std::unordered_map<std::string, fhir::Node> value_sets_;  // url -> ValueSet resource
   std::unordered_map<std::string, CodeSystem> code_systems_;  // url -> its concepts
   std::unordered_map<std::string, std::pair<std::string, std::string>> stored_;  // "type/id" -> url

@@ -2,6 +2,7 @@
 
 #include "fhir/element_path.h"
 #include "util/text.h"
+#include "validation/constraint_result.h"
 
 namespace ck {
 extern const char kInvariantExclusions[];
@@ -28,11 +29,6 @@ std::unordered_map<std::string, std::string> ParseExclusions() {
 // Invariants checked without FHIRPath: ele-1 here (it applies to every element), txt-1 and txt-2
 // by the JSON reader's narrative rules (fhir/narrative_xhtml.h).
 bool CheckedNatively(std::string_view key) { return key == "ele-1" || key == "txt-1" || key == "txt-2"; }
-
-// An invariant holds when it evaluates to true; an empty result says nothing against it.
-bool Holds(const fhirpath::Collection& result) {
-  return result.empty() || (result.size() == 1 && result[0].kind == fhirpath::ValueKind::kBoolean && result[0].boolean);
-}
 
 }  // namespace
 
@@ -107,7 +103,7 @@ class InvariantCheck::Walker {
       auto result = invariant.expression.EvaluateAt(holder, node, check_.definitions_, root_);
       if (!result) {
         Report(invariant.severity, invariant.definition->key, "could not be evaluated: " + result.error().message(), path);
-      } else if (!Holds(*result)) {
+      } else if (!ConstraintHolds(*result)) {
         Report(invariant.severity, invariant.definition->key, invariant.definition->human, path);
       }
     }

@@ -5,6 +5,7 @@
 #include "terminology/ucum.h"
 #include "util/text.h"
 #include "validation/binding_check.h"
+#include "validation/constraint_result.h"
 
 namespace ck::validation {
 namespace {
@@ -82,10 +83,6 @@ std::optional<int> Compare(const Node& value, const Node& bound) {
   auto to_unit = terminology::ParseUcum(to);
   if (!from_unit || !to_unit || !terminology::Commensurable(*from_unit, *to_unit)) return std::nullopt;
   return sign(terminology::ConvertUcum(*a, *from_unit, *to_unit), *b);
-}
-
-bool Holds(const fhirpath::Collection& result) {
-  return result.empty() || (result.size() == 1 && result[0].kind == fhirpath::ValueKind::kBoolean && result[0].boolean);
 }
 
 // The child rules of `rule` that a dotted path names ("code.coding.system"), also through the
@@ -324,7 +321,7 @@ class ProfileCheck::Checker {
     for (const ConstraintRule& constraint : rule.constraints) {
       if (!issues_.Wants(constraint.severity)) continue;
       auto result = constraint.expression.EvaluateAt(resource, node, check_.definitions_);
-      if (!result || !Holds(*result)) {
+      if (!result || !ConstraintHolds(*result)) {
         Add(constraint.severity, IssueType::kInvariant,
             "constraint " + constraint.key + " of profile " + profile.url() + " is not met: " +
                 (result ? constraint.human : "could not be evaluated: " + result.error().message()),

@@ -6,23 +6,14 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite/sqlite_store.h"
-#include "support/fake_clock.h"
+#include "records_fixture.h"
 #include "support/json.h"
-#include "support/temp_dir.h"
 
 namespace ck::records {
 namespace {
 
-class QualityReportTest : public ::testing::Test {
+class QualityReportTest : public RecordsTest {
  protected:
-  void SetUp() override {
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
-    ASSERT_TRUE(store);
-    store_ = std::move(*store);
-    service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_);
-  }
-
   void Put(const std::string& id, const std::string& body) {
     auto resource = service_->Parse(body);
     ASSERT_TRUE(resource) << resource.error().ToString();
@@ -30,12 +21,6 @@ class QualityReportTest : public ::testing::Test {
     auto stored = service_->UpdateResource(context_, std::move(*resource), std::nullopt);
     ASSERT_TRUE(stored) << stored.error().ToString();
   }
-
-  ck::testing::TempDir dir_;
-  ck::testing::FakeClock clock_;
-  std::unique_ptr<store::ResourceStore> store_;
-  std::unique_ptr<RecordService> service_;
-  RequestContext context_{"test", "tester", "r1"};
 };
 
 TEST_F(QualityReportTest, ReportsRulesUnresolvedReferencesAndWorstOffenders) {

@@ -3,28 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite/sqlite_store.h"
-#include "support/fake_clock.h"
-#include "support/temp_dir.h"
+#include "records_fixture.h"
 
 namespace ck::records {
 namespace {
 
-class RecordServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
-    ASSERT_TRUE(store);
-    store_ = std::move(*store);
-    service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_);
-  }
-
-  ck::testing::TempDir dir_;
-  ck::testing::FakeClock clock_;
-  std::unique_ptr<store::ResourceStore> store_;
-  std::unique_ptr<RecordService> service_;
-  RequestContext context_{"test", "tester", "r1"};
-};
+using RecordServiceTest = RecordsTest;
 
 constexpr std::string_view kPatient = R"({"resourceType":"Patient","id":"ignored","active":true})";
 

@@ -7,17 +7,15 @@
 #include <gtest/gtest.h>
 
 #include "fhir/json_reader.h"
-#include "support/bound_resource.h"
+#include "collect_issues.h"
 
 namespace ck::validation {
 namespace {
 
 std::vector<Issue> Check(std::string_view json, CheckOptions options = {}) {
-  auto resource = testing::BoundResource(json);
-  if (!resource) return {};
-  IssueCollector issues(options);
-  CheckBindings(*resource, terminology::ValueSets::R4(), issues);
-  return issues.Take();
+  return CollectIssues(json, options, [](const fhir::Resource& resource, IssueCollector& issues) {
+    CheckBindings(resource, terminology::ValueSets::R4(), issues);
+  });
 }
 
 std::vector<Issue> CheckWithWarnings(std::string_view json) { return Check(json, {.warnings = true}); }

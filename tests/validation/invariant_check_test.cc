@@ -6,17 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include "support/bound_resource.h"
+#include "collect_issues.h"
 
 namespace ck::validation {
 namespace {
 
 std::vector<Issue> Check(std::string_view json, CheckOptions options = {}) {
-  auto resource = testing::BoundResource(json);
-  if (!resource) return {};
-  IssueCollector issues(options);
-  InvariantCheck::R4().Check(*resource, issues);
-  return issues.Take();
+  return CollectIssues(json, options, [](const fhir::Resource& resource, IssueCollector& issues) { InvariantCheck::R4().Check(resource, issues); });
 }
 
 TEST(InvariantCheckTest, CompilesEveryErrorConstraintOfTheDefinitions) {

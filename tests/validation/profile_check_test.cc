@@ -10,16 +10,13 @@
 
 #include <algorithm>
 
-#include "support/bound_resource.h"
+#include "collect_issues.h"
 
 namespace ck::validation {
 namespace {
 
 const ProfileRegistry& Registry() {
-  static ProfileRegistry* const registry = [] {
-    auto* r = new ProfileRegistry(fhir::Definitions::R4());
-    return r;
-  }();
+  static const ProfileRegistry* const registry = new ProfileRegistry(fhir::Definitions::R4());
   return *registry;
 }
 
@@ -35,11 +32,9 @@ ProfileRegistry& WithProfile(std::string_view json) {
 
 std::vector<Issue> Check(const ProfileRegistry& registry, std::string_view json, bool strict = false,
                          std::vector<std::string> named = {}) {
-  auto resource = testing::BoundResource(json);
-  if (!resource) return {};
-  IssueCollector issues({.max_issues = 100, .warnings = true});
-  ProfileCheck(fhir::Definitions::R4(), registry, terminology::ValueSets::R4()).Check(*resource, named, strict, issues);
-  return issues.Take();
+  return CollectIssues(json, {.max_issues = 100, .warnings = true}, [&](const fhir::Resource& resource, IssueCollector& issues) {
+    ProfileCheck(fhir::Definitions::R4(), registry, terminology::ValueSets::R4()).Check(resource, named, strict, issues);
+  });
 }
 
 std::vector<Issue> Errors(std::vector<Issue> issues) {

@@ -1,0 +1,21 @@
+#include "cli/offline_records.h"
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace ck::cli {
+
+records::RecordOptions RecordOptionsFrom(const Config& config) {
+  return {.max_json_depth = config.max_json_depth,
+          .max_issues = config.max_issues,
+          .strict_profiles = config.unknown_profiles == "error"};
+}
+
+Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config) {
+  auto out = std::make_unique<OfflineRecords>();
+  CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock}));
+  out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, RecordOptionsFrom(config));
+  CK_RETURN_IF_ERROR(out->records->LoadStoredDefinitions());
+  return out;
+}
+
+}  // namespace ck::cli
