@@ -33,6 +33,9 @@ struct StoredVersion {
   ChangeKind change = ChangeKind::kCreate;
   std::int64_t sequence = 0;  // global order of all changes, increasing
   std::string body;           // the resource JSON; empty for a delete
+  // The problems a lenient validation policy let this version in with (an OperationOutcome's
+  // JSON); empty for a version that met every rule when it was written.
+  std::string issues;
 
   bool deleted() const { return change == ChangeKind::kDelete; }
 };

@@ -2,7 +2,7 @@
 
 namespace ck::store {
 namespace {
-std::size_t Cost(const std::string& key, const StoredVersion& version) { return key.size() * 2 + version.body.size() + 128; }
+std::size_t Cost(const std::string& key, const StoredVersion& version) { return key.size() * 2 + version.body.size() + version.issues.size() + 128; }
 }  // namespace
 
 VersionCache::VersionCache(std::size_t capacity_bytes) : shard_capacity_(capacity_bytes / 16) {}

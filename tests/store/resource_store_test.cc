@@ -202,6 +202,54 @@ TEST_F(ResourceStoreTest, NoFileCanBeDeletedToGetAroundTheLock) {
   EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
 }
 
+// A version a lenient validation policy let in carries its problems; the next version, which
+// met every rule, carries none.
+TEST_F(ResourceStoreTest, KeepsTheIssuesRecordedBesideAVersion) {
+  const std::string outcome = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error"}]})";
+  ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
+    StoredVersion v{"Patient", "a", 1, 0, ChangeKind::kCreate, 0, R"({"v":1})"};
+    v.issues = outcome;
+    CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.Append(v));
+    (void)seq;
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->issues, outcome);
+  ASSERT_TRUE(Put("Patient", "a", R"({"v":2})").ok());
+  Open();  // past the cache, from the database
+  EXPECT_EQ((*store_->ReadVersion("Patient", "a", 1))->issues, outcome);
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->issues, "");
+  auto history = store_->History({"Patient", "a"});
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->versions.size(), 2u);
+  EXPECT_EQ(history->versions[0].issues, "");
+  EXPECT_EQ(history->versions[1].issues, outcome);
+  auto scan = store_->ScanCurrent("Patient", "", 10);
+  ASSERT_TRUE(scan && scan->size() == 1);
+  EXPECT_EQ((*scan)[0].issues, "");
+}
+
+// A data folder written before issues were recorded (schema 1) is brought up to date on open,
+// its versions intact.
+TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
+  ASSERT_TRUE(Put("Patient", "a", R"({"v":1})", ChangeKind::kCreate).ok());
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE version_issues; PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Open();
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->body, R"({"v":1})");
+  ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
+    StoredVersion v{"Patient", "a", 2, 0, ChangeKind::kUpdate, 0, R"({"v":2})"};
+    v.issues = "flaws";
+    CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.Append(v));
+    (void)seq;
+    return Status::Ok();
+  }).ok());
+  Open();
+  EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->issues, "flaws");
+}
+
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {
   store_.reset();
   sqlite3* db = nullptr;

@@ -23,20 +23,21 @@
 
 namespace ck {
 extern const char kSqliteSchemaV1[];
+extern const char kSqliteSchemaV2[];
 }
 
 namespace ck::store::sqlite {
 namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {kSqliteSchemaV1};
+const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
 // Built once: statements are cached by their text, so the text must not be rebuilt per call.
 const std::string kSelectVersionColumns =
-    "SELECT v.seq, t.name, v.id, v.version, v.last_updated, v.change, v.encoding, v.body "
-    "FROM resource_version v JOIN resource_type t ON t.type_id = v.type_id ";
+    "SELECT v.seq, t.name, v.id, v.version, v.last_updated, v.change, v.encoding, v.body, i.encoding, i.issues "
+    "FROM resource_version v JOIN resource_type t ON t.type_id = v.type_id LEFT JOIN version_issues i ON i.seq = v.seq ";
 const std::string kSelectCurrent = kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
 const std::string kSelectVersion = kSelectVersionColumns + "WHERE v.type_id = ? AND v.id = ? AND v.version = ?";
 const std::string kScanCurrent =
@@ -52,6 +53,9 @@ Result<StoredVersion> ReadVersionRow(const Statement& row) {
   out.change = static_cast<ChangeKind>(row.Int(5));
   if (!row.IsNull(7)) {
     CK_ASSIGN_OR_RETURN(out.body, DecodeBody(static_cast<BodyEncoding>(row.Int(6)), row.Text(7)));
+  }
+  if (!row.IsNull(9)) {
+    CK_ASSIGN_OR_RETURN(out.issues, DecodeBody(static_cast<BodyEncoding>(row.Int(8)), row.Text(9)));
   }
   return out;
 }
@@ -141,6 +145,12 @@ class SqliteWriteTransaction final : public WriteTransaction {
         "ON CONFLICT (type_id, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, seq = excluded.seq"));
     upsert->Bind(1, type_id).Bind(2, version.id).Bind(3, version.version).Bind(4, version.deleted() ? 1 : 0).Bind(5, seq);
     CK_RETURN_IF_ERROR(upsert->Run());
+    if (!version.issues.empty()) {
+      EncodedBody issues = EncodeBody(version.issues);
+      CK_ASSIGN_OR_RETURN(ScopedStatement record, db_.Prepare("INSERT INTO version_issues (seq, encoding, issues) VALUES (?, ?, ?)"));
+      record->Bind(1, seq).Bind(2, static_cast<std::int64_t>(issues.encoding)).BindBlob(3, issues.bytes);
+      CK_RETURN_IF_ERROR(record->Run());
+    }
     StoredVersion& appended = appended_.emplace_back(version);
     appended.sequence = seq;
     appended.last_updated = Now();
