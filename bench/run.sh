@@ -2,7 +2,8 @@
 # Chartkeeper's benchmark driver: one command (`make bench`), results in bench/results/.
 #   1. JSON codec throughput on Synthea resources (Google Benchmark)  -> json_codec.json
 #   1c. validation per phase (structure, bindings, invariants, profiles) -> validation.json
-#   2. `chartkeeper import` of the whole Synthea sample              -> import.txt
+#   2. `chartkeeper import` of the whole Synthea sample, with full validation and with the
+#      structure checks only (--import-validation structure), alternating in one run -> import.txt
 #   3. HTTP read by id with wrk (64 connections, 2 threads) next to a trivial handler on the
 #      same HTTP server code, as a ratio                              -> http.txt
 #   4. HTTP create with 64 concurrent clients: resources/s and resources per fsync
@@ -54,10 +55,28 @@ echo "== 1b. FHIRPath"
 echo "== 1c. validation, per phase"
 "$bench_bin/validation_bench" --benchmark_out="$results/validation.json" --benchmark_out_format=json | tee "$work/validation.txt"
 
-echo "== 2. import of the Synthea sample"
-start=$(date +%s.%N)
-"$bin" import --data "$work/var" --log-level warn "$synthea"/0-*.json.bz2 $(ls "$synthea"/*.json.bz2 | grep -v '/0-') 2>&1 | tail -n 1 | tee "$results/import.txt"
-import_rate=$(grep -o '([0-9]* resources/s)' "$results/import.txt" | grep -o '[0-9]*')
+echo "== 2. import of the Synthea sample: full validation and structure checks only, alternating"
+synthea_files=("$synthea"/0-*.json.bz2 $(ls "$synthea"/*.json.bz2 | grep -v '/0-'))
+import_once() {  # data folder, then import flags; prints the summary line
+  local data=$1
+  shift
+  rm -rf "$data"
+  "$bin" import --data "$data" --log-level warn "$@" "${synthea_files[@]}" 2>&1 | tail -n 1
+}
+: >"$results/import.txt"
+for round in 1 2; do
+  if [ "$round" = 1 ]; then order="full structure"; else order="structure full"; fi
+  for mode in $order; do
+    if [ "$mode" = full ]; then line=$(import_once "$work/var"); else line=$(import_once "$work/var-structure" --import-validation structure); fi
+    echo "$mode: $line" | tee -a "$results/import.txt"
+  done
+done
+mean_rate() { grep "^$1:" "$results/import.txt" | grep -o '([0-9]* resources/s)' | grep -o '[0-9]*' | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+import_rate=$(mean_rate full)
+structure_rate=$(mean_rate structure)
+validation_cost=$(awk -v f="$import_rate" -v s="$structure_rate" 'BEGIN { printf "%.1f", 100 * (1 - f / s) }')
+echo "# mean: full validation ${import_rate} resources/s, structure only ${structure_rate} resources/s: validation costs ${validation_cost}% of import throughput" | tee -a "$results/import.txt"
+rm -rf "$work/var-structure"
 db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
 
 echo "== 3. HTTP read by id (wrk: 2 threads, 64 connections, ${duration}s)"
@@ -108,7 +127,8 @@ cat >"$results/summary.md" <<SUMMARY
 | JSON read (parse + bind + validate), Synthea resources | ${json_read} (RapidJSON SAX pass alone: ${json_sax}) |
 | JSON write | ${json_write} |
 | stored body size / JSON size (zstd level 3 when it saves 1/8) | ${body_ratio} |
-| \`chartkeeper import\` of the Synthea sample | ${import_rate} resources/s (database ${db_bytes} bytes) |
+| \`chartkeeper import\` of the Synthea sample, full validation | ${import_rate} resources/s (database ${db_bytes} bytes) |
+| the same with the structure checks only (\`--import-validation structure\`), same run | ${structure_rate} resources/s: full validation costs ${validation_cost}% of import throughput |
 | FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) (evaluations) |
 | FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) (evaluations) |
 | FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) (evaluations) |

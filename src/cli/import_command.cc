@@ -71,7 +71,8 @@ int RunImport(const Config& config, const ImportOptions& options) {
   const fhir::Definitions& definitions = fhir::Definitions::R4();
   records::RecordService& records = *(*opened)->records;
   auto started = std::chrono::steady_clock::now();
-  Importer importer(records, definitions, kImportWorkers, options.strict);
+  Importer importer(records, definitions,
+                    {.workers = kImportWorkers, .fail_fast = options.fail_fast, .validation = ValidationPolicyFrom(config.import_validation)});
   ImportSummary summary;
   int exit_code = 0;
   {
@@ -91,9 +92,14 @@ int RunImport(const Config& config, const ImportOptions& options) {
     std::fprintf(stderr, "... and %zu more rejections\n", summary.rejected.size() - kMaxRejectionsListed);
   }
   std::fprintf(stderr, "import %s: %llu loaded, %zu rejected in %.1f s (%.0f resources/s)\n",
-               summary.stopped_early ? "stopped at the first rejection (--strict)" : "finished",
+               summary.stopped_early ? "stopped at the first rejection (--fail-fast)" : "finished",
                static_cast<unsigned long long>(summary.loaded), summary.rejected.size(), seconds,
                seconds > 0 ? summary.loaded / seconds : 0.0);
+  if (summary.loaded_with_errors > 0) {
+    std::fprintf(stderr, "%llu of the loaded resources break validation rules; their errors are recorded (import_validation = "
+                         "lenient): see them with chartkeeper quality\n",
+                 static_cast<unsigned long long>(summary.loaded_with_errors));
+  }
   if (exit_code != 0) return exit_code;
   return summary.rejected.empty() ? 0 : 3;
 }

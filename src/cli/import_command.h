@@ -1,6 +1,7 @@
 #pragma once
 // `chartkeeper import FILE...`: loads NDJSON files and Bundles into the data folder through the
-// records service, with a progress line on a terminal and a summary at the end.
+// records service, with a progress line on a terminal and a summary at the end. The config key
+// import_validation chooses the validation policy (strict, lenient, structure).
 
 #include <string>
 #include <vector>
@@ -11,7 +12,7 @@ namespace ck::cli {
 
 struct ImportOptions {
   std::vector<std::string> files;
-  bool strict = false;  // stop at the first rejected resource
+  bool fail_fast = false;  // stop at the first rejected resource
 };
 
 // Exit codes: 0 everything loaded; 3 some resources were rejected (listed on stderr);

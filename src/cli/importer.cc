@@ -26,9 +26,12 @@ std::string_view EntryText(const fhir::Node& entry, std::string_view part, std::
 
 }  // namespace
 
-Importer::Importer(records::RecordService& records, const fhir::Definitions& definitions, unsigned workers, bool strict)
-    : records_(records), definitions_(definitions), strict_(strict) {
-  for (unsigned i = 0; i < std::max(1u, workers); ++i) shards_.push_back(std::make_unique<Shard>());
+Importer::Importer(records::RecordService& records, const fhir::Definitions& definitions, ImporterOptions options)
+    : records_(records),
+      definitions_(definitions),
+      fail_fast_(options.fail_fast),
+      context_{.front_door = "cli-import", .actor = "local operator", .request_id = "import", .validation = options.validation} {
+  for (unsigned i = 0; i < std::max(1u, options.workers); ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& shard : shards_) workers_.emplace_back([this, s = shard.get()] { Work(*s); });
 }
 
@@ -202,7 +205,7 @@ void Importer::Reject(std::string where, const Status& status) {
     rejections_.push_back({std::move(where), Describe(status)});
   }
   ++rejected_count_;
-  if (strict_) stopped_ = true;
+  if (fail_fast_) stopped_ = true;
 }
 
 void Importer::Work(Shard& shard) {
@@ -225,6 +228,7 @@ void Importer::Work(Shard& shard) {
     }
     if (outcome) {
       ++loaded_;
+      if (outcome->recorded_errors > 0) ++loaded_with_errors_;
     } else {
       Reject(std::move(task.where), outcome.error());
     }
@@ -242,6 +246,7 @@ ImportSummary Importer::Finish() {
   }
   ImportSummary summary;
   summary.loaded = loaded_;
+  summary.loaded_with_errors = loaded_with_errors_;
   summary.stopped_early = stopped_;
   std::lock_guard lock(rejections_mu_);
   summary.rejected = rejections_;

@@ -38,14 +38,21 @@ struct ImportRejection {
 
 struct ImportSummary {
   std::uint64_t loaded = 0;
+  std::uint64_t loaded_with_errors = 0;  // stored under the lenient policy, errors recorded
   std::vector<ImportRejection> rejected;
-  bool stopped_early = false;  // strict mode stopped at the first rejection
+  bool stopped_early = false;  // fail_fast stopped at the first rejection
+};
+
+struct ImporterOptions {
+  unsigned workers = 128;  // writers in flight, sharing group commits
+  bool fail_fast = false;  // stop at the first rejected resource
+  records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
 };
 
 class Importer {
  public:
-  // REQUIRES: records outlives the Importer; workers >= 1.
-  Importer(records::RecordService& records, const fhir::Definitions& definitions, unsigned workers, bool strict);
+  // REQUIRES: records outlives the Importer.
+  Importer(records::RecordService& records, const fhir::Definitions& definitions, ImporterOptions options);
   ~Importer();
 
   // Reads the files in order and queues their resources, calling `starting(i)` as file i begins.
@@ -56,6 +63,7 @@ class Importer {
   ImportSummary Finish();
 
   std::uint64_t loaded() const { return loaded_; }
+  std::uint64_t loaded_with_errors() const { return loaded_with_errors_; }
   std::uint64_t rejected() const { return rejected_count_; }
   bool stopped() const { return stopped_; }
 
@@ -86,12 +94,13 @@ class Importer {
 
   records::RecordService& records_;
   const fhir::Definitions& definitions_;
-  const bool strict_;
-  const records::RequestContext context_{"cli-import", "local operator", "import"};
+  const bool fail_fast_;
+  const records::RequestContext context_;
   std::unordered_map<std::string, std::string> by_identifier_;  // "Type|system|value" -> id; main thread only
   std::size_t next_shard_ = 0;                                   // main thread only
 
   std::atomic<std::uint64_t> loaded_{0};
+  std::atomic<std::uint64_t> loaded_with_errors_{0};
   std::atomic<std::uint64_t> rejected_count_{0};
   std::atomic<bool> stopped_{false};
   std::mutex rejections_mu_;

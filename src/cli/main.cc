@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   CLI::App* import = app.add_subcommand("import", "Load NDJSON files and FHIR Bundles (.bz2 too) into the data folder");
   AddConfigFlags(*import, import_flags);
   import->add_option("files", import_options.files, "NDJSON (.ndjson) or Bundle (.json) files")->required();
-  import->add_flag("--strict", import_options.strict, "Stop at the first rejected resource");
+  import->add_flag("--fail-fast", import_options.fail_fast, "Stop at the first rejected resource");
 
   Flags package_flags;
   std::vector<std::string> package_files;

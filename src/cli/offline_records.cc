@@ -10,6 +10,12 @@ records::RecordOptions RecordOptionsFrom(const Config& config) {
           .strict_profiles = config.unknown_profiles == "error"};
 }
 
+records::ValidationPolicy ValidationPolicyFrom(const std::string& value) {
+  if (value == "lenient") return records::ValidationPolicy::kLenient;
+  if (value == "structure") return records::ValidationPolicy::kStructure;
+  return records::ValidationPolicy::kStrict;
+}
+
 Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config) {
   auto out = std::make_unique<OfflineRecords>();
   CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock}));

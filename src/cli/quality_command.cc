@@ -18,6 +18,7 @@ int RunQuality(const Config& config, const QualityOptions& options) {
   records::QualityScan scan(*(*opened)->records, *(*opened)->store);
   auto report = scan.Run(options.types, [](const std::string& type, std::size_t checked) {
     std::fprintf(stderr, "\rquality: %s, %zu checked   ", type.c_str(), checked);
+    return true;
   });
   std::fprintf(stderr, "\n");
   if (!report) return fail(report.error().message());

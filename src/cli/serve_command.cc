@@ -44,8 +44,7 @@ int RunServe(const Config& config) {
                                                .cache_bytes = std::size_t{config.cache_mb} << 20,
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
-  records::RecordService records(definitions, **store,
-RecordOptionsFrom(config));
+  records::RecordService records(definitions, **store, RecordOptionsFrom(config));
   if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
@@ -83,16 +82,22 @@ RecordOptionsFrom(config));
     base_url = "http://" + host + ":" + std::to_string((*server)->port()) + "/fhir";
   }
   api = std::make_unique<rest::FhirApi>(records, definitions, **store,
-                                        rest::FhirApiOptions{.base_url = base_url, .max_page_size = config.max_page_size});
+                                        rest::FhirApiOptions{.base_url = base_url,
+                                                             .max_page_size = config.max_page_size,
+                                                             .validation = ValidationPolicyFrom(config.rest_validation)});
   ready = api.get();
   CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               base_url, config.data_dir.string(), IoThreads(config), config.read_threads, config.write_threads,
               (*server)->max_connections());
+  if (config.rest_validation == "lenient") {
+    CK_LOG_WARN("rest_validation = lenient: resources that break validation rules are stored, their errors recorded");
+  }
   FlushLogs();
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   CK_LOG_INFO("received signal {}, shutting down: answering the requests in flight", signal);
+  api->Shutdown();
   (*server)->Stop();
   (*server)->Wait();
   CK_LOG_INFO("stopped");

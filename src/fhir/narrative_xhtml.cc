@@ -61,14 +61,14 @@ class NarrativeChecker {
     XML_SetStartDoctypeDeclHandler(parser_.get(), &NarrativeChecker::OnDoctype);
   }
 
-  std::optional<std::string> Check(std::string_view text) {
+  std::optional<std::string> Check(std::string_view text, NarrativeRules rules) {
     if (!parser_) return "out of memory for the XML parser";
     if (text.size() > INT_MAX) return "narrative too large";
     if (XML_Parse(parser_.get(), text.data(), static_cast<int>(text.size()), XML_TRUE) == XML_STATUS_ERROR && !problem_) {
       problem_ = std::string("not well-formed XML: ") + XML_ErrorString(XML_GetErrorCode(parser_.get())) + Where();
     }
     if (problem_) return problem_;
-    if (!has_content_) return "the narrative has no content: it needs some text or an image (txt-2)";
+    if (!has_content_ && rules == NarrativeRules::kAll) return "the narrative has no content: it needs some text or an image (txt-2)";
     return std::nullopt;
   }
 
@@ -145,15 +145,15 @@ class NarrativeChecker {
 
 }  // namespace
 
-std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml) {
-  return NarrativeChecker(0).Check(xhtml);
+std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml, NarrativeRules rules) {
+  return NarrativeChecker(0).Check(xhtml, rules);
 }
 
 std::optional<std::string> CheckNarrativeContent(std::string_view content) {
   const std::string open = "<div xmlns=\"" + std::string(kXhtmlNamespace) + "\">";
   std::string document = open;
   document.append(content).append("</div>");
-  return NarrativeChecker(open.size()).Check(document);
+  return NarrativeChecker(open.size()).Check(document, NarrativeRules::kAll);
 }
 
 }  // namespace ck::fhir

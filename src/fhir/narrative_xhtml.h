@@ -8,8 +8,9 @@
 //    `ins`/`del`) and 15, `a` and `img`, with their attributes; so no scripts, forms, frames,
 //    objects, styles sheets or event handlers; and no `javascript:` links;
 //  - invariant txt-2: some non-whitespace content (text, or an image with a source).
-// The JSON reader refuses a narrative that breaks any of these; FHIRPath's htmlChecks() reports
-// them as a boolean.
+// The JSON reader refuses a narrative that breaks any of these but txt-2, which validation checks
+// as an invariant (an empty narrative is a flaw a lenient policy may store; malformed XHTML and
+// txt-1's scripts never are); FHIRPath's htmlChecks() reports all of them as a boolean.
 // Thread safety: pure functions.
 
 #include <optional>
@@ -18,9 +19,11 @@
 
 namespace ck::fhir {
 
+enum class NarrativeRules { kAll, kAllButTxt2 };
+
 // Checks `xhtml` as the value of an `xhtml` element (`<div xmlns="...">...</div>`). Returns what
 // is wrong (first problem found, with its byte offset where the parser gives one), or nullopt.
-std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml);
+std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml, NarrativeRules rules = NarrativeRules::kAll);
 
 // Checks `content` as the content of a narrative `div` (FHIRPath htmlChecks() on a string).
 // Same rules and result as CheckNarrativeXhtml.

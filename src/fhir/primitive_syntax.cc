@@ -237,7 +237,7 @@ std::optional<std::string> CheckPrimitive(std::string_view type_name, std::strin
   }
   if (text.size() > kMaxStringBytes) return fail("longer than 1 MiB");
   if (t == "xhtml") {
-    if (auto problem = CheckNarrativeXhtml(text)) return fail(*problem);
+    if (auto problem = CheckNarrativeXhtml(text, NarrativeRules::kAllButTxt2)) return fail(*problem);
   }
   return std::nullopt;
 }

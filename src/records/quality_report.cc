@@ -24,12 +24,20 @@ std::string RelativeTarget(std::string_view reference) {
   return std::string(reference);
 }
 
+std::string JsonStrings(const std::vector<std::string>& strings) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    if (i > 0) out += ',';
+    fhir::AppendJsonString(out, strings[i]);
+  }
+  return out + "]";
+}
+
 std::string RuleOf(const Issue& issue) { return issue.rule.empty() ? std::string(IssueTypeCode(issue.type)) : issue.rule; }
 
 }  // namespace
 
-Result<QualityReport> QualityScan::Run(const std::vector<std::string>& types,
-                                       const std::function<void(const std::string&, std::size_t)>& progress) {
+Result<QualityReport> QualityScan::Run(const std::vector<std::string>& types, const Progress& progress) {
   std::vector<std::string> names = types;
   if (names.empty()) {
     for (const fhir::TypeDefinition* type : fhir::Definitions::R4().ResourceTypes()) names.push_back(type->name);
@@ -44,8 +52,7 @@ Result<QualityReport> QualityScan::Run(const std::vector<std::string>& types,
   return report;
 }
 
-Status QualityScan::ScanType(const std::string& type, TypeQuality& out,
-                             const std::function<void(const std::string&, std::size_t)>& progress) {
+Status QualityScan::ScanType(const std::string& type, TypeQuality& out, const Progress& progress) {
   std::string after;
   while (true) {
     CK_ASSIGN_OR_RETURN(std::vector<store::StoredVersion> page, store_.ScanCurrent(type, after, kPageSize));
@@ -54,6 +61,10 @@ Status QualityScan::ScanType(const std::string& type, TypeQuality& out,
     for (const store::StoredVersion& version : page) {
       ++out.checked;
       const std::string label = type + "/" + version.id;
+      if (!version.issues.empty()) {
+        ++out.stored_with_errors;
+        if (out.stored_with_errors_examples.size() < kTopCount) out.stored_with_errors_examples.push_back(version.id);
+      }
       std::vector<Issue> issues;
       auto resource = records_.Parse(version.body);
       if (!resource) {
@@ -86,7 +97,7 @@ Status QualityScan::ScanType(const std::string& type, TypeQuality& out,
         if (out.worst.size() > kTopCount) out.worst.pop_back();
       }
     }
-    if (progress) progress(type, out.checked);
+    if (progress && !progress(type, out.checked)) return Status::Unavailable("the quality report was stopped");
   }
   return Status::Ok();
 }
@@ -117,6 +128,11 @@ std::string QualityReport::Table() const {
     out += type.type + ": " + std::to_string(type.checked) + " checked, " + std::to_string(type.with_errors) + " with errors, " +
            std::to_string(type.with_warnings) + " with warnings, " + std::to_string(type.unresolved_references) +
            " unresolved references\n";
+    if (type.stored_with_errors > 0) {
+      out += "  stored with errors recorded (lenient policy): " + std::to_string(type.stored_with_errors) + ", e.g.";
+      for (const std::string& id : type.stored_with_errors_examples) out += " " + id;
+      out += "\n";
+    }
     std::vector<std::pair<std::string, RuleTally>> rules(type.rules.begin(), type.rules.end());
     std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) {
       return a.second.errors != b.second.errors ? a.second.errors > b.second.errors : a.second.warnings > b.second.warnings;
@@ -145,8 +161,9 @@ std::string QualityReport::Json() const {
     out += R"({"type":)";
     fhir::AppendJsonString(out, type.type);
     out += R"(,"checked":)" + std::to_string(type.checked) + R"(,"withErrors":)" + std::to_string(type.with_errors) +
-           R"(,"withWarnings":)" + std::to_string(type.with_warnings) + R"(,"unresolvedReferences":)" +
-           std::to_string(type.unresolved_references) + R"(,"rules":[)";
+           R"(,"withWarnings":)" + std::to_string(type.with_warnings) + R"(,"storedWithErrors":)" +
+           std::to_string(type.stored_with_errors) + R"(,"unresolvedReferences":)" + std::to_string(type.unresolved_references) +
+           R"(,"storedWithErrorsExamples":)" + JsonStrings(type.stored_with_errors_examples) + R"(,"rules":[)";
     bool first = true;
     for (const auto& [rule, tally] : type.rules) {
       if (!first) out += ',';
@@ -155,12 +172,7 @@ std::string QualityReport::Json() const {
       fhir::AppendJsonString(out, rule);
       out += R"(,"errors":)" + std::to_string(tally.errors) + R"(,"warnings":)" + std::to_string(tally.warnings) + "}";
     }
-    out += R"(],"unresolvedExamples":[)";
-    for (std::size_t j = 0; j < type.unresolved_examples.size(); ++j) {
-      if (j > 0) out += ',';
-      fhir::AppendJsonString(out, type.unresolved_examples[j]);
-    }
-    out += R"(],"worst":[)";
+    out += R"(],"unresolvedExamples":)" + JsonStrings(type.unresolved_examples) + R"(,"worst":[)";
     for (std::size_t j = 0; j < type.worst.size(); ++j) {
       if (j > 0) out += ',';
       out += R"({"id":)";

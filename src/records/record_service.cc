@@ -2,11 +2,13 @@
 
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
+#include "fhir/operation_outcome.h"
 #include "fhir/primitive_syntax.h"
 #include "terminology/value_sets.h"
 #include "util/log.h"
 #include "util/random_id.h"
 #include <algorithm>
+#include <iterator>
 #include <unordered_set>
 
 #include "validation/invariant_check.h"
@@ -76,8 +78,9 @@ std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool 
 }
 
 Result<std::vector<Issue>> RecordService::CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const {
+  if (context.validation == ValidationPolicy::kStructure) return std::vector<Issue>();
   std::vector<Issue> issues = Validate(resource, context.report_warnings);
-  if (!validation::HasErrors(issues)) return issues;
+  if (!validation::HasErrors(issues) || context.validation == ValidationPolicy::kLenient) return issues;
   auto errors = std::count_if(issues.begin(), issues.end(), [](const Issue& issue) { return issue.IsError(); });
   std::string summary = errors == 1 ? issues[0].message
                                     : std::to_string(errors) + " problems in the resource, first: " + issues[0].message;
@@ -170,6 +173,10 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
 Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
                                                  bool is_create, std::vector<Issue> issues) {
   WriteOutcome outcome;
+  std::vector<Issue> errors;
+  std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
+  const std::string recorded = errors.empty() ? std::string() : fhir::OperationOutcomeJson(errors);
+  outcome.recorded_errors = errors.size();
   outcome.issues = std::move(issues);
   outcome.type = resource.type_name();
   outcome.id = resource.id();
@@ -185,8 +192,9 @@ Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::o
     resource.SetVersionMeta(std::to_string(outcome.version), FormatInstant(outcome.last_updated));
     outcome.body = fhir::WriteJson(resource.root());
     store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
-    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append({outcome.type, outcome.id, outcome.version, outcome.last_updated,
-                                                            change, 0, outcome.body}));
+    store::StoredVersion version{outcome.type, outcome.id, outcome.version, outcome.last_updated, change, 0, outcome.body};
+    version.issues = recorded;
+    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append(version));
     (void)sequence;
     return Status::Ok();
   });

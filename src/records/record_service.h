@@ -39,7 +39,9 @@ struct WriteOutcome {
   Millis last_updated = 0;
   bool created = false;  // true if the resource did not exist (or was deleted) before
   std::string body;      // the stored JSON (empty after a delete)
-  std::vector<Issue> issues;  // warnings and information found, when the context asked for them
+  std::vector<Issue> issues;  // warnings and information found, when the context asked for them;
+                              // errors too when a lenient policy stored the resource anyway
+  std::size_t recorded_errors = 0;  // errors recorded beside the version (lenient policy)
 };
 
 class RecordService {
@@ -48,6 +50,7 @@ class RecordService {
   RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options = {});
 
   // Stores a new resource of `type` with a server-assigned id (any id in the body is replaced).
+  // The context's validation policy decides what a resource that breaks a rule gets.
   // Errors: kNotFound (unknown type), kInvalid/kUnprocessable (body), kInvalid (type mismatch).
   Result<WriteOutcome> Create(const RequestContext& context, std::string_view type, std::string_view body);
 
@@ -108,8 +111,9 @@ class RecordService {
   Result<fhir::Resource> ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const;
   // The type of a URL and a valid id. Errors: kNotFound (type), kInvalid (id).
   Result<const fhir::TypeDefinition*> CheckAddress(std::string_view type, std::string_view id) const;
-  // Validate() for a write: the warnings to report (if the context asks for them), or
-  // kUnprocessable with every issue when there is an error.
+  // Validate() for a write, under the context's policy: the issues to report (warnings if the
+  // context asks for them; errors a lenient policy lets in), or kUnprocessable with every issue
+  // when there is an error and the policy is strict.
   Result<std::vector<Issue>> CheckForWrite(const RequestContext& context, const fhir::Resource& resource) const;
   // The profile of a StructureDefinition that is one, to add once it is stored; nullptr for
   // other resources. Errors: kUnprocessable (a profile that cannot be built).

@@ -9,11 +9,21 @@
 
 namespace ck::records {
 
+// What a write whose resource breaks a rule (constraint, binding, profile, extension) gets; a
+// body that is not well-formed FHIR JSON is refused under every policy. Chosen per front door.
+enum class ValidationPolicy {
+  kStrict,     // refused (422) with every issue
+  kLenient,    // stored, its errors recorded beside the version (migrating legacy data)
+  kStructure,  // stored after the structure checks alone, nothing recorded (import only: reloading
+               // data this server validated before)
+};
+
 struct RequestContext {
   std::string front_door;  // "rest", "cli-import"
   std::string actor;       // authenticated identity, or a description of an anonymous caller
   std::string request_id;  // correlates log lines (and later audit records) of one request
   bool report_warnings = false;  // a write's warnings are wanted back (Prefer: return=OperationOutcome)
+  ValidationPolicy validation = ValidationPolicy::kStrict;
 };
 
 }  // namespace ck::records

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "fhir/json_writer.h"
+#include "records/quality_report.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
 #include "rest/operation_outcome.h"
@@ -110,6 +111,7 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   Call call{request, {"rest", request.peer.empty() ? "anonymous" : "anonymous@" + request.peer, ""}};
   call.inline_only = inline_only;
   call.context.report_warnings = PreferOf(request) == Prefer::kOperationOutcome;
+  call.context.validation = options_.validation;
   HttpResponse response;
   try {
     response = Route(call);
@@ -179,6 +181,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       if (s[0] == "metadata") {
         call.interaction = "capabilities";
         return method == "GET" ? Capabilities(call) : MethodNotAllowed("GET");
+      }
+      if (s[0] == "$quality-report") {
+        call.interaction = "quality-report";
+        return method == "GET" ? QualityReport(call) : MethodNotAllowed("GET");
       }
       if (s[0] == "_history") {
         call.interaction = "history-system";
@@ -398,6 +404,35 @@ HttpResponse FhirApi::Capabilities(Call& call) {
   return response;
 }
 
+// The report of `chartkeeper quality` as JSON (the same document as its --json), for the types
+// named by _type (comma-separated or repeated; all when absent). It reads every stored current
+// version, so one runs at a time and a shutdown stops it.
+HttpResponse FhirApi::QualityReport(Call& call) {
+  if (call.inline_only) return Defer(call);
+  std::vector<std::string> types;
+  for (const auto& [name, value] : call.request.query) {
+    if (name != "_type") continue;
+    for (std::string_view type : Split(value, ',')) {
+      if (!records_.ResourceType(type)) return ErrorResponse(Status::Invalid("_type names an unknown resource type '" + std::string(type) + "'"));
+      types.emplace_back(type);
+    }
+  }
+  if (quality_report_running_.exchange(true)) {
+    return ErrorResponse(Status::Unavailable("a quality report is running already; ask again when it is done"));
+  }
+  struct Running {
+    std::atomic<bool>& flag;
+    ~Running() { flag = false; }
+  } running{quality_report_running_};
+  records::QualityScan scan(records_, store_);
+  auto report = scan.Run(types, [this](const std::string&, std::size_t) { return !shutting_down_; });
+  if (!report) return ErrorResponse(report.error());
+  HttpResponse response;
+  response.body = call.pretty ? fhir::PrettyPrintJson(report->Json()) : report->Json();
+  response.With("Content-Type", "application/json; charset=utf-8");
+  return response;
+}
+
 HttpResponse FhirApi::Metrics(Call&) {
   auto stats = store_.Stats();
   if (!stats) return ErrorResponse(stats.error());
@@ -417,11 +452,16 @@ HttpResponse FhirApi::WriteResponse(Call& call, const records::WriteOutcome& out
   switch (PreferOf(call.request)) {
     case Prefer::kMinimal:
       return response;
-    case Prefer::kOperationOutcome:
-      response.body = InformationOutcomeJson((outcome.created ? "created " : "updated ") + outcome.type + "/" +
-                                                 outcome.id + " version " + std::to_string(outcome.version),
-                                             outcome.issues);
+    case Prefer::kOperationOutcome: {
+      std::string done = (outcome.created ? "created " : "updated ") + outcome.type + "/" + outcome.id + " version " +
+                         std::to_string(outcome.version);
+      if (outcome.recorded_errors > 0) {
+        done += ", with " + std::to_string(outcome.recorded_errors) + (outcome.recorded_errors == 1 ? " error" : " errors") +
+                " recorded beside it (the server's validation policy is lenient)";
+      }
+      response.body = InformationOutcomeJson(done, outcome.issues);
       break;
+    }
     case Prefer::kRepresentation:
       response.body = call.pretty ? fhir::PrettyPrintJson(outcome.body) : outcome.body;
       break;

@@ -1,6 +1,7 @@
 #pragma once
 // The FHIR R4 REST API over the records service: routes requests under /fhir to interactions
-// (create, read, vread, update, delete, history at three levels, capabilities), negotiates
+// (create, read, vread, update, delete, history at three levels, capabilities) and operations
+// ($validate, $quality-report), negotiates
 // formats (JSON only: 406 / 415 otherwise), applies conditional headers (If-Match, If-None-Match,
 // If-Modified-Since) and Prefer, and answers errors as OperationOutcomes. Also serves
 // GET /healthz and GET /metrics. Logs one line per request and records metrics.
@@ -24,6 +25,8 @@ struct FhirApiOptions {
   std::string base_url = "http://127.0.0.1:8080/fhir";  // as clients see it; ends in /fhir
   unsigned max_page_size = 1000;                          // largest _count honoured
   unsigned default_page_size = 50;                        // _count when none is given
+  // What a write that breaks a validation rule gets (strict or lenient, rest_validation).
+  records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
 };
 
 class FhirApi {
@@ -38,6 +41,8 @@ class FhirApi {
   // Answers what needs no database (fixed answers, errors found from the URL, reads of cached
   // versions), so an I/O thread can run it; nullopt when Handle must run elsewhere.
   std::optional<HttpResponse> HandleInline(const HttpRequest& request);
+  // Stops long operations in flight (a quality report), so a shutdown need not wait for them.
+  void Shutdown() { shutting_down_ = true; }
 
  private:
   struct Call;  // one request being answered
@@ -53,6 +58,7 @@ class FhirApi {
   HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);
   HttpResponse History(Call& call, std::string_view type, std::string_view id);
   HttpResponse Capabilities(Call& call);
+  HttpResponse QualityReport(Call& call);
   HttpResponse Metrics(Call& call);
   HttpResponse WriteResponse(Call& call, const records::WriteOutcome& outcome, int status);
   HttpResponse ResourceResponse(Call& call, const store::StoredVersion& version);
@@ -63,6 +69,8 @@ class FhirApi {
   const std::string capability_statement_;
   rest::Metrics metrics_;
   std::atomic<std::uint64_t> next_request_id_{1};
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> quality_report_running_{false};  // one at a time: each reads the whole database
 };
 
 }  // namespace ck::rest

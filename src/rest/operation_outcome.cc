@@ -1,40 +1,9 @@
 #include "rest/operation_outcome.h"
 
-#include "fhir/json_writer.h"
 #include "util/error_table.h"
 #include "util/log.h"
-#include "util/text.h"
 
 namespace ck::rest {
-namespace {
-
-void AppendIssue(std::string& out, const Issue& issue) {
-  out += R"({"severity":)";
-  fhir::AppendJsonString(out, IssueSeverityCode(issue.severity));
-  out += R"(,"code":)";
-  fhir::AppendJsonString(out, IssueTypeCode(issue.type));
-  // Messages may quote the request (a type or id from the URL): the body is declared UTF-8.
-  out += R"(,"diagnostics":)";
-  fhir::AppendJsonString(out, ToValidUtf8(issue.message));
-  if (!issue.expression.empty()) {
-    out += R"(,"expression":[)";
-    fhir::AppendJsonString(out, ToValidUtf8(issue.expression));
-    out += ']';
-  }
-  out += '}';
-}
-
-}  // namespace
-
-std::string OperationOutcomeJson(std::span<const Issue> issues) {
-  std::string out = R"({"resourceType":"OperationOutcome","issue":[)";
-  for (std::size_t i = 0; i < issues.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendIssue(out, issues[i]);
-  }
-  out += "]}";
-  return out;
-}
 
 std::string OperationOutcomeJson(const Status& status) {
   if (!status.issues().empty()) return OperationOutcomeJson(status.issues());

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "fhir/operation_outcome.h"
 #include "rest/http_message.h"
 #include "util/status.h"
 
@@ -19,7 +20,7 @@ inline constexpr char kFhirJson[] = "application/fhir+json; charset=utf-8";
 HttpResponse ErrorResponse(const Status& status);
 
 // An OperationOutcome with one issue per issue, each with its own severity.
-std::string OperationOutcomeJson(std::span<const Issue> issues);
+using fhir::OperationOutcomeJson;
 // The issues of a failed status, or one error issue with its message when it carries none.
 std::string OperationOutcomeJson(const Status& status);
 // An information issue saying what was done, followed by `issues` (the warnings of a write).

@@ -35,6 +35,19 @@ Option NumberOption(std::string_view key, Field Config::*field) {
           }};
 }
 
+// A word from a fixed list; anything else is an error listing the words.
+Option ChoiceOption(std::string_view key, std::string Config::*field, std::vector<std::string> choices) {
+  return {key, [field, choices = std::move(choices)](Config& config, const std::string& k, const std::string& v) -> Status {
+            if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+              std::string expected;
+              for (const std::string& choice : choices) expected += (expected.empty() ? "" : ", ") + choice;
+              return Status::Invalid("config " + k + ": expected one of " + expected + ", got '" + v + "'");
+            }
+            config.*field = v;
+            return Status::Ok();
+          }};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> options = {
       {"listen", [](Config& c, const std::string&, const std::string& v) { c.listen = v; return Status::Ok(); }},
@@ -58,11 +71,9 @@ const std::vector<Option>& Options() {
       NumberOption("query_time_limit_ms", &Config::query_time_limit_ms),
       NumberOption("max_json_depth", &Config::max_json_depth),
       NumberOption("max_issues", &Config::max_issues),
-      {"unknown_profiles", [](Config& c, const std::string& k, const std::string& v) {
-         if (v != "warn" && v != "error") return Status::Invalid("config " + k + ": expected warn or error");
-         c.unknown_profiles = v;
-         return Status::Ok();
-       }},
+      ChoiceOption("unknown_profiles", &Config::unknown_profiles, {"warn", "error"}),
+      ChoiceOption("rest_validation", &Config::rest_validation, {"strict", "lenient"}),
+      ChoiceOption("import_validation", &Config::import_validation, {"strict", "lenient", "structure"}),
       NumberOption("max_page_size", &Config::max_page_size),
   };
   return options;

@@ -63,6 +63,13 @@ struct Config {
   // What a resource claiming (meta.profile) a profile this server does not hold gets: "warn"
   // (stored, with a warning) or "error" (refused, 422). Default warn.
   std::string unknown_profiles = "warn";
+  // What a write through the REST API whose resource breaks a constraint, binding or profile
+  // gets: "strict" (refused, 422) or "lenient" (stored, its errors recorded beside the version
+  // and listed by the quality report). Malformed FHIR JSON is refused either way. Default strict.
+  std::string rest_validation = "strict";
+  // The same for `chartkeeper import`, which also knows "structure": only the structure is
+  // checked (for reloading data this server validated before); nothing is recorded. Default strict.
+  std::string import_validation = "strict";
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.

@@ -1,6 +1,7 @@
 #include "validation/invariant_check.h"
 
 #include "fhir/element_path.h"
+#include "fhir/narrative_xhtml.h"
 #include "util/text.h"
 #include "validation/constraint_result.h"
 
@@ -26,8 +27,9 @@ std::unordered_map<std::string, std::string> ParseExclusions() {
   return out;
 }
 
-// Invariants checked without FHIRPath: ele-1 here (it applies to every element), txt-1 and txt-2
-// by the JSON reader's narrative rules (fhir/narrative_xhtml.h).
+// Invariants checked without FHIRPath (their expression is only htmlChecks(), or they apply to
+// every element): ele-1 and txt-2 here, txt-1 by the JSON reader's narrative rules
+// (fhir/narrative_xhtml.h), which refuse scripts under every validation policy.
 bool CheckedNatively(std::string_view key) { return key == "ele-1" || key == "txt-1" || key == "txt-2"; }
 
 }  // namespace
@@ -70,6 +72,7 @@ class InvariantCheck::Walker {
           root_ = &holder_root;
         } else if (value.kind != JsonKind::kNull) {
           Evaluate(check_.by_element_, property.slot->element, holder, value, value_path);  // a primitive element
+          if (property.slot->element == check_.narrative_div_ && check_.txt2_ != nullptr) CheckNarrativeContent(value, value_path);
         }
       }
     }
@@ -91,6 +94,11 @@ class InvariantCheck::Walker {
       if (property.name != "id") return true;
     }
     return false;
+  }
+
+  // txt-2 (the rest of the narrative rules were met when the resource was read).
+  void CheckNarrativeContent(const Node& div, const ElementPath& path) {
+    if (fhir::CheckNarrativeXhtml(div.text, fhir::NarrativeRules::kAll)) Report(IssueSeverity::kError, "txt-2", check_.txt2_->human, path);
   }
 
   template <typename Key>
@@ -120,8 +128,9 @@ class InvariantCheck::Walker {
 };
 
 InvariantCheck::InvariantCheck(const fhir::Definitions& definitions)
-    : definitions_(definitions), exclusions_(ParseExclusions()) {
+    : definitions_(definitions), narrative_div_(definitions.FindElement("Narrative.div")), exclusions_(ParseExclusions()) {
   for (const fhir::ConstraintDefinition& constraint : definitions.Constraints()) {
+    if (constraint.key == "txt-2") txt2_ = &constraint;
     if (CheckedNatively(constraint.key) || exclusions_.contains(constraint.key)) continue;
     const IssueSeverity severity = constraint.severity == "error" ? IssueSeverity::kError : IssueSeverity::kWarning;
     if (constraint.path.find('.') == std::string::npos) {

@@ -55,6 +55,8 @@ class InvariantCheck {
   bool HasKey(const fhir::TypeDefinition* type, std::string_view key) const;
 
   const fhir::Definitions& definitions_;
+  const fhir::ElementDefinition* const narrative_div_;  // where txt-2 is checked natively
+  const fhir::ConstraintDefinition* txt2_ = nullptr;
   std::unordered_map<const fhir::TypeDefinition*, std::vector<Compiled>> by_type_;
   std::unordered_map<const fhir::Structure*, std::vector<Compiled>> by_backbone_;
   std::unordered_map<const fhir::ElementDefinition*, std::vector<Compiled>> by_element_;

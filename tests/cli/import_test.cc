@@ -57,10 +57,10 @@ TEST_F(ImportTest, LoadsNdjsonAndReportsBadLinesByNumber) {
   EXPECT_EQ(ReadBack("Patient", "p2").error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(ImportTest, StrictStopsAtTheFirstRejection) {
+TEST_F(ImportTest, FailFastStopsAtTheFirstRejection) {
   std::string lines = "{\"resourceType\":\"Patient\",\"gender\":1}\n";
   for (int i = 0; i < 50; ++i) lines += "{\"resourceType\":\"Patient\",\"id\":\"s" + std::to_string(i) + "\"}\n";
-  CommandRun run = RunImportCommand(dir_.path() / "var", {Write("strict.ndjson", lines).string(), "--strict"});
+  CommandRun run = RunImportCommand(dir_.path() / "var", {Write("strict.ndjson", lines).string(), "--fail-fast"});
   EXPECT_EQ(run.exit_code, 3) << run.output;
   EXPECT_NE(run.output.find("stopped at the first rejection"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("0 loaded, 1 rejected"), std::string::npos) << run.output;
@@ -85,6 +85,59 @@ TEST_F(ImportTest, LoadsBundleEntriesAndRewritesReferencesBetweenThem) {
             std::string::npos)
       << patient->body;
   EXPECT_TRUE(ReadBack("Patient", "by-put"));
+}
+
+// import_validation: strict rejects a resource that breaks a rule, lenient loads it with its
+// errors recorded (and says how many), structure loads it unchecked; a body that is not
+// well-formed FHIR JSON is rejected under every policy.
+TEST_F(ImportTest, TheValidationPolicyDecidesWhatAResourceBreakingARuleGets) {
+  auto file = Write("legacy.ndjson",
+                    "{\"resourceType\":\"Patient\",\"id\":\"robot\",\"gender\":\"robot\"}\n"
+                    "{\"resourceType\":\"Patient\",\"id\":\"fine\",\"gender\":\"female\"}\n"
+                    "{\"resourceType\":\"Patient\",\"id\":\"odd\",\"colour\":\"blue\"}\n");
+  CommandRun strict = RunImportCommand(dir_.path() / "var", {file.string()});
+  EXPECT_EQ(strict.exit_code, 3) << strict.output;
+  EXPECT_NE(strict.output.find("1 loaded, 2 rejected"), std::string::npos) << strict.output;
+  EXPECT_EQ(ReadBack("Patient", "robot").error().code(), StatusCode::kNotFound);
+
+  CommandRun lenient = RunImportCommand(dir_.path() / "var", {"--import-validation", "lenient", file.string()});
+  EXPECT_EQ(lenient.exit_code, 3) << lenient.output;  // the unknown element is still rejected
+  EXPECT_NE(lenient.output.find("2 loaded, 1 rejected"), std::string::npos) << lenient.output;
+  EXPECT_NE(lenient.output.find("rejected legacy.ndjson line 3"), std::string::npos) << lenient.output;
+  EXPECT_NE(lenient.output.find("1 of the loaded resources break validation rules"), std::string::npos) << lenient.output;
+  auto robot = ReadBack("Patient", "robot");
+  ASSERT_TRUE(robot) << robot.error().ToString();
+  EXPECT_NE(robot->issues.find("robot"), std::string::npos) << robot->issues;
+  EXPECT_EQ(ReadBack("Patient", "fine")->issues, "");
+
+  auto other = Write("other.ndjson", "{\"resourceType\":\"Patient\",\"id\":\"robot2\",\"gender\":\"robot\"}\n");
+  CommandRun structure = RunImportCommand(dir_.path() / "var", {"--import-validation", "structure", other.string()});
+  EXPECT_EQ(structure.exit_code, 0) << structure.output;
+  EXPECT_EQ(structure.output.find("break validation rules"), std::string::npos) << structure.output;
+  EXPECT_EQ(ReadBack("Patient", "robot2")->issues, "");
+
+  CommandRun unknown = RunImportCommand(dir_.path() / "var", {"--import-validation", "sloppy", other.string()});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("expected one of strict, lenient, structure"), std::string::npos) << unknown.output;
+}
+
+// The issue's own example: official R4 examples whose empty narratives break txt-2 come in
+// under the lenient policy, nothing lost, each flaw recorded.
+TEST_F(ImportTest, LenientImportKeepsTheOfficialExamplesThatBreakTxt2) {
+  const auto examples = std::filesystem::path(CK_SOURCE_DIR) / ".." / "shared" / "testdata" / "r4-examples";
+  std::vector<std::string> args = {"--import-validation", "lenient"};
+  for (const char* name : {"activitydefinition-servicerequest-example.json", "eventdefinition-example.json"}) {
+    args.push_back((examples / name).string());
+  }
+  CommandRun strict = RunImportCommand(dir_.path() / "strict", {args[2], args[3]});
+  EXPECT_NE(strict.output.find("0 loaded, 2 rejected"), std::string::npos) << strict.output;
+  CommandRun lenient = RunImportCommand(dir_.path() / "var", args);
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.output;
+  EXPECT_NE(lenient.output.find("2 loaded, 0 rejected"), std::string::npos) << lenient.output;
+  EXPECT_NE(lenient.output.find("2 of the loaded resources break validation rules"), std::string::npos) << lenient.output;
+  auto stored = ReadBack("EventDefinition", "example");
+  ASSERT_TRUE(stored) << stored.error().ToString();
+  EXPECT_NE(stored->issues.find("txt-2"), std::string::npos) << stored->issues;
 }
 
 TEST_F(ImportTest, ReadsBzip2AndSingleResources) {

@@ -41,7 +41,10 @@ TEST_F(QualityReportTest, ReportsRulesUnresolvedReferencesAndWorstOffenders) {
 
   QualityScan scan(*service_, *store_);
   std::vector<std::size_t> progress;
-  auto report = scan.Run({"Patient", "Organization"}, [&](const std::string&, std::size_t checked) { progress.push_back(checked); });
+  auto report = scan.Run({"Patient", "Organization"}, [&](const std::string&, std::size_t checked) {
+    progress.push_back(checked);
+    return true;
+  });
   ASSERT_TRUE(report) << report.error().ToString();
   ASSERT_EQ(report->types.size(), 2u);
   const TypeQuality& patients = report->types[0];
@@ -66,6 +69,16 @@ TEST_F(QualityReportTest, ReportsRulesUnresolvedReferencesAndWorstOffenders) {
   EXPECT_NE(report->Table().find("2 with errors"), std::string::npos) << report->Table();
 
   EXPECT_EQ(scan.Run({"Robot"}).error().code(), StatusCode::kNotFound);
+}
+
+// A server shutting down stops a report in flight after the page it is on.
+TEST_F(QualityReportTest, StopsWhenProgressSaysSo) {
+  for (int i = 0; i < 600; ++i) Put("p" + std::to_string(i), R"({"resourceType":"Patient"})");
+  int pages = 0;
+  auto stopped = QualityScan(*service_, *store_).Run({"Patient"}, [&](const std::string&, std::size_t) { return ++pages < 1; });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(pages, 1);
 }
 
 }  // namespace

@@ -47,6 +47,18 @@ TEST(InvariantCheckTest, EvaluatesBackboneAndDataTypeInvariantsOnEachElement) {
   EXPECT_NE(extension[0].message.find("ext-1"), std::string::npos);
 }
 
+// txt-2 is read past (an empty narrative is well-formed) and reported here, at the div.
+TEST(InvariantCheckTest, ANarrativeWithoutContentBreaksTxt2) {
+  auto issues = Check(R"({"resourceType":"Patient","text":{"status":"generated",
+    "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"> <p/> </div>"}})");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].expression, "Patient.text.div");
+  EXPECT_EQ(issues[0].rule, "constraint txt-2");
+  EXPECT_NE(issues[0].message.find("non-whitespace content"), std::string::npos) << issues[0].message;
+  EXPECT_TRUE(Check(R"({"resourceType":"Patient","text":{"status":"generated",
+    "div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><img src=\"a.png\"/></div>"}})").empty());
+}
+
 TEST(InvariantCheckTest, EvaluatesInvariantsDefinedOnDataTypedAndPrimitiveElements) {
   // org-3 on Organization.telecom (a ContactPoint): no home use.
   auto telecom = Check(R"({"resourceType":"Organization","name":"O","telecom":[{"system":"phone","value":"1","use":"home"}]})");
