@@ -1,5 +1,9 @@
 #include "records/record_service.h"
 
+#include <algorithm>
+#include <iterator>
+#include <unordered_set>
+
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
 #include "fhir/operation_outcome.h"
@@ -7,10 +11,6 @@
 #include "terminology/value_sets.h"
 #include "util/log.h"
 #include "util/random_id.h"
-#include <algorithm>
-#include <iterator>
-#include <unordered_set>
-
 #include "validation/invariant_check.h"
 
 namespace ck::records {
