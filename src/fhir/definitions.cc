@@ -103,9 +103,13 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
     } else if (f[0] == "C" && f.size() == 6) {
       defs->constraints_.push_back(
           {std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4]), std::string(f[5])});
-    } else if (f[0] == "S" && f.size() == 5) {
-      SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4])};
+    } else if (f[0] == "S" && f.size() >= 7 && f.size() % 2 == 1) {
+      SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4]), std::string(f[5])};
       for (std::string_view base : Split(f[3], ',')) param.bases.emplace_back(base);
+      if (!f[6].empty()) {
+        for (std::string_view target : Split(f[6], ',')) param.targets.emplace_back(target);
+      }
+      for (std::size_t i = 7; i + 1 < f.size(); i += 2) param.components.push_back({std::string(f[i]), std::string(f[i + 1])});
       defs->search_parameters_.push_back(std::move(param));
     } else {
       return Err(bad());

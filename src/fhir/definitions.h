@@ -97,10 +97,17 @@ enum class SearchParamType : std::uint8_t {
 };
 
 struct SearchParameterDefinition {
+  struct Component {
+    std::string definition;  // the component parameter's URL
+    std::string expression;  // relative to each value of the composite's expression
+  };
   std::string code;
   SearchParamType type;
   std::vector<std::string> bases;
   std::string expression;
+  std::string url;                      // canonical URL ("http://hl7.org/fhir/SearchParameter/...")
+  std::vector<std::string> targets;     // resource types a reference parameter may point to
+  std::vector<Component> components;    // composite parameters only
 };
 
 // An invariant (ElementDefinition.constraint) with its FHIRPath expression, evaluated with the

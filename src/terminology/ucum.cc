@@ -281,4 +281,24 @@ double ConvertUcum(double value, const UcumUnit& from, const UcumUnit& to) {
   return (value * from.factor + from.offset - to.offset) / to.factor;
 }
 
+std::string UcumCanonicalKey(const UcumUnit& unit) {
+  if (!unit.special.empty()) return unit.special;
+  static constexpr const char* kBase[] = {"m", "s", "g", "rad", "K", "C", "cd"};
+  std::string key;
+  auto add = [&key](std::string_view atom, int exponent) {
+    if (exponent == 0) return;
+    if (!key.empty()) key += '.';
+    key += atom;
+    if (exponent != 1) key += std::to_string(exponent);
+  };
+  for (std::size_t i = 0; i < unit.dimension.size(); ++i) add(kBase[i], unit.dimension[i]);
+  for (const auto& [code, exponent] : unit.arbitrary) add(code, exponent);
+  return key.empty() ? "1" : key;
+}
+
+double ToUcumBase(double value, const UcumUnit& unit) {
+  if (!unit.special.empty()) return value;
+  return value * unit.factor + unit.offset;
+}
+
 }  // namespace ck::terminology

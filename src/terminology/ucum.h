@@ -49,4 +49,10 @@ bool Commensurable(const UcumUnit& from, const UcumUnit& to);
 // `value` in `from`, expressed in `to`. REQUIRES: Commensurable(from, to).
 double ConvertUcum(double value, const UcumUnit& from, const UcumUnit& to);
 
+// A text that two units share exactly when they are commensurable ("g.m-3" for mg/dL and g/L),
+// and `value` of `unit` in the base units of that key: how search compares quantities given in
+// different units.
+std::string UcumCanonicalKey(const UcumUnit& unit);
+double ToUcumBase(double value, const UcumUnit& unit);
+
 }  // namespace ck::terminology

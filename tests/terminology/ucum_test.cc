@@ -86,6 +86,21 @@ TEST(UcumTest, ArbitraryAndSpecialUnitsCompareOnlyWithThemselves) {
   EXPECT_FALSE(CommensurableCodes("[pH]", "B"));
 }
 
+// Search compares quantities in base units under a key: commensurable units share it.
+TEST(UcumTest, CanonicalKeysAreSharedExactlyByCommensurableUnits) {
+  auto key = [](std::string_view code) { return UcumCanonicalKey(*ParseUcum(code)); };
+  EXPECT_EQ(key("mg/dL"), key("g/L"));
+  EXPECT_EQ(key("mg/dL"), "m-3.g");
+  EXPECT_NE(key("mmol/L"), key("mg/dL"));
+  EXPECT_EQ(key("[IU]/L"), key("[IU]/mL"));
+  EXPECT_NE(key("[IU]/L"), key("/L"));
+  EXPECT_EQ(key("Cel"), key("[degF]"));
+  EXPECT_EQ(key("[pH]"), "[pH]");
+  EXPECT_EQ(key("1"), "1");
+  EXPECT_DOUBLE_EQ(ToUcumBase(540, *ParseUcum("mg/dL")), ToUcumBase(5.4, *ParseUcum("g/L")));
+  EXPECT_NEAR(ToUcumBase(100, *ParseUcum("Cel")), 373.15, 1e-9);
+}
+
 TEST(UcumTest, IsCaseSensitive) {
   EXPECT_TRUE(ParseUcum("Pa"));
   EXPECT_TRUE(ParseUcum("cd"));  // the candela, not centi-day

@@ -1,0 +1,302 @@
+#include "search/index_extractor.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "search/search_text.h"
+#include "terminology/ucum.h"
+
+namespace ck::search {
+namespace {
+
+using fhir::Node;
+using fhir::SearchParamType;
+
+constexpr std::string_view kUcum = "http://unitsofmeasure.org";
+
+// Whether parameters based on `base` apply to resources of `type`.
+bool Applies(const fhir::TypeDefinition& type, std::string_view base) {
+  if (base == type.name || base == "Resource") return true;
+  if (base != "DomainResource") return false;
+  for (const fhir::TypeDefinition* t = type.base; t != nullptr; t = t->base) {
+    if (t->name == "DomainResource") return true;
+  }
+  return false;
+}
+
+// The half-width of the interval a decimal's written precision implies: 1.5 -> 0.05,
+// 100 -> 0.5, 1.50e2 -> 0.5.
+double HalfPrecision(std::string_view text) {
+  int exponent = 0;
+  std::size_t e = text.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
+    text = text.substr(0, e);
+  }
+  std::size_t point = text.find('.');
+  int places = point == std::string_view::npos ? 0 : static_cast<int>(text.size() - point - 1);
+  return 0.5 * std::pow(10.0, exponent - places);
+}
+
+class Extraction {
+ public:
+  Extraction(Param param, IndexEntries& out) : param_(param), out_(out) {}
+
+  void Add(const fhirpath::Value& item) {
+    if (!item.IsElement()) return AddSystemValue(item);
+    if (item.node == nullptr) return;
+    const Node& node = *item.node;
+    const std::string& type = item.type->name;
+    switch (param_->type) {
+      case SearchParamType::kToken: return Token(node, type);
+      case SearchParamType::kString: return String(node, type);
+      case SearchParamType::kDate: return Date(node, type);
+      case SearchParamType::kNumber: return Number(node);
+      case SearchParamType::kQuantity: return Quantity(node, type);
+      case SearchParamType::kReference: return Reference(node, item.type);
+      case SearchParamType::kUri: return Uri(node);
+      case SearchParamType::kComposite:
+      case SearchParamType::kSpecial:
+        return;
+    }
+  }
+
+ private:
+  // A value an expression computed (`deceased`: "Patient.deceased.exists() and ..." is a Boolean).
+  void AddSystemValue(const fhirpath::Value& item) {
+    using fhirpath::ValueKind;
+    switch (param_->type) {
+      case SearchParamType::kToken:
+        if (item.kind == ValueKind::kBoolean) AddToken("", item.boolean ? "true" : "false", "");
+        if (item.kind == ValueKind::kString) AddToken("", item.text, "");
+        return;
+      case SearchParamType::kString:
+        if (item.kind == ValueKind::kString) AddString(item.text);
+        return;
+      case SearchParamType::kDate:
+        if (item.kind == ValueKind::kDate || item.kind == ValueKind::kDateTime) AddDate(item.text);
+        return;
+      default:
+        return;
+    }
+  }
+
+  void AddToken(std::string_view system, std::string_view code, std::string_view text) {
+    if (!code.empty()) out_.tokens.push_back({param_, std::string(system), std::string(code)});
+    AddString(text);
+  }
+
+  void Token(const Node& node, const std::string& type) {
+    if (type == "Coding") return AddToken(node.TextOf("system"), node.TextOf("code"), node.TextOf("display"));
+    if (type == "CodeableConcept") {
+      if (const fhir::Property* codings = node.Find("coding")) {
+        for (const Node& coding : codings->values) Token(coding, "Coding");
+      }
+      AddToken("", "", node.TextOf("text"));
+      return;
+    }
+    if (type == "Identifier") {
+      AddToken(node.TextOf("system"), node.TextOf("value"), "");
+      const Node* identifier_type = node.Find("type") ? &node.Find("type")->values[0] : nullptr;
+      if (identifier_type != nullptr && !node.TextOf("value").empty()) {
+        if (const fhir::Property* codings = identifier_type->Find("coding")) {
+          for (const Node& coding : codings->values) {
+            out_.identifier_types.push_back({param_, std::string(coding.TextOf("system")), std::string(coding.TextOf("code")),
+                                             std::string(node.TextOf("value"))});
+          }
+        }
+      }
+      return;
+    }
+    if (type == "ContactPoint") return AddToken(node.TextOf("system"), node.TextOf("value"), "");
+    if (node.kind != fhir::JsonKind::kObject) AddToken("", node.text, "");  // code, boolean, id, string, uri...
+  }
+
+  void AddString(std::string_view text) {
+    if (!text.empty()) out_.strings.push_back({param_, NormalizeForSearch(text), std::string(text)});
+  }
+
+  void AddAll(const Node& node, std::string_view name, std::string* whole = nullptr) {
+    if (const fhir::Property* property = node.Find(name)) {
+      for (const Node& value : property->values) {
+        AddString(value.text);
+        if (whole != nullptr && !value.text.empty()) *whole += (whole->empty() ? "" : " ") + value.text;
+      }
+    }
+  }
+
+  void String(const Node& node, const std::string& type) {
+    if (type == "HumanName") {
+      // Each part, and the whole name: its text, or the parts in reading order.
+      std::string whole;
+      for (const char* part : {"prefix", "given", "family", "suffix"}) AddAll(node, part, &whole);
+      std::string_view text = node.TextOf("text");
+      AddString(text.empty() ? std::string_view(whole) : text);
+      return;
+    }
+    if (type == "Address") {
+      std::string whole;
+      for (const char* part : {"line", "city", "district", "state", "postalCode", "country"}) AddAll(node, part, &whole);
+      std::string_view text = node.TextOf("text");
+      AddString(text.empty() ? std::string_view(whole) : text);
+      return;
+    }
+    if (node.kind != fhir::JsonKind::kObject) AddString(node.text);
+  }
+
+  void AddDate(std::string_view text) {
+    if (auto range = ParseFhirDateTimeRange(text)) out_.dates.push_back({param_, range->start, range->end});
+  }
+
+  void Date(const Node& node, const std::string& type) {
+    if (type == "Period") {
+      auto start = ParseFhirDateTimeRange(node.TextOf("start"));
+      auto end = ParseFhirDateTimeRange(node.TextOf("end"));
+      if (!start && !end) return;
+      out_.dates.push_back({param_, start ? start->start : kOpenStart, end ? end->end : kOpenEnd});
+      return;
+    }
+    if (type == "Timing") {
+      if (const fhir::Property* events = node.Find("event")) {
+        for (const Node& event : events->values) AddDate(event.text);
+      }
+      return;
+    }
+    if (node.kind != fhir::JsonKind::kObject) AddDate(node.text);
+  }
+
+  void Number(const Node& node) {
+    if (node.kind != fhir::JsonKind::kNumber) return;
+    double value = std::strtod(node.text.c_str(), nullptr);
+    double half = HalfPrecision(node.text);
+    out_.numbers.push_back({param_, value, value - half, value + half});
+  }
+
+  void Quantity(const Node& node, const std::string& type) {
+    const Node* value_node = node.Find("value") ? &node.Find("value")->values[0] : nullptr;
+    if (value_node == nullptr || value_node->kind != fhir::JsonKind::kNumber) return;
+    double value = std::strtod(value_node->text.c_str(), nullptr);
+    double half = HalfPrecision(value_node->text);
+    QuantityEntry entry{param_, value, value - half, value + half};
+    if (type == "Money") {
+      entry.system = "urn:iso:std:iso:4217";
+      entry.code = node.TextOf("currency");
+    } else {
+      entry.system = node.TextOf("system");
+      entry.code = node.TextOf("code");
+      entry.unit = node.TextOf("unit");
+    }
+    if (entry.system == kUcum && !entry.code.empty()) {
+      if (auto unit = terminology::ParseUcum(entry.code)) {
+        entry.has_canonical = true;
+        entry.canonical_low = terminology::ToUcumBase(entry.low, *unit);
+        entry.canonical_high = terminology::ToUcumBase(entry.high, *unit);
+        if (entry.canonical_low > entry.canonical_high) std::swap(entry.canonical_low, entry.canonical_high);
+        entry.canonical_unit = terminology::UcumCanonicalKey(*unit);
+      }
+    }
+    out_.quantities.push_back(std::move(entry));
+  }
+
+  void AddReferenceText(std::string_view reference) {
+    if (reference.empty() || reference.starts_with('#')) return;  // contained: search part 2
+    ReferenceEntry entry{param_};
+    if (reference.find(':') != std::string_view::npos) {
+      // An absolute URL, urn:uuid:/urn:oid:, or a canonical with "|version".
+      std::size_t bar = reference.find('|');
+      entry.url = reference.substr(0, bar);
+      if (bar != std::string_view::npos) entry.version = reference.substr(bar + 1);
+    } else {
+      std::size_t history = reference.find("/_history/");
+      if (history != std::string_view::npos) {
+        entry.version = reference.substr(history + 10);
+        reference = reference.substr(0, history);
+      }
+      std::size_t slash = reference.find('/');
+      if (slash == std::string_view::npos || reference.find('/', slash + 1) != std::string_view::npos) return;
+      entry.type = reference.substr(0, slash);
+      entry.id = reference.substr(slash + 1);
+    }
+    out_.references.push_back(std::move(entry));
+  }
+
+  void Reference(const Node& node, const fhir::TypeDefinition* type) {
+    if (type->name == "Reference") {
+      AddReferenceText(node.TextOf("reference"));
+      // A logical reference, for :identifier.
+      if (const fhir::Property* identifier = node.Find("identifier")) {
+        const Node& value = identifier->values[0];
+        AddToken(value.TextOf("system"), value.TextOf("value"), "");
+      }
+      return;
+    }
+    if (type->IsResource()) {  // a resource in place (Bundle.entry.resource): itself
+      if (std::string_view id = node.TextOf("id"); !id.empty()) out_.references.push_back({param_, type->name, std::string(id)});
+      return;
+    }
+    if (node.kind != fhir::JsonKind::kObject) AddReferenceText(node.text);  // canonical, uri
+  }
+
+  void Uri(const Node& node) {
+    if (node.kind != fhir::JsonKind::kObject && !node.text.empty()) out_.uris.push_back({param_, node.text});
+  }
+
+  Param param_;
+  IndexEntries& out_;
+};
+
+}  // namespace
+
+IndexExtractor::IndexExtractor(const fhir::Definitions& definitions) : definitions_(definitions) {
+  for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
+    if (type->is_abstract) continue;
+    std::vector<Compiled>& compiled = by_type_[type];
+    for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
+      if (param.expression.empty() || param.type == SearchParamType::kComposite || param.type == SearchParamType::kSpecial ||
+          param.code == "_lastUpdated") {
+        continue;
+      }
+      bool applies = false;
+      for (const std::string& base : param.bases) applies = applies || Applies(*type, base);
+      if (!applies) continue;
+      auto expression = fhirpath::Expression::Compile(param.expression, definitions, *type);
+      if (!expression) {
+        failed_to_compile_.push_back(param.code + " on " + type->name + ": " + expression.error().message());
+        continue;
+      }
+      compiled.push_back({&param, std::move(*expression)});
+    }
+  }
+}
+
+const IndexExtractor& IndexExtractor::R4() {
+  static const IndexExtractor* const extractor = new IndexExtractor(fhir::Definitions::R4());
+  return *extractor;
+}
+
+Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource) const {
+  IndexEntries out;
+  auto it = by_type_.find(&resource.type());
+  if (it == by_type_.end()) return out;
+  for (const Compiled& compiled : it->second) {
+    auto values = compiled.expression.Evaluate(resource, definitions_);
+    if (!values) {
+      return Err(Status::Internal("search parameter " + compiled.param->code + " could not be evaluated")
+                     .WithDetail(resource.type_name() + ": " + values.error().message()));
+    }
+    Extraction extraction(compiled.param, out);
+    for (const fhirpath::Value& value : *values) extraction.Add(value);
+  }
+  return out;
+}
+
+std::vector<Param> IndexExtractor::ParametersOf(const std::string& type) const {
+  std::vector<Param> out;
+  const fhir::TypeDefinition* definition = definitions_.FindResourceType(type);
+  auto it = definition == nullptr ? by_type_.end() : by_type_.find(definition);
+  if (it == by_type_.end()) return out;
+  for (const Compiled& compiled : it->second) out.push_back(compiled.param);
+  return out;
+}
+
+}  // namespace ck::search

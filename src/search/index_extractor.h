@@ -1,0 +1,52 @@
+#pragma once
+// Extracts the search index values of a resource: for each R4 search parameter that applies to
+// its type (those based on the type, on Resource and on DomainResource), the parameter's FHIRPath
+// expression is evaluated (compiled and type-checked once per type) and each value found is
+// turned into index entries of the parameter's kind (index_entries.h). Runs before a write
+// reaches the store, so the store's writer only inserts.
+//
+// Not extracted here: _lastUpdated (the transaction time, known only inside the write), the
+// parameters without an expression (_text, _content, _query: full text comes with search part
+// 2), composite and special parameters.
+// Thread safety: immutable after construction; Extract may run on any thread.
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fhir/definitions.h"
+#include "fhir/resource.h"
+#include "fhirpath/expression.h"
+#include "search/index_entries.h"
+#include "util/status.h"
+
+namespace ck::search {
+
+class IndexExtractor {
+ public:
+  // Compiles the R4 parameters' expressions for every resource type (on first use).
+  static const IndexExtractor& R4();
+
+  // Errors: kInternal naming the parameter whose expression could not be evaluated on this
+  // resource (a defect the tests keep out: every Synthea resource is extracted).
+  Result<IndexEntries> Extract(const fhir::Resource& resource) const;
+
+  // The parameters indexed for resources of `type` (empty for an unknown type).
+  std::vector<Param> ParametersOf(const std::string& type) const;
+  // Expressions that could not be compiled, as "code on Type: reason" (a test keeps it empty).
+  const std::vector<std::string>& failed_to_compile() const { return failed_to_compile_; }
+
+ private:
+  struct Compiled {
+    Param param;
+    fhirpath::Expression expression;
+  };
+
+  explicit IndexExtractor(const fhir::Definitions& definitions);
+
+  const fhir::Definitions& definitions_;
+  std::unordered_map<const fhir::TypeDefinition*, std::vector<Compiled>> by_type_;
+  std::vector<std::string> failed_to_compile_;
+};
+
+}  // namespace ck::search
