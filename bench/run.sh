@@ -2,6 +2,7 @@
 # Chartkeeper's benchmark driver: one command (`make bench`), results in bench/results/.
 #   1. JSON codec throughput on Synthea resources (Google Benchmark)  -> json_codec.json
 #   1c. validation per phase (structure, bindings, invariants, profiles) -> validation.json
+#   1d. search index extraction per resource                          -> search.json
 #   2. `chartkeeper import` of the whole Synthea sample, with full validation and with the
 #      structure checks only (--import-validation structure), alternating in one run -> import.txt
 #   3. HTTP read by id with wrk (64 connections, 2 threads) next to a trivial handler on the
@@ -54,6 +55,9 @@ echo "== 1b. FHIRPath"
 
 echo "== 1c. validation, per phase"
 "$bench_bin/validation_bench" --benchmark_out="$results/validation.json" --benchmark_out_format=json | tee "$work/validation.txt"
+
+echo "== 1d. search index extraction"
+"$bench_bin/search_bench" --benchmark_out="$results/search.json" --benchmark_out_format=json | tee "$work/search.txt"
 
 echo "== 2. import of the Synthea sample: full validation and structure checks only, alternating"
 synthea_files=("$synthea"/0-*.json.bz2 $(ls "$synthea"/*.json.bz2 | grep -v '/0-'))
@@ -129,6 +133,7 @@ cat >"$results/summary.md" <<SUMMARY
 | stored body size / JSON size (zstd level 3 when it saves 1/8) | ${body_ratio} |
 | \`chartkeeper import\` of the Synthea sample, full validation | ${import_rate} resources/s (database ${db_bytes} bytes) |
 | the same with the structure checks only (\`--import-validation structure\`), same run | ${structure_rate} resources/s: full validation costs ${validation_cost}% of import throughput |
+| search index extraction (every applicable R4 parameter), Synthea resources | $(awk '/BM_ExtractIndex/ {for (i = 1; i <= NF; i++) if ($i ~ /^resources\/s=/) {sub("resources/s=", "", $i); print $i}}' "$work/search.txt") resources/s, $(awk '/BM_ExtractIndex/ {for (i = 1; i <= NF; i++) if ($i ~ /^entries\/resource=/) {sub("entries/resource=", "", $i); print $i}}' "$work/search.txt") entries per resource |
 | FHIRPath \`Patient.name.given\`, compiled once | $(fhirpath_rate simple_path) (evaluations) |
 | FHIRPath \`patient\` search parameter on an Observation | $(fhirpath_rate patient_search_parameter) (evaluations) |
 | FHIRPath invariant obs-6 on an Observation | $(fhirpath_rate invariant_obs_6) (evaluations) |

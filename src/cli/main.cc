@@ -1,4 +1,4 @@
-// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, version.
+// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -8,6 +8,7 @@
 #include "cli/import_command.h"
 #include "cli/package_command.h"
 #include "cli/quality_command.h"
+#include "cli/reindex_command.h"
 #include "cli/serve_command.h"
 #include "util/log.h"
 
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
   quality->add_option("--type", quality_options.types, "Only resources of this type (repeatable)");
   quality->add_option("--json", quality_options.json_file, "Also write the report as JSON to this file");
 
+  Flags reindex_flags;
+  CLI::App* reindex = app.add_subcommand("reindex", "Rebuild the search index of every stored resource (resumable)");
+  AddConfigFlags(*reindex, reindex_flags);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
   const Flags& flags = serve->parsed()     ? serve_flags
                        : package->parsed() ? package_flags
                        : quality->parsed() ? quality_flags
+                       : reindex->parsed() ? reindex_flags
                                            : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
@@ -95,5 +101,6 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return ck::cli::RunServe(*config);
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
+  if (reindex->parsed()) return ck::cli::RunReindex(*config);
   return ck::cli::RunImport(*config, import_options);
 }

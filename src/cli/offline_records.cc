@@ -1,6 +1,7 @@
 #include "cli/offline_records.h"
 
 #include "store/sqlite/sqlite_store.h"
+#include "util/log.h"
 
 namespace ck::cli {
 
@@ -16,11 +17,22 @@ records::ValidationPolicy ValidationPolicyFrom(const std::string& value) {
   return records::ValidationPolicy::kStrict;
 }
 
+Status CompleteSearchIndex(records::RecordService& records) {
+  std::size_t pages = 0;
+  Status status = records.CompleteSearchIndex([&pages](const std::string& type, std::size_t done) {
+    if (pages++ == 0) CK_LOG_INFO("building the search index of the stored resources (resumable if stopped)");
+    if (pages % 20 == 0) CK_LOG_INFO("search index: {} {} resources indexed", done, type);
+  });
+  if (status.ok() && pages > 0) CK_LOG_INFO("search index complete");
+  return status;
+}
+
 Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config) {
   auto out = std::make_unique<OfflineRecords>();
   CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock}));
   out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, RecordOptionsFrom(config));
   CK_RETURN_IF_ERROR(out->records->LoadStoredDefinitions());
+  CK_RETURN_IF_ERROR(CompleteSearchIndex(*out->records));
   return out;
 }
 

@@ -19,6 +19,10 @@ records::RecordOptions RecordOptionsFrom(const Config& config);
 // "strict", "lenient", "structure", as util/config.cc checks them).
 records::ValidationPolicy ValidationPolicyFrom(const std::string& value);
 
+// Indexes the stored resources that have no search index rows yet (RecordService::
+// CompleteSearchIndex), logging progress; nothing to do on an indexed database.
+Status CompleteSearchIndex(records::RecordService& records);
+
 struct OfflineRecords {
   SystemClock clock;
   std::unique_ptr<store::ResourceStore> store;

@@ -46,6 +46,7 @@ int RunServe(const Config& config) {
   if (!store) return fail(store.error());
   records::RecordService records(definitions, **store, RecordOptionsFrom(config));
   if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded);
+  if (Status indexed = CompleteSearchIndex(records); !indexed.ok()) return fail(indexed);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.

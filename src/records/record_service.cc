@@ -8,6 +8,7 @@
 #include "fhir/json_writer.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/primitive_syntax.h"
+#include "search/index_extractor.h"
 #include "terminology/value_sets.h"
 #include "util/log.h"
 #include "util/random_id.h"
@@ -172,6 +173,9 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
 
 Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
                                                  bool is_create, std::vector<Issue> issues) {
+  // The index is extracted here, on the caller's thread: the store's writer only inserts it.
+  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
+  CK_ASSIGN_OR_RETURN(search::IndexEntries index, extractor.Extract(resource));
   WriteOutcome outcome;
   std::vector<Issue> errors;
   std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
@@ -194,9 +198,10 @@ Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::o
     store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
     store::StoredVersion version{outcome.type, outcome.id, outcome.version, outcome.last_updated, change, 0, outcome.body};
     version.issues = recorded;
-    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append(version));
-    (void)sequence;
-    return Status::Ok();
+    index.dates.push_back({extractor.last_updated(), outcome.last_updated, outcome.last_updated + 1});
+    Result<std::int64_t> appended = txn.Append(version, index);
+    index.dates.pop_back();  // the operation may run again, at another time
+    return appended ? Status::Ok() : appended.error();
   });
   if (!status.ok()) return Err(std::move(status));
   return outcome;
@@ -268,6 +273,57 @@ Status RecordService::LoadStoredDefinitions() {
   }
   if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles, value sets and code systems", loaded);
   return Status::Ok();
+}
+
+namespace {
+constexpr char kReindexKey[] = "search_reindex";
+constexpr std::uint32_t kReindexPage = 500;
+}  // namespace
+
+Status RecordService::StartReindex() {
+  return store_.Write([](store::WriteTransaction& txn) { return txn.WriteMeta(kReindexKey, ""); });
+}
+
+Status RecordService::CompleteSearchIndex(const std::function<void(const std::string&, std::size_t)>& progress) {
+  CK_ASSIGN_OR_RETURN(std::optional<std::string> resume, store_.ReadMeta(kReindexKey));
+  if (!resume) return Status::Ok();
+  const std::size_t tab = resume->find('\t');
+  const std::string resume_type = resume->substr(0, tab);
+  const std::string resume_after = tab == std::string::npos ? "" : resume->substr(tab + 1);
+  std::vector<std::string> types;
+  for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) {
+    if (!type->is_abstract && type->name >= resume_type) types.push_back(type->name);
+  }
+  std::sort(types.begin(), types.end());  // the order the resume point assumes
+  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
+  for (const std::string& type : types) {
+    std::string after = type == resume_type ? resume_after : "";
+    std::size_t done = 0;
+    while (true) {
+      CK_ASSIGN_OR_RETURN(std::vector<store::StoredVersion> page, store_.ScanCurrent(type, after, kReindexPage));
+      if (page.empty()) break;
+      std::vector<search::IndexEntries> indexes(page.size());
+      for (std::size_t i = 0; i < page.size(); ++i) {
+        auto resource = Parse(page[i].body);
+        if (!resource) {  // stored before a structure rule existed: only its time is known for sure
+          CK_LOG_WARN("{}/{} no longer reads; indexed by _lastUpdated only: {}", type, page[i].id, resource.error().message());
+        } else {
+          CK_ASSIGN_OR_RETURN(indexes[i], extractor.Extract(*resource));
+        }
+        indexes[i].dates.push_back({extractor.last_updated(), page[i].last_updated, page[i].last_updated + 1});
+      }
+      after = page.back().id;
+      CK_RETURN_IF_ERROR(store_.Write([&](store::WriteTransaction& txn) -> Status {
+        for (std::size_t i = 0; i < page.size(); ++i) {
+          CK_RETURN_IF_ERROR(txn.ReplaceIndex(type, page[i].id, page[i].sequence, indexes[i]));
+        }
+        return txn.WriteMeta(kReindexKey, type + "\t" + after);
+      }));
+      done += page.size();
+      if (progress) progress(type, done);
+    }
+  }
+  return store_.Write([](store::WriteTransaction& txn) { return txn.WriteMeta(kReindexKey, std::nullopt); });
 }
 
 Result<const fhir::TypeDefinition*> RecordService::CheckAddress(std::string_view type, std::string_view id) const {

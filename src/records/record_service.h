@@ -6,6 +6,7 @@
 // Thread safety: all methods are safe from any thread.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,14 @@ class RecordService {
   // the StructureDefinitions, and the ValueSets and CodeSystems that bindings look up.
   // Errors: from the store; a stored profile that cannot be used is logged and skipped.
   Status LoadStoredDefinitions();
+  // Gives stored resources that have no search index rows yet their rows (a database made before
+  // the index existed, or after StartReindex), in pages of bounded memory, each page one write
+  // that also records where to resume: a crash loses at most a page of work. Does nothing when
+  // the index is complete. `progress` is told the type and the count done so far.
+  // Errors: from the store; kInternal if a parameter cannot be evaluated.
+  Status CompleteSearchIndex(const std::function<void(const std::string& type, std::size_t done)>& progress = {});
+  // Marks every stored resource for reindexing by CompleteSearchIndex (`chartkeeper reindex`).
+  Status StartReindex();
   // $validate: every issue (errors, warnings, information) that `input` would meet as a write
   // of `mode` to type/id (id empty at type level), storing nothing; one information issue when
   // there is none. Problems of the resource are issues, not errors. Errors: kNotFound (unknown

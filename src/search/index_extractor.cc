@@ -248,6 +248,9 @@ class Extraction {
 }  // namespace
 
 IndexExtractor::IndexExtractor(const fhir::Definitions& definitions) : definitions_(definitions) {
+  for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
+    if (param.code == "_lastUpdated") last_updated_ = &param;
+  }
   for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
     if (type->is_abstract) continue;
     std::vector<Compiled>& compiled = by_type_[type];

@@ -31,6 +31,8 @@ class IndexExtractor {
   // resource (a defect the tests keep out: every Synthea resource is extracted).
   Result<IndexEntries> Extract(const fhir::Resource& resource) const;
 
+  // _lastUpdated, whose value the write adds (the transaction time).
+  Param last_updated() const { return last_updated_; }
   // The parameters indexed for resources of `type` (empty for an unknown type).
   std::vector<Param> ParametersOf(const std::string& type) const;
   // Expressions that could not be compiled, as "code on Type: reason" (a test keeps it empty).
@@ -45,6 +47,7 @@ class IndexExtractor {
   explicit IndexExtractor(const fhir::Definitions& definitions);
 
   const fhir::Definitions& definitions_;
+  Param last_updated_ = nullptr;
   std::unordered_map<const fhir::TypeDefinition*, std::vector<Compiled>> by_type_;
   std::vector<std::string> failed_to_compile_;
 };

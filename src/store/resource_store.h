@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "search/index_entries.h"
 #include "util/status.h"
 #include "util/time.h"
 
@@ -54,10 +55,19 @@ class WriteTransaction {
   // The transaction time to stamp this operation's versions with; never earlier than the time
   // given to any operation committed before it.
   virtual Millis Now() = 0;
-  // Appends `version` and makes it current. REQUIRES: version.version is the current version + 1
-  // (1 for a new resource); version.sequence and version.last_updated are filled in by the store
-  // (last_updated from Now()). Returns the sequence number given.
-  virtual Result<std::int64_t> Append(const StoredVersion& version) = 0;
+  // Appends `version` and makes it current, with `index` as its search index rows (replacing those
+  // of the version before; a delete has none). REQUIRES: version.version is the current version
+  // + 1 (1 for a new resource); version.sequence and version.last_updated are filled in by the
+  // store (last_updated from Now()). Returns the sequence number given.
+  virtual Result<std::int64_t> Append(const StoredVersion& version, const search::IndexEntries& index) = 0;
+  Result<std::int64_t> Append(const StoredVersion& version) { return Append(version, {}); }
+  // Replaces the search index rows of version `sequence` of (type, id) with `index` (reindexing
+  // stored resources), if it is still the current version; otherwise does nothing (a newer
+  // version, or a delete, has its own rows already).
+  virtual Status ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+                              const search::IndexEntries& index) = 0;
+  // Sets (or, with nullopt, removes) a store-wide state value (ResourceStore::ReadMeta).
+  virtual Status WriteMeta(const std::string& key, const std::optional<std::string>& value) = 0;
 };
 
 // Work to run in a write transaction. A non-OK status rolls back the operation's changes and is
@@ -116,6 +126,9 @@ class ResourceStore {
   virtual Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id,
                                                          std::uint32_t limit) = 0;
   virtual Result<StoreStats> Stats() = 0;
+  // A store-wide state value, or nullopt if none is set. "search_reindex": present while stored
+  // resources still need their search index rows; its value is where that work resumes.
+  virtual Result<std::optional<std::string>> ReadMeta(const std::string& key) = 0;
 };
 
 }  // namespace ck::store

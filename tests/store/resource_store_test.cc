@@ -228,17 +228,28 @@ TEST_F(ResourceStoreTest, KeepsTheIssuesRecordedBesideAVersion) {
   EXPECT_EQ((*scan)[0].issues, "");
 }
 
-// A data folder written before issues were recorded (schema 1) is brought up to date on open,
-// its versions intact.
+// A data folder written by the foundation release (schema 1) is brought up to date on open, its
+// versions intact.
 TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   ASSERT_TRUE(Put("Patient", "a", R"({"v":1})", ChangeKind::kCreate).ok());
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE version_issues; PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  // What schemas 2 and 3 added goes: the database is as schema 1 made it.
+  std::string downgrade = "DROP TABLE version_issues; DROP TABLE store_meta; PRAGMA user_version = 1;";
+  sqlite3_exec(
+      db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'search\\_%' ESCAPE '\\'",
+      [](void* out, int, char** values, char**) {
+        *static_cast<std::string*>(out) += std::string("DROP TABLE ") + values[0] + ";";
+        return 0;
+      },
+      &downgrade, nullptr);
+  ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << downgrade;
   sqlite3_close(db);
   Open();
   EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->body, R"({"v":1})");
+  // Its resources have no search index rows yet: the records layer is told to build them.
+  EXPECT_EQ(*store_->ReadMeta("search_reindex"), std::optional<std::string>(""));
   ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
     StoredVersion v{"Patient", "a", 2, 0, ChangeKind::kUpdate, 0, R"({"v":2})"};
     v.issues = "flaws";
@@ -248,6 +259,15 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   }).ok());
   Open();
   EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->issues, "flaws");
+}
+
+TEST_F(ResourceStoreTest, ANewDatabaseNeedsNoReindexAndKeepsStateValues) {
+  EXPECT_EQ(*store_->ReadMeta("search_reindex"), std::nullopt);
+  ASSERT_TRUE(store_->Write([](WriteTransaction& txn) { return txn.WriteMeta("k", "v1"); }).ok());
+  ASSERT_TRUE(store_->Write([](WriteTransaction& txn) { return txn.WriteMeta("k", "v2"); }).ok());
+  EXPECT_EQ(*store_->ReadMeta("k"), std::optional<std::string>("v2"));
+  ASSERT_TRUE(store_->Write([](WriteTransaction& txn) { return txn.WriteMeta("k", std::nullopt); }).ok());
+  EXPECT_EQ(*store_->ReadMeta("k"), std::nullopt);
 }
 
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {

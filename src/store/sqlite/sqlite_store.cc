@@ -19,18 +19,21 @@
 #include "store/body_codec.h"
 #include "store/version_cache.h"
 #include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/search_index_rows.h"
+#include "store/sqlite/name_ids.h"
 #include "util/log.h"
 
 namespace ck {
 extern const char kSqliteSchemaV1[];
 extern const char kSqliteSchemaV2[];
+extern const char kSqliteSchemaV3[];
 }
 
 namespace ck::store::sqlite {
 namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2};
+const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
@@ -60,41 +63,13 @@ Result<StoredVersion> ReadVersionRow(const Statement& row) {
   return out;
 }
 
-// Resource type names to their small integer ids, shared by the writer and readers.
-class TypeIds {
- public:
-  std::optional<std::int64_t> Find(const std::string& name) const {
-    std::lock_guard lock(mu_);
-    auto it = ids_.find(name);
-    return it == ids_.end() ? std::nullopt : std::optional(it->second);
-  }
-  void Add(const std::string& name, std::int64_t id) {
-    std::lock_guard lock(mu_);
-    ids_.emplace(name, id);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::int64_t> ids_;  // guarded by mu_
-};
-
-// Looks a type id up in the cache, then in the database; nullopt if the type has no rows yet.
-Result<std::optional<std::int64_t>> LookupTypeId(Connection& db, TypeIds& cache, const std::string& name) {
-  if (auto id = cache.Find(name)) return id;
-  CK_ASSIGN_OR_RETURN(ScopedStatement select, db.Prepare("SELECT type_id FROM resource_type WHERE name = ?"));
-  select->Bind(1, name);
-  CK_ASSIGN_OR_RETURN(bool found, select->Step());
-  if (!found) return std::optional<std::int64_t>();
-  return std::optional(select->Int(0));
-}
-
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
-  SqliteWriteTransaction(Connection& db, TypeIds& types, const Clock& clock, Millis& last_time, bool& clock_behind)
-      : db_(db), types_(types), clock_(clock), last_time_(last_time), clock_behind_(clock_behind) {}
+  SqliteWriteTransaction(Connection& db, NameIds& types, NameIds& params, const Clock& clock, Millis& last_time, bool& clock_behind)
+      : db_(db), types_(types), params_(params), clock_(clock), last_time_(last_time), clock_behind_(clock_behind) {}
 
   Result<std::optional<CurrentVersion>> Current(const std::string& type, const std::string& id) override {
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, LookupTypeId(db_, types_, type));
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
     if (!type_id) return std::optional<CurrentVersion>();
     CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT version, deleted FROM resource WHERE type_id = ? AND id = ?"));
     select->Bind(1, *type_id).Bind(2, id);
@@ -122,12 +97,15 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return *operation_time_;
   }
 
-  Result<std::int64_t> Append(const StoredVersion& version) override {
+  Result<std::int64_t> Append(const StoredVersion& version, const search::IndexEntries& index) override {
     if (version.body.size() > kMaxStoredBodyBytes) {
       return Err(Status(StatusCode::kTooLarge, "the resource is larger than the store accepts (" +
                                                    std::to_string(kMaxStoredBodyBytes >> 20) + " MiB)"));
     }
-    CK_ASSIGN_OR_RETURN(std::int64_t type_id, EnsureTypeId(version.type));
+    bool new_type = false;
+    CK_ASSIGN_OR_RETURN(std::int64_t type_id, types_.Ensure(db_, version.type, new_type));
+    if (new_type) new_types_.emplace_back(version.type, type_id);
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> replaced, CurrentSeq(type_id, version.id));
     EncodedBody body = EncodeBody(version.body);
     CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare(
         "INSERT INTO resource_version (type_id, id, version, last_updated, change, encoding, body) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -145,6 +123,9 @@ class SqliteWriteTransaction final : public WriteTransaction {
         "ON CONFLICT (type_id, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, seq = excluded.seq"));
     upsert->Bind(1, type_id).Bind(2, version.id).Bind(3, version.version).Bind(4, version.deleted() ? 1 : 0).Bind(5, seq);
     CK_RETURN_IF_ERROR(upsert->Run());
+    // The search index follows the current version.
+    if (replaced) CK_RETURN_IF_ERROR(RemoveIndexRows(db_, *replaced));
+    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, seq, index, new_params_));
     if (!version.issues.empty()) {
       EncodedBody issues = EncodeBody(version.issues);
       CK_ASSIGN_OR_RETURN(ScopedStatement record, db_.Prepare("INSERT INTO version_issues (seq, encoding, issues) VALUES (?, ?, ?)"));
@@ -157,44 +138,70 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return seq;
   }
 
+  Status ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+                      const search::IndexEntries& index) override {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
+    if (!type_id) return Status::Ok();
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> current, CurrentSeq(*type_id, id));
+    if (current != sequence) return Status::Ok();
+    CK_RETURN_IF_ERROR(RemoveIndexRows(db_, sequence));
+    return InsertIndexRows(db_, params_, *type_id, sequence, index, new_params_);
+  }
+
+  Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
+    CK_ASSIGN_OR_RETURN(ScopedStatement write, db_.Prepare(value ? "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+                                                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                                                             : "DELETE FROM store_meta WHERE key = ?"));
+    write->Bind(1, key);
+    if (value) write->Bind(2, *value);
+    return write->Run();
+  }
+
   // Marks where the next operation starts: it gets its own time, and Forget drops what it adds.
   struct Mark {
     std::size_t types;
+    std::size_t params;
     std::size_t appended;
   };
   Mark BeginOperation() {
     operation_time_.reset();
-    return {new_types_.size(), appended_.size()};
+    return {new_types_.size(), new_params_.size(), appended_.size()};
   }
   // Drops what was added since `mark` (the operation was rolled back).
   void Forget(Mark mark) {
     new_types_.resize(mark.types);
+    new_params_.resize(mark.params);
     appended_.resize(mark.appended);
   }
 
-  // Type rows inserted in this transaction; published to the shared cache only after commit.
-  const std::vector<std::pair<std::string, std::int64_t>>& new_types() const { return new_types_; }
+  // Type and search parameter rows inserted in this transaction; published to the shared caches
+  // only after commit.
+  void PublishNames() {
+    for (const auto& [name, id] : new_types_) types_.Publish(name, id);
+    for (const auto& [url, id] : new_params_) params_.Publish(url, id);
+  }
   // Versions appended in this transaction; they become the version cache's after commit.
   const std::vector<StoredVersion>& appended() const { return appended_; }
 
  private:
-  Result<std::int64_t> EnsureTypeId(const std::string& name) {
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> existing, LookupTypeId(db_, types_, name));
-    if (existing) return *existing;
-    CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare("INSERT INTO resource_type (name) VALUES (?)"));
-    insert->Bind(1, name);
-    CK_RETURN_IF_ERROR(insert->Run());
-    new_types_.emplace_back(name, db_.LastInsertRowId());
-    return db_.LastInsertRowId();
+  // The seq of the current version of (type, id), or nullopt for a new resource.
+  Result<std::optional<std::int64_t>> CurrentSeq(std::int64_t type_id, const std::string& id) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT seq FROM resource WHERE type_id = ? AND id = ?"));
+    select->Bind(1, type_id).Bind(2, id);
+    CK_ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) return std::optional<std::int64_t>();
+    return std::optional(select->Int(0));
   }
 
   Connection& db_;
-  TypeIds& types_;
+  NameIds& types_;
+  NameIds& params_;
   const Clock& clock_;
   Millis& last_time_;
   bool& clock_behind_;
   std::optional<Millis> operation_time_;
-  std::vector<std::pair<std::string, std::int64_t>> new_types_;
+  NewNames new_types_;
+  NewNames new_params_;
   std::vector<StoredVersion> appended_;
 };
 
@@ -300,9 +307,18 @@ class SqliteStore final : public ResourceStore {
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<StoreStats> Stats() override;
 
+  Result<std::optional<std::string>> ReadMeta(const std::string& key) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT value FROM store_meta WHERE key = ?"));
+    select->Bind(1, key);
+    CK_ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) return std::optional<std::string>();
+    return std::optional(std::string(select->Text(0)));
+  }
+
   Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id, std::uint32_t limit) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, LookupTypeId(**reader, types_, type));
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(**reader, type));
     std::vector<StoredVersion> out;
     if (!type_id) return out;
     CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare(kScanCurrent));
@@ -358,7 +374,7 @@ class SqliteStore final : public ResourceStore {
   Result<std::optional<StoredVersion>> ReadOne(const std::string& type, const std::string& sql, const std::string& id,
                                                std::optional<std::int64_t> version) {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, LookupTypeId(**reader, types_, type));
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(**reader, type));
     if (!type_id) return std::optional<StoredVersion>();
     CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare(sql));
     select->Bind(1, *type_id).Bind(2, id);
@@ -385,7 +401,8 @@ class SqliteStore final : public ResourceStore {
   const SqliteOptions options_;
   std::unique_ptr<FolderLock> lock_;
   std::unique_ptr<Connection> writer_;  // used by the writer thread only
-  TypeIds types_;
+  NameIds types_{"resource_type", "type_id", "name"};
+  NameIds params_{"search_param", "param_id", "url"};
   VersionCache cache_;
   Millis last_time_;      // writer thread only: the newest transaction time given
   bool clock_behind_ = false;  // writer thread only: the clock was last seen behind last_time_
@@ -438,7 +455,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     for (Pending& pending : batch) pending.done.set_value(begun);
     return;
   }
-  SqliteWriteTransaction txn(*writer_, types_, *options_.clock, last_time_, clock_behind_);
+  SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_);
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Step step = RunOperation(batch[i], txn);
@@ -450,7 +467,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
   for (const StoredVersion& version : txn.appended()) cache_.Committing(version);
   Status committed = writer_->Execute("COMMIT");
   if (committed.ok()) {
-    for (const auto& [name, id] : txn.new_types()) types_.Add(name, id);
+    txn.PublishNames();
     for (const StoredVersion& version : txn.appended()) cache_.Committed(version);  // before anyone is answered
     committed_operations_ += static_cast<std::int64_t>(succeeded);
     ++commits_;
@@ -560,7 +577,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   }
   std::optional<std::int64_t> type_id;
   if (!query.type.empty()) {
-    CK_ASSIGN_OR_RETURN(type_id, LookupTypeId(db, types_, query.type));
+    CK_ASSIGN_OR_RETURN(type_id, types_.Lookup(db, query.type));
     if (!type_id) return page;
   }
   // Scope of the query, applied to the versions (v) and, for _at, to the earlier versions (w).

@@ -1,0 +1,23 @@
+#pragma once
+// The search index rows of one version (schema_v3.sql): inserted from the entries the search
+// module extracted, removed when a new version (or a delete) replaces it. Private to
+// store/sqlite; run on the writer's connection inside its transaction.
+// Thread safety: used by the writer thread only.
+
+#include <cstdint>
+
+#include "search/index_entries.h"
+#include "store/sqlite/name_ids.h"
+#include "store/sqlite/sqlite_connection.h"
+
+namespace ck::store::sqlite {
+
+// Removes every index row of version `seq`.
+Status RemoveIndexRows(Connection& db, std::int64_t seq);
+
+// Inserts the rows of `entries` for version `seq` of a resource of type `type_id`; the same value
+// twice is one row.
+Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t seq,
+                       const search::IndexEntries& entries, NewNames& new_params);
+
+}  // namespace ck::store::sqlite
