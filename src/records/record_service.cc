@@ -369,6 +369,15 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, s
   return std::move(*found);
 }
 
+Result<RecordService::SearchResult> RecordService::Search(const RequestContext&, const search::SearchRequest& request) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(request.type));
+  (void)definition;
+  SearchResult result;
+  CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request));
+  CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
+  return result;
+}
+
 Result<store::HistoryPage> RecordService::History(const RequestContext&, const store::HistoryQuery& query) {
   if (!query.id.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(query.type, query.id));

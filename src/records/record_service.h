@@ -18,6 +18,7 @@
 #include "fhir/resource.h"
 #include "records/request_context.h"
 #include "records/validate_operation.h"
+#include "search/query_parser.h"
 #include "store/resource_store.h"
 #include "util/status.h"
 #include "terminology/loaded_value_sets.h"
@@ -83,6 +84,15 @@ class RecordService {
                                            std::int64_t version);
   // Versions newest first. Errors: kNotFound (unknown type).
   Result<store::HistoryPage> History(const RequestContext& context, const store::HistoryQuery& query);
+
+  // A type-level search (search/query_parser.h): the matches of one page and what was ignored.
+  // Errors: kNotFound (unknown type), kInvalid (a malformed or, under strict handling, unknown
+  // parameter), store errors.
+  struct SearchResult {
+    search::ParsedSearch parsed;
+    store::SearchPage page;
+  };
+  Result<SearchResult> Search(const RequestContext& context, const search::SearchRequest& request);
 
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;

@@ -1,12 +1,32 @@
 #include "rest/capability_statement.h"
 
 #include "fhir/json_writer.h"
+#include "search/index_extractor.h"
 
 namespace ck::rest {
+namespace {
+
+std::string_view SearchParamTypeCode(fhir::SearchParamType type) {
+  switch (type) {
+    case fhir::SearchParamType::kNumber: return "number";
+    case fhir::SearchParamType::kDate: return "date";
+    case fhir::SearchParamType::kString: return "string";
+    case fhir::SearchParamType::kToken: return "token";
+    case fhir::SearchParamType::kReference: return "reference";
+    case fhir::SearchParamType::kComposite: return "composite";
+    case fhir::SearchParamType::kQuantity: return "quantity";
+    case fhir::SearchParamType::kUri: return "uri";
+    case fhir::SearchParamType::kSpecial: return "special";
+  }
+  return "special";
+}
+
+}  // namespace
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started) {
-  static constexpr std::string_view kInteractions[] = {"read",   "vread",           "update",      "delete",
-                                                       "create", "history-instance", "history-type"};
+  static constexpr std::string_view kInteractions[] = {"read",   "vread",           "update",       "delete",
+                                                       "create", "history-instance", "history-type", "search-type"};
+  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
   std::string out = R"({"resourceType":"CapabilityStatement","status":"active","date":)";
   fhir::AppendJsonString(out, FormatInstant(started));
   out += R"(,"publisher":"Chartkeeper","kind":"instance","software":{"name":"Chartkeeper","version":")" CK_VERSION R"("},)";
@@ -23,6 +43,21 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     for (std::size_t i = 0; i < std::size(kInteractions); ++i) {
       if (i > 0) out += ',';
       out += R"({"code":")" + std::string(kInteractions[i]) + R"("})";
+    }
+    // The parameters this server indexes for the type, each searchable with its type's prefixes
+    // and modifiers (search/query_parser.h).
+    out += R"(],"searchParam":[)";
+    std::vector<search::Param> params = extractor.ParametersOf(type->name);
+    params.push_back(extractor.last_updated());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (i > 0) out += ',';
+      out += R"({"name":)";
+      fhir::AppendJsonString(out, params[i]->code);
+      out += R"(,"definition":)";
+      fhir::AppendJsonString(out, params[i]->url);
+      out += R"(,"type":)";
+      fhir::AppendJsonString(out, SearchParamTypeCode(params[i]->type));
+      out += '}';
     }
     out += R"(],"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":false,)"
            R"("conditionalRead":"full-support","conditionalUpdate":false,"conditionalDelete":"not-supported"})";

@@ -9,6 +9,7 @@
 #include "records/quality_report.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
+#include "rest/search_bundle.h"
 #include "rest/operation_outcome.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -196,11 +197,14 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       if (method == "GET") {
         call.interaction = "search-type";
-        if (auto type = records_.ResourceType(s[0]); !type) return ErrorResponse(type.error());
-        return ErrorResponse(Status(StatusCode::kNotImplemented, "search is not supported yet"));
+        return Search(call, s[0], call.request.query);
       }
       return MethodNotAllowed("GET, POST");
     case 2:
+      if (s[1] == "_search") {
+        call.interaction = "search-type";
+        return method == "POST" ? SearchByPost(call, s[0]) : MethodNotAllowed("POST");
+      }
       if (s[1] == "$validate") {
         call.interaction = "validate";
         return method == "POST" || method == "GET" ? Validate(call, s[0], "") : MethodNotAllowed("GET, POST");
@@ -402,6 +406,39 @@ HttpResponse FhirApi::Capabilities(Call& call) {
   response.body = call.pretty ? fhir::PrettyPrintJson(capability_statement_) : capability_statement_;
   response.With("Content-Type", kFhirJson);
   return response;
+}
+
+HttpResponse FhirApi::Search(Call& call, std::string_view type,
+                             const std::vector<std::pair<std::string, std::string>>& parameters) {
+  if (call.inline_only) return Defer(call);
+  search::SearchRequest request{std::string(type), parameters};
+  request.strict = call.request.Header("prefer").find("handling=strict") != std::string_view::npos;
+  request.base_url = options_.base_url;
+  request.default_count = options_.default_page_size;
+  request.max_count = options_.max_page_size;
+  auto result = records_.Search(call.context, request);
+  if (!result) return ErrorResponse(result.error());
+  HttpResponse response;
+  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, options_.base_url + "/" + std::string(type));
+  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+// POST [type]/_search: the parameters in a form-encoded body (and any in the URL).
+HttpResponse FhirApi::SearchByPost(Call& call, std::string_view type) {
+  if (call.inline_only) return Defer(call);
+  std::string_view content_type = call.request.Header("content-type");
+  if (!content_type.starts_with("application/x-www-form-urlencoded")) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send search parameters as application/x-www-form-urlencoded"));
+  }
+  std::string body = call.request.body;
+  std::replace(body.begin(), body.end(), '+', ' ');  // form encoding's space
+  HttpRequest form;
+  if (!ParseTarget("/?" + body, form)) return ErrorResponse(Status::Invalid("the form body's percent-encoding is malformed"));
+  std::vector<std::pair<std::string, std::string>> parameters = call.request.query;
+  parameters.insert(parameters.end(), form.query.begin(), form.query.end());
+  return Search(call, type, parameters);
 }
 
 // The report of `chartkeeper quality` as JSON (the same document as its --json), for the types

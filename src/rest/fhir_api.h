@@ -57,6 +57,8 @@ class FhirApi {
   HttpResponse Read(Call& call, std::string_view type, std::string_view id);
   HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);
   HttpResponse History(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters);
+  HttpResponse SearchByPost(Call& call, std::string_view type);
   HttpResponse Capabilities(Call& call);
   HttpResponse QualityReport(Call& call);
   HttpResponse Metrics(Call& call);

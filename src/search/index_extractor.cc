@@ -1,8 +1,6 @@
 #include "search/index_extractor.h"
 
-#include <cmath>
-#include <cstdlib>
-
+#include "search/decimal_interval.h"
 #include "search/search_text.h"
 #include "terminology/ucum.h"
 
@@ -22,20 +20,6 @@ bool Applies(const fhir::TypeDefinition& type, std::string_view base) {
     if (t->name == "DomainResource") return true;
   }
   return false;
-}
-
-// The half-width of the interval a decimal's written precision implies: 1.5 -> 0.05,
-// 100 -> 0.5, 1.50e2 -> 0.5.
-double HalfPrecision(std::string_view text) {
-  int exponent = 0;
-  std::size_t e = text.find_first_of("eE");
-  if (e != std::string_view::npos) {
-    exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
-    text = text.substr(0, e);
-  }
-  std::size_t point = text.find('.');
-  int places = point == std::string_view::npos ? 0 : static_cast<int>(text.size() - point - 1);
-  return 0.5 * std::pow(10.0, exponent - places);
 }
 
 class Extraction {
@@ -167,17 +151,15 @@ class Extraction {
 
   void Number(const Node& node) {
     if (node.kind != fhir::JsonKind::kNumber) return;
-    double value = std::strtod(node.text.c_str(), nullptr);
-    double half = HalfPrecision(node.text);
-    out_.numbers.push_back({param_, value, value - half, value + half});
+    if (auto number = ReadDecimalInterval(node.text)) out_.numbers.push_back({param_, number->value, number->low, number->high});
   }
 
   void Quantity(const Node& node, const std::string& type) {
     const Node* value_node = node.Find("value") ? &node.Find("value")->values[0] : nullptr;
     if (value_node == nullptr || value_node->kind != fhir::JsonKind::kNumber) return;
-    double value = std::strtod(value_node->text.c_str(), nullptr);
-    double half = HalfPrecision(value_node->text);
-    QuantityEntry entry{param_, value, value - half, value + half};
+    auto number = ReadDecimalInterval(value_node->text);
+    if (!number) return;
+    QuantityEntry entry{param_, number->value, number->low, number->high};
     if (type == "Money") {
       entry.system = "urn:iso:std:iso:4217";
       entry.code = node.TextOf("currency");

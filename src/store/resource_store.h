@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "search/index_entries.h"
+#include "search/search_query.h"
 #include "util/status.h"
 #include "util/time.h"
 
@@ -90,6 +91,13 @@ struct HistoryPage {
   std::int64_t snapshot = 0;            // the snapshot used; pass it back for the next page
 };
 
+// A page of search results, in id order.
+struct SearchPage {
+  std::vector<StoredVersion> versions;
+  bool more = false;                  // more matches follow the page
+  std::optional<std::int64_t> total;  // every match, when the query asked
+};
+
 struct StoreStats {
   std::int64_t database_bytes = 0;
   std::int64_t committed_operations = 0;  // write operations made durable
@@ -125,6 +133,9 @@ class ResourceStore {
   // its own snapshot (the quality report; later, reindexing).
   virtual Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id,
                                                          std::uint32_t limit) = 0;
+  // The current versions of query.type that meet every condition (search/search_query.h), after
+  // query.after_id in id order, one page; count and page read one snapshot. Errors: as reads.
+  virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
   virtual Result<StoreStats> Stats() = 0;
   // A store-wide state value, or nullopt if none is set. "search_reindex": present while stored
   // resources still need their search index rows; its value is where that work resumes.

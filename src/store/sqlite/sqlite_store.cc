@@ -21,6 +21,8 @@
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/search_index_rows.h"
 #include "store/sqlite/name_ids.h"
+#include "store/sqlite/sqlite_search.h"
+#include "store/sqlite/version_rows.h"
 #include "util/log.h"
 
 namespace ck {
@@ -38,30 +40,10 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
 // Built once: statements are cached by their text, so the text must not be rebuilt per call.
-const std::string kSelectVersionColumns =
-    "SELECT v.seq, t.name, v.id, v.version, v.last_updated, v.change, v.encoding, v.body, i.encoding, i.issues "
-    "FROM resource_version v JOIN resource_type t ON t.type_id = v.type_id LEFT JOIN version_issues i ON i.seq = v.seq ";
-const std::string kSelectCurrent = kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
-const std::string kSelectVersion = kSelectVersionColumns + "WHERE v.type_id = ? AND v.id = ? AND v.version = ?";
+const std::string kSelectCurrent = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
+const std::string kSelectVersion = std::string(kSelectVersionColumns) + "WHERE v.type_id = ? AND v.id = ? AND v.version = ?";
 const std::string kScanCurrent =
-    kSelectVersionColumns + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id > ? AND r.deleted = 0 ORDER BY r.id LIMIT ?";
-
-Result<StoredVersion> ReadVersionRow(const Statement& row) {
-  StoredVersion out;
-  out.sequence = row.Int(0);
-  out.type = row.Text(1);
-  out.id = row.Text(2);
-  out.version = row.Int(3);
-  out.last_updated = row.Int(4);
-  out.change = static_cast<ChangeKind>(row.Int(5));
-  if (!row.IsNull(7)) {
-    CK_ASSIGN_OR_RETURN(out.body, DecodeBody(static_cast<BodyEncoding>(row.Int(6)), row.Text(7)));
-  }
-  if (!row.IsNull(9)) {
-    CK_ASSIGN_OR_RETURN(out.issues, DecodeBody(static_cast<BodyEncoding>(row.Int(8)), row.Text(9)));
-  }
-  return out;
-}
+    std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id > ? AND r.deleted = 0 ORDER BY r.id LIMIT ?";
 
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
@@ -306,6 +288,11 @@ class SqliteStore final : public ResourceStore {
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<StoreStats> Stats() override;
+
+  Result<SearchPage> Search(const search::SearchQuery& query) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    return RunSearch(**reader, types_, params_, query);
+  }
 
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
@@ -607,7 +594,7 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   CK_ASSIGN_OR_RETURN(bool counted, count->Step());
   page.total = counted ? count->Int(0) : 0;
 
-  std::string page_sql = kSelectVersionColumns + where + " ORDER BY v.seq DESC LIMIT :limit OFFSET :offset";
+  std::string page_sql = std::string(kSelectVersionColumns) + where + " ORDER BY v.seq DESC LIMIT :limit OFFSET :offset";
   CK_ASSIGN_OR_RETURN(ScopedStatement select, db.Prepare(page_sql));
   bind_all(*select);
   select->BindNamed(":limit", static_cast<std::int64_t>(query.count)).BindNamed(":offset", static_cast<std::int64_t>(query.offset));

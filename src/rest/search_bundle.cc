@@ -1,0 +1,58 @@
+#include "rest/search_bundle.h"
+
+#include "fhir/json_writer.h"
+#include "fhir/operation_outcome.h"
+#include "rest/http_message.h"
+#include "util/random_id.h"
+
+namespace ck::rest {
+namespace {
+
+std::string Link(const std::string& type_url, const search::ParsedSearch& parsed, const std::string& cursor) {
+  std::string link = type_url + "?";
+  for (const auto& [name, value] : parsed.link_parameters) link += PercentEncode(name) + "=" + PercentEncode(value) + "&";
+  link += "_count=" + std::to_string(parsed.query.count);
+  if (!cursor.empty()) link += "&_cursor=" + PercentEncode(cursor);
+  return link;
+}
+
+void AppendLink(std::string& out, std::string_view relation, const std::string& url) {
+  out += R"({"relation":")";
+  out += relation;
+  out += R"(","url":)";
+  fhir::AppendJsonString(out, url);
+  out += '}';
+}
+
+}  // namespace
+
+std::string SearchBundleJson(const store::SearchPage& page, const search::ParsedSearch& parsed, const std::string& base_url,
+                             const std::string& type_url) {
+  std::string out = R"({"resourceType":"Bundle","id":")" + RandomUuid() + R"(","type":"searchset")";
+  if (page.total) out += R"(,"total":)" + std::to_string(*page.total);
+  out += R"(,"link":[)";
+  AppendLink(out, "self", Link(type_url, parsed, parsed.query.after_id));
+  out += ',';
+  AppendLink(out, "first", Link(type_url, parsed, ""));
+  if (page.more && !page.versions.empty()) {
+    out += ',';
+    AppendLink(out, "next", Link(type_url, parsed, page.versions.back().id));
+  }
+  out += ']';
+  std::string entries;
+  for (const store::StoredVersion& version : page.versions) {
+    entries += entries.empty() ? "" : ",";
+    entries += R"({"fullUrl":)";
+    fhir::AppendJsonString(entries, base_url + "/" + version.type + "/" + version.id);
+    entries += R"(,"resource":)" + version.body + R"(,"search":{"mode":"match"}})";
+  }
+  if (!parsed.ignored.empty()) {
+    entries += entries.empty() ? "" : ",";
+    entries += R"({"resource":)" + fhir::OperationOutcomeJson(parsed.ignored) + R"(,"search":{"mode":"outcome"}})";
+  }
+  if (!entries.empty()) out += R"(,"entry":[)" + entries + "]";  // FHIR JSON has no empty arrays
+  out += '}';
+  return out;
+}
+
+}  // namespace ck::rest

@@ -1,0 +1,316 @@
+#include "search/query_parser.h"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
+#include "search/decimal_interval.h"
+#include "search/index_extractor.h"
+#include "search/search_text.h"
+#include "terminology/ucum.h"
+#include "util/time.h"
+
+namespace ck::search {
+namespace {
+
+using fhir::SearchParamType;
+
+constexpr std::string_view kUcum = "http://unitsofmeasure.org";
+
+// Paging and result parameters this server reads itself.
+bool IsControl(std::string_view name) {
+  return name == "_count" || name == "_cursor" || name == "_total" || name == "_summary" || name == "_format" || name == "_pretty";
+}
+
+Status Bad(const std::string& name, const std::string& why) {
+  std::string message = "search parameter '" + name + "': " + why;
+  return Status::Invalid(message).WithIssues({{IssueType::kInvalid, message, ""}});
+}
+
+// Splits on `separator` where it is not escaped with a backslash; unescapes \, \| \$ \\.
+std::vector<std::string> SplitEscaped(std::string_view text, char separator) {
+  std::vector<std::string> parts(1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == ',' || text[i + 1] == '|' || text[i + 1] == '$' || text[i + 1] == '\\')) {
+      parts.back() += text[++i];
+    } else if (c == separator) {
+      parts.emplace_back();
+    } else {
+      parts.back() += c;
+    }
+  }
+  return parts;
+}
+
+// The comma-separated values, split before unescaping anything else.
+std::vector<std::string> SplitValues(std::string_view text) {
+  std::vector<std::string> values(1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      values.back() += text.substr(i, 2);
+      ++i;
+    } else if (text[i] == ',') {
+      values.emplace_back();
+    } else {
+      values.back() += text[i];
+    }
+  }
+  return values;
+}
+
+std::string Unescape(std::string_view text) { return SplitEscaped(text, '\0')[0]; }
+
+// A leading comparison prefix (eq, ne, gt, lt, ge, le, sa, eb, ap), removed from `value`.
+Prefix TakePrefix(std::string& value) {
+  static const std::pair<const char*, Prefix> kPrefixes[] = {{"eq", Prefix::kEq}, {"ne", Prefix::kNe}, {"gt", Prefix::kGt},
+                                                             {"lt", Prefix::kLt}, {"ge", Prefix::kGe}, {"le", Prefix::kLe},
+                                                             {"sa", Prefix::kSa}, {"eb", Prefix::kEb}, {"ap", Prefix::kAp}};
+  for (const auto& [text, prefix] : kPrefixes) {
+    if (value.size() > 2 && value.compare(0, 2, text) == 0) {
+      value.erase(0, 2);
+      return prefix;
+    }
+  }
+  return Prefix::kEq;
+}
+
+class Parser {
+ public:
+  explicit Parser(const SearchRequest& request) : request_(request) {
+    for (Param param : IndexExtractor::R4().ParametersOf(request.type)) params_.emplace(param->code, param);
+    last_updated_ = IndexExtractor::R4().last_updated();
+  }
+
+  Result<ParsedSearch> Parse() {
+    ParsedSearch out;
+    out.query.type = request_.type;
+    out.query.count = request_.default_count;
+    for (const auto& [raw_name, value] : request_.parameters) {
+      std::string name = raw_name;
+      std::string modifier;
+      if (std::size_t colon = name.find(':'); colon != std::string::npos) {
+        modifier = name.substr(colon + 1);
+        name.resize(colon);
+      }
+      if (IsControl(name)) {
+        CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
+        if (name == "_total" || name == "_summary") out.link_parameters.emplace_back(raw_name, value);
+        continue;
+      }
+      Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
+      if (param == nullptr || param->type == SearchParamType::kComposite || param->type == SearchParamType::kSpecial) {
+        std::string why = param == nullptr ? "is not a search parameter of " + request_.type + " this server knows"
+                                           : "is not supported yet";
+        if (name.starts_with('_') && param == nullptr) why = "is not supported yet";
+        if (request_.strict) return Err(Bad(raw_name, why));
+        out.ignored.push_back({IssueType::kNotSupported, "search parameter '" + raw_name + "' " + why + "; it was ignored", "",
+                               IssueSeverity::kWarning});
+        continue;
+      }
+      CK_ASSIGN_OR_RETURN(Condition condition, ParseCondition(raw_name, param, modifier, value));
+      out.query.all_of.push_back(std::move(condition));
+      out.link_parameters.emplace_back(raw_name, value);
+    }
+    return out;
+  }
+
+ private:
+  Param Find(const std::string& code) const {
+    auto it = params_.find(code);
+    return it == params_.end() ? nullptr : it->second;
+  }
+
+  Status Control(const std::string& name, const std::string& modifier, const std::string& value, SearchQuery& query) {
+    if (!modifier.empty()) return Bad(name + ":" + modifier, "takes no modifier");
+    if (name == "_count") {
+      std::uint32_t count = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), count);
+      if (error != std::errc() || end != value.data() + value.size()) return Bad(name, "expected a whole number");
+      query.count = std::min(count, request_.max_count);
+      if (count == 0) query.total_only = query.want_total = true;  // R4: _count=0 asks for the count only
+    } else if (name == "_cursor") {
+      query.after_id = value;
+    } else if (name == "_total") {
+      if (value != "none" && value != "estimate" && value != "accurate") return Bad(name, "expected none, estimate or accurate");
+      query.want_total = value != "none";
+    } else if (name == "_summary") {
+      if (value == "count") {
+        query.total_only = query.want_total = true;
+      } else if (value != "false") {
+        return Bad(name, "only count and false are supported yet");
+      }
+    }
+    return Status::Ok();  // _format and _pretty are the REST layer's
+  }
+
+  Result<Condition> ParseCondition(const std::string& raw, Param param, const std::string& modifier, const std::string& text) {
+    Condition condition{param};
+    if (modifier == "missing") {
+      if (text != "true" && text != "false") return Err(Bad(raw, "expected true or false"));
+      condition.missing = text == "true";
+      return condition;
+    }
+    CK_RETURN_IF_ERROR(CheckModifier(raw, *param, modifier));
+    condition.negated = modifier == "not";
+    for (const std::string& value : SplitValues(text)) {
+      if (value.empty()) return Err(Bad(raw, "empty value"));
+      CK_ASSIGN_OR_RETURN(Match match, ParseValue(raw, *param, modifier, value));
+      condition.any_of.push_back(std::move(match));
+    }
+    return condition;
+  }
+
+  Status CheckModifier(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& modifier) {
+    if (modifier.empty()) return Status::Ok();
+    switch (param.type) {
+      case SearchParamType::kToken:
+        if (modifier == "not" || modifier == "text" || modifier == "of-type") return Status::Ok();
+        if (modifier == "in" || modifier == "not-in" || modifier == "above" || modifier == "below") {
+          return Bad(raw, ":" + modifier + " needs a terminology service, which this server does not have yet: not supported");
+        }
+        break;
+      case SearchParamType::kString:
+        if (modifier == "exact" || modifier == "contains") return Status::Ok();
+        break;
+      case SearchParamType::kUri:
+        if (modifier == "below" || modifier == "above") return Status::Ok();
+        break;
+      case SearchParamType::kReference:
+        if (modifier == "identifier") return Status::Ok();
+        if (std::find(param.targets.begin(), param.targets.end(), modifier) != param.targets.end()) return Status::Ok();
+        return Bad(raw, ":" + modifier + " is neither a modifier of reference parameters nor a type this parameter may point to");
+      default:
+        break;
+    }
+    return Bad(raw, "the modifier :" + modifier + " does not apply to a parameter of this type");
+  }
+
+  Result<Match> ParseValue(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& modifier,
+                           const std::string& value) {
+    switch (param.type) {
+      case SearchParamType::kToken: return Token(raw, modifier, value);
+      case SearchParamType::kString: return String(modifier, value);
+      case SearchParamType::kDate: return Date(raw, value);
+      case SearchParamType::kNumber: return Number(raw, value);
+      case SearchParamType::kQuantity: return Quantity(raw, value);
+      case SearchParamType::kReference: return Reference(raw, modifier, value);
+      case SearchParamType::kUri: {
+        UriMatch::Mode mode = modifier == "below" ? UriMatch::Mode::kBelow : modifier == "above" ? UriMatch::Mode::kAbove : UriMatch::Mode::kEqual;
+        return Match(UriMatch{mode, Unescape(value)});
+      }
+      default:
+        return Err(Bad(raw, "is not supported yet"));
+    }
+  }
+
+  Result<Match> Token(const std::string& raw, const std::string& modifier, const std::string& value) {
+    if (modifier == "text") return Match(StringMatch{StringMatch::Mode::kStartsWith, NormalizeForSearch(Unescape(value))});
+    std::vector<std::string> parts = SplitEscaped(value, '|');
+    if (modifier == "of-type") {
+      if (parts.size() != 3 || parts[1].empty() || parts[2].empty()) return Err(Bad(raw, "expected type-system|type-code|value"));
+      return Match(IdentifierTypeMatch{parts[0], parts[1], parts[2]});
+    }
+    if (parts.size() > 2) return Err(Bad(raw, "expected code, system|code, |code or system|"));
+    TokenMatch match;
+    if (parts.size() == 1) {
+      match.code = parts[0];
+    } else {
+      match.system = parts[0];
+      if (!parts[1].empty()) match.code = parts[1];
+      if (parts[0].empty() && parts[1].empty()) return Err(Bad(raw, "expected code, system|code, |code or system|"));
+    }
+    return Match(match);
+  }
+
+  Result<Match> String(const std::string& modifier, const std::string& value) {
+    std::string text = Unescape(value);
+    if (modifier == "exact") return Match(StringMatch{StringMatch::Mode::kExact, text});
+    return Match(StringMatch{modifier == "contains" ? StringMatch::Mode::kContains : StringMatch::Mode::kStartsWith, NormalizeForSearch(text)});
+  }
+
+  Result<Match> Date(const std::string& raw, std::string value) {
+    Prefix prefix = TakePrefix(value);
+    // A '+' of a time zone often arrives unescaped and decodes to a space.
+    std::replace(value.begin(), value.end(), ' ', '+');
+    auto range = ParseFhirDateTimeRange(value);
+    if (!range) return Err(Bad(raw, "'" + value + "' is not a FHIR date, dateTime or instant"));
+    return Match(DateMatch{prefix, range->start, range->end});
+  }
+
+  Result<NumberMatch> NumberValue(const std::string& raw, std::string value) {
+    Prefix prefix = TakePrefix(value);
+    auto number = ReadDecimalInterval(value);
+    if (!number) return Err(Bad(raw, "'" + value + "' is not a number"));
+    return NumberMatch{prefix, number->value, number->low, number->high};
+  }
+
+  Result<Match> Number(const std::string& raw, const std::string& value) {
+    CK_ASSIGN_OR_RETURN(NumberMatch number, NumberValue(raw, value));
+    return Match(number);
+  }
+
+  Result<Match> Quantity(const std::string& raw, const std::string& value) {
+    std::vector<std::string> parts = SplitEscaped(value, '|');
+    if (parts.size() != 1 && parts.size() != 3) return Err(Bad(raw, "expected number, or number|system|code"));
+    QuantityMatch match;
+    CK_ASSIGN_OR_RETURN(match.number, NumberValue(raw, parts[0]));
+    if (parts.size() == 3) {
+      if (!parts[1].empty()) match.system = parts[1];
+      if (!parts[2].empty()) match.code = parts[2];
+      if (match.system == kUcum && match.code) {
+        auto unit = terminology::ParseUcum(*match.code);
+        if (!unit) return Err(Bad(raw, "'" + *match.code + "' is not a UCUM unit: " + unit.error().message()));
+        match.canonical_unit = terminology::UcumCanonicalKey(*unit);
+        NumberMatch& n = match.number;
+        n.value = terminology::ToUcumBase(n.value, *unit);
+        n.low = terminology::ToUcumBase(n.low, *unit);
+        n.high = terminology::ToUcumBase(n.high, *unit);
+        if (n.low > n.high) std::swap(n.low, n.high);
+      }
+    }
+    return Match(match);
+  }
+
+  Result<Match> Reference(const std::string& raw, const std::string& modifier, const std::string& value) {
+    std::string text = Unescape(value);
+    if (modifier == "identifier") {
+      std::vector<std::string> parts = SplitEscaped(value, '|');
+      if (parts.size() > 2) return Err(Bad(raw, "expected system|value or value"));
+      TokenMatch match;
+      if (parts.size() == 2) match.system = parts[0];
+      match.code = parts.back();
+      return Match(match);
+    }
+    if (!request_.base_url.empty() && text.starts_with(request_.base_url + "/")) text = text.substr(request_.base_url.size() + 1);
+    if (text.find(':') != std::string::npos) return Match(ReferenceMatch{"", "", text.substr(0, text.find('|'))});
+    if (std::size_t history = text.find("/_history/"); history != std::string::npos) text.resize(history);
+    ReferenceMatch match;
+    std::size_t slash = text.find('/');
+    if (slash == std::string::npos) {
+      match.id = text;
+      match.type = modifier;  // Patient:subject... or any type
+    } else {
+      match.type = text.substr(0, slash);
+      match.id = text.substr(slash + 1);
+      if (!modifier.empty() && modifier != match.type) return Err(Bad(raw, "the value names a " + match.type + ", the modifier a " + modifier));
+    }
+    if (match.id.empty() || match.id.find('/') != std::string::npos) return Err(Bad(raw, "expected Type/id, id or an absolute URL"));
+    return Match(match);
+  }
+
+  const SearchRequest& request_;
+  std::unordered_map<std::string, Param> params_;
+  Param last_updated_ = nullptr;
+};
+
+}  // namespace
+
+Result<ParsedSearch> ParseSearch(const SearchRequest& request) {
+  if (fhir::Definitions::R4().FindResourceType(request.type) == nullptr) {
+    return Err(Status::NotFound("unknown resource type '" + request.type + "'"));
+  }
+  return Parser(request).Parse();
+}
+
+}  // namespace ck::search

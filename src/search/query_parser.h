@@ -1,0 +1,38 @@
+#pragma once
+// Reads a type-level search request (`GET /fhir/Observation?code=http://loinc.org|2339-0&date=ge2024`)
+// into a SearchQuery, checking every value: a malformed value, an unknown prefix or a modifier
+// the parameter's type does not allow is an error naming the parameter. Commas separate values
+// (OR), a repeated parameter adds a condition (AND); `\,` `\|` `\$` `\\` escape. Parameters the
+// server does not know or does not support yet are ignored and listed (handling=lenient, the
+// default) or refused (handling=strict).
+// Thread safety: pure functions over the immutable extractor.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "search/search_query.h"
+#include "util/status.h"
+
+namespace ck::search {
+
+struct SearchRequest {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> parameters;  // decoded, in order
+  bool strict = false;                 // Prefer: handling=strict
+  std::string base_url;                // references to it are local ("http://host/fhir/Patient/1")
+  std::uint32_t default_count = 50;
+  std::uint32_t max_count = 1000;
+};
+
+struct ParsedSearch {
+  SearchQuery query;
+  std::vector<Issue> ignored;  // parameters ignored (lenient handling), as warnings
+  // The search parameters used (without paging ones), for the Bundle's links.
+  std::vector<std::pair<std::string, std::string>> link_parameters;
+};
+
+// Errors: kNotFound (unknown type), kInvalid naming the parameter and what is wrong.
+Result<ParsedSearch> ParseSearch(const SearchRequest& request);
+
+}  // namespace ck::search

@@ -1,0 +1,93 @@
+#pragma once
+// A type-level search as the store runs it: conditions on indexed values, all of which a
+// resource must meet (AND; a repeated parameter is several conditions), each met by any of its
+// values (OR; the parameter's comma-separated values). Built from the request by
+// query_parser.h, which has already checked every value, so the store only translates it into
+// its query language with every value a bound parameter.
+// Thread safety: plain values.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "search/index_entries.h"
+
+namespace ck::search {
+
+// How a value's interval compares with the searched interval (FHIR R4 search, prefixes).
+enum class Prefix { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };
+
+// token: `system|code`, `|code` (system must be absent: empty), `code` (any system), `system|`.
+struct TokenMatch {
+  std::optional<std::string> system;
+  std::optional<std::string> code;
+};
+// token :of-type: `typeSystem|typeCode|value`.
+struct IdentifierTypeMatch {
+  std::string type_system;
+  std::string type_code;
+  std::string value;
+};
+// string (and token :text on the token's texts): normalized prefix, substring, or exact text.
+struct StringMatch {
+  enum class Mode { kStartsWith, kContains, kExact };
+  Mode mode = Mode::kStartsWith;
+  std::string value;  // normalized unless kExact
+};
+// date: the search value's interval [low, high).
+struct DateMatch {
+  Prefix prefix = Prefix::kEq;
+  Millis low = 0;
+  Millis high = 0;
+};
+// number, and quantity values: the search value with its precision interval [low, high).
+struct NumberMatch {
+  Prefix prefix = Prefix::kEq;
+  double value = 0;
+  double low = 0;
+  double high = 0;
+};
+// quantity: a number, with the unit as given (system and code) or, for UCUM units, compared in
+// base units (`canonical_unit` set, the interval converted).
+struct QuantityMatch {
+  NumberMatch number;
+  std::optional<std::string> system;
+  std::optional<std::string> code;
+  std::optional<std::string> canonical_unit;
+};
+// reference: a local target (type may be empty: any), or a URL.
+struct ReferenceMatch {
+  std::string type;
+  std::string id;
+  std::string url;
+};
+// uri: equal, or (`below`) starting with the value, or (`above`) a prefix of it.
+struct UriMatch {
+  enum class Mode { kEqual, kBelow, kAbove };
+  Mode mode = Mode::kEqual;
+  std::string value;
+};
+
+using Match = std::variant<TokenMatch, IdentifierTypeMatch, StringMatch, DateMatch, NumberMatch, QuantityMatch,
+                           ReferenceMatch, UriMatch>;
+
+struct Condition {
+  Param param;
+  // :missing=true (no value indexed) or false (some value); when set, `any_of` is empty.
+  std::optional<bool> missing;
+  bool negated = false;  // :not (token): resources with no value matching any of `any_of`
+  std::vector<Match> any_of;
+};
+
+struct SearchQuery {
+  std::string type;
+  std::vector<Condition> all_of;
+  std::string after_id;     // paging cursor: only resources with a greater id (results are in id order)
+  std::uint32_t count = 50;  // page size
+  bool want_total = false;   // count every match (_total=accurate, _summary=count)
+  bool total_only = false;   // _summary=count: no resources
+};
+
+}  // namespace ck::search

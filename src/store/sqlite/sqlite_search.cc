@@ -1,0 +1,290 @@
+#include "store/sqlite/sqlite_search.h"
+
+#include <chrono>
+#include <cmath>
+#include <variant>
+
+#include "store/sqlite/version_rows.h"
+#include "util/time.h"
+
+namespace ck::store::sqlite {
+namespace {
+
+using search::Prefix;
+using Bound = std::variant<std::int64_t, double, std::string>;
+
+// SQL text and the values its placeholders take, in order.
+struct Sql {
+  std::string text;
+  std::vector<Bound> values;
+
+  Sql& operator<<(std::string_view part) {
+    text += part;
+    return *this;
+  }
+  Sql& Value(Bound value) {
+    text += '?';
+    values.push_back(std::move(value));
+    return *this;
+  }
+};
+
+// Strings start with the prefix when they sort between it and the prefix followed by 0xFF, a
+// byte no UTF-8 text holds: an index range.
+std::string PrefixEnd(const std::string& prefix) { return prefix + '\xFF'; }
+
+const char* TableFor(fhir::SearchParamType type) {
+  switch (type) {
+    case fhir::SearchParamType::kToken: return "search_token";
+    case fhir::SearchParamType::kString: return "search_string";
+    case fhir::SearchParamType::kDate: return "search_date";
+    case fhir::SearchParamType::kNumber: return "search_number";
+    case fhir::SearchParamType::kQuantity: return "search_quantity";
+    case fhir::SearchParamType::kReference: return "search_reference";
+    case fhir::SearchParamType::kUri: return "search_uri";
+    default: return "search_token";
+  }
+}
+
+// The test of a prefix on an indexed interval [low, high) against the searched one: eq, ne and
+// ap compare intervals (eq: the searched interval holds the indexed one). For dates the order
+// prefixes compare intervals too (gt: some of the indexed period is after the searched one); for
+// numbers and quantities they compare values (`point`: the indexed value), as people read
+// "value-quantity=gt5" (5.4 is greater than 5, though within 5's precision).
+template <typename T>
+void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const char* point) {
+  auto within = [&] {
+    sql << "(x.low >= ";
+    sql.Value(low) << " AND x.high <= ";
+    sql.Value(high) << ")";
+  };
+  auto compare = [&](const char* interval_column, const char* op, T interval_bound) {
+    if (point != nullptr) {
+      sql << point << op;
+      sql.Value(value);
+    } else {
+      sql << interval_column << op;
+      sql.Value(interval_bound);
+    }
+  };
+  switch (prefix) {
+    case Prefix::kEq: within(); return;
+    case Prefix::kNe: sql << "NOT "; within(); return;
+    case Prefix::kGt: case Prefix::kSa: compare(prefix == Prefix::kSa ? "x.low" : "x.high", prefix == Prefix::kSa ? " >= " : " > ", high); return;
+    case Prefix::kLt: case Prefix::kEb: compare(prefix == Prefix::kEb ? "x.high" : "x.low", prefix == Prefix::kEb ? " <= " : " < ", low); return;
+    case Prefix::kGe: sql << "("; compare("x.high", " >= ", high); sql << " OR "; within(); sql << ")"; return;
+    case Prefix::kLe: sql << "("; compare("x.low", " <= ", low); sql << " OR "; within(); sql << ")"; return;
+    case Prefix::kAp:  // overlaps the searched interval widened by `approximate` either side
+      sql << "(x.low < ";
+      sql.Value(high + approximate) << " AND x.high > ";
+      sql.Value(low - approximate) << ")";
+      return;
+  }
+}
+
+class ConditionWriter {
+ public:
+  ConditionWriter(Sql& sql, std::int64_t type_id, std::int64_t param_id) : sql_(sql), type_id_(type_id), param_id_(param_id) {}
+
+  // "r.seq IN (SELECT seq FROM table x WHERE type and parameter AND <predicate>)".
+  template <typename Predicate>
+  void In(const char* table, Predicate predicate) {
+    sql_ << "r.seq IN (SELECT x.seq FROM " << table << " x WHERE x.type_id = ";
+    sql_.Value(type_id_) << " AND x.param_id = ";
+    sql_.Value(param_id_);
+    predicate();
+    sql_ << ")";
+  }
+
+  void operator()(const search::TokenMatch& m) {
+    In("search_token", [&] {
+      if (m.code) {
+        sql_ << " AND x.code = ";
+        sql_.Value(*m.code);
+      }
+      if (m.system) {
+        sql_ << " AND x.system = ";
+        sql_.Value(*m.system);
+      }
+    });
+  }
+  void operator()(const search::IdentifierTypeMatch& m) {
+    In("search_identifier_type", [&] {
+      sql_ << " AND x.type_code = ";
+      sql_.Value(m.type_code) << " AND x.type_system = ";
+      sql_.Value(m.type_system) << " AND x.value = ";
+      sql_.Value(m.value);
+    });
+  }
+  void operator()(const search::StringMatch& m) {
+    In("search_string", [&] {
+      switch (m.mode) {
+        case search::StringMatch::Mode::kStartsWith:
+          sql_ << " AND x.normalized >= ";
+          sql_.Value(m.value) << " AND x.normalized < ";
+          sql_.Value(PrefixEnd(m.value));
+          return;
+        case search::StringMatch::Mode::kContains:
+          sql_ << " AND instr(x.normalized, ";
+          sql_.Value(m.value) << ") > 0";
+          return;
+        case search::StringMatch::Mode::kExact:
+          sql_ << " AND x.exact = ";
+          sql_.Value(m.value);
+          return;
+      }
+    });
+  }
+  void operator()(const search::DateMatch& m) {
+    // ap: within a tenth of the time between now and the value, either side.
+    const Millis now = SystemClock().Now();
+    const Millis approximate = std::llabs(now - m.low) / 10;
+    In("search_date", [&] {
+      sql_ << " AND ";
+      Range<std::int64_t>(sql_, m.prefix, m.low, m.high, m.low, approximate, nullptr);
+    });
+  }
+  void Number(const search::NumberMatch& m, const char* point) {
+    sql_ << " AND ";
+    Range<double>(sql_, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point);
+  }
+  void operator()(const search::NumberMatch& m) {
+    In("search_number", [&] { Number(m, "x.value"); });
+  }
+  void operator()(const search::QuantityMatch& m) {
+    if (m.canonical_unit) {
+      In("search_quantity_canonical", [&] {
+        sql_ << " AND x.unit = ";
+        sql_.Value(*m.canonical_unit);
+        Number(m.number, "((x.low + x.high) / 2)");
+      });
+      return;
+    }
+    In("search_quantity", [&] {
+      if (m.code) {
+        sql_ << " AND x.code = ";
+        sql_.Value(*m.code);
+      }
+      if (m.system) {
+        sql_ << " AND x.system = ";
+        sql_.Value(*m.system);
+      }
+      Number(m.number, "x.value");
+    });
+  }
+  void operator()(const search::ReferenceMatch& m) {
+    In("search_reference", [&] {
+      if (!m.url.empty()) {
+        sql_ << " AND x.url = ";
+        sql_.Value(m.url);
+        return;
+      }
+      if (!m.type.empty()) {
+        sql_ << " AND x.target_type = ";
+        sql_.Value(m.type);
+      }
+      sql_ << " AND x.target_id = ";
+      sql_.Value(m.id);
+    });
+  }
+  void operator()(const search::UriMatch& m) {
+    In("search_uri", [&] {
+      switch (m.mode) {
+        case search::UriMatch::Mode::kEqual:
+          sql_ << " AND x.uri = ";
+          sql_.Value(m.value);
+          return;
+        case search::UriMatch::Mode::kBelow:
+          sql_ << " AND x.uri >= ";
+          sql_.Value(m.value) << " AND x.uri < ";
+          sql_.Value(PrefixEnd(m.value));
+          return;
+        case search::UriMatch::Mode::kAbove:
+          sql_ << " AND substr(";
+          sql_.Value(m.value) << ", 1, length(x.uri)) = x.uri";
+          return;
+      }
+    });
+  }
+
+ private:
+  Sql& sql_;
+  const std::int64_t type_id_;
+  const std::int64_t param_id_;
+};
+
+Status BindAll(Statement& statement, const std::vector<Bound>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    if (const auto* integer = std::get_if<std::int64_t>(&values[i])) {
+      statement.Bind(index, *integer);
+    } else if (const auto* real = std::get_if<double>(&values[i])) {
+      statement.BindDouble(index, *real);
+    } else {
+      statement.Bind(index, std::get<std::string>(values[i]));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
+  SearchPage page;
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types.Lookup(db, query.type));
+  if (!type_id) {
+    if (query.want_total) page.total = 0;
+    return page;
+  }
+  Sql where;
+  where << " WHERE r.type_id = ";
+  where.Value(*type_id) << " AND r.deleted = 0";
+  for (const search::Condition& condition : query.all_of) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
+    ConditionWriter writer(where, *type_id, param_id.value_or(-1));  // no id: no resource has a value
+    where << " AND ";
+    if (condition.missing) {
+      where << (*condition.missing ? "NOT " : "");
+      writer.In(TableFor(condition.param->type), [] {});
+      continue;
+    }
+    where << (condition.negated ? "NOT (" : "(");
+    for (std::size_t i = 0; i < condition.any_of.size(); ++i) {
+      if (i > 0) where << " OR ";
+      std::visit(writer, condition.any_of[i]);
+    }
+    where << ")";
+  }
+
+  CK_RETURN_IF_ERROR(db.Execute("BEGIN"));  // one snapshot for the count and the page
+  struct EndRead {
+    Connection& db;
+    ~EndRead() { (void)db.Execute("COMMIT"); }
+  } end_read{db};
+  if (query.want_total) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement count, db.Prepare("SELECT count(*) FROM resource r" + where.text));
+    CK_RETURN_IF_ERROR(BindAll(*count, where.values));
+    CK_ASSIGN_OR_RETURN(bool row, count->Step());
+    page.total = row ? count->Int(0) : 0;
+  }
+  if (query.total_only) return page;
+  Sql select = where;
+  select.text = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq" + where.text + " AND r.id > ";
+  select.Value(query.after_id) << " ORDER BY r.id LIMIT ";
+  select.Value(static_cast<std::int64_t>(query.count) + 1);
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
+  CK_RETURN_IF_ERROR(BindAll(*statement, select.values));
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+    if (!row) break;
+    if (page.versions.size() == query.count) {
+      page.more = true;
+      break;
+    }
+    CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*statement));
+    page.versions.push_back(std::move(version));
+  }
+  return page;
+}
+
+}  // namespace ck::store::sqlite

@@ -1,0 +1,202 @@
+// Black-box specification of type-level search over HTTP, on small hand-made data with known
+// answers: each parameter type with its prefixes and modifiers, OR with commas and AND with
+// repeated parameters, escaping, paging by cursor while writes go on, counts, and the errors:
+// malformed values are 400 naming the parameter, unknown parameters are ignored and reported
+// (or 400 under Prefer: handling=strict), and values never reach SQL as text.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace ck {
+namespace {
+
+using testing::HttpClient;
+using testing::HttpResult;
+using testing::ParseJson;
+
+class SearchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    server_ = new testing::ServerProcess(dir_->path());
+    HttpClient client(server_->port());
+    const char* resources[] = {
+        R"({"resourceType":"Patient","id":"p1","name":[{"family":"Müller","given":["Anna"]}],"gender":"female","birthDate":"1970-05-02",
+            "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"http://h/mrn","value":"A,1"}]})",
+        R"({"resourceType":"Patient","id":"p2","name":[{"family":"Smith","given":["Bob"]}],"gender":"male","birthDate":"1985"})",
+        R"({"resourceType":"Patient","id":"p3","name":[{"family":"Mullins"}],"birthDate":"1970-12-31"})",
+        R"({"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
+            "code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucose"}]},
+            "valueQuantity":{"value":540,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"},
+            "effectiveDateTime":"2024-03-05T10:00:00Z"})",
+        R"({"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p2"},
+            "code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}],"text":"Systolic blood pressure"},
+            "valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"},
+            "effectivePeriod":{"start":"2024-06-01"}})",
+        R"({"resourceType":"RiskAssessment","id":"r1","status":"final","subject":{"reference":"Patient/p1"},"prediction":[{"probabilityDecimal":0.5}]})",
+        R"({"resourceType":"ValueSet","id":"v1","status":"active","url":"http://example.org/fhir/ValueSet/colours"})",
+    };
+    for (const char* body : resources) {
+      auto doc = ParseJson(body);
+      std::string path = std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString();
+      HttpResult put = client.Put(path, body);
+      ASSERT_LT(put.status, 300) << put.body;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  // The ids found, in order, or the status when it is not 200.
+  std::vector<std::string> Ids(const std::string& query, std::map<std::string, std::string> headers = {}) {
+    HttpResult result = HttpClient(server_->port()).Get("/fhir/" + query, std::move(headers));
+    if (result.status != 200) return {"status " + std::to_string(result.status)};
+    auto bundle = ParseJson(result.body);
+    std::vector<std::string> ids;
+    if (!bundle.HasMember("entry")) return ids;
+    for (const auto& entry : bundle["entry"].GetArray()) {
+      if (std::string(entry["search"]["mode"].GetString()) == "match") ids.push_back(entry["resource"]["id"].GetString());
+    }
+    return ids;
+  }
+  using Ids_ = std::vector<std::string>;
+
+  static testing::TempDir* dir_;
+  static testing::ServerProcess* server_;
+};
+
+testing::TempDir* SearchTest::dir_ = nullptr;
+testing::ServerProcess* SearchTest::server_ = nullptr;
+
+TEST_F(SearchTest, Strings) {
+  EXPECT_EQ(Ids("Patient?family=mul"), (Ids_{"p1", "p3"}));       // starts with, accents and case folded
+  EXPECT_EQ(Ids("Patient?family=MÜLLER"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?family:exact=Müller"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?family:exact=muller"), (Ids_{}));
+  EXPECT_EQ(Ids("Patient?family:contains=llin"), (Ids_{"p3"}));
+  EXPECT_EQ(Ids("Patient?name=anna"), (Ids_{"p1"}));               // any part of the name
+  EXPECT_EQ(Ids("Patient?name=anna%20m"), (Ids_{"p1"}));           // or the whole of it
+}
+
+TEST_F(SearchTest, Tokens) {
+  EXPECT_EQ(Ids("Patient?gender=female"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?gender=male,female"), (Ids_{"p1", "p2"}));  // OR
+  EXPECT_EQ(Ids("Patient?gender:not=male"), (Ids_{"p1", "p3"}));    // also those without a gender
+  EXPECT_EQ(Ids("Patient?gender:missing=true"), (Ids_{"p3"}));
+  EXPECT_EQ(Ids("Patient?gender:missing=false"), (Ids_{"p1", "p2"}));
+  EXPECT_EQ(Ids("Observation?code=http://loinc.org|2339-0"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?code=2339-0"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?code=http://snomed.info/sct|2339-0"), (Ids_{}));
+  EXPECT_EQ(Ids("Observation?code=|2339-0"), (Ids_{}));  // no system: none of ours
+  EXPECT_EQ(Ids("Observation?code=http://loinc.org|"), (Ids_{"o1", "o2"}));
+  EXPECT_EQ(Ids("Observation?code:text=systolic"), (Ids_{"o2"}));
+  EXPECT_EQ(Ids("Observation?code:text=gluc"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Patient?identifier=http://h/mrn|A\\,1"), (Ids_{"p1"}));  // an escaped comma is part of the value
+  EXPECT_EQ(Ids("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|A\\,1"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?_id=p2,p3"), (Ids_{"p2", "p3"}));
+}
+
+TEST_F(SearchTest, DatesWithPrefixes) {
+  EXPECT_EQ(Ids("Patient?birthdate=1970"), (Ids_{"p1", "p3"}));
+  EXPECT_EQ(Ids("Patient?birthdate=1970-05"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?birthdate=ge1980"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("Patient?birthdate=lt1970-06"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("Patient?birthdate=gt1970-06-01&birthdate=lt1980"), (Ids_{"p3"}));  // AND
+  EXPECT_EQ(Ids("Patient?birthdate=ne1970"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("Patient?birthdate=sa1984-12-31"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("Patient?birthdate=eb1971"), (Ids_{"p1", "p3"}));
+  EXPECT_EQ(Ids("Observation?date=2024-03-05T11:00:00%2B01:00"), (Ids_{"o1"}));  // the same instant
+  EXPECT_EQ(Ids("Observation?date=ge2030"), (Ids_{"o2"}));                      // a period without an end is open
+  EXPECT_EQ(Ids("Observation?date=eb2024-05-01"), (Ids_{"o1"}));
+}
+
+TEST_F(SearchTest, NumbersAndQuantities) {
+  EXPECT_EQ(Ids("RiskAssessment?probability=0.5"), (Ids_{"r1"}));
+  EXPECT_EQ(Ids("RiskAssessment?probability=0.50"), (Ids_{}));  // 0.5 is [0.45, 0.55), wider than 0.50's interval
+  EXPECT_EQ(Ids("RiskAssessment?probability=gt0.4"), (Ids_{"r1"}));
+  EXPECT_EQ(Ids("RiskAssessment?probability=ap0.52"), (Ids_{"r1"}));
+  EXPECT_EQ(Ids("Observation?value-quantity=540"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?value-quantity=5.4|http://unitsofmeasure.org|g/L"), (Ids_{"o1"}));  // converted
+  EXPECT_EQ(Ids("Observation?value-quantity=gt5|http://unitsofmeasure.org|g/L"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?value-quantity=5.4|http://unitsofmeasure.org|mmol/L"), (Ids_{}));  // not commensurable
+  EXPECT_EQ(Ids("Observation?value-quantity=lt200|http://unitsofmeasure.org|mm[Hg]"), (Ids_{"o2"}));
+  EXPECT_EQ(Ids("Observation?value-quantity=120||mm[Hg]"), (Ids_{"o2"}));
+}
+
+TEST_F(SearchTest, ReferencesAndUris) {
+  EXPECT_EQ(Ids("Observation?subject=Patient/p1"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?subject=p2"), (Ids_{"o2"}));
+  EXPECT_EQ(Ids("Observation?subject:Patient=p2"), (Ids_{"o2"}));
+  EXPECT_EQ(Ids("Observation?patient=p1"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?subject=http://127.0.0.1:" + std::to_string(server_->port()) + "/fhir/Patient/p1"), (Ids_{"o1"}));  // absolute, this server
+  EXPECT_EQ(Ids("Observation?subject=Patient/p1&code=8480-6"), (Ids_{}));
+  EXPECT_EQ(Ids("ValueSet?url=http://example.org/fhir/ValueSet/colours"), (Ids_{"v1"}));
+  EXPECT_EQ(Ids("ValueSet?url:below=http://example.org/fhir"), (Ids_{"v1"}));
+  EXPECT_EQ(Ids("ValueSet?url:above=http://example.org/fhir/ValueSet/colours/v2"), (Ids_{"v1"}));
+}
+
+TEST_F(SearchTest, PagesByCursorAndCounts) {
+  HttpClient client(server_->port());
+  std::vector<std::string> seen;
+  std::string next = "/fhir/Patient?_count=1&_total=accurate";
+  while (!next.empty()) {
+    HttpResult page = client.Get(next);
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto bundle = ParseJson(page.body);
+    EXPECT_EQ(bundle["total"].GetInt(), 3);
+    for (const auto& entry : bundle["entry"].GetArray()) seen.push_back(entry["resource"]["id"].GetString());
+    next.clear();
+    for (const auto& link : bundle["link"].GetArray()) {
+      std::string url = link["url"].GetString();
+      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
+    }
+  }
+  EXPECT_EQ(seen, (Ids_{"p1", "p2", "p3"}));
+  HttpResult count = client.Get("/fhir/Observation?_summary=count");
+  auto bundle = ParseJson(count.body);
+  EXPECT_EQ(bundle["total"].GetInt(), 2);
+  EXPECT_FALSE(bundle.HasMember("entry"));
+  HttpResult post = client.Post("/fhir/Patient/_search", "gender=female&family=m%C3%BC", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(post.status, 200) << post.body;
+  EXPECT_NE(post.body.find(R"("id":"p1")"), std::string::npos) << post.body;
+}
+
+TEST_F(SearchTest, ErrorsNameTheParameter) {
+  HttpClient client(server_->port());
+  for (const char* query : {"Patient?birthdate=yesterday", "Patient?birthdate=xx1970", "RiskAssessment?probability=abc",
+                            "Patient?gender:exact=male", "Patient?family:below=x", "Observation?code:in=http://x",
+                            "Observation?value-quantity=1|http://unitsofmeasure.org|furlongs", "Patient?_count=-1",
+                            "Observation?subject:Device=Patient/p1", "Patient?gender:missing=maybe"}) {
+    HttpResult result = client.Get(std::string("/fhir/") + query);
+    EXPECT_EQ(result.status, 400) << query << ": " << result.body;
+    std::string name(query + std::string(query).find('?') + 1);
+    name = name.substr(0, name.find_first_of(":="));
+    EXPECT_NE(result.body.find("'" + name), std::string::npos) << query << ": " << result.body;
+  }
+  // Unknown parameters: ignored and said so, or refused when the client asks for strict handling.
+  HttpResult lenient = client.Get("/fhir/Patient?colour=blue&gender=male");
+  ASSERT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find(R"("mode":"outcome")"), std::string::npos) << lenient.body;
+  EXPECT_NE(lenient.body.find("colour"), std::string::npos) << lenient.body;
+  EXPECT_EQ(Ids("Patient?colour=blue&gender=male"), (Ids_{"p2"}));
+  EXPECT_EQ(client.Get("/fhir/Patient?colour=blue", {{"Prefer", "handling=strict"}}).status, 400);
+  EXPECT_EQ(client.Get("/fhir/Robot?name=x").status, 404);
+}
+
+TEST_F(SearchTest, ValuesNeverReachSqlAsText) {
+  for (const char* value : {"x'%20OR%20'1'='1", "%27%29%3B%20DROP%20TABLE%20resource%3B--", "%25", "_"}) {
+    EXPECT_EQ(Ids(std::string("Patient?family=") + value), (Ids_{})) << value;
+    EXPECT_EQ(Ids(std::string("Patient?gender=") + value), (Ids_{})) << value;
+  }
+  EXPECT_EQ(Ids("Patient?family%27%3B--=x").size(), 3u);  // an unknown (odd) name is only ignored
+  EXPECT_EQ(Ids("Patient?_id=p1").size(), 1u);              // nothing was dropped
+}
+
+}  // namespace
+}  // namespace ck
