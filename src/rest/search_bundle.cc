@@ -40,15 +40,24 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
   }
   out += ']';
   std::string entries;
-  for (const store::StoredVersion& version : page.versions) {
+  auto append = [&](const store::StoredVersion& version, std::string_view mode) {
     entries += entries.empty() ? "" : ",";
     entries += R"({"fullUrl":)";
     fhir::AppendJsonString(entries, base_url + "/" + version.type + "/" + version.id);
-    entries += R"(,"resource":)" + version.body + R"(,"search":{"mode":"match"}})";
+    entries += R"(,"resource":)" + version.body + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
+  };
+  for (const store::StoredVersion& version : page.versions) append(version, "match");
+  for (const store::StoredVersion& version : page.included) append(version, "include");
+  std::vector<Issue> notes = parsed.ignored;
+  if (page.included_capped) {
+    notes.push_back({IssueType::kTooCostly,
+                     "more than " + std::to_string(search::kMaxIncluded) +
+                         " resources to include with this page: only the first were included; ask for smaller pages",
+                     "", IssueSeverity::kWarning});
   }
-  if (!parsed.ignored.empty()) {
+  if (!notes.empty()) {
     entries += entries.empty() ? "" : ",";
-    entries += R"({"resource":)" + fhir::OperationOutcomeJson(parsed.ignored) + R"(,"search":{"mode":"outcome"}})";
+    entries += R"({"resource":)" + fhir::OperationOutcomeJson(notes) + R"(,"search":{"mode":"outcome"}})";
   }
   if (!entries.empty()) out += R"(,"entry":[)" + entries + "]";  // FHIR JSON has no empty arrays
   out += '}';

@@ -93,6 +93,14 @@ class Parser {
         modifier = name.substr(colon + 1);
         name.resize(colon);
       }
+      if (name == "_include" || name == "_revinclude") {
+        if (!modifier.empty() && modifier != "iterate") return Err(Bad(raw_name, "the only modifier is :iterate"));
+        CK_ASSIGN_OR_RETURN(Include include, ParseInclude(raw_name, name == "_revinclude", value));
+        include.iterate = modifier == "iterate";
+        (name == "_include" ? out.query.includes : out.query.revincludes).push_back(std::move(include));
+        out.link_parameters.emplace_back(raw_name, value);
+        continue;
+      }
       if (IsControl(name)) {
         CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
         if (name == "_total" || name == "_summary") out.link_parameters.emplace_back(raw_name, value);
@@ -119,6 +127,37 @@ class Parser {
   Param Find(const std::string& code) const {
     auto it = params_.find(code);
     return it == params_.end() ? nullptr : it->second;
+  }
+
+  // `Type:param` or `Type:param:TargetType`, or `*` (_include only: every reference parameter of
+  // the matches).
+  Result<Include> ParseInclude(const std::string& raw, bool reverse, const std::string& value) {
+    Include include;
+    if (value == "*") {
+      if (reverse) return Err(Bad(raw, "* is supported for _include only"));
+      include.source_type = request_.type;
+      return include;
+    }
+    std::vector<std::string> parts = SplitEscaped(value, ':');
+    if (parts.size() < 2 || parts.size() > 3) return Err(Bad(raw, "expected SourceType:parameter or SourceType:parameter:TargetType"));
+    include.source_type = parts[0];
+    if (fhir::Definitions::R4().FindResourceType(include.source_type) == nullptr) {
+      return Err(Bad(raw, "'" + include.source_type + "' is not a resource type"));
+    }
+    for (Param param : IndexExtractor::R4().ParametersOf(include.source_type)) {
+      if (param->code == parts[1]) include.param = param;
+    }
+    if (include.param == nullptr || include.param->type != SearchParamType::kReference) {
+      return Err(Bad(raw, "'" + parts[1] + "' is not a reference parameter of " + include.source_type));
+    }
+    if (parts.size() == 3) {
+      include.target_type = parts[2];
+      const auto& targets = include.param->targets;
+      if (std::find(targets.begin(), targets.end(), include.target_type) == targets.end()) {
+        return Err(Bad(raw, include.source_type + ":" + parts[1] + " does not point to " + include.target_type));
+      }
+    }
+    return include;
   }
 
   Status Control(const std::string& name, const std::string& modifier, const std::string& value, SearchQuery& query) {

@@ -81,6 +81,18 @@ struct Condition {
   std::vector<Match> any_of;
 };
 
+// _include (resources the matches point to) and _revinclude (resources that point to the matches)
+// of `source_type:param[:target_type]`; `param` null for `*` (every reference parameter).
+struct Include {
+  std::string source_type;
+  Param param = nullptr;
+  std::string target_type;  // empty: any
+  bool iterate = false;     // :iterate: also from the resources included
+};
+
+// The most resources included with one page; past it the Bundle says some were left out.
+inline constexpr std::size_t kMaxIncluded = 1000;
+
 struct SearchQuery {
   std::string type;
   std::vector<Condition> all_of;
@@ -88,6 +100,8 @@ struct SearchQuery {
   std::uint32_t count = 50;  // page size
   bool want_total = false;   // count every match (_total=accurate, _summary=count)
   bool total_only = false;   // _summary=count: no resources
+  std::vector<Include> includes;
+  std::vector<Include> revincludes;
 };
 
 }  // namespace ck::search

@@ -96,6 +96,8 @@ struct SearchPage {
   std::vector<StoredVersion> versions;
   bool more = false;                  // more matches follow the page
   std::optional<std::int64_t> total;  // every match, when the query asked
+  std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
+  bool included_capped = false;         // search::kMaxIncluded reached: some were left out
 };
 
 struct StoreStats {

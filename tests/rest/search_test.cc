@@ -53,18 +53,20 @@ class SearchTest : public ::testing::Test {
     delete dir_;
   }
 
-  // The ids found, in order, or the status when it is not 200.
-  std::vector<std::string> Ids(const std::string& query, std::map<std::string, std::string> headers = {}) {
+  // The ids found with search mode `mode`, in order, or the status when it is not 200.
+  std::vector<std::string> Ids(const std::string& query, std::map<std::string, std::string> headers = {},
+                               const std::string& mode = "match") {
     HttpResult result = HttpClient(server_->port()).Get("/fhir/" + query, std::move(headers));
     if (result.status != 200) return {"status " + std::to_string(result.status)};
     auto bundle = ParseJson(result.body);
     std::vector<std::string> ids;
     if (!bundle.HasMember("entry")) return ids;
     for (const auto& entry : bundle["entry"].GetArray()) {
-      if (std::string(entry["search"]["mode"].GetString()) == "match") ids.push_back(entry["resource"]["id"].GetString());
+      if (entry["search"]["mode"].GetString() == mode) ids.push_back(entry["resource"]["id"].GetString());
     }
     return ids;
   }
+  std::vector<std::string> Included(const std::string& query) { return Ids(query, {}, "include"); }
   using Ids_ = std::vector<std::string>;
 
   static testing::TempDir* dir_;
@@ -139,6 +141,24 @@ TEST_F(SearchTest, ReferencesAndUris) {
   EXPECT_EQ(Ids("ValueSet?url=http://example.org/fhir/ValueSet/colours"), (Ids_{"v1"}));
   EXPECT_EQ(Ids("ValueSet?url:below=http://example.org/fhir"), (Ids_{"v1"}));
   EXPECT_EQ(Ids("ValueSet?url:above=http://example.org/fhir/ValueSet/colours/v2"), (Ids_{"v1"}));
+}
+
+TEST_F(SearchTest, IncludesWhatMatchesPointToAndWhatPointsToThem) {
+  EXPECT_EQ(Ids("Observation?code=2339-0&_include=Observation:subject"), (Ids_{"o1"}));
+  EXPECT_EQ(Included("Observation?code=2339-0&_include=Observation:subject"), (Ids_{"p1"}));
+  EXPECT_EQ(Included("Observation?_include=Observation:subject:Patient"), (Ids_{"p1", "p2"}));  // each once
+  EXPECT_EQ(Included("Observation?_include=Observation:subject:Group"), (Ids_{}));
+  EXPECT_EQ(Included("Observation?_id=o2&_include=*"), (Ids_{"p2"}));
+  EXPECT_EQ(Included("Patient?_id=p1&_revinclude=Observation:subject"), (Ids_{"o1"}));
+  EXPECT_EQ(Included("Patient?_id=p1&_revinclude=Observation:subject&_revinclude=RiskAssessment:subject"), (Ids_{"o1", "r1"}));
+  // Without :iterate, includes start from the matches only; with it, from what was included too.
+  EXPECT_EQ(Included("Observation?_id=o1&_include=Observation:subject&_revinclude=RiskAssessment:subject"), (Ids_{"p1"}));
+  EXPECT_EQ(Included("Observation?_id=o1&_include=Observation:subject&_revinclude:iterate=RiskAssessment:subject"), (Ids_{"p1", "r1"}));
+  for (const char* bad : {"Observation?_include=Observation:code", "Observation?_include=Robot:subject",
+                          "Observation?_include=Observation:subject:Medication", "Patient?_revinclude=*",
+                          "Observation?_include:recurse=Observation:subject"}) {
+    EXPECT_EQ(Ids(bad), (Ids_{"status 400"})) << bad;
+  }
 }
 
 TEST_F(SearchTest, PagesByCursorAndCounts) {

@@ -1,7 +1,7 @@
 #include "store/sqlite/sqlite_search.h"
 
-#include <chrono>
 #include <cmath>
+#include <set>
 #include <variant>
 
 #include "store/sqlite/version_rows.h"
@@ -227,6 +227,84 @@ Status BindAll(Statement& statement, const std::vector<Bound>& values) {
   return Status::Ok();
 }
 
+// Reads the versions a statement selects (with kSelectVersionColumns) that are new to `seen`
+// into `out`, up to search::kMaxIncluded in all; false when the cap stopped it.
+Result<bool> CollectNew(Statement& statement, std::set<std::int64_t>& seen, std::vector<StoredVersion>& out, std::size_t& total) {
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) return true;
+    if (seen.contains(statement.Int(0))) continue;
+    if (total >= search::kMaxIncluded) return false;
+    CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(statement));
+    seen.insert(version.sequence);
+    out.push_back(std::move(version));
+    ++total;
+  }
+}
+
+// The _include and _revinclude resources of the page's matches, and with :iterate of what they
+// bring in turn, each once. Index rows belong to current versions only, so what they lead to is
+// current.
+Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, SearchPage& page) {
+  std::set<std::int64_t> seen;
+  for (const StoredVersion& version : page.versions) seen.insert(version.sequence);
+  std::vector<StoredVersion> frontier = page.versions;
+  std::size_t total = 0;
+  for (bool first_round = true; !frontier.empty(); first_round = false) {
+    std::vector<StoredVersion> found;
+    for (const search::Include& include : query.includes) {
+      if (!first_round && !include.iterate) continue;
+      std::optional<std::int64_t> param_id;
+      if (include.param != nullptr) {
+        CK_ASSIGN_OR_RETURN(param_id, params.Lookup(db, include.param->url));
+        if (!param_id) continue;
+      }
+      for (const StoredVersion& source : frontier) {
+        if (source.type != include.source_type) continue;
+        Sql sql;
+        sql << std::string(kSelectVersionColumns) << "JOIN resource r ON r.seq = v.seq JOIN resource_type tt ON tt.type_id = r.type_id "
+            << "JOIN search_reference x ON x.target_type = tt.name AND x.target_id = r.id WHERE x.seq = ";
+        sql.Value(source.sequence) << " AND r.deleted = 0";
+        if (param_id) {
+          sql << " AND x.param_id = ";
+          sql.Value(*param_id);
+        }
+        if (!include.target_type.empty()) {
+          sql << " AND x.target_type = ";
+          sql.Value(include.target_type);
+        }
+        CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+        CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+        CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
+        if (!complete) page.included_capped = true;
+      }
+    }
+    for (const search::Include& include : query.revincludes) {
+      if (!first_round && !include.iterate) continue;
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> source_type_id, types.Lookup(db, include.source_type));
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, include.param->url));
+      if (!source_type_id || !param_id) continue;
+      for (const StoredVersion& target : frontier) {
+        if (!include.target_type.empty() && include.target_type != target.type) continue;
+        Sql sql;
+        sql << std::string(kSelectVersionColumns) << "WHERE v.seq IN (SELECT x.seq FROM search_reference x WHERE x.type_id = ";
+        sql.Value(*source_type_id) << " AND x.param_id = ";
+        sql.Value(*param_id) << " AND x.target_type = ";
+        sql.Value(target.type) << " AND x.target_id = ";
+        sql.Value(target.id) << ")";
+        CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+        CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+        CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
+        if (!complete) page.included_capped = true;
+      }
+    }
+    page.included.insert(page.included.end(), found.begin(), found.end());
+    if (page.included_capped) break;
+    frontier = std::move(found);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
@@ -284,6 +362,8 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*statement));
     page.versions.push_back(std::move(version));
   }
+  statement->Reset();
+  CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, page));
   return page;
 }
 
