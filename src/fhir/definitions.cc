@@ -103,6 +103,9 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
     } else if (f[0] == "C" && f.size() == 6) {
       defs->constraints_.push_back(
           {std::string(f[1]), std::string(f[2]), std::string(f[3]), std::string(f[4]), std::string(f[5])});
+    } else if (f[0] == "M" && f.size() == 4) {
+      std::vector<std::string>& params = defs->compartments_[std::string(f[1]) + "/" + std::string(f[2])];
+      for (std::string_view param : Split(f[3], ',')) params.emplace_back(param);
     } else if (f[0] == "S" && f.size() >= 7 && f.size() % 2 == 1) {
       SearchParameterDefinition param{std::string(f[1]), SearchParamTypeOf(f[2]), {}, std::string(f[4]), std::string(f[5])};
       for (std::string_view base : Split(f[3], ',')) param.bases.emplace_back(base);
@@ -190,6 +193,11 @@ Status Definitions::Link() {
 const TypeDefinition* Definitions::FindType(std::string_view name) const {
   auto it = types_.find(name);
   return it == types_.end() ? nullptr : it->second.get();
+}
+
+const std::vector<std::string>* Definitions::CompartmentParameters(std::string_view compartment, std::string_view type) const {
+  auto it = compartments_.find(std::string(compartment) + "/" + std::string(type));
+  return it == compartments_.end() ? nullptr : &it->second;
 }
 
 const TypeDefinition* Definitions::FindResourceType(std::string_view name) const {

@@ -140,6 +140,11 @@ class Definitions {
   // The concrete resource types in alphabetical order (145 in R4).
   const std::vector<const TypeDefinition*>& ResourceTypes() const { return resource_types_; }
   const std::vector<SearchParameterDefinition>& SearchParameters() const { return search_parameters_; }
+  // The search parameters (codes) that put a resource of `type` in a compartment of
+  // `compartment` (Patient, Encounter, RelatedPerson, Practitioner, Device), from the R4
+  // CompartmentDefinitions; "{def}" is the compartment's own resource. nullptr if resources of
+  // the type are never in such a compartment.
+  const std::vector<std::string>* CompartmentParameters(std::string_view compartment, std::string_view type) const;
   const std::vector<ConstraintDefinition>& Constraints() const { return constraints_; }
 
  private:
@@ -151,6 +156,7 @@ class Definitions {
   std::vector<std::unique_ptr<Structure>> inline_structures_;
   std::vector<const TypeDefinition*> resource_types_;
   std::vector<SearchParameterDefinition> search_parameters_;
+  std::unordered_map<std::string, std::vector<std::string>> compartments_;  // "Patient/Observation" -> codes
   std::vector<ConstraintDefinition> constraints_;
 };
 

@@ -372,6 +372,10 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, s
 Result<RecordService::SearchResult> RecordService::Search(const RequestContext&, const search::SearchRequest& request) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(request.type));
   (void)definition;
+  if (!request.compartment_type.empty()) {
+    CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* compartment, CheckAddress(request.compartment_type, request.compartment_id));
+    (void)compartment;
+  }
   SearchResult result;
   CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request));
   CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));

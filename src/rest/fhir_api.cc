@@ -231,7 +231,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "validate";
         return method == "POST" || method == "GET" ? Validate(call, s[0], s[1]) : MethodNotAllowed("GET, POST");
       }
-      if (s[2] != "_history") break;
+      if (s[2] != "_history") {
+        call.interaction = "search-compartment";
+        return method == "GET" ? Search(call, s[2], call.request.query, s[0], s[1]) : MethodNotAllowed("GET");
+      }
       call.interaction = "history-instance";
       return method == "GET" ? History(call, s[0], s[1]) : MethodNotAllowed("GET");
     case 4:
@@ -408,10 +411,12 @@ HttpResponse FhirApi::Capabilities(Call& call) {
   return response;
 }
 
-HttpResponse FhirApi::Search(Call& call, std::string_view type,
-                             const std::vector<std::pair<std::string, std::string>>& parameters) {
+HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
+                             std::string_view compartment_type, std::string_view compartment_id) {
   if (call.inline_only) return Defer(call);
   search::SearchRequest request{std::string(type), parameters};
+  request.compartment_type = compartment_type;
+  request.compartment_id = compartment_id;
   request.strict = call.request.Header("prefer").find("handling=strict") != std::string_view::npos;
   request.base_url = options_.base_url;
   request.default_count = options_.default_page_size;
@@ -419,7 +424,9 @@ HttpResponse FhirApi::Search(Call& call, std::string_view type,
   auto result = records_.Search(call.context, request);
   if (!result) return ErrorResponse(result.error());
   HttpResponse response;
-  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, options_.base_url + "/" + std::string(type));
+  std::string search_url = options_.base_url + "/";
+  if (!compartment_type.empty()) search_url += std::string(compartment_type) + "/" + std::string(compartment_id) + "/";
+  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url + std::string(type));
   if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
   response.With("Content-Type", kFhirJson);
   return response;

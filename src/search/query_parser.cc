@@ -86,6 +86,9 @@ class Parser {
     ParsedSearch out;
     out.query.type = request_.type;
     out.query.count = request_.default_count;
+    if (!request_.compartment_type.empty()) {
+      CK_ASSIGN_OR_RETURN(out.query.compartment, Compartment());
+    }
     for (const auto& [raw_name, value] : request_.parameters) {
       std::string name = raw_name;
       std::string modifier;
@@ -127,6 +130,25 @@ class Parser {
   Param Find(const std::string& code) const {
     auto it = params_.find(code);
     return it == params_.end() ? nullptr : it->second;
+  }
+
+  Result<CompartmentFilter> Compartment() const {
+    const std::vector<std::string>* codes =
+        fhir::Definitions::R4().CompartmentParameters(request_.compartment_type, request_.type);
+    if (codes == nullptr) {
+      return Err(Status::Invalid(request_.type + " resources are never in a " + request_.compartment_type + " compartment"));
+    }
+    // The compartment's own resource is in it (R4's compartments page), though R4's definitions
+    // list only "link" for Patient.
+    CompartmentFilter filter{request_.compartment_type, request_.compartment_id, {}, request_.type == request_.compartment_type};
+    for (const std::string& code : *codes) {
+      if (code == "{def}") {
+        filter.itself = true;
+      } else if (Param param = Find(code); param != nullptr) {
+        filter.params.push_back(param);
+      }
+    }
+    return filter;
   }
 
   // `Type:param` or `Type:param:TargetType`, or `*` (_include only: every reference parameter of
@@ -346,8 +368,12 @@ class Parser {
 }  // namespace
 
 Result<ParsedSearch> ParseSearch(const SearchRequest& request) {
-  if (fhir::Definitions::R4().FindResourceType(request.type) == nullptr) {
+  const fhir::Definitions& definitions = fhir::Definitions::R4();
+  if (definitions.FindResourceType(request.type) == nullptr) {
     return Err(Status::NotFound("unknown resource type '" + request.type + "'"));
+  }
+  if (!request.compartment_type.empty() && definitions.FindResourceType(request.compartment_type) == nullptr) {
+    return Err(Status::NotFound("unknown resource type '" + request.compartment_type + "'"));
   }
   return Parser(request).Parse();
 }

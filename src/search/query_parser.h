@@ -21,6 +21,8 @@ struct SearchRequest {
   std::vector<std::pair<std::string, std::string>> parameters;  // decoded, in order
   bool strict = false;                 // Prefer: handling=strict
   std::string base_url;                // references to it are local ("http://host/fhir/Patient/1")
+  std::string compartment_type;        // a compartment search: Patient/123/Observation
+  std::string compartment_id;
   std::uint32_t default_count = 50;
   std::uint32_t max_count = 1000;
 };

@@ -90,6 +90,15 @@ struct Include {
   bool iterate = false;     // :iterate: also from the resources included
 };
 
+// A compartment search (`Patient/123/Observation`): resources that point to the compartment's
+// resource through any of `params`, or (`itself`) that resource.
+struct CompartmentFilter {
+  std::string type;  // "Patient"
+  std::string id;
+  std::vector<Param> params;
+  bool itself = false;
+};
+
 // The most resources included with one page; past it the Bundle says some were left out.
 inline constexpr std::size_t kMaxIncluded = 1000;
 
@@ -102,6 +111,7 @@ struct SearchQuery {
   bool total_only = false;   // _summary=count: no resources
   std::vector<Include> includes;
   std::vector<Include> revincludes;
+  std::optional<CompartmentFilter> compartment;
 };
 
 }  // namespace ck::search

@@ -161,6 +161,19 @@ TEST_F(SearchTest, IncludesWhatMatchesPointToAndWhatPointsToThem) {
   }
 }
 
+// Compartments as the R4 CompartmentDefinitions draw them.
+TEST_F(SearchTest, SearchesInACompartment) {
+  EXPECT_EQ(Ids("Patient/p1/Observation"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Patient/p1/RiskAssessment"), (Ids_{"r1"}));
+  EXPECT_EQ(Ids("Patient/p1/Patient"), (Ids_{"p1"}));  // the compartment's own resource
+  EXPECT_EQ(Ids("Patient/p2/Observation?code=2339-0"), (Ids_{}));
+  EXPECT_EQ(Ids("Patient/p2/Observation?code=8480-6"), (Ids_{"o2"}));
+  EXPECT_EQ(Ids("Patient/nobody/Observation"), (Ids_{}));
+  EXPECT_EQ(Ids("Patient/p1/ValueSet"), (Ids_{"status 400"}));  // never in a patient compartment
+  EXPECT_EQ(Ids("Robot/p1/Observation"), (Ids_{"status 404"}));
+  EXPECT_EQ(Ids("Patient/bad$id/Observation"), (Ids_{"status 400"}));
+}
+
 TEST_F(SearchTest, PagesByCursorAndCounts) {
   HttpClient client(server_->port());
   std::vector<std::string> seen;

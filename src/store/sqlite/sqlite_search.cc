@@ -317,6 +317,26 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   Sql where;
   where << " WHERE r.type_id = ";
   where.Value(*type_id) << " AND r.deleted = 0";
+  if (query.compartment) {
+    // Points to the compartment's resource through one of its parameters, or is that resource.
+    const search::CompartmentFilter& compartment = *query.compartment;
+    where << " AND (r.seq IN (SELECT x.seq FROM search_reference x WHERE x.type_id = ";
+    where.Value(*type_id) << " AND x.target_type = ";
+    where.Value(compartment.type) << " AND x.target_id = ";
+    where.Value(compartment.id) << " AND x.param_id IN (-1";
+    for (search::Param param : compartment.params) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
+      if (!param_id) continue;
+      where << ", ";
+      where.Value(*param_id);
+    }
+    where << "))";
+    if (compartment.itself) {
+      where << " OR r.id = ";
+      where.Value(compartment.id);
+    }
+    where << ")";
+  }
   for (const search::Condition& condition : query.all_of) {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
     ConditionWriter writer(where, *type_id, param_id.value_or(-1));  // no id: no resource has a value
