@@ -5,7 +5,9 @@
 // (or 400 under Prefer: handling=strict), and values never reach SQL as text.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "support/http_client.h"
 #include "support/json.h"
@@ -229,6 +231,65 @@ TEST_F(SearchTest, ValuesNeverReachSqlAsText) {
   }
   EXPECT_EQ(Ids("Patient?family%27%3B--=x").size(), 3u);  // an unknown (odd) name is only ignored
   EXPECT_EQ(Ids("Patient?_id=p1").size(), 1u);              // nothing was dropped
+}
+
+}  // namespace
+}  // namespace ck
+
+namespace ck {
+namespace {
+
+// While another client creates and updates matching resources, a walk through every page sees
+// each resource that matched throughout exactly once, and none twice.
+TEST(SearchPagingTest, NeverRepeatsOrSkipsWhileWritesGoOn) {
+  testing::TempDir dir;
+  testing::ServerProcess server(dir.path());
+  HttpClient client(server.port());
+  constexpr int kInitial = 1000;
+  auto patient = [](const std::string& id, const std::string& family) {
+    return R"({"resourceType":"Patient","id":")" + id + R"(","gender":"other","name":[{"family":")" + family + R"("}]})";
+  };
+  std::set<std::string> initial;
+  for (int i = 0; i < kInitial; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "p%05d", i);
+    initial.insert(id);
+    ASSERT_EQ(client.Put(std::string("/fhir/Patient/") + id, patient(id, "A")).status, 201);
+  }
+  std::atomic<bool> walking{true};
+  std::thread writer([&] {
+    HttpClient writes(server.port());
+    for (int i = 0; walking; ++i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "p%05d", (i * 7919) % kInitial);  // updates all over the id range
+      writes.Put(std::string("/fhir/Patient/") + id, patient(id, "B" + std::to_string(i)));
+      writes.Post("/fhir/Patient", R"({"resourceType":"Patient","gender":"other"})");  // new ones, random ids
+    }
+  });
+  std::multiset<std::string> seen;
+  std::string next = "/fhir/Patient?gender=other&_count=37";
+  int pages = 0;
+  while (!next.empty()) {
+    HttpResult page = client.Get(next);
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto bundle = ParseJson(page.body);
+    if (bundle.HasMember("entry")) {
+      for (const auto& entry : bundle["entry"].GetArray()) seen.insert(entry["resource"]["id"].GetString());
+    }
+    next.clear();
+    for (const auto& link : bundle["link"].GetArray()) {
+      std::string url = link["url"].GetString();
+      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
+    }
+    ++pages;
+  }
+  walking = false;
+  writer.join();
+  for (const std::string& id : initial) EXPECT_EQ(seen.count(id), 1u) << id;
+  for (const std::string& id : seen) EXPECT_EQ(seen.count(id), 1u) << id << " seen twice";
+  EXPECT_GT(pages, kInitial / 37);
+  HttpResult count = client.Get("/fhir/Patient?gender=other&_summary=count");
+  EXPECT_GE(ParseJson(count.body)["total"].GetInt(), kInitial);
 }
 
 }  // namespace
