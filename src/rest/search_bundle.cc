@@ -31,12 +31,12 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
   std::string out = R"({"resourceType":"Bundle","id":")" + RandomUuid() + R"(","type":"searchset")";
   if (page.total) out += R"(,"total":)" + std::to_string(*page.total);
   out += R"(,"link":[)";
-  AppendLink(out, "self", Link(type_url, parsed, parsed.query.after_id));
+  AppendLink(out, "self", Link(type_url, parsed, parsed.query.cursor));
   out += ',';
   AppendLink(out, "first", Link(type_url, parsed, ""));
-  if (page.more && !page.versions.empty()) {
+  if (page.more) {
     out += ',';
-    AppendLink(out, "next", Link(type_url, parsed, page.versions.back().id));
+    AppendLink(out, "next", Link(type_url, parsed, page.next_cursor));
   }
   out += ']';
   std::string entries;

@@ -19,7 +19,8 @@ constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 
 // Paging and result parameters this server reads itself.
 bool IsControl(std::string_view name) {
-  return name == "_count" || name == "_cursor" || name == "_total" || name == "_summary" || name == "_format" || name == "_pretty";
+  return name == "_count" || name == "_cursor" || name == "_total" || name == "_summary" || name == "_format" || name == "_pretty" ||
+         name == "_sort";
 }
 
 Status Bad(const std::string& name, const std::string& why) {
@@ -106,7 +107,7 @@ class Parser {
       }
       if (IsControl(name)) {
         CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
-        if (name == "_total" || name == "_summary") out.link_parameters.emplace_back(raw_name, value);
+        if (name == "_total" || name == "_summary" || name == "_sort") out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
       Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
@@ -191,7 +192,19 @@ class Parser {
       query.count = std::min(count, request_.max_count);
       if (count == 0) query.total_only = query.want_total = true;  // R4: _count=0 asks for the count only
     } else if (name == "_cursor") {
-      query.after_id = value;
+      query.cursor = value;
+    } else if (name == "_sort") {
+      for (std::string key : SplitValues(value)) {
+        SortKey sort{nullptr, !key.empty() && key[0] == '-'};
+        if (sort.descending) key.erase(0, 1);
+        if (key != "_id") {
+          sort.param = key == "_lastUpdated" ? last_updated_ : Find(key);
+          if (sort.param == nullptr || sort.param->type == SearchParamType::kComposite || sort.param->type == SearchParamType::kSpecial) {
+            return Bad(name, "cannot sort by '" + key + "': not a search parameter of " + request_.type + " this server indexes");
+          }
+        }
+        query.sort.push_back(sort);
+      }
     } else if (name == "_total") {
       if (value != "none" && value != "estimate" && value != "accurate") return Bad(name, "expected none, estimate or accurate");
       query.want_total = value != "none";

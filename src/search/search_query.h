@@ -102,10 +102,18 @@ struct CompartmentFilter {
 // The most resources included with one page; past it the Bundle says some were left out.
 inline constexpr std::size_t kMaxIncluded = 1000;
 
+// A _sort key: by a parameter's values (the least for ascending, the greatest for descending;
+// resources without a value last), or by id when `param` is null.
+struct SortKey {
+  Param param = nullptr;
+  bool descending = false;
+};
+
 struct SearchQuery {
   std::string type;
   std::vector<Condition> all_of;
-  std::string after_id;     // paging cursor: only resources with a greater id (results are in id order)
+  std::vector<SortKey> sort;  // then by id, which makes the order total
+  std::string cursor;         // where the page starts: the store's own next_cursor of the page before
   std::uint32_t count = 50;  // page size
   bool want_total = false;   // count every match (_total=accurate, _summary=count)
   bool total_only = false;   // _summary=count: no resources

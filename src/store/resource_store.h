@@ -95,6 +95,7 @@ struct HistoryPage {
 struct SearchPage {
   std::vector<StoredVersion> versions;
   bool more = false;                  // more matches follow the page
+  std::string next_cursor;            // when `more`: the cursor of the next page
   std::optional<std::int64_t> total;  // every match, when the query asked
   std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
   bool included_capped = false;         // search::kMaxIncluded reached: some were left out
@@ -135,8 +136,9 @@ class ResourceStore {
   // its own snapshot (the quality report; later, reindexing).
   virtual Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id,
                                                          std::uint32_t limit) = 0;
-  // The current versions of query.type that meet every condition (search/search_query.h), after
-  // query.after_id in id order, one page; count and page read one snapshot. Errors: as reads.
+  // The current versions of query.type that meet every condition (search/search_query.h), in
+  // the query's order, one page from query.cursor; count and page read one snapshot.
+  // Errors: kInvalid (a cursor this store did not make), as reads.
   virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
   virtual Result<StoreStats> Stats() = 0;
   // A store-wide state value, or nullopt if none is set. "search_reindex": present while stored

@@ -176,6 +176,40 @@ TEST_F(SearchTest, SearchesInACompartment) {
   EXPECT_EQ(Ids("Patient/bad$id/Observation"), (Ids_{"status 400"}));
 }
 
+// _sort by any indexed parameter, several keys, descending with '-', resources without a value
+// last; paging follows the same order.
+TEST_F(SearchTest, SortsAndPagesInThatOrder) {
+  EXPECT_EQ(Ids("Patient?_sort=family"), (Ids_{"p1", "p3", "p2"}));  // muller, mullins, smith
+  EXPECT_EQ(Ids("Patient?_sort=-family"), (Ids_{"p2", "p3", "p1"}));
+  EXPECT_EQ(Ids("Patient?_sort=birthdate"), (Ids_{"p1", "p3", "p2"}));
+  EXPECT_EQ(Ids("Patient?_sort=-birthdate"), (Ids_{"p2", "p3", "p1"}));
+  EXPECT_EQ(Ids("Patient?_sort=gender"), (Ids_{"p1", "p2", "p3"}));   // female, male, none
+  EXPECT_EQ(Ids("Patient?_sort=-gender"), (Ids_{"p2", "p1", "p3"}));  // none still last
+  EXPECT_EQ(Ids("Patient?_sort=-_id"), (Ids_{"p3", "p2", "p1"}));
+  EXPECT_EQ(Ids("Patient?_sort=-_lastUpdated"), (Ids_{"p3", "p2", "p1"}));
+  EXPECT_EQ(Ids("Patient?_sort=gender,-birthdate&family=m"), (Ids_{"p1", "p3"}));
+  for (const char* order : {"gender", "-gender", "-birthdate,family", "family"}) {
+    std::vector<std::string> walked;
+    std::string next = std::string("/fhir/Patient?_count=1&_sort=") + order;
+    HttpClient client(server_->port());
+    while (!next.empty()) {
+      HttpResult page = client.Get(next);
+      ASSERT_EQ(page.status, 200) << page.body;
+      auto bundle = ParseJson(page.body);
+      for (const auto& entry : bundle["entry"].GetArray()) walked.push_back(entry["resource"]["id"].GetString());
+      next.clear();
+      for (const auto& link : bundle["link"].GetArray()) {
+        std::string url = link["url"].GetString();
+        if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
+      }
+    }
+    EXPECT_EQ(walked, Ids(std::string("Patient?_sort=") + order)) << order;
+  }
+  EXPECT_EQ(Ids("Patient?_sort=colour"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("Patient?_sort=family&_cursor=s3:abc"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("Patient?_sort=family&_cursor=i1;s999:x"), (Ids_{"status 400"}));
+}
+
 TEST_F(SearchTest, PagesByCursorAndCounts) {
   HttpClient client(server_->port());
   std::vector<std::string> seen;

@@ -1,6 +1,9 @@
 #include "store/sqlite/sqlite_search.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <variant>
 
@@ -213,6 +216,90 @@ class ConditionWriter {
   const std::int64_t param_id_;
 };
 
+// The value a resource sorts by for a _sort key (search/search_query.h): the least of its values
+// for ascending, the greatest for descending; NULL without one.
+void SortExpression(Sql& sql, const search::SortKey& key, std::int64_t param_id) {
+  if (key.param == nullptr) {
+    sql << "r.id";
+    return;
+  }
+  const char* aggregate = key.descending ? "max" : "min";
+  const char* column = "x.code";
+  const char* table = TableFor(key.param->type);
+  switch (key.param->type) {
+    case fhir::SearchParamType::kDate: column = key.descending ? "x.high" : "x.low"; break;
+    case fhir::SearchParamType::kString: column = "x.normalized"; break;
+    case fhir::SearchParamType::kNumber: case fhir::SearchParamType::kQuantity: column = "x.value"; break;
+    case fhir::SearchParamType::kReference: column = "(x.target_type || '/' || x.target_id || x.url)"; break;
+    case fhir::SearchParamType::kUri: column = "x.uri"; break;
+    default: break;
+  }
+  sql << "(SELECT " << aggregate << "(" << column << ") FROM " << table << " x WHERE x.seq = r.seq AND x.param_id = ";
+  sql.Value(param_id) << ")";
+}
+
+// A cursor: the sort values of the last match of a page, then its id, each as "n;" (none),
+// "i<integer>;", "r<real>;" or "s<length>:<text>" (the id last, always text). An id alone when
+// the order is by id only.
+std::string EncodeCursor(const std::vector<Bound>& keys, const std::vector<bool>& nulls, const std::string& id) {
+  std::string out;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (nulls[i]) {
+      out += "n;";
+    } else if (const auto* integer = std::get_if<std::int64_t>(&keys[i])) {
+      out += "i" + std::to_string(*integer) + ";";
+    } else if (const auto* real = std::get_if<double>(&keys[i])) {
+      char text[32];
+      std::snprintf(text, sizeof text, "r%.17g;", *real);
+      out += text;
+    } else {
+      const std::string& text = std::get<std::string>(keys[i]);
+      out += "s" + std::to_string(text.size()) + ":" + text;
+    }
+  }
+  return out + "s" + std::to_string(id.size()) + ":" + id;
+}
+
+// The values of a cursor (nullopt entries for "n;"), the id last. Errors: kInvalid.
+Result<std::vector<std::optional<Bound>>> DecodeCursor(std::string_view cursor, std::size_t keys) {
+  auto bad = [] { return Err(Status::Invalid("_cursor: not a cursor this server made (take the next link as it is)")); };
+  std::vector<std::optional<Bound>> out;
+  while (!cursor.empty()) {
+    char kind = cursor[0];
+    cursor.remove_prefix(1);
+    if (kind == 'n') {
+      if (cursor.empty() || cursor[0] != ';') return bad();
+      cursor.remove_prefix(1);
+      out.emplace_back();
+    } else if (kind == 'i' || kind == 'r') {
+      std::size_t end = cursor.find(';');
+      if (end == std::string_view::npos) return bad();
+      std::string number(cursor.substr(0, end));
+      char* rest = nullptr;
+      if (kind == 'i') {
+        long long value = std::strtoll(number.c_str(), &rest, 10);
+        out.emplace_back(Bound(static_cast<std::int64_t>(value)));
+      } else {
+        out.emplace_back(Bound(std::strtod(number.c_str(), &rest)));
+      }
+      if (number.empty() || *rest != '\0') return bad();
+      cursor.remove_prefix(end + 1);
+    } else if (kind == 's') {
+      std::size_t colon = cursor.find(':');
+      if (colon == std::string_view::npos || colon == 0) return bad();
+      std::size_t length = 0;
+      auto [ptr, error] = std::from_chars(cursor.data(), cursor.data() + colon, length);
+      if (error != std::errc() || ptr != cursor.data() + colon || colon + 1 + length > cursor.size()) return bad();
+      out.emplace_back(Bound(std::string(cursor.substr(colon + 1, length))));
+      cursor.remove_prefix(colon + 1 + length);
+    } else {
+      return bad();
+    }
+  }
+  if (out.size() != keys + 1 || !out.back() || !std::holds_alternative<std::string>(*out.back())) return bad();
+  return out;
+}
+
 Status BindAll(Statement& statement, const std::vector<Bound>& values) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     const int index = static_cast<int>(i + 1);
@@ -366,18 +453,95 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     page.total = row ? count->Int(0) : 0;
   }
   if (query.total_only) return page;
-  Sql select = where;
-  select.text = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq" + where.text + " AND r.id > ";
-  select.Value(query.after_id) << " ORDER BY r.id LIMIT ";
+
+  // The page: ordered by the sort keys (resources without a value last), then by id; the cursor
+  // picks up after the last match of the page before, by the same keys.
+  std::vector<std::int64_t> sort_params;
+  for (const search::SortKey& key : query.sort) {
+    std::optional<std::int64_t> param_id;
+    if (key.param != nullptr) {
+      CK_ASSIGN_OR_RETURN(param_id, params.Lookup(db, key.param->url));
+    }
+    sort_params.push_back(param_id.value_or(-1));
+  }
+  const std::string_view columns = kSelectVersionColumns;
+  const std::size_t from = columns.find(" FROM ");
+  Sql select;
+  select << columns.substr(0, from);
+  for (std::size_t i = 0; i < query.sort.size(); ++i) {
+    select << ", ";
+    SortExpression(select, query.sort[i], sort_params[i]);
+    select << " AS k" << std::to_string(i);
+  }
+  select << columns.substr(from) << "JOIN resource r ON r.seq = v.seq";
+  select.text += where.text;
+  select.values.insert(select.values.end(), where.values.begin(), where.values.end());
+  if (!query.cursor.empty()) {
+    if (query.sort.empty()) {
+      select << " AND r.id > ";
+      select.Value(query.cursor);
+    } else {
+      CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(query.cursor, query.sort.size()));
+      // After the cursor: for some key j, equal on the keys before it and after it on key j; or
+      // equal on all keys and a greater id. Nothing sorts after a missing value but a later id.
+      select << " AND (";
+      for (std::size_t j = 0; j <= query.sort.size(); ++j) {
+        if (j > 0) select << " OR ";
+        select << "(1";
+        for (std::size_t i = 0; i < j; ++i) {
+          select << " AND k" << std::to_string(i);
+          if (cursor[i]) {
+            select << " = ";
+            select.Value(*cursor[i]);
+          } else {
+            select << " IS NULL";
+          }
+        }
+        if (j == query.sort.size()) {
+          select << " AND r.id > ";
+          select.Value(*cursor.back());
+        } else if (!cursor[j]) {
+          select << " AND 0";
+        } else {
+          select << " AND (k" << std::to_string(j) << (query.sort[j].descending ? " < " : " > ");
+          select.Value(*cursor[j]) << " OR k" << std::to_string(j) << " IS NULL)";
+        }
+        select << ")";
+      }
+      select << ")";
+    }
+  }
+  select << " ORDER BY ";
+  for (std::size_t i = 0; i < query.sort.size(); ++i) {
+    std::string k = "k" + std::to_string(i);
+    select << k << " IS NULL, " << k << (query.sort[i].descending ? " DESC, " : ", ");
+  }
+  select << "r.id LIMIT ";
   select.Value(static_cast<std::int64_t>(query.count) + 1);
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   CK_RETURN_IF_ERROR(BindAll(*statement, select.values));
+  constexpr int kFirstKeyColumn = 10;  // after kSelectVersionColumns' columns
+  std::vector<Bound> last_keys(query.sort.size());
+  std::vector<bool> last_nulls(query.sort.size());
   while (true) {
     CK_ASSIGN_OR_RETURN(bool row, statement->Step());
     if (!row) break;
     if (page.versions.size() == query.count) {
       page.more = true;
+      page.next_cursor = query.sort.empty() ? page.versions.back().id : EncodeCursor(last_keys, last_nulls, page.versions.back().id);
       break;
+    }
+    for (std::size_t i = 0; i < query.sort.size(); ++i) {
+      const int column = kFirstKeyColumn + static_cast<int>(i);
+      const int type = statement->ColumnType(column);
+      last_nulls[i] = type == SQLITE_NULL;
+      if (type == SQLITE_INTEGER) {
+        last_keys[i] = statement->Int(column);
+      } else if (type == SQLITE_FLOAT) {
+        last_keys[i] = statement->Double(column);
+      } else {
+        last_keys[i] = std::string(statement->Text(column));
+      }
     }
     CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*statement));
     page.versions.push_back(std::move(version));
