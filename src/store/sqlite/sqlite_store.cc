@@ -676,9 +676,7 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   CK_RETURN_IF_ERROR(EnableWal(*writer));
-  // The writer keeps the index B-trees it inserts into in memory (64 MiB), rather than rereading
-  // their pages from the OS for every row.
-  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"));
+  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
   return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));
