@@ -30,7 +30,9 @@ class SearchTest : public ::testing::Test {
     const char* resources[] = {
         R"({"resourceType":"Patient","id":"p1","name":[{"family":"Müller","given":["Anna"]}],"gender":"female","birthDate":"1970-05-02",
             "identifier":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"http://h/mrn","value":"A,1"}]})",
-        R"({"resourceType":"Patient","id":"p2","name":[{"family":"Smith","given":["Bob"]}],"gender":"male","birthDate":"1985"})",
+        R"({"resourceType":"Patient","id":"p2","name":[{"family":"Smith","given":["Bob"]}],"gender":"male","birthDate":"1985",
+            "meta":{"tag":[{"system":"http://example.org/tags","code":"vip"}],"source":"http://legacy.example/ehr",
+              "profile":["http://hl7.org/fhir/StructureDefinition/Patient"]}})",
         R"({"resourceType":"Patient","id":"p3","name":[{"family":"Mullins"}],"birthDate":"1970-12-31"})",
         R"({"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
             "code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucose"}]},
@@ -104,6 +106,9 @@ TEST_F(SearchTest, Tokens) {
   EXPECT_EQ(Ids("Patient?identifier=http://h/mrn|A\\,1"), (Ids_{"p1"}));  // an escaped comma is part of the value
   EXPECT_EQ(Ids("Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|A\\,1"), (Ids_{"p1"}));
   EXPECT_EQ(Ids("Patient?_id=p2,p3"), (Ids_{"p2", "p3"}));
+  EXPECT_EQ(Ids("Patient?_tag=http://example.org/tags|vip"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("Patient?_source=http://legacy.example/ehr"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("Patient?_profile=http://hl7.org/fhir/StructureDefinition/Patient"), (Ids_{"p2"}));
 }
 
 TEST_F(SearchTest, DatesWithPrefixes) {
