@@ -12,6 +12,7 @@
 #include "terminology/value_sets.h"
 #include "util/log.h"
 #include "util/random_id.h"
+#include "util/text.h"
 #include "validation/invariant_check.h"
 
 namespace ck::records {
@@ -379,6 +380,89 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext&,
   SearchResult result;
   CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request));
   CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
+  return result;
+}
+
+Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext&, const search::SearchRequest& request) {
+  std::vector<std::string> types;
+  std::string cursor;
+  search::SearchRequest per_type = request;
+  per_type.parameters.clear();
+  for (const auto& [name, value] : request.parameters) {
+    if (name == "_type") {
+      for (std::string_view type : Split(value, ',')) {
+        CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+        types.push_back(definition->name);
+      }
+    } else if (name == "_cursor") {
+      cursor = value;
+    } else if (name == "_sort") {
+      return Err(Status::Invalid("_sort is not supported in a search across types"));
+    } else {
+      per_type.parameters.emplace_back(name, value);
+    }
+  }
+  const bool named = !types.empty();
+  if (!named) {
+    for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) types.push_back(type->name);
+  }
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  const std::size_t slash = cursor.find('/');
+  const std::string cursor_type = cursor.substr(0, slash);
+  SearchResult result;
+  bool first_type = true;
+  for (const std::string& type : types) {
+    per_type.type = type;
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(per_type));
+    if (!parsed.ignored.empty()) {
+      if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
+      continue;  // a parameter this type does not have: none of its resources can match
+    }
+    if (first_type) {
+      result.parsed = parsed;  // the links and the page size
+      result.parsed.link_parameters.clear();
+      for (const auto& parameter : request.parameters) {
+        if (parameter.first != "_cursor") result.parsed.link_parameters.push_back(parameter);
+      }
+      result.page.total = parsed.query.want_total ? std::optional<std::int64_t>(0) : std::nullopt;
+      first_type = false;
+    }
+    if (!cursor.empty() && type < cursor_type) {  // paged through already: only counted
+      if (!parsed.query.want_total) continue;
+      parsed.query.total_only = true;
+      CK_ASSIGN_OR_RETURN(store::SearchPage counted, store_.Search(parsed.query));
+      if (counted.total && result.page.total) *result.page.total += *counted.total;
+      continue;
+    }
+    if (type == cursor_type && slash != std::string::npos) parsed.query.cursor = cursor.substr(slash + 1);
+    const std::size_t room = result.parsed.query.count - std::min<std::size_t>(result.parsed.query.count, result.page.versions.size());
+    parsed.query.count = static_cast<std::uint32_t>(room);
+    parsed.query.total_only = parsed.query.total_only || room == 0;
+    if (room == 0 && !parsed.query.want_total) {
+      // The page is full: the next one starts with this type (it may have nothing).
+      if (!result.page.more) result.page.next_cursor = type + "/";
+      result.page.more = true;
+      break;
+    }
+    CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed.query));
+    if (page.total && result.page.total) *result.page.total += *page.total;
+    if (room == 0 && page.total && *page.total > 0 && !result.page.more) {  // counted only: it starts the next page
+      result.page.more = true;
+      result.page.next_cursor = type + "/";
+    }
+    result.page.versions.insert(result.page.versions.end(), page.versions.begin(), page.versions.end());
+    result.page.included.insert(result.page.included.end(), page.included.begin(), page.included.end());
+    result.page.included_capped = result.page.included_capped || page.included_capped;
+    if (page.more && !result.page.more) {
+      result.page.more = true;
+      result.page.next_cursor = type + "/" + page.next_cursor;
+    }
+  }
+  // Each resource once: not included when it is a match, nor included twice.
+  std::unordered_set<std::int64_t> seen;
+  for (const store::StoredVersion& version : result.page.versions) seen.insert(version.sequence);
+  std::erase_if(result.page.included, [&](const store::StoredVersion& version) { return !seen.insert(version.sequence).second; });
   return result;
 }
 

@@ -93,6 +93,12 @@ class RecordService {
     store::SearchPage page;
   };
   Result<SearchResult> Search(const RequestContext& context, const search::SearchRequest& request);
+  // A system-level search (`GET /fhir?_type=Patient,Observation&...`, request.type empty): each
+  // type of `_type` (every type when absent) searched with the same parameters, results in type
+  // then id order; the cursor is "Type/<that type's cursor>". A parameter that does not apply to
+  // a type named in `_type` is kInvalid; without `_type`, such types are left out. `_sort` is
+  // kInvalid (the types share no order).
+  Result<SearchResult> SearchSystem(const RequestContext& context, const search::SearchRequest& request);
 
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;

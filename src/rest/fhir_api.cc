@@ -175,7 +175,7 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       if (method == "GET") {
         call.interaction = "search-system";
-        return ErrorResponse(Status(StatusCode::kNotImplemented, "search is not supported yet"));
+        return Search(call, "", call.request.query);
       }
       return MethodNotAllowed("GET, POST");
     case 1:
@@ -421,12 +421,13 @@ HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vecto
   request.base_url = options_.base_url;
   request.default_count = options_.default_page_size;
   request.max_count = options_.max_page_size;
-  auto result = records_.Search(call.context, request);
+  auto result = type.empty() ? records_.SearchSystem(call.context, request) : records_.Search(call.context, request);
   if (!result) return ErrorResponse(result.error());
   HttpResponse response;
-  std::string search_url = options_.base_url + "/";
-  if (!compartment_type.empty()) search_url += std::string(compartment_type) + "/" + std::string(compartment_id) + "/";
-  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url + std::string(type));
+  std::string search_url = options_.base_url;
+  if (!compartment_type.empty()) search_url += "/" + std::string(compartment_type) + "/" + std::string(compartment_id);
+  if (!type.empty()) search_url += "/" + std::string(type);
+  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url);
   if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
   response.With("Content-Type", kFhirJson);
   return response;

@@ -57,7 +57,8 @@ class FhirApi {
   HttpResponse Read(Call& call, std::string_view type, std::string_view id);
   HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);
   HttpResponse History(Call& call, std::string_view type, std::string_view id);
-  // A type search, or (compartment_type and _id set) a compartment search.
+  // A type search, a compartment search (compartment_type and _id set), or with no type a
+  // system search.
   HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);

@@ -215,6 +215,37 @@ TEST_F(SearchTest, SortsAndPagesInThatOrder) {
   EXPECT_EQ(Ids("Patient?_sort=family&_cursor=i1;s999:x"), (Ids_{"status 400"}));
 }
 
+// GET /fhir?_type=...: each type searched with the same parameters, in type then id order.
+TEST_F(SearchTest, SearchesAcrossTypes) {
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_lastUpdated=gt2000"), (Ids_{"o1", "o2", "p1", "p2", "p3"}));
+  EXPECT_EQ(Ids("?_type=Patient&gender=male"), (Ids_{"p2"}));
+  EXPECT_EQ(Ids("?gender=male"), (Ids_{"p2"}));  // types without a gender parameter are left out
+  EXPECT_EQ(Ids("?_id=p1,o1"), (Ids_{"o1", "p1"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&gender=male"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("?_sort=_id"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("?_type=Robot"), (Ids_{"status 404"}));
+  HttpClient client(server_->port());
+  auto count = ParseJson(client.Get("/fhir?_id=p1,o1,r1&_summary=count").body);
+  EXPECT_EQ(count["total"].GetInt(), 3);
+  std::vector<std::string> walked;
+  std::string next = "/fhir?_type=Observation,Patient,RiskAssessment&_count=2&_total=accurate";
+  while (!next.empty()) {
+    HttpResult page = client.Get(next);
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto bundle = ParseJson(page.body);
+    EXPECT_EQ(bundle["total"].GetInt(), 6);
+    if (bundle.HasMember("entry")) {
+      for (const auto& entry : bundle["entry"].GetArray()) walked.push_back(entry["resource"]["id"].GetString());
+    }
+    next.clear();
+    for (const auto& link : bundle["link"].GetArray()) {
+      std::string url = link["url"].GetString();
+      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir"));
+    }
+  }
+  EXPECT_EQ(walked, (Ids_{"o1", "o2", "p1", "p2", "p3", "r1"}));
+}
+
 TEST_F(SearchTest, PagesByCursorAndCounts) {
   HttpClient client(server_->port());
   std::vector<std::string> seen;
