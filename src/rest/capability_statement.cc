@@ -62,7 +62,7 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     out += R"(],"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":false,)"
            R"("conditionalRead":"full-support","conditionalUpdate":false,"conditionalDelete":"not-supported"})";
   }
-  out += R"(],"interaction":[{"code":"history-system"}],)"
+  out += R"(],"interaction":[{"code":"history-system"},{"code":"search-system"}],)"
          R"("operation":[{"name":"validate","definition":"http://hl7.org/fhir/OperationDefinition/Resource-validate"}]}]})";
   return out;
 }

@@ -389,6 +389,7 @@ TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
     }
   }
   EXPECT_STREQ(doc["rest"][0]["interaction"][0]["code"].GetString(), "history-system");
+  EXPECT_STREQ(doc["rest"][0]["interaction"][1]["code"].GetString(), "search-system");
 }
 
 TEST_F(FhirRestTest, ReportsHealthAndMetrics) {
