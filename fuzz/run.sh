@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-120}
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCK_SANITIZE=ON -DCK_BUILD_TESTS=OFF -DCK_BUILD_FUZZ=ON >/dev/null
-targets=(fhirpath_parser_fuzzer json_reader_fuzzer ucum_parser_fuzzer http_request_fuzzer)
+targets=(fhirpath_parser_fuzzer json_reader_fuzzer ucum_parser_fuzzer http_request_fuzzer search_query_fuzzer)
 cmake --build build/fuzz -j "$(nproc)" --target "${targets[@]}"
 # Seed corpora from real inputs: the official examples, the FHIRPath suite's expressions and the
 # units of the UCUM table (with LOINC's common unit expressions).
