@@ -15,13 +15,6 @@ std::string PageLink(const std::string& page_url, const std::string& filters, co
   return link;
 }
 
-void AppendLink(std::string& out, std::string_view relation, const std::string& url) {
-  out += R"({"relation":")";
-  out += relation;
-  out += R"(","url":)";
-  fhir::AppendJsonString(out, url);
-  out += '}';
-}
 
 // How a change appears in a history entry: its request method and response status.
 struct ChangeEntry {
@@ -39,6 +32,14 @@ ChangeEntry EntryFor(store::ChangeKind change) {
 }
 
 }  // namespace
+
+void AppendLink(std::string& out, std::string_view relation, const std::string& url) {
+  out += R"({"relation":")";
+  out += relation;
+  out += R"(","url":)";
+  fhir::AppendJsonString(out, url);
+  out += '}';
+}
 
 std::string VersionEtag(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 

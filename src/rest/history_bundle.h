@@ -15,6 +15,9 @@ namespace ck::rest {
 std::string HistoryBundleJson(const store::HistoryPage& page, const store::HistoryQuery& query,
                               const std::string& base_url, const std::string& page_url, const std::string& filters);
 
+// Appends a Bundle.link object ({"relation":..., "url":...}); shared with search_bundle.h.
+void AppendLink(std::string& out, std::string_view relation, const std::string& url);
+
 // The weak ETag of a version: W/"3".
 std::string VersionEtag(std::int64_t version);
 

@@ -2,6 +2,7 @@
 
 #include "fhir/json_writer.h"
 #include "fhir/operation_outcome.h"
+#include "rest/history_bundle.h"
 #include "rest/http_message.h"
 #include "util/random_id.h"
 
@@ -14,14 +15,6 @@ std::string Link(const std::string& type_url, const search::ParsedSearch& parsed
   link += "_count=" + std::to_string(parsed.query.count);
   if (!cursor.empty()) link += "&_cursor=" + PercentEncode(cursor);
   return link;
-}
-
-void AppendLink(std::string& out, std::string_view relation, const std::string& url) {
-  out += R"({"relation":")";
-  out += relation;
-  out += R"(","url":)";
-  fhir::AppendJsonString(out, url);
-  out += '}';
 }
 
 }  // namespace

@@ -87,6 +87,13 @@ void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const
 
 class ConditionWriter {
  public:
+  // " AND <column> starts with <prefix>", as an index range.
+  void StartsWith(const char* column, const std::string& prefix) {
+    sql_ << " AND " << column << " >= ";
+    sql_.Value(prefix) << " AND " << column << " < ";
+    sql_.Value(PrefixEnd(prefix));
+  }
+
   ConditionWriter(Sql& sql, std::int64_t type_id, std::int64_t param_id) : sql_(sql), type_id_(type_id), param_id_(param_id) {}
 
   // "r.seq IN (SELECT seq FROM table x WHERE type and parameter AND <predicate>)".
@@ -123,9 +130,7 @@ class ConditionWriter {
     In("search_string", [&] {
       switch (m.mode) {
         case search::StringMatch::Mode::kStartsWith:
-          sql_ << " AND x.normalized >= ";
-          sql_.Value(m.value) << " AND x.normalized < ";
-          sql_.Value(PrefixEnd(m.value));
+          StartsWith("x.normalized", m.value);
           return;
         case search::StringMatch::Mode::kContains:
           sql_ << " AND instr(x.normalized, ";
@@ -198,9 +203,7 @@ class ConditionWriter {
           sql_.Value(m.value);
           return;
         case search::UriMatch::Mode::kBelow:
-          sql_ << " AND x.uri >= ";
-          sql_.Value(m.value) << " AND x.uri < ";
-          sql_.Value(PrefixEnd(m.value));
+          StartsWith("x.uri", m.value);
           return;
         case search::UriMatch::Mode::kAbove:
           sql_ << " AND substr(";
