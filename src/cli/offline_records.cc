@@ -1,5 +1,6 @@
 #include "cli/offline_records.h"
 
+#include "cli/package_command.h"
 #include "store/sqlite/sqlite_store.h"
 #include "util/log.h"
 
@@ -27,12 +28,32 @@ Status CompleteSearchIndex(records::RecordService& records) {
   return status;
 }
 
+Status LoadConfiguredPackages(const Config& config, records::RecordService& records) {
+  for (const std::filesystem::path& file : config.packages) {
+    auto report = LoadFhirPackage(records, file, /*skip_if_loaded=*/true);
+    if (!report) return Status::Invalid("config packages: " + report.error().message());
+    if (report->already_loaded) continue;
+    for (const std::string& refused : report->refused) CK_LOG_ERROR("package {}: refused {}", report->name, refused);
+    if (!report->refused.empty()) {
+      return Status::Invalid("config packages: " + report->name + " " + report->version + ": " +
+                             std::to_string(report->refused.size()) + " resources refused (logged above)");
+    }
+    CK_LOG_INFO("package {} {} loaded: {} conformance resources stored", report->name, report->version, report->stored);
+  }
+  return Status::Ok();
+}
+
+Status PrepareRecords(const Config& config, records::RecordService& records) {
+  CK_RETURN_IF_ERROR(records.LoadStoredDefinitions());
+  CK_RETURN_IF_ERROR(CompleteSearchIndex(records));
+  return LoadConfiguredPackages(config, records);
+}
+
 Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config) {
   auto out = std::make_unique<OfflineRecords>();
   CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock}));
   out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, RecordOptionsFrom(config));
-  CK_RETURN_IF_ERROR(out->records->LoadStoredDefinitions());
-  CK_RETURN_IF_ERROR(CompleteSearchIndex(*out->records));
+  CK_RETURN_IF_ERROR(PrepareRecords(config, *out->records));
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The records service over a data folder, for the commands that work on it without the server
 // (import, package load, quality): the store opened, the service configured as the server's is,
-// and the stored profiles, value sets and code systems put to use.
+// the stored profiles, value sets and code systems put to use, the configured packages loaded.
 
 #include <memory>
 #include <string_view>
@@ -22,6 +22,12 @@ records::ValidationPolicy ValidationPolicyFrom(const std::string& value);
 // Indexes the stored resources that have no search index rows yet (RecordService::
 // CompleteSearchIndex), logging progress; nothing to do on an indexed database.
 Status CompleteSearchIndex(records::RecordService& records);
+// Loads the configuration's `packages` not loaded before (cli/package_command.h), logging what
+// was stored. Errors: kInvalid naming the package (unreadable, or resources refused: logged).
+Status LoadConfiguredPackages(const Config& config, records::RecordService& records);
+// What serve and the offline commands do before working on the records: the stored
+// definitions put to use, the search index completed, the configured packages loaded.
+Status PrepareRecords(const Config& config, records::RecordService& records);
 
 struct OfflineRecords {
   SystemClock clock;

@@ -45,8 +45,7 @@ int RunServe(const Config& config) {
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
   records::RecordService records(definitions, **store, RecordOptionsFrom(config));
-  if (Status loaded = records.LoadStoredDefinitions(); !loaded.ok()) return fail(loaded);
-  if (Status indexed = CompleteSearchIndex(records); !indexed.ok()) return fail(indexed);
+  if (Status prepared = PrepareRecords(config, records); !prepared.ok()) return fail(prepared);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.

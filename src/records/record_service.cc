@@ -285,6 +285,12 @@ Status RecordService::StartReindex() {
   return store_.Write([](store::WriteTransaction& txn) { return txn.WriteMeta(kReindexKey, ""); });
 }
 
+Result<std::optional<std::string>> RecordService::ReadState(const std::string& key) { return store_.ReadMeta(key); }
+
+Status RecordService::WriteState(const std::string& key, const std::string& value) {
+  return store_.Write([&](store::WriteTransaction& txn) { return txn.WriteMeta(key, value); });
+}
+
 Status RecordService::CompleteSearchIndex(const std::function<void(const std::string&, std::size_t)>& progress) {
   CK_ASSIGN_OR_RETURN(std::optional<std::string> resume, store_.ReadMeta(kReindexKey));
   if (!resume) return Status::Ok();

@@ -119,6 +119,10 @@ class RecordService {
   Status CompleteSearchIndex(const std::function<void(const std::string& type, std::size_t done)>& progress = {});
   // Marks every stored resource for reindexing by CompleteSearchIndex (`chartkeeper reindex`).
   Status StartReindex();
+  // Small named values kept in the database with the records, such as which FHIR package was
+  // loaded (cli/package_command.h). Errors: from the store.
+  Result<std::optional<std::string>> ReadState(const std::string& key);
+  Status WriteState(const std::string& key, const std::string& value);
   // $validate: every issue (errors, warnings, information) that `input` would meet as a write
   // of `mode` to type/id (id empty at type level), storing nothing; one information issue when
   // there is none. Problems of the resource are issues, not errors. Errors: kNotFound (unknown

@@ -48,6 +48,26 @@ Option ChoiceOption(std::string_view key, std::string Config::*field, std::vecto
           }};
 }
 
+// A comma-separated list of paths (a TOML array arrives joined by commas); empty items are errors.
+Option PathListOption(std::string_view key, std::vector<std::filesystem::path> Config::*field) {
+  return {key, [field](Config& config, const std::string& k, const std::string& v) -> Status {
+            std::vector<std::filesystem::path> paths;
+            std::size_t start = 0;
+            while (!v.empty()) {
+              const std::size_t comma = std::min(v.find(',', start), v.size());
+              std::string item = v.substr(start, comma - start);
+              item.erase(0, item.find_first_not_of(' '));
+              item.erase(item.find_last_not_of(' ') + 1);
+              if (item.empty()) return Status::Invalid("config " + k + ": an empty item in '" + v + "'");
+              paths.emplace_back(std::move(item));
+              if (comma == v.size()) break;
+              start = comma + 1;
+            }
+            config.*field = std::move(paths);
+            return Status::Ok();
+          }};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> options = {
       {"listen", [](Config& c, const std::string&, const std::string& v) { c.listen = v; return Status::Ok(); }},
@@ -75,6 +95,7 @@ const std::vector<Option>& Options() {
       ChoiceOption("rest_validation", &Config::rest_validation, {"strict", "lenient"}),
       ChoiceOption("import_validation", &Config::import_validation, {"strict", "lenient", "structure"}),
       NumberOption("max_page_size", &Config::max_page_size),
+      PathListOption("packages", &Config::packages),
   };
   return options;
 }
@@ -110,6 +131,12 @@ Status ApplyConfigFile(Config& config, const std::filesystem::path& file) {
     std::string value;
     if (auto s = node.value<std::string>()) {
       value = *s;
+    } else if (const toml::array* list = node.as_array()) {
+      for (const toml::node& item : *list) {
+        auto text = item.value<std::string>();
+        if (!text) return Status::Invalid("config " + std::string(key.str()) + ": expected an array of strings");
+        value += (value.empty() ? "" : ",") + *text;
+      }
     } else if (auto i = node.value<std::int64_t>()) {
       if (*i < 0) return Status::Invalid("config " + std::string(key.str()) + ": must not be negative");
       value = std::to_string(*i);

@@ -70,6 +70,10 @@ struct Config {
   // The same for `chartkeeper import`, which also knows "structure": only the structure is
   // checked (for reloading data this server validated before); nothing is recorded. Default strict.
   std::string import_validation = "strict";
+  // FHIR packages (.tgz implementation guides, such as US Core) whose profiles, value sets and
+  // code systems are loaded at start (as `chartkeeper package load` does), skipped when the same
+  // content was loaded before. A comma-separated list, or a TOML array of strings. Default none.
+  std::vector<std::filesystem::path> packages;
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.

@@ -77,5 +77,42 @@ TEST(PackageLoadTest, StoresAGuideSoTheServerValidatesItsProfileClaims) {
   EXPECT_EQ(client.Post("/fhir/Patient", fine).status, 201);
 }
 
+// The `packages` setting: loaded at start, once; a restart with the same package stores nothing
+// again, and a package that cannot be read stops the start with its name.
+TEST(PackageLoadTest, ConfiguredPackagesLoadAtStartOnce) {
+  testing::TempDir dir;
+  const std::string us_core = (kUsCore / "hl7.fhir.us.core-3.1.1.tgz").string();
+  const std::string profile_history = "/fhir/StructureDefinition/us-core-patient/_history";
+  {
+    testing::ServerProcess server(dir.path(), {"--packages", us_core});
+    testing::HttpClient client(server.port());
+    auto history = client.Get(profile_history);
+    ASSERT_EQ(history.status, 200) << history.body;
+    EXPECT_NE(history.body.find(R"("total":1)"), std::string::npos) << history.body;
+    auto refused = client.Post("/fhir/Patient", R"({"resourceType":"Patient","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]}})");
+    EXPECT_EQ(refused.status, 422) << refused.body;
+  }
+  {
+    testing::ServerProcess server(dir.path(), {"--packages", us_core});
+    testing::HttpClient client(server.port());
+    auto history = client.Get(profile_history);
+    EXPECT_NE(history.body.find(R"("total":1)"), std::string::npos) << "a restart stored the package again: " << history.body;
+  }
+  // `package load` always stores; the configured package is then loaded again at the next start
+  // only if its content differs, which it does not.
+  auto run = testing::RunChartkeeper("package load", dir.path(), {us_core});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  {
+    testing::ServerProcess server(dir.path(), {"--packages", us_core});
+    testing::HttpClient client(server.port());
+    EXPECT_NE(client.Get(profile_history).body.find(R"("total":2)"), std::string::npos);
+  }
+  // An offline command loads configured packages too, and a missing one is an error naming it.
+  auto missing = testing::RunChartkeeper("quality", dir.path(), {"--packages", (dir.path() / "nowhere.tgz").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("config packages: cannot open"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("nowhere.tgz"), std::string::npos) << missing.output;
+}
+
 }  // namespace
 }  // namespace ck::cli

@@ -46,6 +46,25 @@ TEST(ConfigTest, RejectsUnknownKeysAndBadNumbers) {
   std::filesystem::remove(file);
 }
 
+TEST(ConfigTest, PackagesAreAListFromACommaSeparatedValueOrATomlArray) {
+  Config config;
+  EXPECT_TRUE(config.packages.empty());
+  ASSERT_TRUE(ApplyConfigValue(config, "packages", "a.tgz, /opt/ig/b.tgz").ok());
+  EXPECT_EQ(config.packages, (std::vector<std::filesystem::path>{"a.tgz", "/opt/ig/b.tgz"}));
+  auto file = WriteTempFile("ck-packages", "packages = [\"us-core.tgz\", \"ips.tgz\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(config, file).ok());
+  EXPECT_EQ(config.packages, (std::vector<std::filesystem::path>{"us-core.tgz", "ips.tgz"}));
+  std::filesystem::remove(file);
+  ASSERT_TRUE(ApplyConfigValue(config, "packages", "").ok());
+  EXPECT_TRUE(config.packages.empty());
+  Status empty_item = ApplyConfigValue(config, "packages", "a.tgz,,b.tgz");
+  EXPECT_EQ(empty_item.code(), StatusCode::kInvalid);
+  EXPECT_NE(empty_item.message().find("empty item"), std::string::npos);
+  auto numbers = WriteTempFile("ck-packages-bad", "packages = [1, 2]\n");
+  EXPECT_EQ(ApplyConfigFile(config, numbers).code(), StatusCode::kInvalid);
+  std::filesystem::remove(numbers);
+}
+
 // Every key a user can set is in the README's configuration table, with its default.
 TEST(ConfigTest, TheReadmeDocumentsEveryKey) {
   std::ifstream readme(std::filesystem::path(CK_SOURCE_DIR) / "README.md");
