@@ -18,7 +18,7 @@ class IndexingTest : public RecordsTest {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(store::sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     std::string sql = "SELECT " + columns + " FROM " + table +
-                      " x JOIN search_param p ON p.param_id = x.param_id JOIN resource r ON r.seq = x.seq"
+                      " x JOIN search_param p ON p.param_id = x.param_id JOIN resource r ON r.rid = x.rid"
                       " JOIN resource_type t ON t.type_id = r.type_id"
                       " WHERE t.name = ? AND r.id = ? AND p.url LIKE ? ORDER BY 1";
     sqlite3_stmt* select = nullptr;
@@ -46,7 +46,7 @@ class IndexingTest : public RecordsTest {
     sqlite3_open_v2(store::sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     int stale = 0;
     for (const char* table : {"search_token", "search_string", "search_date", "search_reference"}) {
-      std::string sql = std::string("SELECT count(*) FROM ") + table + " WHERE seq NOT IN (SELECT seq FROM resource WHERE deleted = 0)";
+      std::string sql = std::string("SELECT count(*) FROM ") + table + " WHERE rid NOT IN (SELECT rid FROM resource WHERE deleted = 0)";
       sqlite3_exec(db, sql.c_str(), [](void* n, int, char** v, char**) { *static_cast<int*>(n) += std::atoi(v[0]); return 0; }, &stale, nullptr);
     }
     sqlite3_close(db);

@@ -235,8 +235,10 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  // What schemas 2 and 3 added goes: the database is as schema 1 made it.
-  std::string downgrade = "DROP TABLE version_issues; DROP TABLE store_meta; PRAGMA user_version = 1;";
+  // What schemas 2 to 4 added goes: the database is as schema 1 made it.
+  std::string downgrade =
+      "DROP TABLE version_issues; DROP TABLE store_meta; DROP INDEX resource_by_rid; ALTER TABLE resource DROP COLUMN rid; "
+      "PRAGMA user_version = 1;";
   sqlite3_exec(
       db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'search\\_%' ESCAPE '\\'",
       [](void* out, int, char** values, char**) {
@@ -250,6 +252,18 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->body, R"({"v":1})");
   // Its resources have no search index rows yet: the records layer is told to build them.
   EXPECT_EQ(*store_->ReadMeta("search_reindex"), std::optional<std::string>(""));
+  // Each resource is numbered by its first version (schema 4's rid).
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  std::string numbered;
+  sqlite3_exec(
+      db, "SELECT r.rid = v.seq FROM resource r JOIN resource_version v ON v.type_id = r.type_id AND v.id = r.id AND v.version = 1",
+      [](void* out, int, char** values, char**) {
+        *static_cast<std::string*>(out) += values[0];
+        return 0;
+      },
+      &numbered, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(numbered, "1");
   ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
     StoredVersion v{"Patient", "a", 2, 0, ChangeKind::kUpdate, 0, R"({"v":2})"};
     v.issues = "flaws";

@@ -141,6 +141,7 @@ Result<ScopedStatement> Connection::Prepare(const std::string& sql) {
                            nullptr) != SQLITE_OK) {
       return Err(SqliteError(db_, "prepare " + sql));
     }
+    if (cache_.size() >= kMaxCachedStatements) return ScopedStatement(std::make_unique<Statement>(stmt, /*owns=*/true));
     auto wrapper = std::make_unique<Statement>(stmt);
     it = cache_.emplace(sql, std::make_pair(std::unique_ptr<sqlite3_stmt, Finalizer>(stmt), std::move(wrapper))).first;
   }

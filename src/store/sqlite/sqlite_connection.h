@@ -22,7 +22,11 @@ namespace ck::store::sqlite {
 
 class Statement {
  public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  // `owns`: finalizes the statement when destroyed (otherwise its cache does).
+  explicit Statement(sqlite3_stmt* stmt, bool owns = false) : stmt_(stmt), owns_(owns) {}
+  ~Statement() {
+    if (owns_) sqlite3_finalize(stmt_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -52,23 +56,28 @@ class Statement {
 
  private:
   sqlite3_stmt* stmt_;
+  const bool owns_;
 };
 
-// A cached statement in use; resets it when it goes out of scope, so no finished or abandoned
-// SELECT keeps a read snapshot open.
+// A prepared statement in use: a cached one, reset when this goes out of scope so no finished or
+// abandoned SELECT keeps a read snapshot open; or one of its own (past the cache's size),
+// finalized then.
 class ScopedStatement {
  public:
   explicit ScopedStatement(Statement* statement) : statement_(statement) {}
-  ScopedStatement(ScopedStatement&& other) noexcept : statement_(std::exchange(other.statement_, nullptr)) {}
+  explicit ScopedStatement(std::unique_ptr<Statement> owned) : statement_(owned.get()), owned_(std::move(owned)) {}
+  ScopedStatement(ScopedStatement&& other) noexcept
+      : statement_(std::exchange(other.statement_, nullptr)), owned_(std::move(other.owned_)) {}
   ScopedStatement& operator=(ScopedStatement&&) = delete;
   ~ScopedStatement() {
-    if (statement_ != nullptr) statement_->Reset();
+    if (statement_ != nullptr && owned_ == nullptr) statement_->Reset();
   }
   Statement* operator->() const { return statement_; }
   Statement& operator*() const { return *statement_; }
 
  private:
   Statement* statement_;
+  std::unique_ptr<Statement> owned_;  // finalizes its statement when destroyed
 };
 
 class Connection {
@@ -83,8 +92,9 @@ class Connection {
 
   // Runs one or more statements without results (schema, PRAGMAs, BEGIN/COMMIT).
   Status Execute(std::string_view sql);
-  // A cached prepared statement, ready to bind. Do not hold it across another Prepare of the
-  // same SQL.
+  // A prepared statement, ready to bind: cached by its text, up to kMaxCachedStatements texts
+  // (searches make texts of unbounded variety), then prepared for this use only. Do not hold it
+  // across another Prepare of the same SQL.
   Result<ScopedStatement> Prepare(const std::string& sql);
 
   std::int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
@@ -105,6 +115,7 @@ class Connection {
 
   sqlite3* db_;
   std::chrono::steady_clock::time_point deadline_{};
+  static constexpr std::size_t kMaxCachedStatements = 256;
   std::unordered_map<std::string, std::pair<std::unique_ptr<sqlite3_stmt, Finalizer>, std::unique_ptr<Statement>>> cache_;
 };
 

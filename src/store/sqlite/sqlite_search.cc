@@ -1,9 +1,11 @@
 #include "store/sqlite/sqlite_search.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <variant>
 
@@ -23,6 +25,11 @@ struct Sql {
 
   Sql& operator<<(std::string_view part) {
     text += part;
+    return *this;
+  }
+  Sql& Append(const Sql& other) {
+    text += other.text;
+    values.insert(values.end(), other.values.begin(), other.values.end());
     return *this;
   }
   Sql& Value(Bound value) {
@@ -85,138 +92,161 @@ void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const
   }
 }
 
-class ConditionWriter {
+// How a search meets one condition, in the two forms the planner chooses between
+// (docs/design/search.md): the set of rids that meet it, read from the index by value (to drive
+// a search), and a test of one candidate resource `r`, read from the index by rid (for the
+// other conditions). A set is `ordered` when it is one range of an index whose key ends with
+// the rid, so it comes in rid order and a driven search can stop when its page is full.
+struct Clause {
+  std::vector<Sql> parts;  // "SELECT x.rid FROM ..."; the set is their union
+  Sql test;                // a boolean SQL expression on `r`
+  bool ordered = false;
+  std::size_t test_index = 0;  // where its test is in Clauses::tests
+};
+
+// Builds the clause of one match: the table, and the predicate on its row `x` that both forms
+// share.
+class MatchWriter {
  public:
-  // " AND <column> starts with <prefix>", as an index range.
-  void StartsWith(const char* column, const std::string& prefix) {
-    sql_ << " AND " << column << " >= ";
-    sql_.Value(prefix) << " AND " << column << " < ";
-    sql_.Value(PrefixEnd(prefix));
-  }
-
-  ConditionWriter(Sql& sql, std::int64_t type_id, std::int64_t param_id) : sql_(sql), type_id_(type_id), param_id_(param_id) {}
-
-  // "r.seq IN (SELECT seq FROM table x WHERE type and parameter AND <predicate>)".
-  template <typename Predicate>
-  void In(const char* table, Predicate predicate) {
-    sql_ << "r.seq IN (SELECT x.seq FROM " << table << " x WHERE x.type_id = ";
-    sql_.Value(type_id_) << " AND x.param_id = ";
-    sql_.Value(param_id_);
-    predicate();
-    sql_ << ")";
-  }
+  MatchWriter(std::int64_t type_id, std::int64_t param_id, Clause& clause) : type_id_(type_id), param_id_(param_id), clause_(clause) {}
 
   void operator()(const search::TokenMatch& m) {
-    In("search_token", [&] {
+    Add("search_token", m.code.has_value(), [&](Sql& sql) {
       if (m.code) {
-        sql_ << " AND x.code = ";
-        sql_.Value(*m.code);
+        sql << " AND x.code = ";
+        sql.Value(*m.code);
       }
       if (m.system) {
-        sql_ << " AND x.system = ";
-        sql_.Value(*m.system);
+        sql << " AND x.system = ";
+        sql.Value(*m.system);
       }
     });
   }
   void operator()(const search::IdentifierTypeMatch& m) {
-    In("search_identifier_type", [&] {
-      sql_ << " AND x.type_code = ";
-      sql_.Value(m.type_code) << " AND x.type_system = ";
-      sql_.Value(m.type_system) << " AND x.value = ";
-      sql_.Value(m.value);
+    Add("search_identifier_type", true, [&](Sql& sql) {
+      sql << " AND x.type_code = ";
+      sql.Value(m.type_code) << " AND x.type_system = ";
+      sql.Value(m.type_system) << " AND x.value = ";
+      sql.Value(m.value);
     });
   }
   void operator()(const search::StringMatch& m) {
-    In("search_string", [&] {
+    Add("search_string", false, [&](Sql& sql) {
       switch (m.mode) {
         case search::StringMatch::Mode::kStartsWith:
-          StartsWith("x.normalized", m.value);
+          StartsWith(sql, "x.normalized", m.value);
           return;
         case search::StringMatch::Mode::kContains:
-          sql_ << " AND instr(x.normalized, ";
-          sql_.Value(m.value) << ") > 0";
+          sql << " AND instr(x.normalized, ";
+          sql.Value(m.value) << ") > 0";
           return;
         case search::StringMatch::Mode::kExact:
-          sql_ << " AND x.exact = ";
-          sql_.Value(m.value);
+          sql << " AND x.exact = ";
+          sql.Value(m.value);
           return;
       }
     });
   }
   void operator()(const search::DateMatch& m) {
     // ap: within a tenth of the time between now and the value, either side.
-    const Millis now = SystemClock().Now();
-    const Millis approximate = std::llabs(now - m.low) / 10;
-    In("search_date", [&] {
-      sql_ << " AND ";
-      Range<std::int64_t>(sql_, m.prefix, m.low, m.high, m.low, approximate, nullptr);
+    const Millis approximate = std::llabs(SystemClock().Now() - m.low) / 10;
+    Add("search_date", false, [&](Sql& sql) {
+      sql << " AND ";
+      Range<std::int64_t>(sql, m.prefix, m.low, m.high, m.low, approximate, nullptr);
     });
   }
-  void Number(const search::NumberMatch& m, const char* point) {
-    sql_ << " AND ";
-    Range<double>(sql_, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point);
-  }
   void operator()(const search::NumberMatch& m) {
-    In("search_number", [&] { Number(m, "x.value"); });
+    Add("search_number", false, [&](Sql& sql) { Number(sql, m, "x.value"); });
   }
   void operator()(const search::QuantityMatch& m) {
     if (m.canonical_unit) {
-      In("search_quantity_canonical", [&] {
-        sql_ << " AND x.unit = ";
-        sql_.Value(*m.canonical_unit);
-        Number(m.number, "((x.low + x.high) / 2)");
+      Add("search_quantity_canonical", false, [&](Sql& sql) {
+        sql << " AND x.unit = ";
+        sql.Value(*m.canonical_unit);
+        Number(sql, m.number, "((x.low + x.high) / 2)");
       });
       return;
     }
-    In("search_quantity", [&] {
+    Add("search_quantity", false, [&](Sql& sql) {
       if (m.code) {
-        sql_ << " AND x.code = ";
-        sql_.Value(*m.code);
+        sql << " AND x.code = ";
+        sql.Value(*m.code);
       }
       if (m.system) {
-        sql_ << " AND x.system = ";
-        sql_.Value(*m.system);
+        sql << " AND x.system = ";
+        sql.Value(*m.system);
       }
-      Number(m.number, "x.value");
+      Number(sql, m.number, "x.value");
     });
   }
   void operator()(const search::ReferenceMatch& m) {
-    In("search_reference", [&] {
+    Add("search_reference", true, [&](Sql& sql) {
       if (!m.url.empty()) {
-        sql_ << " AND x.url = ";
-        sql_.Value(m.url);
+        sql << " AND x.target_id = '' AND x.url = ";
+        sql.Value(m.url);
         return;
       }
+      sql << " AND x.target_id = ";
+      sql.Value(m.id) << " AND x.url = ''";
       if (!m.type.empty()) {
-        sql_ << " AND x.target_type = ";
-        sql_.Value(m.type);
+        sql << " AND x.target_type = ";
+        sql.Value(m.type);
       }
-      sql_ << " AND x.target_id = ";
-      sql_.Value(m.id);
     });
   }
   void operator()(const search::UriMatch& m) {
-    In("search_uri", [&] {
+    Add("search_uri", m.mode == search::UriMatch::Mode::kEqual, [&](Sql& sql) {
       switch (m.mode) {
         case search::UriMatch::Mode::kEqual:
-          sql_ << " AND x.uri = ";
-          sql_.Value(m.value);
+          sql << " AND x.uri = ";
+          sql.Value(m.value);
           return;
         case search::UriMatch::Mode::kBelow:
-          StartsWith("x.uri", m.value);
+          StartsWith(sql, "x.uri", m.value);
           return;
         case search::UriMatch::Mode::kAbove:
-          sql_ << " AND substr(";
-          sql_.Value(m.value) << ", 1, length(x.uri)) = x.uri";
+          sql << " AND substr(";
+          sql.Value(m.value) << ", 1, length(x.uri)) = x.uri";
           return;
       }
     });
   }
+  // The parameter has some value (:missing=false), as a test only.
+  void AnyValue(const char* table) { Add(table, false, [](Sql&) {}); }
 
  private:
-  Sql& sql_;
+  // " AND <column> starts with <prefix>", as an index range.
+  static void StartsWith(Sql& sql, const char* column, const std::string& prefix) {
+    sql << " AND " << column << " >= ";
+    sql.Value(prefix) << " AND " << column << " < ";
+    sql.Value(PrefixEnd(prefix));
+  }
+  static void Number(Sql& sql, const search::NumberMatch& m, const char* point) {
+    sql << " AND ";
+    Range<double>(sql, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point);
+  }
+
+  // Adds "SELECT x.rid FROM table x WHERE type and parameter <predicate>" to the set and
+  // "EXISTS (SELECT 1 FROM table x WHERE x.rid = r.rid AND parameter <predicate>)" to the test,
+  // OR'ed with the clause's other values.
+  template <typename Predicate>
+  void Add(const char* table, bool ordered, Predicate predicate) {
+    Sql& part = clause_.parts.emplace_back();
+    part << "SELECT x.rid FROM " << table << " x WHERE x.type_id = ";
+    part.Value(type_id_) << " AND x.param_id = ";
+    part.Value(param_id_);
+    predicate(part);
+    clause_.ordered = clause_.parts.size() == 1 && ordered;
+    if (!clause_.test.text.empty()) clause_.test << " OR ";
+    clause_.test << "EXISTS (SELECT 1 FROM " << table << " x WHERE x.rid = r.rid AND x.param_id = ";
+    clause_.test.Value(param_id_);
+    predicate(clause_.test);
+    clause_.test << ")";
+  }
+
   const std::int64_t type_id_;
   const std::int64_t param_id_;
+  Clause& clause_;
 };
 
 // The value a resource sorts by for a _sort key (search/search_query.h): the least of its values
@@ -237,14 +267,13 @@ void SortExpression(Sql& sql, const search::SortKey& key, std::int64_t param_id)
     case fhir::SearchParamType::kUri: column = "x.uri"; break;
     default: break;
   }
-  sql << "(SELECT " << aggregate << "(" << column << ") FROM " << table << " x WHERE x.seq = r.seq AND x.param_id = ";
+  sql << "(SELECT " << aggregate << "(" << column << ") FROM " << table << " x WHERE x.rid = r.rid AND x.param_id = ";
   sql.Value(param_id) << ")";
 }
 
-// A cursor: the sort values of the last match of a page, then its id, each as "n;" (none),
-// "i<integer>;", "r<real>;" or "s<length>:<text>" (the id last, always text). An id alone when
-// the order is by id only.
-std::string EncodeCursor(const std::vector<Bound>& keys, const std::vector<bool>& nulls, const std::string& id) {
+// A cursor: the sort values of the last match of a page, then its rid, each as "n;" (none),
+// "i<integer>;", "r<real>;" or "s<length>:<text>" ("i<rid>;" alone when there is no sort key).
+std::string EncodeCursor(const std::vector<Bound>& keys, const std::vector<bool>& nulls, std::int64_t rid) {
   std::string out;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (nulls[i]) {
@@ -260,10 +289,10 @@ std::string EncodeCursor(const std::vector<Bound>& keys, const std::vector<bool>
       out += "s" + std::to_string(text.size()) + ":" + text;
     }
   }
-  return out + "s" + std::to_string(id.size()) + ":" + id;
+  return out + "i" + std::to_string(rid) + ";";
 }
 
-// The values of a cursor (nullopt entries for "n;"), the id last. Errors: kInvalid.
+// The values of a cursor (nullopt entries for "n;"), the rid last. Errors: kInvalid.
 Result<std::vector<std::optional<Bound>>> DecodeCursor(std::string_view cursor, std::size_t keys) {
   auto bad = [] { return Err(Status::Invalid("_cursor: not a cursor this server made (take the next link as it is)")); };
   std::vector<std::optional<Bound>> out;
@@ -279,13 +308,14 @@ Result<std::vector<std::optional<Bound>>> DecodeCursor(std::string_view cursor, 
       if (end == std::string_view::npos) return bad();
       std::string number(cursor.substr(0, end));
       char* rest = nullptr;
+      errno = 0;
       if (kind == 'i') {
         long long value = std::strtoll(number.c_str(), &rest, 10);
         out.emplace_back(Bound(static_cast<std::int64_t>(value)));
       } else {
         out.emplace_back(Bound(std::strtod(number.c_str(), &rest)));
       }
-      if (number.empty() || *rest != '\0') return bad();
+      if (number.empty() || *rest != '\0' || errno == ERANGE) return bad();
       cursor.remove_prefix(end + 1);
     } else if (kind == 's') {
       std::size_t colon = cursor.find(':');
@@ -299,7 +329,7 @@ Result<std::vector<std::optional<Bound>>> DecodeCursor(std::string_view cursor, 
       return bad();
     }
   }
-  if (out.size() != keys + 1 || !out.back() || !std::holds_alternative<std::string>(*out.back())) return bad();
+  if (out.size() != keys + 1 || !out.back() || !std::holds_alternative<std::int64_t>(*out.back())) return bad();
   return out;
 }
 
@@ -317,31 +347,61 @@ Status BindAll(Statement& statement, const std::vector<Bound>& values) {
   return Status::Ok();
 }
 
-// Reads the versions a statement selects (with kSelectVersionColumns) that are new to `seen`
+// A version read by a search, with its resource's rid.
+struct Found {
+  StoredVersion version;
+  std::int64_t rid;
+};
+
+// "SELECT <version columns>, r.rid<extra> FROM <source> JOIN resource_version v ON v.seq = r.seq
+// <version joins>": the versions of the resources `r` that `source` finds (values in order).
+Sql SelectVersions(const Sql& source, const Sql& extra = {}) {
+  Sql sql;
+  sql << "SELECT " << kVersionColumns << ", r.rid";
+  sql.Append(extra) << " FROM ";
+  sql.Append(source) << " JOIN resource_version v ON v.seq = r.seq" << kVersionJoins;
+  return sql;
+}
+
+Result<Found> ReadFound(const Statement& row) {
+  CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(row));
+  return Found{std::move(version), row.Int(kVersionColumnCount)};
+}
+
+// Reads the versions a statement selects (with SelectVersions) that are new to `seen` (rids)
 // into `out`, up to search::kMaxIncluded in all; false when the cap stopped it.
-Result<bool> CollectNew(Statement& statement, std::set<std::int64_t>& seen, std::vector<StoredVersion>& out, std::size_t& total) {
+Result<bool> CollectNew(Statement& statement, std::set<std::int64_t>& seen, std::vector<Found>& out, std::size_t& total) {
   while (true) {
     CK_ASSIGN_OR_RETURN(bool row, statement.Step());
     if (!row) return true;
-    if (seen.contains(statement.Int(0))) continue;
+    if (seen.contains(statement.Int(kVersionColumnCount))) continue;
     if (total >= search::kMaxIncluded) return false;
-    CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(statement));
-    seen.insert(version.sequence);
-    out.push_back(std::move(version));
+    CK_ASSIGN_OR_RETURN(Found found, ReadFound(statement));
+    seen.insert(found.rid);
+    out.push_back(std::move(found));
     ++total;
   }
+}
+
+Status Run(Connection& db, const Sql& sql, std::set<std::int64_t>& seen, std::vector<Found>& found, std::size_t& total,
+           bool& capped) {
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+  CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+  CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
+  if (!complete) capped = true;
+  return Status::Ok();
 }
 
 // The _include and _revinclude resources of the page's matches, and with :iterate of what they
 // bring in turn, each once. Index rows belong to current versions only, so what they lead to is
 // current.
-Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, SearchPage& page) {
+Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query,
+                   std::vector<Found> frontier, SearchPage& page) {
   std::set<std::int64_t> seen;
-  for (const StoredVersion& version : page.versions) seen.insert(version.sequence);
-  std::vector<StoredVersion> frontier = page.versions;
+  for (const Found& match : frontier) seen.insert(match.rid);
   std::size_t total = 0;
   for (bool first_round = true; !frontier.empty(); first_round = false) {
-    std::vector<StoredVersion> found;
+    std::vector<Found> found;
     for (const search::Include& include : query.includes) {
       if (!first_round && !include.iterate) continue;
       std::optional<std::int64_t> param_id;
@@ -349,12 +409,14 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
         CK_ASSIGN_OR_RETURN(param_id, params.Lookup(db, include.param->url));
         if (!param_id) continue;
       }
-      for (const StoredVersion& source : frontier) {
-        if (source.type != include.source_type) continue;
-        Sql sql;
-        sql << std::string(kSelectVersionColumns) << "JOIN resource r ON r.seq = v.seq JOIN resource_type tt ON tt.type_id = r.type_id "
-            << "JOIN search_reference x ON x.target_type = tt.name AND x.target_id = r.id WHERE x.seq = ";
-        sql.Value(source.sequence) << " AND r.deleted = 0";
+      for (const Found& source : frontier) {
+        if (source.version.type != include.source_type) continue;
+        Sql targets;
+        targets << "search_reference x JOIN resource_type tt ON tt.name = x.target_type "
+                   "JOIN resource r ON r.type_id = tt.type_id AND r.id = x.target_id";
+        Sql sql = SelectVersions(targets);
+        sql << "WHERE x.rid = ";
+        sql.Value(source.rid) << " AND x.url = '' AND r.deleted = 0";
         if (param_id) {
           sql << " AND x.param_id = ";
           sql.Value(*param_id);
@@ -363,10 +425,7 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
           sql << " AND x.target_type = ";
           sql.Value(include.target_type);
         }
-        CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
-        CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
-        CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
-        if (!complete) page.included_capped = true;
+        CK_RETURN_IF_ERROR(Run(db, sql, seen, found, total, page.included_capped));
       }
     }
     for (const search::Include& include : query.revincludes) {
@@ -374,26 +433,129 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> source_type_id, types.Lookup(db, include.source_type));
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, include.param->url));
       if (!source_type_id || !param_id) continue;
-      for (const StoredVersion& target : frontier) {
-        if (!include.target_type.empty() && include.target_type != target.type) continue;
-        Sql sql;
-        sql << std::string(kSelectVersionColumns) << "WHERE v.seq IN (SELECT x.seq FROM search_reference x WHERE x.type_id = ";
+      for (const Found& target : frontier) {
+        if (!include.target_type.empty() && include.target_type != target.version.type) continue;
+        Sql sources;
+        sources << "resource r";
+        Sql sql = SelectVersions(sources);
+        sql << "WHERE r.type_id = ";
+        sql.Value(*source_type_id) << " AND r.deleted = 0 AND r.rid IN (SELECT x.rid FROM search_reference x WHERE x.type_id = ";
         sql.Value(*source_type_id) << " AND x.param_id = ";
-        sql.Value(*param_id) << " AND x.target_type = ";
-        sql.Value(target.type) << " AND x.target_id = ";
-        sql.Value(target.id) << ")";
-        CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
-        CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
-        CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
-        if (!complete) page.included_capped = true;
+        sql.Value(*param_id) << " AND x.target_id = ";
+        sql.Value(target.version.id) << " AND x.url = '' AND x.target_type = ";
+        sql.Value(target.version.type) << ")";
+        CK_RETURN_IF_ERROR(Run(db, sql, seen, found, total, page.included_capped));
       }
     }
-    page.included.insert(page.included.end(), found.begin(), found.end());
+    for (const Found& item : found) page.included.push_back(item.version);
     if (page.included_capped) break;
     frontier = std::move(found);
   }
   return Status::Ok();
 }
+
+// The clauses of a query's conditions and compartment, with the type's id: for each, the set
+// (to drive from) unless it cannot drive (:not, :missing), and the test.
+struct Clauses {
+  std::vector<Clause> drivers;  // conditions a match meets through a value it has
+  std::vector<Sql> tests;       // every condition, as a test on `r`
+};
+
+Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
+  Clauses out;
+  if (query.compartment) {
+    // Points to the compartment's resource through one of its parameters, or is that resource.
+    const search::CompartmentFilter& compartment = *query.compartment;
+    Sql param_ids;
+    param_ids << "(-1";
+    for (search::Param param : compartment.params) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
+      if (!param_id) continue;
+      param_ids << ", ";
+      param_ids.Value(*param_id);
+    }
+    param_ids << ")";
+    auto target = [&](Sql& sql) {
+      sql << " AND x.param_id IN ";
+      sql.Append(param_ids) << " AND x.target_id = ";
+      sql.Value(compartment.id) << " AND x.url = '' AND x.target_type = ";
+      sql.Value(compartment.type);
+    };
+    Clause clause;
+    Sql& part = clause.parts.emplace_back();
+    part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+    part.Value(type_id);
+    target(part);
+    clause.test << "(EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid";
+    target(clause.test);
+    clause.test << ")";
+    if (compartment.itself) {
+      Sql& itself = clause.parts.emplace_back();
+      itself << "SELECT x.rid FROM resource x WHERE x.type_id = ";
+      itself.Value(type_id) << " AND x.id = ";
+      itself.Value(compartment.id);
+      clause.test << " OR r.id = ";
+      clause.test.Value(compartment.id);
+    }
+    clause.test << ")";
+    clause.test_index = out.tests.size();
+    out.tests.push_back(clause.test);
+    out.drivers.push_back(std::move(clause));
+  }
+  for (const search::Condition& condition : query.all_of) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
+    Clause clause;
+    MatchWriter writer(type_id, param_id.value_or(-1), clause);  // no id: no resource has a value
+    if (condition.missing) {
+      writer.AnyValue(TableFor(condition.param->type));
+    } else {
+      for (const search::Match& match : condition.any_of) std::visit(writer, match);
+    }
+    const bool negative = condition.negated || condition.missing.value_or(false);
+    Sql test;
+    test << (negative ? "NOT (" : "(");
+    test.Append(clause.test) << ")";
+    clause.test_index = out.tests.size();
+    out.tests.push_back(std::move(test));
+    if (!negative && !condition.missing) out.drivers.push_back(std::move(clause));
+  }
+  return out;
+}
+
+// The set of a clause as one SELECT of distinct rids.
+Sql DistinctSet(const Clause& clause) {
+  Sql sql;
+  if (clause.parts.size() == 1) {
+    sql << "SELECT DISTINCT" << std::string_view(clause.parts[0].text).substr(6);
+    sql.values = clause.parts[0].values;
+    return sql;
+  }
+  for (std::size_t i = 0; i < clause.parts.size(); ++i) {
+    if (i > 0) sql << " UNION ";
+    sql.Append(clause.parts[i]);
+  }
+  return sql;
+}
+
+// How many rids a clause's set holds, counted up to `cap`: what the planner compares.
+Result<std::int64_t> EstimateSet(Connection& db, const Clause& clause, std::int64_t cap) {
+  Sql sql;
+  sql << "SELECT count(*) FROM (";
+  for (std::size_t i = 0; i < clause.parts.size(); ++i) {
+    if (i > 0) sql << " UNION ALL ";
+    sql.Append(clause.parts[i]);
+  }
+  sql << " LIMIT ";
+  sql.Value(cap) << ")";
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+  CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+  CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+  return row ? statement->Int(0) : 0;
+}
+
+// A driving set smaller than this is read whole and its matches sorted; from a larger one the
+// search reads in rid order and stops when its page is full, or scans the type's resources.
+constexpr std::int64_t kSmallSet = 2000;
 
 }  // namespace
 
@@ -404,61 +566,90 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     if (query.want_total) page.total = 0;
     return page;
   }
-  Sql where;
-  where << " WHERE r.type_id = ";
-  where.Value(*type_id) << " AND r.deleted = 0";
-  if (query.compartment) {
-    // Points to the compartment's resource through one of its parameters, or is that resource.
-    const search::CompartmentFilter& compartment = *query.compartment;
-    where << " AND (r.seq IN (SELECT x.seq FROM search_reference x WHERE x.type_id = ";
-    where.Value(*type_id) << " AND x.target_type = ";
-    where.Value(compartment.type) << " AND x.target_id = ";
-    where.Value(compartment.id) << " AND x.param_id IN (-1";
-    for (search::Param param : compartment.params) {
-      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
-      if (!param_id) continue;
-      where << ", ";
-      where.Value(*param_id);
-    }
-    where << "))";
-    if (compartment.itself) {
-      where << " OR r.id = ";
-      where.Value(compartment.id);
-    }
-    where << ")";
-  }
-  for (const search::Condition& condition : query.all_of) {
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
-    ConditionWriter writer(where, *type_id, param_id.value_or(-1));  // no id: no resource has a value
-    where << " AND ";
-    if (condition.missing) {
-      where << (*condition.missing ? "NOT " : "");
-      writer.In(TableFor(condition.param->type), [] {});
-      continue;
-    }
-    where << (condition.negated ? "NOT (" : "(");
-    for (std::size_t i = 0; i < condition.any_of.size(); ++i) {
-      if (i > 0) where << " OR ";
-      std::visit(writer, condition.any_of[i]);
-    }
-    where << ")";
-  }
-
-  CK_RETURN_IF_ERROR(db.Execute("BEGIN"));  // one snapshot for the count and the page
+  CK_RETURN_IF_ERROR(db.Execute("BEGIN"));  // one snapshot for the plan, the count and the page
   struct EndRead {
     Connection& db;
     ~EndRead() { (void)db.Execute("COMMIT"); }
   } end_read{db};
+  CK_ASSIGN_OR_RETURN(Clauses clauses, BuildClauses(db, params, query, *type_id));
+
+  // The plan: drive from the smallest set if it is small (read whole, then sorted); otherwise,
+  // without _sort, from the smallest set that comes in rid order; otherwise scan the type's
+  // resources in rid order. Every condition is also tested on each candidate.
+  enum class Drive { kScan, kSmallSet, kOrderedSet } drive = Drive::kScan;
+  const Clause* driver = nullptr;
+  std::int64_t smallest = std::numeric_limits<std::int64_t>::max();
+  std::int64_t smallest_ordered = std::numeric_limits<std::int64_t>::max();
+  const Clause* ordered_driver = nullptr;
+  for (const Clause& clause : clauses.drivers) {
+    CK_ASSIGN_OR_RETURN(std::int64_t estimate, EstimateSet(db, clause, kSmallSet));
+    if (estimate < smallest) {
+      smallest = estimate;
+      driver = &clause;
+    }
+    if (clause.ordered && estimate < smallest_ordered) {
+      smallest_ordered = estimate;
+      ordered_driver = &clause;
+    }
+  }
+  if (driver != nullptr && (smallest < kSmallSet || !query.sort.empty())) {
+    drive = Drive::kSmallSet;
+  } else if (ordered_driver != nullptr) {
+    drive = Drive::kOrderedSet;
+    driver = ordered_driver;
+  }
+  Sql source;  // where the candidates `r` come from
+  Sql where;   // what they must meet
+  switch (drive) {
+    case Drive::kScan:
+      source << "resource r";
+      where << "r.type_id = ";
+      where.Value(*type_id);
+      break;
+    case Drive::kSmallSet:
+      source << "(";
+      source.Append(DistinctSet(*driver)) << ") d CROSS JOIN resource r ON r.type_id = ";
+      source.Value(*type_id) << " AND r.rid = d.rid";
+      where << "1";
+      break;
+    case Drive::kOrderedSet: {
+      // The one index range, joined row by row in its order (a resource with a value twice
+      // comes twice, next to each other: skipped below).
+      const Sql& part = driver->parts[0];
+      constexpr std::string_view kSelect = "SELECT x.rid FROM ";
+      const std::size_t at = part.text.find(" WHERE ");
+      source << std::string_view(part.text).substr(kSelect.size(), at - kSelect.size())
+             << " CROSS JOIN resource r ON r.type_id = x.type_id AND r.rid = x.rid";
+      where << std::string_view(part.text).substr(at + 7);
+      where.values = part.values;  // the part's values are all in its WHERE
+      break;
+    }
+  }
+  where << " AND r.deleted = 0";
+  for (std::size_t i = 0; i < clauses.tests.size(); ++i) {
+    if (driver != nullptr && drive != Drive::kScan && i == driver->test_index) continue;  // met by every candidate
+    where << " AND ";
+    where.Append(clauses.tests[i]);
+  }
+
   if (query.want_total) {
-    CK_ASSIGN_OR_RETURN(ScopedStatement count, db.Prepare("SELECT count(*) FROM resource r" + where.text));
-    CK_RETURN_IF_ERROR(BindAll(*count, where.values));
-    CK_ASSIGN_OR_RETURN(bool row, count->Step());
-    page.total = row ? count->Int(0) : 0;
+    Sql count;
+    if (drive == Drive::kOrderedSet) {
+      count << "SELECT count(DISTINCT r.rid) FROM ";
+    } else {
+      count << "SELECT count(*) FROM ";
+    }
+    count.Append(source) << " WHERE ";
+    count.Append(where);
+    CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(count.text));
+    CK_RETURN_IF_ERROR(BindAll(*statement, count.values));
+    CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+    page.total = row ? statement->Int(0) : 0;
   }
   if (query.total_only) return page;
 
-  // The page: ordered by the sort keys (resources without a value last), then by id; the cursor
-  // picks up after the last match of the page before, by the same keys.
+  // The page: ordered by the sort keys (resources without a value last), then by rid; the
+  // cursor picks up after the last match of the page before, by the same keys.
   std::vector<std::int64_t> sort_params;
   for (const search::SortKey& key : query.sort) {
     std::optional<std::int64_t> param_id;
@@ -467,75 +658,74 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     }
     sort_params.push_back(param_id.value_or(-1));
   }
-  const std::string_view columns = kSelectVersionColumns;
-  const std::size_t from = columns.find(" FROM ");
-  Sql select;
-  select << columns.substr(0, from);
+  Sql keys;
   for (std::size_t i = 0; i < query.sort.size(); ++i) {
-    select << ", ";
-    SortExpression(select, query.sort[i], sort_params[i]);
-    select << " AS k" << std::to_string(i);
+    keys << ", ";
+    SortExpression(keys, query.sort[i], sort_params[i]);
+    keys << " AS k" << std::to_string(i);
   }
-  select << columns.substr(from) << "JOIN resource r ON r.seq = v.seq";
-  select.text += where.text;
-  select.values.insert(select.values.end(), where.values.begin(), where.values.end());
+  Sql select = SelectVersions(source, keys);
+  select << "WHERE ";
+  select.Append(where);
   if (!query.cursor.empty()) {
-    if (query.sort.empty()) {
-      select << " AND r.id > ";
-      select.Value(query.cursor);
-    } else {
-      CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(query.cursor, query.sort.size()));
-      // After the cursor: for some key j, equal on the keys before it and after it on key j; or
-      // equal on all keys and a greater id. Nothing sorts after a missing value but a later id.
-      select << " AND (";
-      for (std::size_t j = 0; j <= query.sort.size(); ++j) {
-        if (j > 0) select << " OR ";
-        select << "(1";
-        for (std::size_t i = 0; i < j; ++i) {
-          select << " AND k" << std::to_string(i);
-          if (cursor[i]) {
-            select << " = ";
-            select.Value(*cursor[i]);
-          } else {
-            select << " IS NULL";
-          }
-        }
-        if (j == query.sort.size()) {
-          select << " AND r.id > ";
-          select.Value(*cursor.back());
-        } else if (!cursor[j]) {
-          select << " AND 0";
+    CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(query.cursor, query.sort.size()));
+    // After the cursor: for some key j, equal on the keys before it and after it on key j; or
+    // equal on all keys and a greater rid. Nothing sorts after a missing value but a later rid.
+    select << " AND (";
+    for (std::size_t j = 0; j <= query.sort.size(); ++j) {
+      if (j > 0) select << " OR ";
+      select << "(1";
+      for (std::size_t i = 0; i < j; ++i) {
+        select << " AND k" << std::to_string(i);
+        if (cursor[i]) {
+          select << " = ";
+          select.Value(*cursor[i]);
         } else {
-          select << " AND (k" << std::to_string(j) << (query.sort[j].descending ? " < " : " > ");
-          select.Value(*cursor[j]) << " OR k" << std::to_string(j) << " IS NULL)";
+          select << " IS NULL";
         }
-        select << ")";
+      }
+      if (j == query.sort.size()) {
+        select << (drive == Drive::kOrderedSet ? " AND x.rid > " : " AND r.rid > ");
+        select.Value(*cursor.back());
+      } else if (!cursor[j]) {
+        select << " AND 0";
+      } else {
+        select << " AND (k" << std::to_string(j) << (query.sort[j].descending ? " < " : " > ");
+        select.Value(*cursor[j]) << " OR k" << std::to_string(j) << " IS NULL)";
       }
       select << ")";
     }
+    select << ")";
   }
   select << " ORDER BY ";
   for (std::size_t i = 0; i < query.sort.size(); ++i) {
     std::string k = "k" + std::to_string(i);
     select << k << " IS NULL, " << k << (query.sort[i].descending ? " DESC, " : ", ");
   }
-  select << "r.id LIMIT ";
-  select.Value(static_cast<std::int64_t>(query.count) + 1);
+  if (drive == Drive::kOrderedSet) {
+    select << "x.rid";  // the index's own order: no sorting, and the page ends the reading
+  } else {
+    select << "r.rid LIMIT ";
+    select.Value(static_cast<std::int64_t>(query.count) + 1);
+  }
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   CK_RETURN_IF_ERROR(BindAll(*statement, select.values));
-  constexpr int kFirstKeyColumn = 10;  // after kSelectVersionColumns' columns
+  const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
   std::vector<Bound> last_keys(query.sort.size());
   std::vector<bool> last_nulls(query.sort.size());
+  std::vector<Found> matches;
   while (true) {
     CK_ASSIGN_OR_RETURN(bool row, statement->Step());
     if (!row) break;
-    if (page.versions.size() == query.count) {
+    const std::int64_t rid = statement->Int(kVersionColumnCount);
+    if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
+    if (matches.size() == query.count) {
       page.more = true;
-      page.next_cursor = query.sort.empty() ? page.versions.back().id : EncodeCursor(last_keys, last_nulls, page.versions.back().id);
+      page.next_cursor = EncodeCursor(last_keys, last_nulls, matches.back().rid);
       break;
     }
     for (std::size_t i = 0; i < query.sort.size(); ++i) {
-      const int column = kFirstKeyColumn + static_cast<int>(i);
+      const int column = first_key_column + static_cast<int>(i);
       const int type = statement->ColumnType(column);
       last_nulls[i] = type == SQLITE_NULL;
       if (type == SQLITE_INTEGER) {
@@ -546,11 +736,12 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
         last_keys[i] = std::string(statement->Text(column));
       }
     }
-    CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*statement));
-    page.versions.push_back(std::move(version));
+    CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
+    matches.push_back(std::move(found));
   }
   statement->Reset();
-  CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, page));
+  for (const Found& match : matches) page.versions.push_back(match.version);
+  CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, std::move(matches), page));
   return page;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
-// Runs a search (search/search_query.h) on the SQLite schema: each condition becomes a test of
-// the resource's current version against one index table (schema_v3.sql), with every value a
-// bound parameter; results come in resource id order after the cursor. Private to store/sqlite.
+// Runs a search (search/search_query.h) on the SQLite schema (schema_v4.sql), with every value a
+// bound parameter. A small planner picks where the candidates come from: the smallest set of
+// resources one condition selects when it is small, else the smallest that the index yields in
+// rid order (so the search stops when its page is full), else the type's resources in rid order;
+// every other condition is tested on each candidate through the index's rid key. Results come in
+// _sort order, then rid order (creation order), after the cursor. Private to store/sqlite.
 // Thread safety: one call per connection at a time.
 
 #include "search/search_query.h"

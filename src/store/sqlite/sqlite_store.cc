@@ -29,13 +29,14 @@ namespace ck {
 extern const char kSqliteSchemaV1[];
 extern const char kSqliteSchemaV2[];
 extern const char kSqliteSchemaV3[];
+extern const char kSqliteSchemaV4[];
 }
 
 namespace ck::store::sqlite {
 namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3};
+const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
@@ -87,7 +88,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     bool new_type = false;
     CK_ASSIGN_OR_RETURN(std::int64_t type_id, types_.Ensure(db_, version.type, new_type));
     if (new_type) new_types_.emplace_back(version.type, type_id);
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> replaced, CurrentSeq(type_id, version.id));
+    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> replaced, CurrentRowOf(type_id, version.id));
     EncodedBody body = EncodeBody(version.body);
     CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare(
         "INSERT INTO resource_version (type_id, id, version, last_updated, change, encoding, body) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -100,14 +101,16 @@ class SqliteWriteTransaction final : public WriteTransaction {
     }
     CK_RETURN_IF_ERROR(insert->Run());
     std::int64_t seq = db_.LastInsertRowId();
+    // A new resource's number (rid) is the seq of its first version; it never changes.
     CK_ASSIGN_OR_RETURN(ScopedStatement upsert, db_.Prepare(
-        "INSERT INTO resource (type_id, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO resource (type_id, id, version, deleted, seq, rid) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (type_id, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, seq = excluded.seq"));
-    upsert->Bind(1, type_id).Bind(2, version.id).Bind(3, version.version).Bind(4, version.deleted() ? 1 : 0).Bind(5, seq);
+    upsert->Bind(1, type_id).Bind(2, version.id).Bind(3, version.version).Bind(4, version.deleted() ? 1 : 0).Bind(5, seq).Bind(6, seq);
     CK_RETURN_IF_ERROR(upsert->Run());
     // The search index follows the current version.
-    if (replaced) CK_RETURN_IF_ERROR(RemoveIndexRows(db_, *replaced));
-    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, seq, index, new_params_));
+    const std::int64_t rid = replaced ? replaced->rid : seq;
+    if (replaced) CK_RETURN_IF_ERROR(RemoveIndexRows(db_, rid));
+    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, rid, index, new_params_));
     if (!version.issues.empty()) {
       EncodedBody issues = EncodeBody(version.issues);
       CK_ASSIGN_OR_RETURN(ScopedStatement record, db_.Prepare("INSERT INTO version_issues (seq, encoding, issues) VALUES (?, ?, ?)"));
@@ -124,10 +127,10 @@ class SqliteWriteTransaction final : public WriteTransaction {
                       const search::IndexEntries& index) override {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
     if (!type_id) return Status::Ok();
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> current, CurrentSeq(*type_id, id));
-    if (current != sequence) return Status::Ok();
-    CK_RETURN_IF_ERROR(RemoveIndexRows(db_, sequence));
-    return InsertIndexRows(db_, params_, *type_id, sequence, index, new_params_);
+    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
+    if (!current || current->seq != sequence) return Status::Ok();
+    CK_RETURN_IF_ERROR(RemoveIndexRows(db_, current->rid));
+    return InsertIndexRows(db_, params_, *type_id, current->rid, index, new_params_);
   }
 
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
@@ -166,13 +169,17 @@ class SqliteWriteTransaction final : public WriteTransaction {
   const std::vector<StoredVersion>& appended() const { return appended_; }
 
  private:
-  // The seq of the current version of (type, id), or nullopt for a new resource.
-  Result<std::optional<std::int64_t>> CurrentSeq(std::int64_t type_id, const std::string& id) {
-    CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT seq FROM resource WHERE type_id = ? AND id = ?"));
+  struct CurrentRow {
+    std::int64_t seq;  // the current version's
+    std::int64_t rid;  // the resource's number
+  };
+  // The current version of (type, id), or nullopt for a new resource.
+  Result<std::optional<CurrentRow>> CurrentRowOf(std::int64_t type_id, const std::string& id) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT seq, rid FROM resource WHERE type_id = ? AND id = ?"));
     select->Bind(1, type_id).Bind(2, id);
     CK_ASSIGN_OR_RETURN(bool found, select->Step());
-    if (!found) return std::optional<std::int64_t>();
-    return std::optional(select->Int(0));
+    if (!found) return std::optional<CurrentRow>();
+    return std::optional(CurrentRow{select->Int(0), select->Int(1)});
   }
 
   Connection& db_;
