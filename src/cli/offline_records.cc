@@ -49,9 +49,10 @@ Status PrepareRecords(const Config& config, records::RecordService& records) {
   return LoadConfiguredPackages(config, records);
 }
 
-Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config) {
+Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config, bool bulk_load) {
   auto out = std::make_unique<OfflineRecords>();
-  CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock}));
+  CK_ASSIGN_OR_RETURN(out->store,
+                      store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock, .stage_index = bulk_load}));
   out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, RecordOptionsFrom(config));
   CK_RETURN_IF_ERROR(PrepareRecords(config, *out->records));
   return out;

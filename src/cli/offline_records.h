@@ -35,7 +35,9 @@ struct OfflineRecords {
   std::unique_ptr<records::RecordService> records;
 };
 
-// Errors: the store's (a folder another process uses, a newer schema...), or loading what it holds.
-Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config);
+// With `bulk_load` (import), the store stages index rows (store->CompleteIndex makes them
+// searchable). Errors: the store's (a folder another process uses, a newer schema...), or
+// loading what it holds.
+Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config, bool bulk_load = false);
 
 }  // namespace ck::cli

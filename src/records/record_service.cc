@@ -292,6 +292,7 @@ Status RecordService::WriteState(const std::string& key, const std::string& valu
 }
 
 Status RecordService::CompleteSearchIndex(const std::function<void(const std::string&, std::size_t)>& progress) {
+  CK_RETURN_IF_ERROR(store_.CompleteIndex());  // rows a bulk load staged (one that crashed, say)
   CK_ASSIGN_OR_RETURN(std::optional<std::string> resume, store_.ReadMeta(kReindexKey));
   if (!resume) return Status::Ok();
   const std::size_t tab = resume->find('\t');

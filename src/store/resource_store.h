@@ -141,6 +141,9 @@ class ResourceStore {
   // Errors: kInvalid (a cursor this store did not make), as reads.
   virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
   virtual Result<StoreStats> Stats() = 0;
+  // Makes the index rows a bulk load staged searchable; nothing to do when none are staged.
+  // Errors: as writes.
+  virtual Status CompleteIndex() = 0;
   // A store-wide state value, or nullopt if none is set. "search_reindex": present while stored
   // resources still need their search index rows; its value is where that work resumes.
   virtual Result<std::optional<std::string>> ReadMeta(const std::string& key) = 0;

@@ -110,5 +110,45 @@ TEST_F(IndexingTest, ReindexRebuildsMissingRowsAndResumesWhereItStopped) {
   EXPECT_EQ(Rows("search_token", "code", "Practitioner", "d", "gender"), std::vector<std::string>{"female"});
 }
 
+// A bulk load (import) stages its index rows: they are not searchable until merged, a second
+// version replaces its first's staged rows, and rows a crashed load left staged are merged by
+// the next start's CompleteSearchIndex.
+TEST_F(IndexingTest, ABulkLoadStagesItsRowsUntilTheyAreMerged) {
+  service_.reset();
+  store_.reset();
+  auto bulk = store::sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_, .stage_index = true});
+  ASSERT_TRUE(bulk);
+  store_ = std::move(*bulk);
+  service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_);
+  Put(R"({"resourceType":"Patient","id":"a","gender":"male"})");
+  Put(R"({"resourceType":"Patient","id":"b","gender":"male"})");
+  Put(R"({"resourceType":"Patient","id":"b","gender":"female"})");  // its first version's rows go
+  auto males = [&] {
+    search::SearchRequest request{"Patient", {{"gender", "male"}}};
+    auto found = service_->Search(context_, request);
+    EXPECT_TRUE(found) << found.error().ToString();
+    std::vector<std::string> ids;
+    for (const auto& version : found->page.versions) ids.push_back(version.id);
+    return ids;
+  };
+  EXPECT_TRUE(males().empty());
+  EXPECT_TRUE(Rows("search_token", "code", "Patient", "a", "gender").empty());
+  ASSERT_TRUE(store_->CompleteIndex().ok());
+  EXPECT_EQ(males(), std::vector<std::string>{"a"});
+  EXPECT_EQ(Rows("search_token", "code", "Patient", "b", "gender"), std::vector<std::string>{"female"});
+
+  // A load stopped before its merge: the next start merges what it staged.
+  Put(R"({"resourceType":"Patient","id":"c","gender":"male"})");
+  service_.reset();
+  store_.reset();
+  auto reopened = store::sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+  ASSERT_TRUE(reopened);
+  store_ = std::move(*reopened);
+  service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_);
+  ASSERT_TRUE(service_->CompleteSearchIndex().ok());
+  EXPECT_EQ(males(), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(StaleRows(), 0);
+}
+
 }  // namespace
 }  // namespace ck::records

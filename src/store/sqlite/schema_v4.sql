@@ -90,4 +90,26 @@ CREATE TABLE search_uri (
 ) WITHOUT ROWID;
 CREATE INDEX search_uri_by_rid ON search_uri(rid, param_id);
 
+-- A bulk load (`chartkeeper import`) stages its index rows here, in write order, and merges them
+-- into the tables above in key order when it ends (or, after a crash, at the next open): see
+-- store/sqlite/search_index_rows.h. Staged rows are not searchable.
+CREATE TABLE search_token_staged (type_id INTEGER, param_id INTEGER, code TEXT, system TEXT, rid INTEGER);
+CREATE TABLE search_identifier_type_staged (type_id INTEGER, param_id INTEGER, type_code TEXT, type_system TEXT, value TEXT, rid INTEGER);
+CREATE TABLE search_string_staged (type_id INTEGER, param_id INTEGER, normalized TEXT, exact TEXT, rid INTEGER);
+CREATE TABLE search_date_staged (type_id INTEGER, param_id INTEGER, low INTEGER, high INTEGER, rid INTEGER);
+CREATE TABLE search_number_staged (type_id INTEGER, param_id INTEGER, value REAL, low REAL, high REAL, rid INTEGER);
+CREATE TABLE search_quantity_staged (type_id INTEGER, param_id INTEGER, code TEXT, system TEXT, value REAL, low REAL, high REAL, rid INTEGER);
+CREATE TABLE search_quantity_canonical_staged (type_id INTEGER, param_id INTEGER, unit TEXT, low REAL, high REAL, rid INTEGER);
+CREATE TABLE search_reference_staged (type_id INTEGER, param_id INTEGER, target_type TEXT, target_id TEXT, url TEXT, version TEXT, rid INTEGER);
+CREATE TABLE search_uri_staged (type_id INTEGER, param_id INTEGER, uri TEXT, rid INTEGER);
+CREATE INDEX search_token_staged_by_rid ON search_token_staged(rid);
+CREATE INDEX search_identifier_type_staged_by_rid ON search_identifier_type_staged(rid);
+CREATE INDEX search_string_staged_by_rid ON search_string_staged(rid);
+CREATE INDEX search_date_staged_by_rid ON search_date_staged(rid);
+CREATE INDEX search_number_staged_by_rid ON search_number_staged(rid);
+CREATE INDEX search_quantity_staged_by_rid ON search_quantity_staged(rid);
+CREATE INDEX search_quantity_canonical_staged_by_rid ON search_quantity_canonical_staged(rid);
+CREATE INDEX search_reference_staged_by_rid ON search_reference_staged(rid);
+CREATE INDEX search_uri_staged_by_rid ON search_uri_staged(rid);
+
 INSERT OR REPLACE INTO store_meta (key, value) SELECT 'search_reindex', '' WHERE EXISTS (SELECT 1 FROM resource WHERE deleted = 0);

@@ -1,7 +1,12 @@
 #pragma once
-// The search index rows of one resource's current version (schema_v4.sql): inserted from the entries the search
-// module extracted, removed when a new version (or a delete) replaces it. Private to
-// store/sqlite; run on the writer's connection inside its transaction.
+// The search index rows of one resource's current version (schema_v4.sql): inserted from the
+// entries the search module extracted, removed when a new version (or a delete) replaces it.
+// Private to store/sqlite; run on the writer's connection inside its transaction.
+//
+// A bulk load stages its rows instead (the `_staged` tables: no key, appended in write order),
+// because in SQLite's page-level WAL every commit rewrites each index page it touched, and a
+// resource's ~20 rows land on ~20 pages all over the index. Merged in key order afterwards
+// (MergeStagedRows), each index page is written about once. Staged rows are not searchable.
 // Thread safety: used by the writer thread only.
 
 #include <cstdint>
@@ -12,12 +17,20 @@
 
 namespace ck::store::sqlite {
 
-// Removes every index row of resource `rid`.
+// Removes every index row of resource `rid`, staged or not.
 Status RemoveIndexRows(Connection& db, std::int64_t rid);
 
-// Inserts the rows of `entries` for resource `rid` of type `type_id`; the same value twice is one
-// row.
+// Inserts the rows of `entries` for resource `rid` of type `type_id` into the index, or with
+// `staged` into the staging tables; the same value twice is one row (once merged).
 Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
-                       const search::IndexEntries& entries, NewNames& new_params);
+                       const search::IndexEntries& entries, NewNames& new_params, bool staged);
+
+// Whether any row is staged.
+Result<bool> HasStagedRows(Connection& db);
+
+// Moves the staged rows of one index table (the next that has any) into it, in key order, and
+// returns how many; 0 when none is left. Each call is meant to be its own transaction, so the
+// WAL holds one table's pages at most.
+Result<std::int64_t> MergeStagedRows(Connection& db);
 
 }  // namespace ck::store::sqlite

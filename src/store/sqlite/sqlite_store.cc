@@ -48,8 +48,10 @@ const std::string kScanCurrent =
 
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
-  SqliteWriteTransaction(Connection& db, NameIds& types, NameIds& params, const Clock& clock, Millis& last_time, bool& clock_behind)
-      : db_(db), types_(types), params_(params), clock_(clock), last_time_(last_time), clock_behind_(clock_behind) {}
+  SqliteWriteTransaction(Connection& db, NameIds& types, NameIds& params, const Clock& clock, Millis& last_time, bool& clock_behind,
+                         bool stage_index)
+      : db_(db), types_(types), params_(params), clock_(clock), last_time_(last_time), clock_behind_(clock_behind),
+        stage_index_(stage_index) {}
 
   Result<std::optional<CurrentVersion>> Current(const std::string& type, const std::string& id) override {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
@@ -110,7 +112,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     // The search index follows the current version.
     const std::int64_t rid = replaced ? replaced->rid : seq;
     if (replaced) CK_RETURN_IF_ERROR(RemoveIndexRows(db_, rid));
-    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, rid, index, new_params_));
+    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, rid, index, new_params_, stage_index_));
     if (!version.issues.empty()) {
       EncodedBody issues = EncodeBody(version.issues);
       CK_ASSIGN_OR_RETURN(ScopedStatement record, db_.Prepare("INSERT INTO version_issues (seq, encoding, issues) VALUES (?, ?, ?)"));
@@ -130,7 +132,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
     if (!current || current->seq != sequence) return Status::Ok();
     CK_RETURN_IF_ERROR(RemoveIndexRows(db_, current->rid));
-    return InsertIndexRows(db_, params_, *type_id, current->rid, index, new_params_);
+    return InsertIndexRows(db_, params_, *type_id, current->rid, index, new_params_, stage_index_);
   }
 
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
@@ -165,6 +167,8 @@ class SqliteWriteTransaction final : public WriteTransaction {
     for (const auto& [name, id] : new_types_) types_.Publish(name, id);
     for (const auto& [url, id] : new_params_) params_.Publish(url, id);
   }
+  // Moves one index table's staged rows into it (search_index_rows.h): how many; 0 when done.
+  Result<std::int64_t> MergeStaged() { return MergeStagedRows(db_); }
   // Versions appended in this transaction; they become the version cache's after commit.
   const std::vector<StoredVersion>& appended() const { return appended_; }
 
@@ -188,6 +192,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   const Clock& clock_;
   Millis& last_time_;
   bool& clock_behind_;
+  const bool stage_index_;
   std::optional<Millis> operation_time_;
   NewNames new_types_;
   NewNames new_params_;
@@ -295,6 +300,18 @@ class SqliteStore final : public ResourceStore {
 
   Result<HistoryPage> History(const HistoryQuery& query) override;
   Result<StoreStats> Stats() override;
+
+  Status CompleteIndex() override {
+    while (true) {
+      std::int64_t merged = 0;
+      CK_RETURN_IF_ERROR(Write([&merged](WriteTransaction& txn) -> Status {
+        CK_ASSIGN_OR_RETURN(merged, static_cast<SqliteWriteTransaction&>(txn).MergeStaged());
+        return Status::Ok();
+      }));
+      if (merged == 0) return Status::Ok();
+      CK_LOG_INFO("search index: {} staged rows merged", merged);
+    }
+  }
 
   Result<SearchPage> Search(const search::SearchQuery& query) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
@@ -449,7 +466,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     for (Pending& pending : batch) pending.done.set_value(begun);
     return;
   }
-  SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_);
+  SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_, options_.stage_index);
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Step step = RunOperation(batch[i], txn);
@@ -684,6 +701,9 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   CK_RETURN_IF_ERROR(EnableWal(*writer));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+  // A bulk load's merges sort and insert hundreds of thousands of rows in one transaction: pages
+  // kept in memory are not spilled to the WAL and written again.
+  if (options.stage_index) CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -65536"));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
   return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));

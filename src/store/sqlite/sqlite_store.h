@@ -23,6 +23,9 @@ struct SqliteOptions {
   std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
   std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
   std::chrono::milliseconds query_time_limit{10'000};  // reads running longer fail with kTooCostly
+  // A bulk load: index rows are staged and become searchable at CompleteIndex (or, after a
+  // crash, at the next CompleteIndex); far fewer page writes (store/sqlite/search_index_rows.h).
+  bool stage_index = false;
 };
 
 // Opens or creates the database and starts the writer, holding an exclusive lock on the data
