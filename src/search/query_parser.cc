@@ -19,8 +19,7 @@ constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 
 // Paging and result parameters this server reads itself.
 bool IsControl(std::string_view name) {
-  return name == "_count" || name == "_cursor" || name == "_total" || name == "_summary" || name == "_format" || name == "_pretty" ||
-         name == "_sort";
+  return name == "_count" || name == "_cursor" || name == "_total" || name == "_format" || name == "_pretty" || name == "_sort";
 }
 
 Status Bad(const std::string& name, const std::string& why) {
@@ -105,9 +104,15 @@ class Parser {
         out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
+      if (name == "_summary" || name == "_elements") {
+        if (!modifier.empty()) return Err(Bad(raw_name, "takes no modifier"));
+        CK_RETURN_IF_ERROR(Subset(name, value, out));
+        out.link_parameters.emplace_back(raw_name, value);
+        continue;
+      }
       if (IsControl(name)) {
         CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
-        if (name == "_total" || name == "_summary" || name == "_sort") out.link_parameters.emplace_back(raw_name, value);
+        if (name == "_total" || name == "_sort") out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
       Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
@@ -208,14 +213,44 @@ class Parser {
     } else if (name == "_total") {
       if (value != "none" && value != "estimate" && value != "accurate") return Bad(name, "expected none, estimate or accurate");
       query.want_total = value != "none";
-    } else if (name == "_summary") {
-      if (value == "count") {
-        query.total_only = query.want_total = true;
-      } else if (value != "false") {
-        return Bad(name, "only count and false are supported yet");
-      }
     }
     return Status::Ok();  // _format and _pretty are the REST layer's
+  }
+
+  // _summary (true, text, data, count, false) and _elements (element names of the type; names
+  // it does not have are ignored and said so): what of each resource the answer holds.
+  Status Subset(const std::string& name, const std::string& value, ParsedSearch& out) {
+    using Mode = fhir::Subset::Mode;
+    if (seen_subset_ && seen_subset_ != name) return Bad(name, "_summary and _elements cannot be used together");
+    seen_subset_ = name;
+    if (name == "_summary") {
+      if (value == "count") {
+        out.query.total_only = out.query.want_total = true;
+      } else if (value == "true" || value == "text" || value == "data" || value == "false") {
+        out.subset.mode = value == "true" ? Mode::kSummary : value == "text" ? Mode::kText : value == "data" ? Mode::kData : Mode::kAll;
+      } else {
+        return Bad(name, "expected true, text, data, count or false");
+      }
+      return Status::Ok();
+    }
+    out.subset.mode = Mode::kElements;
+    const fhir::TypeDefinition* type = request_.type.empty() ? nullptr : fhir::Definitions::R4().FindResourceType(request_.type);
+    for (std::string element : SplitValues(value)) {
+      element.erase(0, element.find_first_not_of(' '));
+      element.erase(element.find_last_not_of(' ') + 1);
+      if (element.empty()) return Bad(name, "an empty element name");
+      const bool known = type == nullptr || std::any_of(type->structure.elements.begin(), type->structure.elements.end(),
+                                                          [&](const fhir::ElementDefinition* e) { return e->name == element; });
+      if (!known) {
+        std::string why = "'" + element + "' is not an element of " + request_.type;
+        if (request_.strict) return Bad(name, why);
+        out.ignored.push_back({IssueType::kNotSupported, "search parameter '_elements': " + why + "; it was ignored", "",
+                               IssueSeverity::kWarning});
+        continue;
+      }
+      out.subset.elements.push_back(std::move(element));
+    }
+    return Status::Ok();
   }
 
   Result<Condition> ParseCondition(const std::string& raw, Param param, const std::string& modifier, const std::string& text) {
@@ -376,6 +411,7 @@ class Parser {
   const SearchRequest& request_;
   std::unordered_map<std::string, Param> params_;
   Param last_updated_ = nullptr;
+  std::optional<std::string> seen_subset_;  // _summary or _elements, whichever came first
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "fhir/resource_subset.h"
 #include "search/search_query.h"
 #include "util/status.h"
 
@@ -32,6 +33,7 @@ struct ParsedSearch {
   std::vector<Issue> ignored;  // parameters ignored (lenient handling), as warnings
   // The search parameters used (without paging ones), for the Bundle's links.
   std::vector<std::pair<std::string, std::string>> link_parameters;
+  fhir::Subset subset;  // _summary, _elements: what of each resource to return
 };
 
 // Errors: kNotFound (unknown type), kInvalid naming the parameter and what is wrong.

@@ -79,7 +79,7 @@ TEST(DefinitionsTest, LoadsInvariants) {
 TEST(DefinitionsTest, RejectsMalformedTables) {
   EXPECT_FALSE(Definitions::Parse("X\tnonsense\n"));
   EXPECT_FALSE(Definitions::Parse("T\tFoo\tC\t0\tMissingBase\n"));
-  EXPECT_FALSE(Definitions::Parse("T\tFoo\tC\t0\t-\nE\tFoo.bar\t0\t1\tNoSuchType\n"));
+  EXPECT_FALSE(Definitions::Parse("T\tFoo\tC\t0\t-\nE\tFoo.bar\t0\t1\tNoSuchType\t-\n"));
 }
 
 }  // namespace

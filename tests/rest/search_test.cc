@@ -37,7 +37,8 @@ class SearchTest : public ::testing::Test {
         R"({"resourceType":"Observation","id":"o1","status":"final","subject":{"reference":"Patient/p1"},
             "code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucose"}]},
             "valueQuantity":{"value":540,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"},
-            "effectiveDateTime":"2024-03-05T10:00:00Z"})",
+            "effectiveDateTime":"2024-03-05T10:00:00Z","interpretation":[{"text":"high"}],"note":[{"text":"fasting"}],
+            "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Glucose 540 mg/dL</div>"}})",
         R"({"resourceType":"Observation","id":"o2","status":"final","subject":{"reference":"Patient/p2"},
             "code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}],"text":"Systolic blood pressure"},
             "valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"},
@@ -270,6 +271,60 @@ TEST_F(SearchTest, PagesByCursorAndCounts) {
   HttpResult post = client.Post("/fhir/Patient/_search", "gender=female&family=m%C3%BC", {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(post.status, 200) << post.body;
   EXPECT_NE(post.body.find(R"("id":"p1")"), std::string::npos) << post.body;
+}
+
+// _summary and _elements: what of each resource the answer holds; a subset is tagged SUBSETTED.
+TEST_F(SearchTest, SummaryAndElementsShapeEachResource) {
+  HttpClient client(server_->port());
+  auto members = [&](const std::string& query) {
+    HttpResult result = client.Get("/fhir/Observation?_id=o1&" + query);
+    EXPECT_EQ(result.status, 200) << result.body;
+    auto bundle = ParseJson(result.body);
+    const auto& resource = bundle["entry"][0]["resource"];
+    std::set<std::string> names;
+    for (const auto& member : resource.GetObject()) names.insert(member.name.GetString());
+    bool subsetted = false;
+    if (resource.HasMember("meta") && resource["meta"].HasMember("tag")) {
+      for (const auto& tag : resource["meta"]["tag"].GetArray()) subsetted |= std::string(tag["code"].GetString()) == "SUBSETTED";
+    }
+    if (subsetted) names.insert("SUBSETTED");
+    return names;
+  };
+  using Names = std::set<std::string>;
+  const Names all = {"resourceType", "id", "meta", "text", "status", "code", "subject", "effectiveDateTime", "valueQuantity",
+                     "interpretation", "note"};
+  EXPECT_EQ(members("_summary=false"), all);
+  EXPECT_EQ(members("_summary=true"),
+            (Names{"resourceType", "id", "meta", "status", "code", "subject", "effectiveDateTime", "valueQuantity", "SUBSETTED"}));
+  EXPECT_EQ(members("_summary=text"), (Names{"resourceType", "id", "meta", "text", "status", "code", "SUBSETTED"}));
+  Names data = all;
+  data.erase("text");
+  data.insert("SUBSETTED");
+  EXPECT_EQ(members("_summary=data"), data);
+  EXPECT_EQ(members("_elements=subject,value"), (Names{"resourceType", "id", "meta", "status", "code", "subject", "valueQuantity", "SUBSETTED"}));
+
+  // The next link keeps the subset.
+  std::string next = "/fhir/Patient?_elements=gender&_count=1";
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    auto bundle = ParseJson(client.Get(next).body);
+    EXPECT_FALSE(bundle["entry"][0]["resource"].HasMember("name"));
+    EXPECT_NE(std::string(bundle["entry"][0]["resource"]["meta"]["tag"][0]["code"].GetString()), "");
+    next.clear();
+    for (const auto& link : bundle["link"].GetArray()) {
+      std::string url = link["url"].GetString();
+      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
+    }
+    ++pages;
+  }
+  EXPECT_EQ(pages, 3);
+
+  EXPECT_EQ(client.Get("/fhir/Observation?_summary=true&_elements=code").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Observation?_summary=maybe").status, 400);
+  HttpResult unknown = client.Get("/fhir/Observation?_elements=colour,code");
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_NE(unknown.body.find("'colour' is not an element of Observation"), std::string::npos) << unknown.body;
+  EXPECT_EQ(client.Get("/fhir/Observation?_elements=colour", {{"Prefer", "handling=strict"}}).status, 400);
 }
 
 TEST_F(SearchTest, ErrorsNameTheParameter) {

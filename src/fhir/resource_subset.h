@@ -1,0 +1,30 @@
+#pragma once
+// Subsets of a resource for `_summary` and `_elements` (FHIR R4 search, "Summary" and
+// "Elements"): what a client asks for to keep answers small. A subset keeps resourceType, id and
+// meta, and meta gains the SUBSETTED tag (v3 ObservationValue) so no one stores it back as the
+// whole resource.
+//   summary  the elements the R4 definitions mark isSummary, at the top and inside backbone
+//            elements (a data type's value is kept whole);
+//   text     text, and the top-level mandatory elements;
+//   data     everything but text;
+//   elements the named top-level elements ("value" covers valueQuantity...) and the mandatory
+//            ones.
+// Thread safety: pure functions.
+
+#include <string>
+#include <vector>
+
+#include "fhir/resource.h"
+
+namespace ck::fhir {
+
+struct Subset {
+  enum class Mode { kAll, kSummary, kText, kData, kElements };
+  Mode mode = Mode::kAll;
+  std::vector<std::string> elements;  // kElements: element names
+};
+
+// Removes from a bound resource what `subset` leaves out, and tags it; kAll changes nothing.
+void ApplySubset(Resource& resource, const Subset& subset);
+
+}  // namespace ck::fhir
