@@ -443,6 +443,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
       continue;
     }
     if (type == cursor_type && slash != std::string::npos) parsed.query.cursor = cursor.substr(slash + 1);
+    if (parsed.query.cursor.starts_with('b')) return Err(Status::Invalid("_cursor: a search across types pages forward only"));
     const std::size_t room = result.parsed.query.count - std::min<std::size_t>(result.parsed.query.count, result.page.versions.size());
     parsed.query.count = static_cast<std::uint32_t>(room);
     parsed.query.total_only = parsed.query.total_only || room == 0;

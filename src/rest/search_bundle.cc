@@ -38,6 +38,10 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
   AppendLink(out, "self", Link(type_url, parsed, parsed.query.cursor));
   out += ',';
   AppendLink(out, "first", Link(type_url, parsed, ""));
+  if (!page.previous_cursor.empty()) {
+    out += ',';
+    AppendLink(out, "previous", Link(type_url, parsed, page.previous_cursor));
+  }
   if (page.more) {
     out += ',';
     AppendLink(out, "next", Link(type_url, parsed, page.next_cursor));

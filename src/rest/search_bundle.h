@@ -1,7 +1,7 @@
 #pragma once
-// Builds a FHIR `searchset` Bundle from a page of search results, embedding the stored JSON as
-// is, with self, first and next links that carry the search and, for the next page, the cursor
-// (the last id of this page: results are in id order), so the server keeps no state per search
+// Builds a FHIR `searchset` Bundle from a page of search results, embedding the stored JSON (cut
+// to the subset _summary or _elements asks for), with self, first, previous and next links that
+// carry the search and the store's cursor for that page, so the server keeps no state per search
 // and a link stays valid across restarts. Parameters the search ignored are reported in an
 // OperationOutcome entry (search.mode = outcome).
 // Thread safety: pure function.

@@ -96,6 +96,7 @@ struct SearchPage {
   std::vector<StoredVersion> versions;
   bool more = false;                  // more matches follow the page
   std::string next_cursor;            // when `more`: the cursor of the next page
+  std::string previous_cursor;        // the cursor of the page before, if this one did not start the search
   std::optional<std::int64_t> total;  // every match, when the query asked
   std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
   bool included_capped = false;         // search::kMaxIncluded reached: some were left out

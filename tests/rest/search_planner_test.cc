@@ -14,6 +14,7 @@
 #include "support/chartkeeper_command.h"
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -64,28 +65,15 @@ class SearchPlannerTest : public ::testing::Test {
     delete dir_;
   }
 
-  // The ids of every page of a search, following its next links.
+  // The ids of every page of a search, following its next links; and, walking back from the
+  // last page by its previous links, the same pages (checked here).
   static std::vector<std::string> Walk(const std::string& query) {
     HttpClient client(server_->port());
-    std::vector<std::string> ids;
-    std::string next = "/fhir/" + query;
-    while (!next.empty()) {
-      HttpResult page = client.Get(next);
-      EXPECT_EQ(page.status, 200) << next << ": " << page.body;
-      if (page.status != 200) break;
-      auto bundle = ParseJson(page.body);
-      if (bundle.HasMember("entry")) {
-        for (const auto& entry : bundle["entry"].GetArray()) {
-          if (std::string(entry["search"]["mode"].GetString()) == "match") ids.push_back(entry["resource"]["id"].GetString());
-        }
-      }
-      next.clear();
-      for (const auto& link : bundle["link"].GetArray()) {
-        std::string url = link["url"].GetString();
-        if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
-      }
-    }
-    return ids;
+    testing::SearchPages forward = testing::WalkPages(client, "/fhir/" + query);
+    testing::SearchPages back = testing::WalkPages(client, forward.last, "previous");
+    std::reverse(back.pages.begin(), back.pages.end());
+    EXPECT_EQ(back.pages, forward.pages) << "walking back " << query;
+    return testing::Flatten(forward.pages);
   }
   // The full listing (rid order) filtered by what the test made.
   static std::vector<std::string> Expected(const std::function<bool(const Made&)>& keep) {

@@ -5,12 +5,14 @@
 // (or 400 under Prefer: handling=strict), and values never reach SQL as text.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -194,22 +196,15 @@ TEST_F(SearchTest, SortsAndPagesInThatOrder) {
   EXPECT_EQ(Ids("Patient?_sort=-_id"), (Ids_{"p3", "p2", "p1"}));
   EXPECT_EQ(Ids("Patient?_sort=-_lastUpdated"), (Ids_{"p3", "p2", "p1"}));
   EXPECT_EQ(Ids("Patient?_sort=gender,-birthdate&family=m"), (Ids_{"p1", "p3"}));
+  // Page by page, forward by the next links and back by the previous ones: the same order
+  // (missing values last either way).
   for (const char* order : {"gender", "-gender", "-birthdate,family", "family"}) {
-    std::vector<std::string> walked;
-    std::string next = std::string("/fhir/Patient?_count=1&_sort=") + order;
     HttpClient client(server_->port());
-    while (!next.empty()) {
-      HttpResult page = client.Get(next);
-      ASSERT_EQ(page.status, 200) << page.body;
-      auto bundle = ParseJson(page.body);
-      for (const auto& entry : bundle["entry"].GetArray()) walked.push_back(entry["resource"]["id"].GetString());
-      next.clear();
-      for (const auto& link : bundle["link"].GetArray()) {
-        std::string url = link["url"].GetString();
-        if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
-      }
-    }
-    EXPECT_EQ(walked, Ids(std::string("Patient?_sort=") + order)) << order;
+    testing::SearchPages forward = testing::WalkPages(client, std::string("/fhir/Patient?_count=1&_sort=") + order);
+    EXPECT_EQ(testing::Flatten(forward.pages), Ids(std::string("Patient?_sort=") + order)) << order;
+    testing::SearchPages back = testing::WalkPages(client, forward.last, "previous");
+    std::reverse(back.pages.begin(), back.pages.end());
+    EXPECT_EQ(back.pages, forward.pages) << order;
   }
   EXPECT_EQ(Ids("Patient?_sort=colour"), (Ids_{"status 400"}));
   EXPECT_EQ(Ids("Patient?_sort=family&_cursor=s3:abc"), (Ids_{"status 400"}));
@@ -225,6 +220,7 @@ TEST_F(SearchTest, SearchesAcrossTypes) {
   EXPECT_EQ(Ids("?_type=Patient,Observation&gender=male"), (Ids_{"status 400"}));
   EXPECT_EQ(Ids("?_sort=_id"), (Ids_{"status 400"}));
   EXPECT_EQ(Ids("?_type=Robot"), (Ids_{"status 404"}));
+  EXPECT_EQ(Ids("?_type=Patient&_cursor=Patient/bi1;"), (Ids_{"status 400"}));  // across types: forward only
   HttpClient client(server_->port());
   auto count = ParseJson(client.Get("/fhir?_id=p1,o1,r1&_summary=count").body);
   EXPECT_EQ(count["total"].GetInt(), 3);

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_search.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -667,10 +668,15 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   Sql select = SelectVersions(source, keys);
   select << "WHERE ";
   select.Append(where);
+  // A cursor "b<position>" asks for the page before the position (a previous link): the same
+  // order reversed, then the page turned back around.
+  const bool backward = query.cursor.starts_with('b');
+  const char* rid_column = drive == Drive::kOrderedSet ? "x.rid" : "r.rid";
   if (!query.cursor.empty()) {
-    CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(query.cursor, query.sort.size()));
+    CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
     // After the cursor: for some key j, equal on the keys before it and after it on key j; or
     // equal on all keys and a greater rid. Nothing sorts after a missing value but a later rid.
+    // Before it: the mirror image.
     select << " AND (";
     for (std::size_t j = 0; j <= query.sort.size(); ++j) {
       if (j > 0) select << " OR ";
@@ -684,14 +690,18 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
           select << " IS NULL";
         }
       }
+      const std::string k = "k" + std::to_string(j);
       if (j == query.sort.size()) {
-        select << (drive == Drive::kOrderedSet ? " AND x.rid > " : " AND r.rid > ");
+        select << " AND " << rid_column << (backward ? " < " : " > ");
         select.Value(*cursor.back());
       } else if (!cursor[j]) {
-        select << " AND 0";
+        select << (backward ? " AND " + k + " IS NOT NULL" : std::string(" AND 0"));
+      } else if (backward) {
+        select << " AND " << k << (query.sort[j].descending ? " > " : " < ");
+        select.Value(*cursor[j]);
       } else {
-        select << " AND (k" << std::to_string(j) << (query.sort[j].descending ? " < " : " > ");
-        select.Value(*cursor[j]) << " OR k" << std::to_string(j) << " IS NULL)";
+        select << " AND (" << k << (query.sort[j].descending ? " < " : " > ");
+        select.Value(*cursor[j]) << " OR " << k << " IS NULL)";
       }
       select << ")";
     }
@@ -700,46 +710,60 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   select << " ORDER BY ";
   for (std::size_t i = 0; i < query.sort.size(); ++i) {
     std::string k = "k" + std::to_string(i);
-    select << k << " IS NULL, " << k << (query.sort[i].descending ? " DESC, " : ", ");
+    select << k << (backward ? " IS NULL DESC, " : " IS NULL, ") << k << (query.sort[i].descending != backward ? " DESC, " : ", ");
   }
-  if (drive == Drive::kOrderedSet) {
-    select << "x.rid";  // the index's own order: no sorting, and the page ends the reading
-  } else {
-    select << "r.rid LIMIT ";
+  select << rid_column << (backward ? " DESC" : "");
+  if (drive != Drive::kOrderedSet) {  // the ordered set's reading ends with the page, unsorted
+    select << " LIMIT ";
     select.Value(static_cast<std::int64_t>(query.count) + 1);
   }
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   CK_RETURN_IF_ERROR(BindAll(*statement, select.values));
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
-  std::vector<Bound> last_keys(query.sort.size());
-  std::vector<bool> last_nulls(query.sort.size());
+  // Each match with its cursor position (its sort keys and rid).
   std::vector<Found> matches;
+  std::vector<std::string> positions;
+  bool beyond = false;  // a match past the page
+  std::vector<Bound> sort_values(query.sort.size());
+  std::vector<bool> nulls(query.sort.size());
   while (true) {
     CK_ASSIGN_OR_RETURN(bool row, statement->Step());
     if (!row) break;
     const std::int64_t rid = statement->Int(kVersionColumnCount);
     if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
     if (matches.size() == query.count) {
-      page.more = true;
-      page.next_cursor = EncodeCursor(last_keys, last_nulls, matches.back().rid);
+      beyond = true;
       break;
     }
     for (std::size_t i = 0; i < query.sort.size(); ++i) {
       const int column = first_key_column + static_cast<int>(i);
       const int type = statement->ColumnType(column);
-      last_nulls[i] = type == SQLITE_NULL;
+      nulls[i] = type == SQLITE_NULL;
       if (type == SQLITE_INTEGER) {
-        last_keys[i] = statement->Int(column);
+        sort_values[i] = statement->Int(column);
       } else if (type == SQLITE_FLOAT) {
-        last_keys[i] = statement->Double(column);
+        sort_values[i] = statement->Double(column);
       } else {
-        last_keys[i] = std::string(statement->Text(column));
+        sort_values[i] = std::string(statement->Text(column));
       }
     }
     CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
     matches.push_back(std::move(found));
+    positions.push_back(EncodeCursor(sort_values, nulls, rid));
   }
   statement->Reset();
+  if (backward) {
+    std::reverse(matches.begin(), matches.end());
+    std::reverse(positions.begin(), positions.end());
+  }
+  // Next: after the last match, when more follow (going back, the cursor's own match follows).
+  // Previous: before the first, when the page did not start the search. (A page back with
+  // nothing before it has neither: the first link starts over.)
+  if (!matches.empty()) {
+    if (backward || beyond) page.next_cursor = positions.back();
+    if (backward ? beyond : !query.cursor.empty()) page.previous_cursor = "b" + positions.front();
+  }
+  page.more = !page.next_cursor.empty();
   for (const Found& match : matches) page.versions.push_back(match.version);
   CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, std::move(matches), page));
   return page;
