@@ -3,6 +3,7 @@
 // given data folder, reading the bound address from its log (kept in a file if asked, for tests
 // of what is logged). Kill() sends SIGKILL (crash tests), Stop() SIGTERM; the destructor stops it.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -30,6 +31,16 @@ class ServerProcess {
   }
   ~ServerProcess() { Stop(); }
 
+  // A child must not hold the test's stdout: if the test dies without stopping it, ctest would
+  // wait for that pipe to close for ever instead of reporting the failure.
+  static void DetachStdout() {
+    int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      dup2(null, STDOUT_FILENO);
+      ::close(null);
+    }
+  }
+
   void Start() {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
@@ -37,6 +48,7 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
+      DetachStdout();
       if (options_.max_open_files > 0) {
         rlimit limit{options_.max_open_files, options_.max_open_files};
         setrlimit(RLIMIT_NOFILE, &limit);
@@ -64,6 +76,7 @@ class ServerProcess {
     // Keep draining the log so the server never blocks on a full pipe.
     drain_ = fork();
     if (drain_ == 0) {
+      DetachStdout();
       FILE* keep = options_.log_file.empty() ? nullptr : std::fopen(options_.log_file.c_str(), "a");
       while (std::fgets(line, sizeof line, log_) != nullptr) {
         if (keep != nullptr) {
