@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "fhir/definitions.h"
+#include "fhir/json_reader.h"
+#include "fhir/json_writer.h"
 
 namespace ck::fhir {
 namespace {
@@ -96,6 +98,22 @@ void ApplySubset(Resource& resource, const Subset& subset) {
       break;
   }
   TagSubsetted(root);
+}
+
+std::optional<Subset::Mode> SummaryMode(std::string_view value) {
+  if (value == "true") return Subset::Mode::kSummary;
+  if (value == "text") return Subset::Mode::kText;
+  if (value == "data") return Subset::Mode::kData;
+  if (value == "false") return Subset::Mode::kAll;
+  return std::nullopt;
+}
+
+std::string SubsetJson(const std::string& json, const Subset& subset) {
+  if (subset.mode == Subset::Mode::kAll) return json;
+  auto resource = ReadResource(json, Definitions::R4());
+  if (!resource) return json;
+  ApplySubset(*resource, subset);
+  return WriteJson(resource->root());
 }
 
 }  // namespace ck::fhir

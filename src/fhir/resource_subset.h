@@ -11,7 +11,9 @@
 //            ones.
 // Thread safety: pure functions.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fhir/resource.h"
@@ -24,7 +26,14 @@ struct Subset {
   std::vector<std::string> elements;  // kElements: element names
 };
 
+// The mode of a `_summary` value other than count: true, text, data, false; nullopt otherwise.
+std::optional<Subset::Mode> SummaryMode(std::string_view value);
+
 // Removes from a bound resource what `subset` leaves out, and tags it; kAll changes nothing.
 void ApplySubset(Resource& resource, const Subset& subset);
+
+// The same on stored JSON: returned as is for kAll, or when it no longer reads under today's
+// rules (the whole resource is better than none).
+std::string SubsetJson(const std::string& json, const Subset& subset);
 
 }  // namespace ck::fhir

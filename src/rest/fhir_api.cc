@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "fhir/json_writer.h"
+#include "fhir/resource_subset.h"
 #include "records/quality_report.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
@@ -83,6 +84,32 @@ HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
   response.With("Allow", std::string(allow));
   return response;
+}
+
+// The subset a read's `_summary` (true, text, data, false) and `_elements` (element names,
+// comma-separated; unknown ones match nothing) ask for. Errors: kInvalid.
+Result<fhir::Subset> ReadSubset(const std::vector<std::pair<std::string, std::string>>& query) {
+  fhir::Subset subset;
+  bool summary = false;
+  bool elements = false;
+  for (const auto& [name, value] : query) {
+    if (name == "_summary") {
+      std::optional<fhir::Subset::Mode> mode = fhir::SummaryMode(value);
+      if (!mode) return Err(Status::Invalid("_summary: a read takes true, text, data or false"));
+      subset.mode = *mode;
+      summary = true;
+    } else if (name == "_elements") {
+      subset.mode = fhir::Subset::Mode::kElements;
+      for (std::string_view element : Split(value, ',')) {
+        element = TrimSpaces(element);
+        if (element.empty()) return Err(Status::Invalid("_elements: an empty element name"));
+        subset.elements.emplace_back(element);
+      }
+      elements = true;
+    }
+  }
+  if (summary && elements) return Err(Status::Invalid("_summary and _elements cannot be used together"));
+  return subset;
 }
 
 }  // namespace
@@ -319,6 +346,8 @@ HttpResponse FhirApi::Defer(Call& call) {
 HttpResponse FhirApi::Read(Call& call, std::string_view type, std::string_view id) {
   Result<store::StoredVersion> version;
   if (call.inline_only) {
+    // Reading and cutting the JSON for a subset is not for an I/O thread.
+    if (call.request.HasQuery("_summary") || call.request.HasQuery("_elements")) return Defer(call);
     auto cached = records_.ReadCached(call.context, type, id);
     if (!cached) return Defer(call);
     version = std::move(*cached);
@@ -516,8 +545,11 @@ HttpResponse FhirApi::WriteResponse(Call& call, const records::WriteOutcome& out
 }
 
 HttpResponse FhirApi::ResourceResponse(Call& call, const store::StoredVersion& version) {
+  auto subset = ReadSubset(call.request.query);
+  if (!subset) return ErrorResponse(subset.error());
   HttpResponse response;
-  response.body = call.pretty ? fhir::PrettyPrintJson(version.body) : version.body;
+  std::string body = fhir::SubsetJson(version.body, *subset);
+  response.body = call.pretty ? fhir::PrettyPrintJson(body) : std::move(body);
   response.With("Content-Type", kFhirJson)
       .With("ETag", VersionEtag(version.version))
       .With("Last-Modified", FormatHttpDate(version.last_updated));

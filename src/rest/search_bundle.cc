@@ -1,6 +1,5 @@
 #include "rest/search_bundle.h"
 
-#include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
 #include "fhir/operation_outcome.h"
 #include "rest/history_bundle.h"
@@ -16,16 +15,6 @@ std::string Link(const std::string& type_url, const search::ParsedSearch& parsed
   link += "_count=" + std::to_string(parsed.query.count);
   if (!cursor.empty()) link += "&_cursor=" + PercentEncode(cursor);
   return link;
-}
-
-// The stored JSON with only what `subset` keeps (as stored when it keeps everything, or when the
-// stored JSON no longer reads under today's rules: then the whole of it is better than nothing).
-std::string SubsetJson(const std::string& body, const fhir::Subset& subset) {
-  if (subset.mode == fhir::Subset::Mode::kAll) return body;
-  auto resource = fhir::ReadResource(body, fhir::Definitions::R4());
-  if (!resource) return body;
-  fhir::ApplySubset(*resource, subset);
-  return fhir::WriteJson(resource->root());
 }
 
 }  // namespace
@@ -52,7 +41,7 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
     entries += entries.empty() ? "" : ",";
     entries += R"({"fullUrl":)";
     fhir::AppendJsonString(entries, base_url + "/" + version.type + "/" + version.id);
-    entries += R"(,"resource":)" + SubsetJson(version.body, parsed.subset) + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
+    entries += R"(,"resource":)" + fhir::SubsetJson(version.body, parsed.subset) + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
   };
   for (const store::StoredVersion& version : page.versions) append(version, "match");
   for (const store::StoredVersion& version : page.included) append(version, "include");

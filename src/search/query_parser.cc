@@ -226,8 +226,8 @@ class Parser {
     if (name == "_summary") {
       if (value == "count") {
         out.query.total_only = out.query.want_total = true;
-      } else if (value == "true" || value == "text" || value == "data" || value == "false") {
-        out.subset.mode = value == "true" ? Mode::kSummary : value == "text" ? Mode::kText : value == "data" ? Mode::kData : Mode::kAll;
+      } else if (std::optional<Mode> mode = fhir::SummaryMode(value)) {
+        out.subset.mode = *mode;
       } else {
         return Bad(name, "expected true, text, data, count or false");
       }

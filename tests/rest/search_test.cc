@@ -315,6 +315,15 @@ TEST_F(SearchTest, SummaryAndElementsShapeEachResource) {
   }
   EXPECT_EQ(pages, 3);
 
+  // Reads take them too (not count).
+  auto read = ParseJson(client.Get("/fhir/Observation/o1?_summary=true").body);
+  EXPECT_FALSE(read.HasMember("note"));
+  EXPECT_TRUE(read.HasMember("valueQuantity"));
+  EXPECT_EQ(std::string(read["meta"]["tag"][0]["code"].GetString()), "SUBSETTED");
+  auto elements = ParseJson(client.Get("/fhir/Observation/o1?_elements=subject").body);
+  EXPECT_TRUE(elements.HasMember("subject") && elements.HasMember("status") && !elements.HasMember("valueQuantity"));
+  EXPECT_EQ(client.Get("/fhir/Observation/o1?_summary=count").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Observation/o1?_summary=true&_elements=code").status, 400);
   EXPECT_EQ(client.Get("/fhir/Observation?_summary=true&_elements=code").status, 400);
   EXPECT_EQ(client.Get("/fhir/Observation?_summary=maybe").status, 400);
   HttpResult unknown = client.Get("/fhir/Observation?_elements=colour,code");
