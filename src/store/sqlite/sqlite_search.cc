@@ -574,9 +574,10 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   } end_read{db};
   CK_ASSIGN_OR_RETURN(Clauses clauses, BuildClauses(db, params, query, *type_id));
 
-  // The plan: drive from the smallest set if it is small (read whole, then sorted); otherwise,
-  // without _sort, from the smallest set that comes in rid order; otherwise scan the type's
-  // resources in rid order. Every condition is also tested on each candidate.
+  // The plan: without _sort, from the smallest set if it comes in rid order (read until the page
+  // is full); else from the smallest set if it is small or there is a _sort (read whole, then
+  // sorted); else, without _sort, from the smallest set that comes in rid order; else scan the
+  // type's resources in rid order. Every other condition is tested on each candidate.
   enum class Drive { kScan, kSmallSet, kOrderedSet } drive = Drive::kScan;
   const Clause* driver = nullptr;
   std::int64_t smallest = std::numeric_limits<std::int64_t>::max();
@@ -593,7 +594,9 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       ordered_driver = &clause;
     }
   }
-  if (driver != nullptr && (smallest < kSmallSet || !query.sort.empty())) {
+  if (query.sort.empty() && driver != nullptr && driver->ordered) {
+    drive = Drive::kOrderedSet;  // the smallest set comes in order: read until the page is full
+  } else if (driver != nullptr && (smallest < kSmallSet || !query.sort.empty())) {
     drive = Drive::kSmallSet;
   } else if (ordered_driver != nullptr) {
     drive = Drive::kOrderedSet;
