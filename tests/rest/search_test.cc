@@ -234,11 +234,7 @@ TEST_F(SearchTest, SearchesAcrossTypes) {
     if (bundle.HasMember("entry")) {
       for (const auto& entry : bundle["entry"].GetArray()) walked.push_back(entry["resource"]["id"].GetString());
     }
-    next.clear();
-    for (const auto& link : bundle["link"].GetArray()) {
-      std::string url = link["url"].GetString();
-      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir"));
-    }
+    next = testing::BundleLink(bundle, "next");
   }
   EXPECT_EQ(walked, (Ids_{"o1", "o2", "p1", "p2", "p3", "r1"}));
 }
@@ -253,11 +249,7 @@ TEST_F(SearchTest, PagesByCursorAndCounts) {
     auto bundle = ParseJson(page.body);
     EXPECT_EQ(bundle["total"].GetInt(), 3);
     for (const auto& entry : bundle["entry"].GetArray()) seen.push_back(entry["resource"]["id"].GetString());
-    next.clear();
-    for (const auto& link : bundle["link"].GetArray()) {
-      std::string url = link["url"].GetString();
-      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
-    }
+    next = testing::BundleLink(bundle, "next");
   }
   EXPECT_EQ(seen, (Ids_{"p1", "p2", "p3"}));
   HttpResult count = client.Get("/fhir/Observation?_summary=count");
@@ -306,11 +298,7 @@ TEST_F(SearchTest, SummaryAndElementsShapeEachResource) {
     auto bundle = ParseJson(client.Get(next).body);
     EXPECT_FALSE(bundle["entry"][0]["resource"].HasMember("name"));
     EXPECT_NE(std::string(bundle["entry"][0]["resource"]["meta"]["tag"][0]["code"].GetString()), "");
-    next.clear();
-    for (const auto& link : bundle["link"].GetArray()) {
-      std::string url = link["url"].GetString();
-      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
-    }
+    next = testing::BundleLink(bundle, "next");
     ++pages;
   }
   EXPECT_EQ(pages, 3);
@@ -407,11 +395,7 @@ TEST(SearchPagingTest, NeverRepeatsOrSkipsWhileWritesGoOn) {
     if (bundle.HasMember("entry")) {
       for (const auto& entry : bundle["entry"].GetArray()) seen.insert(entry["resource"]["id"].GetString());
     }
-    next.clear();
-    for (const auto& link : bundle["link"].GetArray()) {
-      std::string url = link["url"].GetString();
-      if (std::string(link["relation"].GetString()) == "next") next = url.substr(url.find("/fhir/"));
-    }
+    next = testing::BundleLink(bundle, "next");
     ++pages;
   }
   walking = false;
