@@ -88,6 +88,15 @@ start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/v
 port=$server_port
 curl -s "http://127.0.0.1:$port/fhir/Observation/_history?_count=1000" | grep -o '"fullUrl":"[^"]*"' | sed 's|.*/fhir/||; s|"$||' >"$work/ids.txt"
 echo "ids for reads: $(wc -l <"$work/ids.txt")"
+# History pages by cursor: the first page and one 200 pages (10,000 versions) deep cost the same.
+history_ms() { curl -s -o /dev/null -w '%{time_total}' "$1" | awk '{ printf "%.1f", $1 * 1000 }'; }
+history_url="http://127.0.0.1:$port/fhir/_history?_count=50"
+history_first_ms=$(history_ms "$history_url")
+for _ in $(seq 1 200); do
+  history_url=$(curl -s "$history_url" | grep -o '"relation":"next","url":"[^"]*"' | sed 's/.*"url":"//; s/"$//')
+done
+history_deep_ms=$(history_ms "$history_url")
+echo "system history page: first ${history_first_ms} ms, 200 pages deep ${history_deep_ms} ms" | tee "$work/history.txt"
 IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$port" | tee "$work/read.txt"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 echo "-- the same reads with the current-version cache off (every read goes to SQLite and zstd)"
@@ -143,6 +152,7 @@ cat >"$results/summary.md" <<SUMMARY
 | the same with the cache off (\`--cache-mb 0\`) | ${read_nocache_rate} requests/s, p99 $(wrk_p99_ms "$work/read-nocache.txt") ms |
 | trivial handler on the same server, same load | ${trivial_rate} requests/s, p99 $(wrk_p99_ms "$work/trivial.txt") ms |
 | read / trivial | ${ratio}% (cache off: ${ratio_nocache}%) |
+| system \`_history\` page of 50 (cursor paging): first page / 200 pages deep | ${history_first_ms} ms / ${history_deep_ms} ms |
 | HTTP create, 64 concurrent clients | ${create_rate} resources/s, p99 $(wrk_p99_ms "$work/create.txt") ms |
 | resources per fsync (group commit) | ${per_fsync} (${writes} writes in ${commits} commits) |
 SUMMARY

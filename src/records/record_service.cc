@@ -267,9 +267,9 @@ Status RecordService::LoadStoredDefinitions() {
         DefinitionsChanged(type, version.id, &resource->root(), std::move(*profile));
         ++loaded;
       }
+      if (!page.older || page.versions.empty()) break;
       query.snapshot = page.snapshot;
-      query.offset += static_cast<std::uint32_t>(page.versions.size());
-      if (page.versions.empty() || query.offset >= page.total) break;
+      query.before = page.versions.back().sequence;
     }
   }
   if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles, value sets and code systems", loaded);

@@ -393,14 +393,23 @@ HttpResponse FhirApi::History(Call& call, std::string_view type, std::string_vie
     query.count = static_cast<std::uint32_t>(std::min<std::int64_t>(*count, options_.max_page_size));
   }
   if (request.HasQuery("_offset")) {
-    auto offset = ParseNonNegative(request.Query("_offset"));
-    if (!offset || *offset > UINT32_MAX) return ErrorResponse(Status::Invalid("_offset must be a whole number below 2^32"));
-    query.offset = static_cast<std::uint32_t>(*offset);
+    return ErrorResponse(Status::Invalid("_offset is not a history parameter: pages are reached by their links (_before, _after)"));
   }
-  if (request.HasQuery("_snapshot")) {
-    auto snapshot = ParseNonNegative(request.Query("_snapshot"));
-    if (!snapshot) return ErrorResponse(Status::Invalid("_snapshot must be a whole number"));
-    query.snapshot = *snapshot;
+  for (auto [name, field] : {std::pair{"_snapshot", &query.snapshot}, std::pair{"_before", &query.before}, std::pair{"_after", &query.after}}) {
+    if (!request.HasQuery(name)) continue;
+    auto value = ParseNonNegative(request.Query(name));
+    if (!value) return ErrorResponse(Status::Invalid(std::string(name) + " must be a whole number"));
+    *field = *value;
+  }
+  // Counting a resource's versions is cheap; a type's or the system's only when asked for.
+  query.count_total = !id.empty();
+  if (request.HasQuery("_total")) {
+    std::string_view total = request.Query("_total");
+    if (total != "none" && total != "estimate" && total != "accurate") {
+      return ErrorResponse(Status::Invalid("_total must be none, estimate or accurate"));
+    }
+    query.count_total = total == "accurate";
+    filters = "_total=" + std::string(total);
   }
   // A '+' in a timezone often arrives unescaped and decodes to a space: read it back as '+'.
   auto date_param = [&](const char* name) {

@@ -6,15 +6,22 @@
 namespace ck::rest {
 namespace {
 
+// A link to a page of the same history and snapshot; `cursor` is "", "_before=<seq>" or
+// "_after=<seq>".
 std::string PageLink(const std::string& page_url, const std::string& filters, const store::HistoryPage& page,
-                     std::int64_t offset, std::uint32_t count) {
+                     std::uint32_t count, const std::string& cursor) {
   std::string link = page_url + "?";
   if (!filters.empty()) link += filters + "&";
-  link += "_count=" + std::to_string(count) + "&_snapshot=" + std::to_string(page.snapshot) +
-          "&_offset=" + std::to_string(offset);
+  link += "_count=" + std::to_string(count) + "&_snapshot=" + std::to_string(page.snapshot);
+  if (!cursor.empty()) link += "&" + cursor;
   return link;
 }
 
+std::string QueryCursor(const store::HistoryQuery& query) {
+  if (query.after > 0) return "_after=" + std::to_string(query.after);
+  if (query.before > 0) return "_before=" + std::to_string(query.before);
+  return "";
+}
 
 // How a change appears in a history entry: its request method and response status.
 struct ChangeEntry {
@@ -45,18 +52,19 @@ std::string VersionEtag(std::int64_t version) { return "W/\"" + std::to_string(v
 
 std::string HistoryBundleJson(const store::HistoryPage& page, const store::HistoryQuery& query,
                               const std::string& base_url, const std::string& page_url, const std::string& filters) {
-  std::string out = R"({"resourceType":"Bundle","id":")" + RandomUuid() + R"(","type":"history","total":)" +
-                    std::to_string(page.total) + R"(,"link":[)";
-  AppendLink(out, "self", PageLink(page_url, filters, page, query.offset, query.count));
-  std::int64_t next = static_cast<std::int64_t>(query.offset) + query.count;
-  if (next < page.total) {
+  std::string out = R"({"resourceType":"Bundle","id":")" + RandomUuid() + R"(","type":"history")";
+  if (page.total) out += R"(,"total":)" + std::to_string(*page.total);
+  out += R"(,"link":[)";
+  AppendLink(out, "self", PageLink(page_url, filters, page, query.count, QueryCursor(query)));
+  out += ',';
+  AppendLink(out, "first", PageLink(page_url, filters, page, query.count, ""));
+  if (page.newer && !page.versions.empty()) {
     out += ',';
-    AppendLink(out, "next", PageLink(page_url, filters, page, next, query.count));
+    AppendLink(out, "previous", PageLink(page_url, filters, page, query.count, "_after=" + std::to_string(page.versions.front().sequence)));
   }
-  if (query.offset > 0) {
+  if (page.older && !page.versions.empty()) {
     out += ',';
-    std::int64_t previous = std::max<std::int64_t>(0, static_cast<std::int64_t>(query.offset) - query.count);
-    AppendLink(out, "previous", PageLink(page_url, filters, page, previous, query.count));
+    AppendLink(out, "next", PageLink(page_url, filters, page, query.count, "_before=" + std::to_string(page.versions.back().sequence)));
   }
   out += ']';
   if (!page.versions.empty()) out += R"(,"entry":[)";

@@ -1,7 +1,8 @@
 #pragma once
 // Builds a FHIR `history` Bundle from a page of stored versions, embedding the stored JSON as is
-// (no re-serialization), with self/next/previous links that pin the page's snapshot so paging
-// is stable while writes go on.
+// (no re-serialization), with self, first, previous and next links that pin the snapshot and
+// carry the cursor (_before/_after a version's sequence), so paging is stable while writes go on
+// and a page costs the same however long the history.
 // Thread safety: pure function.
 
 #include <string>
@@ -11,7 +12,7 @@
 namespace ck::rest {
 
 // `page_url`: the absolute URL of the history (e.g. ".../fhir/Patient/1/_history");
-// `filters`: the query string of the request's filters (_since, _at), "" or "a=b&c=d".
+// `filters`: the query string of the request's filters (_since, _at, _total), "" or "a=b&c=d".
 std::string HistoryBundleJson(const store::HistoryPage& page, const store::HistoryQuery& query,
                               const std::string& base_url, const std::string& page_url, const std::string& filters);
 

@@ -75,20 +75,27 @@ class WriteTransaction {
 // returned by Write.
 using WriteOperation = std::function<Status(WriteTransaction&)>;
 
+// A page of history, newest first. Pages are keyed by the versions' `sequence`, so a page is one index range whatever the history's length: the first page, then
+// `before` the last version shown (older), or `after` the first one shown (newer, for a
+// previous link). `snapshot` pins the versions a walk sees while writes go on.
 struct HistoryQuery {
   std::string type;                  // empty: the whole system
   std::string id;                    // empty: every resource of `type`
   std::optional<Millis> since;       // only versions with last_updated >= since
   std::optional<TimeRange> at;       // only versions current at some point in this range
   std::int64_t snapshot = 0;         // only versions with sequence <= snapshot; 0: the latest
-  std::uint32_t offset = 0;
+  std::int64_t before = 0;           // > 0: only versions older than this sequence
+  std::int64_t after = 0;            // > 0: only versions newer than this sequence (before is then ignored)
   std::uint32_t count = 50;
+  bool count_total = false;          // count every matching version (a scan of the history's range)
 };
 
 struct HistoryPage {
   std::vector<StoredVersion> versions;  // newest first
-  std::int64_t total = 0;               // matching versions in the snapshot
+  std::optional<std::int64_t> total;    // matching versions in the snapshot, when asked for
   std::int64_t snapshot = 0;            // the snapshot used; pass it back for the next page
+  bool older = false;                   // versions older than the page's last match
+  bool newer = false;                   // versions newer than the page's first match
 };
 
 // A page of search results, in id order.

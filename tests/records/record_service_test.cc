@@ -84,7 +84,7 @@ TEST_F(RecordServiceTest, DeleteLeavesATombstoneAndCanBeUndoneByUpdate) {
   ASSERT_TRUE(revived);
   EXPECT_TRUE(revived->created);
   EXPECT_EQ(revived->version, 3);
-  EXPECT_EQ(service_->History(context_, {.type = "Patient", .id = "p1"})->total, 3);
+  EXPECT_EQ(service_->History(context_, {.type = "Patient", .id = "p1", .count_total = true})->total, 3);
 }
 
 TEST_F(RecordServiceTest, ReadOfUnknownResourceIsNotFound) {

@@ -7,6 +7,7 @@
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -132,38 +133,38 @@ TEST_F(FhirRestTest, HistoryAtThreeLevelsWithPaging) {
   for (int i = 0; i < 5; ++i) PutPatient("hist-1", i % 2 ? R"(,"active":true)" : R"(,"active":false)");
   auto page1 = ParseJson(client_.Get("/fhir/Patient/hist-1/_history?_count=2").body);
   EXPECT_STREQ(page1["type"].GetString(), "history");
-  EXPECT_EQ(page1["total"].GetInt(), 5);
+  EXPECT_EQ(page1["total"].GetInt(), 5);  // a resource's versions are always counted
   ASSERT_EQ(page1["entry"].Size(), 2u);
   EXPECT_STREQ(page1["entry"][0]["resource"]["meta"]["versionId"].GetString(), "5");
   EXPECT_STREQ(page1["entry"][0]["request"]["method"].GetString(), "PUT");
   EXPECT_STREQ(page1["entry"][0]["response"]["etag"].GetString(), "W/\"5\"");
-  std::string next;
-  for (auto& link : page1["link"].GetArray()) {
-    if (std::string(link["relation"].GetString()) == "next") next = link["url"].GetString();
-  }
+  EXPECT_TRUE(testing::BundleLink(page1, "previous").empty());
+  std::string next = testing::BundleLink(page1, "next");
   ASSERT_FALSE(next.empty());
   PutPatient("hist-1");  // a later write does not shift the pages
-  auto page2 = ParseJson(client_.Get(next.substr(next.find("/fhir"))).body);
+  auto page2 = ParseJson(client_.Get(next).body);
   EXPECT_STREQ(page2["entry"][0]["resource"]["meta"]["versionId"].GetString(), "3");
-  bool has_previous = false;
-  for (auto& link : page2["link"].GetArray()) has_previous |= std::string(link["relation"].GetString()) == "previous";
-  EXPECT_TRUE(has_previous);
-  // Following next links from the first page visits each version of the snapshot once.
-  int seen = 0;
-  std::string url = "/fhir/Patient/hist-1/_history?_count=2&_snapshot=" + std::string(next.substr(next.find("_snapshot=") + 10, next.find("&_offset") - next.find("_snapshot=") - 10));
+  std::string previous = testing::BundleLink(page2, "previous");
+  ASSERT_FALSE(previous.empty());
+  auto back = ParseJson(client_.Get(previous).body);
+  ASSERT_EQ(back["entry"].Size(), 2u);
+  EXPECT_STREQ(back["entry"][0]["resource"]["meta"]["versionId"].GetString(), "5");  // the snapshot's first page
+  // Following next links from the first page visits each version of the snapshot once, newest first.
+  std::vector<std::string> seen;
+  std::string url = testing::BundleLink(page2, "first");
   while (!url.empty()) {
     auto page = ParseJson(client_.Get(url).body);
-    seen += static_cast<int>(page["entry"].Size());
-    url.clear();
-    for (auto& link : page["link"].GetArray()) {
-      if (std::string(link["relation"].GetString()) == "next") url = std::string(link["url"].GetString()).substr(next.find("/fhir"));
-    }
+    for (auto& entry : page["entry"].GetArray()) seen.push_back(entry["resource"]["meta"]["versionId"].GetString());
+    url = testing::BundleLink(page, "next");
   }
-  EXPECT_EQ(seen, 5);
-  auto type_history = ParseJson(client_.Get("/fhir/Patient/_history").body);
+  EXPECT_EQ(seen, (std::vector<std::string>{"5", "4", "3", "2", "1"}));
+  // A type's or the system's versions are counted only when asked for.
+  EXPECT_FALSE(ParseJson(client_.Get("/fhir/Patient/_history").body).HasMember("total"));
+  auto type_history = ParseJson(client_.Get("/fhir/Patient/_history?_total=accurate").body);
   EXPECT_GE(type_history["total"].GetInt(), 6);
-  auto system_history = ParseJson(client_.Get("/fhir/_history").body);
+  auto system_history = ParseJson(client_.Get("/fhir/_history?_total=accurate").body);
   EXPECT_GE(system_history["total"].GetInt(), type_history["total"].GetInt());
+  EXPECT_NE(testing::BundleLink(system_history, "first").find("_total=accurate"), std::string::npos);
 }
 
 TEST_F(FhirRestTest, HistoryFiltersBySinceAndAt) {
@@ -184,9 +185,11 @@ TEST_F(FhirRestTest, HistoryFiltersBySinceAndAt) {
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_at=2020-13"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=0"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_count=-3"), 400, "invalid");
-  ExpectOutcome(client_.Get("/fhir/Patient/_history?_offset=4294967296"), 400, "invalid");  // was truncated to 0
-  ExpectOutcome(client_.Get("/fhir/Patient/_history?_offset=x"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_offset=20"), 400, "invalid");  // links of an older release
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_before=x"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_after=-2"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Patient/_history?_snapshot=-1"), 400, "invalid");
+  ExpectOutcome(client_.Get("/fhir/Patient/_history?_total=maybe"), 400, "invalid");
   ExpectOutcome(client_.Get("/fhir/Nope/_history"), 404, "not-supported");
 }
 
@@ -258,13 +261,13 @@ TEST_F(FhirRestTest, ValidateAnswersEveryIssueAndStoresNothing) {
     return out;
   };
   // An invalid resource as the body: 200, every error located; nothing stored.
-  auto before = ParseJson(client_.Get("/fhir/Patient/_history").body)["total"].GetInt();
+  auto before = ParseJson(client_.Get("/fhir/Patient/_history?_total=accurate").body)["total"].GetInt();
   auto invalid = issues_of(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Patient","gender":"robot",
     "contact":[{"gender":"male"}]})"));
   EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "error Patient.gender"), 1) << ::testing::PrintToString(invalid);
   EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "error Patient.contact[0]"), 1) << ::testing::PrintToString(invalid);
   EXPECT_EQ(std::count(invalid.begin(), invalid.end(), "warning Patient"), 1) << ::testing::PrintToString(invalid);  // dom-6
-  EXPECT_EQ(ParseJson(client_.Get("/fhir/Patient/_history").body)["total"].GetInt(), before);
+  EXPECT_EQ(ParseJson(client_.Get("/fhir/Patient/_history?_total=accurate").body)["total"].GetInt(), before);
   // Structural problems are findings too, not a failed request.
   auto structural = issues_of(client_.Post("/fhir/Patient/$validate", R"({"resourceType":"Patient","birthDate":"yesterday"})"));
   ASSERT_FALSE(structural.empty());

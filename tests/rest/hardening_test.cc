@@ -288,7 +288,7 @@ TEST(ShutdownTest, EveryWriteStoredDuringAShutdownWasAnswered) {
   EXPECT_EQ(text.find("still in flight"), std::string::npos);
   testing::ServerProcess restarted(dir.path() / "data");
   RawConnection connection(restarted.port());
-  ASSERT_TRUE(connection.Send(Get("/fhir/Basic/_history?_count=1")));
+  ASSERT_TRUE(connection.Send(Get("/fhir/Basic/_history?_count=1&_total=accurate")));
   auto history = connection.ReadResponse();
   ASSERT_TRUE(history);
   EXPECT_EQ(testing::ParseJson(history->body)["total"].GetInt(), acknowledged.load());

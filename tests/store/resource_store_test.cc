@@ -108,7 +108,7 @@ TEST_F(ResourceStoreTest, GroupsConcurrentWritesIntoFewerCommits) {
   EXPECT_EQ(stats->committed_operations, kThreads * kPerThread);
   EXPECT_LE(stats->commits, stats->committed_operations);
   EXPECT_GT(stats->database_bytes, 0);
-  auto history = store_->History({.type = "Observation"});
+  auto history = store_->History({.type = "Observation", .count_total = true});
   EXPECT_EQ(history->total, kThreads * kPerThread);
 }
 
@@ -151,19 +151,61 @@ TEST_F(ResourceStoreTest, PagesHistoryNewestFirstOverAStableSnapshot) {
     clock_.Advance(1000);
   }
   ASSERT_TRUE(Put("Observation", "o", "obs", ChangeKind::kCreate).ok());
-  auto page1 = store_->History({.type = "Patient", .id = "a", .count = 2});
+  auto page1 = store_->History({.type = "Patient", .id = "a", .count = 2, .count_total = true});
   ASSERT_TRUE(page1);
   EXPECT_EQ(page1->total, 5);
   ASSERT_EQ(page1->versions.size(), 2u);
   EXPECT_EQ(page1->versions[0].version, 5);
+  EXPECT_TRUE(page1->older);
+  EXPECT_FALSE(page1->newer);
   ASSERT_TRUE(Put("Patient", "a", "later", ChangeKind::kUpdate).ok());  // not in the snapshot
-  auto page2 = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot, .offset = 2, .count = 2});
-  EXPECT_EQ(page2->total, 5);
+  auto page2 = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot,
+                                .before = page1->versions.back().sequence, .count = 2});
+  ASSERT_EQ(page2->versions.size(), 2u);
   EXPECT_EQ(page2->versions[0].version, 3);
-  auto system = store_->History({});
+  EXPECT_FALSE(page2->total);  // only when asked for
+  EXPECT_TRUE(page2->older);
+  EXPECT_TRUE(page2->newer);
+  auto page3 = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot,
+                                .before = page2->versions.back().sequence, .count = 2});
+  ASSERT_EQ(page3->versions.size(), 1u);
+  EXPECT_EQ(page3->versions[0].version, 1);
+  EXPECT_FALSE(page3->older);
+  // Back from the last page: the same pages, newest first within each.
+  auto back = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot,
+                               .after = page3->versions.front().sequence, .count = 2});
+  ASSERT_EQ(back->versions.size(), 2u);
+  EXPECT_EQ(back->versions[0].version, 3);
+  EXPECT_EQ(back->versions[1].version, 2);
+  EXPECT_TRUE(back->newer);
+  auto first = store_->History({.type = "Patient", .id = "a", .snapshot = page1->snapshot,
+                                .after = back->versions.front().sequence, .count = 2});
+  ASSERT_EQ(first->versions.size(), 2u);
+  EXPECT_EQ(first->versions[0].version, 5);
+  EXPECT_FALSE(first->newer);
+  auto system = store_->History({.count_total = true});
   EXPECT_EQ(system->total, 7);
   EXPECT_EQ(system->versions[0].type, "Patient");
   EXPECT_EQ(system->versions[1].type, "Observation");
+  auto type = store_->History({.type = "Patient", .before = system->versions[0].sequence, .count = 10});
+  ASSERT_EQ(type->versions.size(), 5u);  // the later update is the cursor itself
+  EXPECT_EQ(type->versions[0].version, 5);
+  EXPECT_FALSE(type->older);
+}
+
+// A type's history page is one range of an index, not a scan of every version.
+TEST_F(ResourceStoreTest, ATypesHistoryPageReadsItsTypesIndex) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* plan = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT seq FROM resource_version v WHERE v.seq <= 100 AND v.seq >= 0 "
+                                   "AND v.type_id = 1 AND v.seq < 50 ORDER BY v.seq DESC LIMIT 51", -1, &plan, nullptr), SQLITE_OK);
+  std::string steps;
+  while (sqlite3_step(plan) == SQLITE_ROW) steps += std::string(reinterpret_cast<const char*>(sqlite3_column_text(plan, 3))) + "\n";
+  sqlite3_finalize(plan);
+  sqlite3_close(db);
+  EXPECT_NE(steps.find("resource_version_by_type"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;  // no sort
 }
 
 TEST_F(ResourceStoreTest, FiltersHistoryBySinceAndAt) {
@@ -173,14 +215,14 @@ TEST_F(ResourceStoreTest, FiltersHistoryBySinceAndAt) {
   ASSERT_TRUE(Put("Patient", "a", "v2").ok());  // t0+10s
   clock_.Advance(10'000);
   ASSERT_TRUE(Put("Patient", "a", "v3").ok());  // t0+20s
-  auto since = store_->History({.type = "Patient", .since = t0 + 10'000});
+  auto since = store_->History({.type = "Patient", .since = t0 + 10'000, .count_total = true});
   EXPECT_EQ(since->total, 2);
   // At t0+15s, version 2 was current.
   auto at = store_->History({.type = "Patient", .at = TimeRange{t0 + 15'000, t0 + 16'000}});
   ASSERT_EQ(at->versions.size(), 1u);
   EXPECT_EQ(at->versions[0].version, 2);
   // Over [t0+5s, t0+25s): v1 (current at the start), v2 and v3.
-  auto period = store_->History({.type = "Patient", .at = TimeRange{t0 + 5'000, t0 + 25'000}});
+  auto period = store_->History({.type = "Patient", .at = TimeRange{t0 + 5'000, t0 + 25'000}, .count_total = true});
   EXPECT_EQ(period->total, 3);
 }
 

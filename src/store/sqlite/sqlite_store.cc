@@ -7,6 +7,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -30,13 +31,14 @@ extern const char kSqliteSchemaV1[];
 extern const char kSqliteSchemaV2[];
 extern const char kSqliteSchemaV3[];
 extern const char kSqliteSchemaV4[];
+extern const char kSqliteSchemaV5[];
 }
 
 namespace ck::store::sqlite {
 namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4};
+const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
@@ -589,7 +591,20 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   std::optional<std::int64_t> type_id;
   if (!query.type.empty()) {
     CK_ASSIGN_OR_RETURN(type_id, types_.Lookup(db, query.type));
-    if (!type_id) return page;
+    if (!type_id) {
+      if (query.count_total) page.total = 0;
+      return page;
+    }
+  }
+  // Transaction time never goes backwards as seq grows, so the versions since a time are those
+  // from the first seq stamped at or after it: the page stays one range of seq.
+  std::int64_t since_seq = 0;
+  if (query.since) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement first, db.Prepare("SELECT seq FROM resource_version WHERE last_updated >= ? "
+                                                          "ORDER BY last_updated, seq LIMIT 1"));
+    first->Bind(1, *query.since);
+    CK_ASSIGN_OR_RETURN(bool row, first->Step());
+    since_seq = row ? first->Int(0) : page.snapshot + 1;
   }
   // Scope of the query, applied to the versions (v) and, for _at, to the earlier versions (w).
   auto scope = [&](const char* alias) {
@@ -598,35 +613,56 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
     if (!query.id.empty()) s += std::string(" AND ") + alias + ".id = :id";
     return s;
   };
-  std::string where = " WHERE v.seq <= :snapshot" + scope("v");
-  if (query.since) where += " AND v.last_updated >= :since";
+  std::string where = " WHERE v.seq <= :snapshot AND v.seq >= :since_seq" + scope("v");
   if (query.at) {
     where += " AND ((v.last_updated >= :at_start AND v.last_updated < :at_end) OR v.seq IN (SELECT max(w.seq) FROM resource_version w "
              "WHERE w.seq <= :snapshot AND w.last_updated < :at_start" + scope("w") + " GROUP BY w.type_id, w.id))";
   }
   auto bind_all = [&](Statement& s) {
-    s.BindNamed(":snapshot", page.snapshot);
+    s.BindNamed(":snapshot", page.snapshot).BindNamed(":since_seq", since_seq);
     if (type_id) s.BindNamed(":type", *type_id);
     if (!query.id.empty()) s.BindNamed(":id", query.id);
-    if (query.since) s.BindNamed(":since", *query.since);
     if (query.at) s.BindNamed(":at_start", query.at->start).BindNamed(":at_end", query.at->end);
   };
 
-  std::string count_sql = "SELECT count(*) FROM resource_version v" + where;
-  CK_ASSIGN_OR_RETURN(ScopedStatement count, db.Prepare(count_sql));
-  bind_all(*count);
-  CK_ASSIGN_OR_RETURN(bool counted, count->Step());
-  page.total = counted ? count->Int(0) : 0;
+  if (query.count_total) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement count, db.Prepare("SELECT count(*) FROM resource_version v" + where));
+    bind_all(*count);
+    CK_ASSIGN_OR_RETURN(bool counted, count->Step());
+    page.total = counted ? count->Int(0) : 0;
+  }
 
-  std::string page_sql = std::string(kSelectVersionColumns) + where + " ORDER BY v.seq DESC LIMIT :limit OFFSET :offset";
+  // One more row than the page says whether more follow in the direction read.
+  const bool backward = query.after > 0;
+  std::string page_sql = std::string(kSelectVersionColumns) + where;
+  if (backward) {
+    page_sql += " AND v.seq > :after ORDER BY v.seq ASC LIMIT :limit";
+  } else {
+    page_sql += query.before > 0 ? " AND v.seq < :before ORDER BY v.seq DESC LIMIT :limit" : " ORDER BY v.seq DESC LIMIT :limit";
+  }
   CK_ASSIGN_OR_RETURN(ScopedStatement select, db.Prepare(page_sql));
   bind_all(*select);
-  select->BindNamed(":limit", static_cast<std::int64_t>(query.count)).BindNamed(":offset", static_cast<std::int64_t>(query.offset));
+  if (backward) select->BindNamed(":after", query.after);
+  if (!backward && query.before > 0) select->BindNamed(":before", query.before);
+  select->BindNamed(":limit", static_cast<std::int64_t>(query.count) + 1);
+  bool more = false;
   while (true) {
     CK_ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
+    if (page.versions.size() == query.count) {
+      more = true;
+      break;
+    }
     CK_ASSIGN_OR_RETURN(StoredVersion version, ReadVersionRow(*select));
     page.versions.push_back(std::move(version));
+  }
+  if (backward) {
+    std::reverse(page.versions.begin(), page.versions.end());
+    page.newer = more;
+    page.older = true;  // the page the walk came back from
+  } else {
+    page.older = more;
+    page.newer = query.before > 0;
   }
   return page;
 }
