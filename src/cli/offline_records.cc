@@ -6,10 +6,13 @@
 
 namespace ck::cli {
 
-records::RecordOptions RecordOptionsFrom(const Config& config) {
-  return {.max_json_depth = config.max_json_depth,
-          .max_issues = config.max_issues,
-          .strict_profiles = config.unknown_profiles == "error"};
+Result<records::RecordOptions> RecordOptionsFrom(const Config& config) {
+  auto zone = search::SearchZone::Named(config.search_time_zone);
+  if (!zone) return Err(Status::Invalid("config search_time_zone: " + zone.error().message()));
+  return records::RecordOptions{.max_json_depth = config.max_json_depth,
+                                .max_issues = config.max_issues,
+                                .strict_profiles = config.unknown_profiles == "error",
+                                .search_zone = std::move(*zone)};
 }
 
 records::ValidationPolicy ValidationPolicyFrom(const std::string& value) {
@@ -53,7 +56,8 @@ Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config,
   auto out = std::make_unique<OfflineRecords>();
   CK_ASSIGN_OR_RETURN(out->store,
                       store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock, .stage_index = bulk_load}));
-  out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, RecordOptionsFrom(config));
+  CK_ASSIGN_OR_RETURN(records::RecordOptions options, RecordOptionsFrom(config));
+  out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, std::move(options));
   CK_RETURN_IF_ERROR(PrepareRecords(config, *out->records));
   return out;
 }

@@ -14,7 +14,7 @@
 namespace ck::cli {
 
 // What RecordService takes from the configuration (serve uses it too).
-records::RecordOptions RecordOptionsFrom(const Config& config);
+Result<records::RecordOptions> RecordOptionsFrom(const Config& config);
 // A front door's validation policy from its config value (rest_validation, import_validation:
 // "strict", "lenient", "structure", as util/config.cc checks them).
 records::ValidationPolicy ValidationPolicyFrom(const std::string& value);

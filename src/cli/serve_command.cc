@@ -44,7 +44,9 @@ int RunServe(const Config& config) {
                                                .cache_bytes = std::size_t{config.cache_mb} << 20,
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
-  records::RecordService records(definitions, **store, RecordOptionsFrom(config));
+  auto options = RecordOptionsFrom(config);
+  if (!options) return fail(options.error());
+  records::RecordService records(definitions, **store, std::move(*options));
   if (Status prepared = PrepareRecords(config, records); !prepared.ok()) return fail(prepared);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the

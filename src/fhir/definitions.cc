@@ -188,7 +188,42 @@ Status Definitions::Link() {
   }
   std::sort(resource_types_.begin(), resource_types_.end(),
             [](const TypeDefinition* a, const TypeDefinition* b) { return a->name < b->name; });
+  for (const SearchParameterDefinition& param : search_parameters_) search_parameter_by_url_.emplace(param.url, &param);
+  RepairCompositeComponents();
   return Status::Ok();
+}
+
+const SearchParameterDefinition* Definitions::FindSearchParameter(std::string_view url) const {
+  auto it = search_parameter_by_url_.find(url);
+  return it == search_parameter_by_url_.end() ? nullptr : it->second;
+}
+
+// R4 errata in composites. DocumentReference-relationship gives each of its two components the
+// other's definition (the `code` component points at relatesto, `target` at relation): a pair
+// whose definitions' expressions each end with the other component's expression is swapped
+// back. code-value-date's component reads `value.ofType(DateTime)`, the FHIRPath system type,
+// which no FHIR `dateTime` element is: it means the FHIR type, as value-date's own expression says.
+void Definitions::RepairCompositeComponents() {
+  for (SearchParameterDefinition& param : search_parameters_) {
+    for (SearchParameterDefinition::Component& component : param.components) {
+      for (std::size_t at = component.expression.find("ofType(DateTime)"); at != std::string::npos;
+           at = component.expression.find("ofType(DateTime)", at)) {
+        component.expression.replace(at, 16, "ofType(dateTime)");
+      }
+    }
+  }
+  auto defines = [&](const SearchParameterDefinition::Component& component, std::string_view expression) {
+    const SearchParameterDefinition* definition = FindSearchParameter(component.definition);
+    return definition != nullptr && definition->expression.ends_with("." + std::string(expression));
+  };
+  for (SearchParameterDefinition& param : search_parameters_) {
+    if (param.components.size() != 2) continue;
+    auto& a = param.components[0];
+    auto& b = param.components[1];
+    if (!defines(a, a.expression) && !defines(b, b.expression) && defines(a, b.expression) && defines(b, a.expression)) {
+      std::swap(a.definition, b.definition);
+    }
+  }
 }
 
 const TypeDefinition* Definitions::FindType(std::string_view name) const {

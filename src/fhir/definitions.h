@@ -142,6 +142,8 @@ class Definitions {
   // The concrete resource types in alphabetical order (145 in R4).
   const std::vector<const TypeDefinition*>& ResourceTypes() const { return resource_types_; }
   const std::vector<SearchParameterDefinition>& SearchParameters() const { return search_parameters_; }
+  // A search parameter by its canonical URL; nullptr if unknown.
+  const SearchParameterDefinition* FindSearchParameter(std::string_view url) const;
   // The search parameters (codes) that put a resource of `type` in a compartment of
   // `compartment` (Patient, Encounter, RelatedPerson, Practitioner, Device), from the R4
   // CompartmentDefinitions; "{def}" is the compartment's own resource. nullptr if resources of
@@ -152,12 +154,14 @@ class Definitions {
  private:
   Definitions() = default;
   Status Link();
+  void RepairCompositeComponents();
 
   std::unordered_map<std::string, std::unique_ptr<TypeDefinition>, StringHash, std::equal_to<>> types_;
   std::vector<std::unique_ptr<ElementDefinition>> elements_;
   std::vector<std::unique_ptr<Structure>> inline_structures_;
   std::vector<const TypeDefinition*> resource_types_;
   std::vector<SearchParameterDefinition> search_parameters_;
+  std::unordered_map<std::string_view, const SearchParameterDefinition*> search_parameter_by_url_;
   std::unordered_map<std::string, std::vector<std::string>> compartments_;  // "Patient/Observation" -> codes
   std::vector<ConstraintDefinition> constraints_;
 };

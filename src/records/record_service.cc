@@ -176,7 +176,7 @@ Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::o
                                                  bool is_create, std::vector<Issue> issues) {
   // The index is extracted here, on the caller's thread: the store's writer only inserts it.
   const search::IndexExtractor& extractor = search::IndexExtractor::R4();
-  CK_ASSIGN_OR_RETURN(search::IndexEntries index, extractor.Extract(resource));
+  CK_ASSIGN_OR_RETURN(search::IndexEntries index, extractor.Extract(resource, options_.search_zone));
   WriteOutcome outcome;
   std::vector<Issue> errors;
   std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
@@ -278,6 +278,7 @@ Status RecordService::LoadStoredDefinitions() {
 
 namespace {
 constexpr char kReindexKey[] = "search_reindex";
+constexpr char kZoneKey[] = "search_time_zone";  // the zone the index placed dates in; absent: UTC
 constexpr std::uint32_t kReindexPage = 500;
 }  // namespace
 
@@ -293,6 +294,16 @@ Status RecordService::WriteState(const std::string& key, const std::string& valu
 
 Status RecordService::CompleteSearchIndex(const std::function<void(const std::string&, std::size_t)>& progress) {
   CK_RETURN_IF_ERROR(store_.CompleteIndex());  // rows a bulk load staged (one that crashed, say)
+  CK_ASSIGN_OR_RETURN(std::optional<std::string> indexed_zone, store_.ReadMeta(kZoneKey));
+  const std::string& zone = options_.search_zone.name();
+  if (indexed_zone.value_or("UTC") != zone) {
+    CK_LOG_INFO("search_time_zone changed from {} to {}: the stored resources' dates are placed again",
+                indexed_zone.value_or("UTC"), zone);
+    CK_RETURN_IF_ERROR(store_.Write([&](store::WriteTransaction& txn) -> Status {
+      CK_RETURN_IF_ERROR(txn.WriteMeta(kZoneKey, zone));
+      return txn.WriteMeta(kReindexKey, "");
+    }));
+  }
   CK_ASSIGN_OR_RETURN(std::optional<std::string> resume, store_.ReadMeta(kReindexKey));
   if (!resume) return Status::Ok();
   const std::size_t tab = resume->find('\t');
@@ -316,7 +327,7 @@ Status RecordService::CompleteSearchIndex(const std::function<void(const std::st
         if (!resource) {  // stored before a structure rule existed: only its time is known for sure
           CK_LOG_WARN("{}/{} no longer reads; indexed by _lastUpdated only: {}", type, page[i].id, resource.error().message());
         } else {
-          CK_ASSIGN_OR_RETURN(indexes[i], extractor.Extract(*resource));
+          CK_ASSIGN_OR_RETURN(indexes[i], extractor.Extract(*resource, options_.search_zone));
         }
         indexes[i].dates.push_back({extractor.last_updated(), page[i].last_updated, page[i].last_updated + 1});
       }
@@ -385,7 +396,7 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext&,
     (void)compartment;
   }
   SearchResult result;
-  CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request));
+  CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request, options_.search_zone));
   CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
   return result;
 }
@@ -421,7 +432,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
   bool first_type = true;
   for (const std::string& type : types) {
     per_type.type = type;
-    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(per_type));
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(per_type, options_.search_zone));
     if (!parsed.ignored.empty()) {
       if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
       continue;  // a parameter this type does not have: none of its resources can match

@@ -31,6 +31,7 @@ struct RecordOptions {
   unsigned max_json_depth = 64;  // deepest JSON nesting accepted in a resource
   std::size_t max_issues = 100;  // most problems reported for one resource
   bool strict_profiles = false;  // a claimed profile the server does not hold refuses the write
+  search::SearchZone search_zone;  // where dates without a zone are placed (index and searches)
 };
 
 // What a write produced.

@@ -1,5 +1,7 @@
 #include "rest/capability_statement.h"
 
+#include <map>
+
 #include "fhir/json_writer.h"
 #include "search/index_extractor.h"
 
@@ -21,6 +23,34 @@ std::string_view SearchParamTypeCode(fhir::SearchParamType type) {
   return "special";
 }
 
+// How values of a parameter type may be searched (search/query_parser.h), for the
+// parameter's documentation.
+std::string_view ModifiersOf(fhir::SearchParamType type) {
+  switch (type) {
+    case fhir::SearchParamType::kNumber:
+    case fhir::SearchParamType::kDate:
+    case fhir::SearchParamType::kQuantity: return "prefixes eq ne gt lt ge le sa eb ap; modifier :missing";
+    case fhir::SearchParamType::kString: return "modifiers :exact :contains :missing";
+    case fhir::SearchParamType::kToken: return "modifiers :not :text :of-type :missing";
+    case fhir::SearchParamType::kReference: return "modifiers :[type] :identifier :missing";
+    case fhir::SearchParamType::kUri: return "modifiers :below :above :missing";
+    case fhir::SearchParamType::kComposite: return "code$value, the value with its component's prefixes; no modifiers";
+    case fhir::SearchParamType::kSpecial: return "";
+  }
+  return "";
+}
+
+void AppendStrings(std::string& out, std::string_view name, const std::vector<std::string>& values) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    fhir::AppendJsonString(out, values[i]);
+  }
+  out += ']';
+}
+
 }  // namespace
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started) {
@@ -33,6 +63,18 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
   out += R"("implementation":{"description":"Chartkeeper health information management server","url":)";
   fhir::AppendJsonString(out, base_url);
   out += R"(},"fhirVersion":"4.0.1","format":["application/fhir+json","json"],"rest":[{"mode":"server","resource":[)";
+  // _include values of each type (its reference parameters), and _revinclude values (the
+  // reference parameters of any type that may point to it).
+  std::map<std::string, std::vector<std::string>> includes;
+  std::map<std::string, std::vector<std::string>> revincludes;
+  for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
+    for (search::Param param : extractor.ParametersOf(type->name)) {
+      if (param->type != fhir::SearchParamType::kReference) continue;
+      const std::string value = type->name + ":" + param->code;
+      includes[type->name].push_back(value);
+      for (const std::string& target : param->targets) revincludes[target].push_back(value);
+    }
+  }
   bool first = true;
   for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
     if (!first) out += ',';
@@ -57,9 +99,18 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
       fhir::AppendJsonString(out, params[i]->url);
       out += R"(,"type":)";
       fhir::AppendJsonString(out, SearchParamTypeCode(params[i]->type));
+      out += R"(,"documentation":)";
+      fhir::AppendJsonString(out, ModifiersOf(params[i]->type));
       out += '}';
     }
-    out += R"(],"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":false,)"
+    out += ']';
+    std::vector<std::string> type_includes = {"*"};
+    type_includes.insert(type_includes.end(), includes[type->name].begin(), includes[type->name].end());
+    AppendStrings(out, "searchInclude", type_includes);
+    std::vector<std::string> type_revincludes = {"*"};
+    type_revincludes.insert(type_revincludes.end(), revincludes[type->name].begin(), revincludes[type->name].end());
+    AppendStrings(out, "searchRevInclude", type_revincludes);
+    out += R"(,"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":false,)"
            R"("conditionalRead":"full-support","conditionalUpdate":false,"conditionalDelete":"not-supported"})";
   }
   out += R"(],"interaction":[{"code":"history-system"},{"code":"search-system"}],)"

@@ -93,6 +93,8 @@ struct UriEntry {
   std::string uri;
 };
 
+struct CompositeEntry;
+
 struct IndexEntries {
   std::vector<TokenEntry> tokens;
   std::vector<IdentifierTypeEntry> identifier_types;
@@ -102,11 +104,27 @@ struct IndexEntries {
   std::vector<QuantityEntry> quantities;
   std::vector<ReferenceEntry> references;
   std::vector<UriEntry> uris;
+  std::vector<CompositeEntry> composites;
 
-  std::size_t size() const {
-    return tokens.size() + identifier_types.size() + strings.size() + dates.size() + numbers.size() + quantities.size() +
-           references.size() + uris.size();
-  }
+  std::size_t size() const;
 };
+
+// A value of a composite parameter (code-value-quantity...): the entries of its second component,
+// paired with one value of its first (a token) by `key`, "system|code" ("|code" without a
+// system). The store keeps them as the second component's kind of rows under a parameter of
+// their own, the composite's URL with "$" and the key, so a search for both components is one
+// search on that parameter (docs/design/search.md).
+struct CompositeEntry {
+  Param param;
+  std::string key;
+  IndexEntries values;
+};
+
+inline std::size_t IndexEntries::size() const {
+  std::size_t composite_rows = 0;
+  for (const CompositeEntry& composite : composites) composite_rows += composite.values.size();
+  return tokens.size() + identifier_types.size() + strings.size() + dates.size() + numbers.size() + quantities.size() +
+         references.size() + uris.size() + composite_rows;
+}
 
 }  // namespace ck::search

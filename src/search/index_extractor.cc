@@ -24,7 +24,7 @@ bool Applies(const fhir::TypeDefinition& type, std::string_view base) {
 
 class Extraction {
  public:
-  Extraction(Param param, IndexEntries& out) : param_(param), out_(out) {}
+  Extraction(Param param, const SearchZone& zone, IndexEntries& out) : param_(param), zone_(zone), out_(out) {}
 
   void Add(const fhirpath::Value& item) {
     if (!item.IsElement()) return AddSystemValue(item);
@@ -129,13 +129,13 @@ class Extraction {
   }
 
   void AddDate(std::string_view text) {
-    if (auto range = ParseFhirDateTimeRange(text)) out_.dates.push_back({param_, range->start, range->end});
+    if (auto range = zone_.Range(text)) out_.dates.push_back({param_, range->start, range->end});
   }
 
   void Date(const Node& node, const std::string& type) {
     if (type == "Period") {
-      auto start = ParseFhirDateTimeRange(node.TextOf("start"));
-      auto end = ParseFhirDateTimeRange(node.TextOf("end"));
+      auto start = zone_.Range(node.TextOf("start"));
+      auto end = zone_.Range(node.TextOf("end"));
       if (!start && !end) return;
       out_.dates.push_back({param_, start ? start->start : kOpenStart, end ? end->end : kOpenEnd});
       return;
@@ -224,6 +224,7 @@ class Extraction {
   }
 
   Param param_;
+  const SearchZone& zone_;
   IndexEntries& out_;
 };
 
@@ -237,19 +238,21 @@ IndexExtractor::IndexExtractor(const fhir::Definitions& definitions) : definitio
     if (type->is_abstract) continue;
     std::vector<Compiled>& compiled = by_type_[type];
     for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
-      if (param.expression.empty() || param.type == SearchParamType::kComposite || param.type == SearchParamType::kSpecial ||
-          param.code == "_lastUpdated") {
-        continue;
-      }
+      if (param.expression.empty() || param.type == SearchParamType::kSpecial || param.code == "_lastUpdated") continue;
       bool applies = false;
       for (const std::string& base : param.bases) applies = applies || Applies(*type, base);
       if (!applies) continue;
+      std::vector<Component> components;
+      if (param.type == SearchParamType::kComposite) {
+        components = CompileComponents(param, *type);
+        if (components.empty()) continue;
+      }
       auto expression = fhirpath::Expression::Compile(param.expression, definitions, *type);
       if (!expression) {
         failed_to_compile_.push_back(param.code + " on " + type->name + ": " + expression.error().message());
         continue;
       }
-      compiled.push_back({&param, std::move(*expression)});
+      compiled.push_back({&param, std::move(*expression), std::move(components)});
     }
   }
 }
@@ -259,7 +262,7 @@ const IndexExtractor& IndexExtractor::R4() {
   return *extractor;
 }
 
-Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource) const {
+Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource, const SearchZone& zone) const {
   IndexEntries out;
   auto it = by_type_.find(&resource.type());
   if (it == by_type_.end()) return out;
@@ -269,10 +272,57 @@ Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource) con
       return Err(Status::Internal("search parameter " + compiled.param->code + " could not be evaluated")
                      .WithDetail(resource.type_name() + ": " + values.error().message()));
     }
-    Extraction extraction(compiled.param, out);
+    if (!compiled.components.empty()) {
+      CK_RETURN_IF_ERROR(ExtractComposite(compiled, resource, *values, zone, out));
+      continue;
+    }
+    Extraction extraction(compiled.param, zone, out);
     for (const fhirpath::Value& value : *values) extraction.Add(value);
   }
   return out;
+}
+
+std::vector<IndexExtractor::Component> IndexExtractor::CompileComponents(const fhir::SearchParameterDefinition& param,
+                                                                         const fhir::TypeDefinition& type) {
+  std::vector<Component> out;
+  if (param.components.size() != 2) return out;  // MolecularSequence's coordinates: not supported
+  for (const fhir::SearchParameterDefinition::Component& component : param.components) {
+    Param definition = definitions_.FindSearchParameter(component.definition);
+    // Components are evaluated on elements inside the resource, so compiled without a context type.
+    auto expression = fhirpath::Expression::Compile(component.expression);
+    if (definition == nullptr || !expression) {
+      failed_to_compile_.push_back(param.code + " on " + type.name + ": component " + component.expression + " cannot be used");
+      return {};
+    }
+    out.push_back({definition, std::move(*expression)});
+  }
+  if (out[0].param->type != SearchParamType::kToken) return {};
+  return out;
+}
+
+Status IndexExtractor::ExtractComposite(const Compiled& compiled, const fhir::Resource& resource, const fhirpath::Collection& values,
+                                        const SearchZone& zone, IndexEntries& out) const {
+  for (const fhirpath::Value& item : values) {
+    if (!item.IsElement() || item.node == nullptr) continue;
+    IndexEntries parts[2];
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Component& component = compiled.components[i];
+      auto found = component.expression.EvaluateAt(resource.root(), *item.node, definitions_);
+      if (!found) {
+        return Status::Internal("search parameter " + compiled.param->code + " could not be evaluated")
+            .WithDetail(resource.type_name() + ", component " + component.param->code + ": " + found.error().message());
+      }
+      Extraction extraction(component.param, zone, parts[i]);
+      for (const fhirpath::Value& value : *found) extraction.Add(value);
+    }
+    IndexEntries& second = parts[1];
+    if (compiled.components[1].param->type == SearchParamType::kToken) second.strings.clear();  // no :text on composites
+    if (second.size() == 0) continue;
+    for (const TokenEntry& token : parts[0].tokens) {
+      out.composites.push_back({compiled.param, token.system + "|" + token.code, second});
+    }
+  }
+  return Status::Ok();
 }
 
 std::vector<Param> IndexExtractor::ParametersOf(const std::string& type) const {

@@ -5,9 +5,13 @@
 // turned into index entries of the parameter's kind (index_entries.h). Runs before a write
 // reaches the store, so the store's writer only inserts.
 //
+// Composite parameters of two components, the first a token (all of R4's but MolecularSequence's
+// coordinates, which have three), pair each value of the second component with each code of the
+// first found in the same element (index_entries.h, CompositeEntry).
+//
 // Not extracted here: _lastUpdated (the transaction time, known only inside the write), the
 // parameters without an expression (_text, _content, _query: full text comes with search part
-// 2), composite and special parameters.
+// 2), composites of three components and special parameters.
 // Thread safety: immutable after construction; Extract may run on any thread.
 
 #include <string>
@@ -18,6 +22,7 @@
 #include "fhir/resource.h"
 #include "fhirpath/expression.h"
 #include "search/index_entries.h"
+#include "search/search_zone.h"
 #include "util/status.h"
 
 namespace ck::search {
@@ -29,7 +34,8 @@ class IndexExtractor {
 
   // Errors: kInternal naming the parameter whose expression could not be evaluated on this
   // resource (a defect the tests keep out: every Synthea resource is extracted).
-  Result<IndexEntries> Extract(const fhir::Resource& resource) const;
+  // Dates without a zone are placed in `zone` (search_zone.h).
+  Result<IndexEntries> Extract(const fhir::Resource& resource, const SearchZone& zone = SearchZone()) const;
 
   // _lastUpdated, whose value the write adds (the transaction time).
   Param last_updated() const { return last_updated_; }
@@ -39,10 +45,19 @@ class IndexExtractor {
   const std::vector<std::string>& failed_to_compile() const { return failed_to_compile_; }
 
  private:
+  struct Component {
+    Param param;
+    fhirpath::Expression expression;  // relative to a value of the composite's expression
+  };
   struct Compiled {
     Param param;
     fhirpath::Expression expression;
+    std::vector<Component> components;  // composites: the token, then the value it qualifies
   };
+
+  std::vector<Component> CompileComponents(const fhir::SearchParameterDefinition& param, const fhir::TypeDefinition& type);
+  Status ExtractComposite(const Compiled& compiled, const fhir::Resource& resource, const fhirpath::Collection& values,
+                          const SearchZone& zone, IndexEntries& out) const;
 
   explicit IndexExtractor(const fhir::Definitions& definitions);
 

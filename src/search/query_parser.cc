@@ -43,14 +43,15 @@ std::vector<std::string> SplitEscaped(std::string_view text, char separator) {
   return parts;
 }
 
-// The comma-separated values, split before unescaping anything else.
-std::vector<std::string> SplitValues(std::string_view text) {
+// The comma-separated values (or a composite value's `$`-separated components), split before
+// unescaping anything else.
+std::vector<std::string> SplitValues(std::string_view text, char separator = ',') {
   std::vector<std::string> values(1);
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 1 < text.size()) {
       values.back() += text.substr(i, 2);
       ++i;
-    } else if (text[i] == ',') {
+    } else if (text[i] == separator) {
       values.emplace_back();
     } else {
       values.back() += text[i];
@@ -77,7 +78,7 @@ Prefix TakePrefix(std::string& value) {
 
 class Parser {
  public:
-  explicit Parser(const SearchRequest& request) : request_(request) {
+  Parser(const SearchRequest& request, const SearchZone& zone) : request_(request), zone_(zone) {
     for (Param param : IndexExtractor::R4().ParametersOf(request.type)) params_.emplace(param->code, param);
     last_updated_ = IndexExtractor::R4().last_updated();
   }
@@ -116,7 +117,7 @@ class Parser {
         continue;
       }
       Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
-      if (param == nullptr || param->type == SearchParamType::kComposite || param->type == SearchParamType::kSpecial) {
+      if (param == nullptr || param->type == SearchParamType::kSpecial) {
         std::string why = param == nullptr ? "is not a search parameter of " + request_.type + " this server knows"
                                            : "is not supported yet";
         if (name.starts_with('_') && param == nullptr) why = "is not supported yet";
@@ -157,13 +158,12 @@ class Parser {
     return filter;
   }
 
-  // `Type:param` or `Type:param:TargetType`, or `*` (_include only: every reference parameter of
-  // the matches).
+  // `Type:param` or `Type:param:TargetType`, or `*`: every reference parameter of the matches
+  // (_include), or of any resource that points to them (_revinclude).
   Result<Include> ParseInclude(const std::string& raw, bool reverse, const std::string& value) {
     Include include;
     if (value == "*") {
-      if (reverse) return Err(Bad(raw, "* is supported for _include only"));
-      include.source_type = request_.type;
+      if (!reverse) include.source_type = request_.type;
       return include;
     }
     std::vector<std::string> parts = SplitEscaped(value, ':');
@@ -255,6 +255,7 @@ class Parser {
 
   Result<Condition> ParseCondition(const std::string& raw, Param param, const std::string& modifier, const std::string& text) {
     Condition condition{param};
+    if (param->type == SearchParamType::kComposite && !modifier.empty()) return Err(Bad(raw, "a composite parameter takes no modifier"));
     if (modifier == "missing") {
       if (text != "true" && text != "false") return Err(Bad(raw, "expected true or false"));
       condition.missing = text == "true";
@@ -264,10 +265,28 @@ class Parser {
     condition.negated = modifier == "not";
     for (const std::string& value : SplitValues(text)) {
       if (value.empty()) return Err(Bad(raw, "empty value"));
+      if (param->type == SearchParamType::kComposite) {
+        CK_ASSIGN_OR_RETURN(CompositeMatch match, Composite(raw, *param, value));
+        condition.any_composite.push_back(std::move(match));
+        continue;
+      }
       CK_ASSIGN_OR_RETURN(Match match, ParseValue(raw, *param, modifier, value));
       condition.any_of.push_back(std::move(match));
     }
     return condition;
+  }
+
+  // `code$value`: a token, then a value of the second component's type (with its prefix).
+  Result<CompositeMatch> Composite(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& value) {
+    std::vector<std::string> components = SplitValues(value, '$');
+    if (components.size() != 2 || components[0].empty() || components[1].empty()) {
+      return Err(Bad(raw, "expected two components separated by $, such as http://loinc.org|8480-6$gt100"));
+    }
+    const fhir::Definitions& definitions = fhir::Definitions::R4();
+    Param second = definitions.FindSearchParameter(param.components[1].definition);
+    CK_ASSIGN_OR_RETURN(Match first, Token(raw, "", components[0]));
+    CK_ASSIGN_OR_RETURN(Match value_match, ParseValue(raw, *second, "", components[1]));
+    return CompositeMatch{std::get<TokenMatch>(first), std::move(value_match)};
   }
 
   Status CheckModifier(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& modifier) {
@@ -342,7 +361,7 @@ class Parser {
     Prefix prefix = TakePrefix(value);
     // A '+' of a time zone often arrives unescaped and decodes to a space.
     std::replace(value.begin(), value.end(), ' ', '+');
-    auto range = ParseFhirDateTimeRange(value);
+    auto range = zone_.Range(value);
     if (!range) return Err(Bad(raw, "'" + value + "' is not a FHIR date, dateTime or instant"));
     return Match(DateMatch{prefix, range->start, range->end});
   }
@@ -409,6 +428,7 @@ class Parser {
   }
 
   const SearchRequest& request_;
+  const SearchZone& zone_;
   std::unordered_map<std::string, Param> params_;
   Param last_updated_ = nullptr;
   std::optional<std::string> seen_subset_;  // _summary or _elements, whichever came first
@@ -416,7 +436,7 @@ class Parser {
 
 }  // namespace
 
-Result<ParsedSearch> ParseSearch(const SearchRequest& request) {
+Result<ParsedSearch> ParseSearch(const SearchRequest& request, const SearchZone& zone) {
   const fhir::Definitions& definitions = fhir::Definitions::R4();
   if (definitions.FindResourceType(request.type) == nullptr) {
     return Err(Status::NotFound("unknown resource type '" + request.type + "'"));
@@ -424,7 +444,7 @@ Result<ParsedSearch> ParseSearch(const SearchRequest& request) {
   if (!request.compartment_type.empty() && definitions.FindResourceType(request.compartment_type) == nullptr) {
     return Err(Status::NotFound("unknown resource type '" + request.compartment_type + "'"));
   }
-  return Parser(request).Parse();
+  return Parser(request, zone).Parse();
 }
 
 }  // namespace ck::search

@@ -13,6 +13,7 @@
 
 #include "fhir/resource_subset.h"
 #include "search/search_query.h"
+#include "search/search_zone.h"
 #include "util/status.h"
 
 namespace ck::search {
@@ -36,7 +37,8 @@ struct ParsedSearch {
   fhir::Subset subset;  // _summary, _elements: what of each resource to return
 };
 
+// Dates without a zone are read in `zone`, as the index placed them (search_zone.h).
 // Errors: kNotFound (unknown type), kInvalid naming the parameter and what is wrong.
-Result<ParsedSearch> ParseSearch(const SearchRequest& request);
+Result<ParsedSearch> ParseSearch(const SearchRequest& request, const SearchZone& zone = SearchZone());
 
 }  // namespace ck::search

@@ -73,16 +73,25 @@ struct UriMatch {
 using Match = std::variant<TokenMatch, IdentifierTypeMatch, StringMatch, DateMatch, NumberMatch, QuantityMatch,
                            ReferenceMatch, UriMatch>;
 
+// composite (`code-value-quantity=http://loinc.org|8480-6$gt100`): a value of the second
+// component paired with a code of the first in the same element.
+struct CompositeMatch {
+  TokenMatch first;
+  Match second;
+};
+
 struct Condition {
   Param param;
   // :missing=true (no value indexed) or false (some value); when set, `any_of` is empty.
   std::optional<bool> missing;
   bool negated = false;  // :not (token): resources with no value matching any of `any_of`
   std::vector<Match> any_of;
+  std::vector<CompositeMatch> any_composite;  // instead of `any_of` for a composite parameter
 };
 
 // _include (resources the matches point to) and _revinclude (resources that point to the matches)
-// of `source_type:param[:target_type]`; `param` null for `*` (every reference parameter).
+// of `source_type:param[:target_type]`; `param` null for `*` (every reference parameter; for
+// _revinclude of every type: `source_type` empty).
 struct Include {
   std::string source_type;
   Param param = nullptr;

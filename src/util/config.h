@@ -74,6 +74,10 @@ struct Config {
   // code systems are loaded at start (as `chartkeeper package load` does), skipped when the same
   // content was loaded before. A comma-separated list, or a TOML array of strings. Default none.
   std::vector<std::filesystem::path> packages;
+  // The IANA time zone ("Europe/Berlin") in which a date or time written without a zone is
+  // placed, for the search index and search values alike (search/search_zone.h); a change
+  // reindexes the stored resources at the next start. Checked when the records open. Default UTC.
+  std::string search_time_zone = "UTC";
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
   // Largest page a history or search returns. Default 1000.

@@ -110,6 +110,35 @@ TEST_F(IndexingTest, ReindexRebuildsMissingRowsAndResumesWhereItStopped) {
   EXPECT_EQ(Rows("search_token", "code", "Practitioner", "d", "gender"), std::vector<std::string>{"female"});
 }
 
+// A birth date is a whole day in the search_time_zone: in Berlin (CET all of 1970), 1970-05-02
+// began at 1970-05-01T23:00Z. Opening the records with another zone places the stored dates again.
+TEST_F(IndexingTest, DatesWithoutAZoneArePlacedInTheSearchZoneAndPlacedAgainWhenItChanges) {
+  Put(R"({"resourceType":"Patient","id":"p","birthDate":"1970-05-02"})");
+  auto found = [&](const std::string& birthdate) {
+    search::SearchRequest request{"Patient", {{"birthdate", birthdate}}};
+    auto result = service_->Search(context_, request);
+    EXPECT_TRUE(result) << result.error().ToString();
+    return result->page.versions.size();
+  };
+  ASSERT_TRUE(service_->CompleteSearchIndex().ok());
+  EXPECT_EQ(found("lt1970-05-01T23:30:00Z"), 0u);  // UTC: the day begins at midnight UTC
+  auto berlin = search::SearchZone::Named("Europe/Berlin");
+  ASSERT_TRUE(berlin);
+  service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_, RecordOptions{.search_zone = *berlin});
+  ASSERT_TRUE(service_->CompleteSearchIndex().ok());
+  EXPECT_EQ(**store_->ReadMeta("search_time_zone"), "Europe/Berlin");
+  EXPECT_EQ(*store_->ReadMeta("search_reindex"), std::nullopt);
+  EXPECT_EQ(found("lt1970-05-01T23:30:00Z"), 1u);
+  EXPECT_EQ(found("lt1970-05-01T22:30:00Z"), 0u);
+  EXPECT_EQ(found("1970-05-02"), 1u);
+  // A search value without a zone is Berlin wall time too: 23:30 there is 22:30Z, before the day.
+  EXPECT_EQ(found("sa1970-05-01T23:30"), 1u);
+  EXPECT_EQ(found("sa1970-05-01T23:30:00Z"), 0u);
+  service_ = std::make_unique<RecordService>(fhir::Definitions::R4(), *store_);  // back to UTC
+  ASSERT_TRUE(service_->CompleteSearchIndex().ok());
+  EXPECT_EQ(found("lt1970-05-01T23:30:00Z"), 0u);
+}
+
 // A bulk load (import) stages its index rows: they are not searchable until merged, a second
 // version replaces its first's staged rows, and rows a crashed load left staged are merged by
 // the next start's CompleteSearchIndex.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "fhir/definitions.h"
+#include "rest/http_message.h"
 #include "support/http_client.h"
 #include "support/json.h"
 #include "support/search_pages.h"
@@ -379,20 +381,81 @@ TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
     std::set<std::string> codes;
     for (auto& interaction : resource["interaction"].GetArray()) codes.insert(interaction["code"].GetString());
     EXPECT_EQ(codes, (std::set<std::string>{"read", "vread", "update", "delete", "create", "history-instance", "history-type", "search-type"}));
+    const std::string type = resource["type"].GetString();
     std::set<std::string> params;
-    for (auto& param : resource["searchParam"].GetArray()) {
-      params.insert(param["name"].GetString());
-      EXPECT_STRNE(param["type"].GetString(), "composite") << param["name"].GetString();  // not supported yet, not listed
-    }
-    EXPECT_TRUE(params.contains("_id") && params.contains("_lastUpdated")) << resource["type"].GetString();
-    if (std::string(resource["type"].GetString()) == "Patient") {
+    for (auto& param : resource["searchParam"].GetArray()) params.insert(param["name"].GetString());
+    EXPECT_TRUE(params.contains("_id") && params.contains("_lastUpdated")) << type;
+    if (type == "Patient") {
       for (const char* name : {"name", "family", "birthdate", "gender", "identifier", "general-practitioner", "address-city"}) {
         EXPECT_TRUE(params.contains(name)) << name;
       }
     }
+    if (type == "Observation") {
+      EXPECT_TRUE(params.contains("code-value-quantity") && params.contains("component-code-value-quantity"));
+    }
+    if (type == "MolecularSequence") {
+      EXPECT_FALSE(params.contains("chromosome-variant-coordinate"));  // three components: not supported
+    }
+    std::set<std::string> includes, revincludes;
+    for (auto& value : resource["searchInclude"].GetArray()) includes.insert(value.GetString());
+    for (auto& value : resource["searchRevInclude"].GetArray()) revincludes.insert(value.GetString());
+    EXPECT_TRUE(includes.contains("*") && revincludes.contains("*")) << type;
+    if (type == "Observation") {
+      EXPECT_TRUE(includes.contains("Observation:subject") && includes.contains("Observation:performer"));
+    }
+    if (type == "Patient") {
+      EXPECT_TRUE(revincludes.contains("Observation:subject") && revincludes.contains("Encounter:patient"));
+    }
   }
   EXPECT_STREQ(doc["rest"][0]["interaction"][0]["code"].GetString(), "history-system");
   EXPECT_STREQ(doc["rest"][0]["interaction"][1]["code"].GetString(), "search-system");
+}
+
+// What the CapabilityStatement lists is what works: every parameter it lists for a type, with a
+// well-formed value of its kind, and every _include and _revinclude value, is searched (200)
+// under Prefer: handling=strict, where an unsupported one would be 400.
+TEST_F(FhirRestTest, EveryListedParameterAndIncludeIsSearchable) {
+  const fhir::Definitions& definitions = fhir::Definitions::R4();
+  auto value_of = [&](const std::string& kind, const std::string& definition) -> std::string {
+    if (kind == "number" || kind == "quantity") return "gt1";
+    if (kind == "date") return "ge2020-01";
+    if (kind == "reference") return "x";
+    if (kind == "uri") return "http://example.org/x";
+    if (kind == "composite") {
+      const fhir::SearchParameterDefinition* composite = definitions.FindSearchParameter(definition);
+      const fhir::SearchParameterDefinition* second = definitions.FindSearchParameter(composite->components[1].definition);
+      const std::string second_value = second->type == fhir::SearchParamType::kDate        ? "ge2020"
+                                       : second->type == fhir::SearchParamType::kQuantity  ? "gt1"
+                                       : second->type == fhir::SearchParamType::kReference ? "x"
+                                                                                           : "y";
+      return "x$" + second_value;
+    }
+    return "x";  // token, string
+  };
+  // Twenty at a time (a 400 names the parameter it refuses).
+  auto search_all = [&](const std::string& type, const std::vector<std::string>& terms) {
+    for (std::size_t i = 0; i < terms.size(); i += 20) {
+      std::string path = "/fhir/" + type;
+      for (std::size_t j = i; j < std::min(terms.size(), i + 20); ++j) path += (j == i ? "?" : "&") + terms[j];
+      HttpResult result = client_.Get(path, {{"Prefer", "handling=strict"}});
+      EXPECT_EQ(result.status, 200) << path << ": " << result.body;
+    }
+  };
+  auto doc = ParseJson(client_.Get("/fhir/metadata").body);
+  std::size_t searched = 0;
+  for (auto& resource : doc["rest"][0]["resource"].GetArray()) {
+    const std::string type = resource["type"].GetString();
+    std::vector<std::string> terms;
+    for (auto& param : resource["searchParam"].GetArray()) {
+      terms.push_back(std::string(param["name"].GetString()) + "=" +
+                      rest::PercentEncode(value_of(param["type"].GetString(), param["definition"].GetString())));
+    }
+    searched += terms.size();
+    for (auto& value : resource["searchInclude"].GetArray()) terms.push_back("_include=" + rest::PercentEncode(value.GetString()));
+    for (auto& value : resource["searchRevInclude"].GetArray()) terms.push_back("_revinclude=" + rest::PercentEncode(value.GetString()));
+    search_all(type, terms);
+  }
+  EXPECT_GT(searched, 2000);
 }
 
 TEST_F(FhirRestTest, ReportsHealthAndMetrics) {

@@ -161,11 +161,13 @@ TEST_F(SearchTest, IncludesWhatMatchesPointToAndWhatPointsToThem) {
   EXPECT_EQ(Included("Observation?_id=o2&_include=*"), (Ids_{"p2"}));
   EXPECT_EQ(Included("Patient?_id=p1&_revinclude=Observation:subject"), (Ids_{"o1"}));
   EXPECT_EQ(Included("Patient?_id=p1&_revinclude=Observation:subject&_revinclude=RiskAssessment:subject"), (Ids_{"o1", "r1"}));
+  EXPECT_EQ(Included("Patient?_id=p1&_revinclude=*"), (Ids_{"o1", "r1"}));  // of every type, through every parameter
+  EXPECT_EQ(Included("Patient?_id=p3&_revinclude=*"), (Ids_{}));
   // Without :iterate, includes start from the matches only; with it, from what was included too.
   EXPECT_EQ(Included("Observation?_id=o1&_include=Observation:subject&_revinclude=RiskAssessment:subject"), (Ids_{"p1"}));
   EXPECT_EQ(Included("Observation?_id=o1&_include=Observation:subject&_revinclude:iterate=RiskAssessment:subject"), (Ids_{"p1", "r1"}));
   for (const char* bad : {"Observation?_include=Observation:code", "Observation?_include=Robot:subject",
-                          "Observation?_include=Observation:subject:Medication", "Patient?_revinclude=*",
+                          "Observation?_include=Observation:subject:Medication", "Patient?_revinclude=Robot",
                           "Observation?_include:recurse=Observation:subject"}) {
     EXPECT_EQ(Ids(bad), (Ids_{"status 400"})) << bad;
   }
@@ -403,8 +405,11 @@ TEST(SearchPagingTest, NeverRepeatsOrSkipsWhileWritesGoOn) {
   for (const std::string& id : initial) EXPECT_EQ(seen.count(id), 1u) << id;
   for (const std::string& id : seen) EXPECT_EQ(seen.count(id), 1u) << id << " seen twice";
   EXPECT_GT(pages, kInitial / 37);
+  // Once writes stop, the count is the number of matches a walk pages through.
   HttpResult count = client.Get("/fhir/Patient?gender=other&_summary=count");
+  const std::size_t walked = testing::Flatten(testing::WalkPages(client, "/fhir/Patient?gender=other&_count=200&_elements=id").pages).size();
   EXPECT_GE(ParseJson(count.body)["total"].GetInt(), kInitial);
+  EXPECT_EQ(ParseJson(count.body)["total"].GetUint64(), walked);
 }
 
 }  // namespace

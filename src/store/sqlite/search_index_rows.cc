@@ -39,11 +39,18 @@ std::string InsertSql(const IndexTable& table, bool staged) {
          table.columns + ") VALUES (" + placeholders + ")";
 }
 
-// Binds type and parameter, then the entry's columns (from 3 on), then `rid` last.
+// Binds type and parameter, then the entry's columns (from 3 on), then `rid` last. The parameter
+// is the entry's, or for a composite's values the composite's own for their key (`param_url`).
 class RowWriter {
  public:
-  RowWriter(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid, NewNames& new_params, bool staged)
-      : db_(db), params_(params), type_id_(type_id), rid_(rid), new_params_(new_params), staged_(staged) {}
+  RowWriter(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid, NewNames& new_params, bool staged,
+            std::string param_url = "")
+      : db_(db), params_(params), type_id_(type_id), rid_(rid), new_params_(new_params), staged_(staged), param_url_(std::move(param_url)) {}
+
+  // The same resource's rows under the parameter `param_url`.
+  RowWriter For(std::string param_url) const {
+    return RowWriter(db_, params_, type_id_, rid_, new_params_, staged_, std::move(param_url));
+  }
 
   template <typename Entry, typename BindColumns>
   Status Insert(const IndexTable& table, const std::vector<Entry>& entries, BindColumns bind) {
@@ -51,8 +58,9 @@ class RowWriter {
     CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare(InsertSql(table, staged_)));
     for (const Entry& entry : entries) {
       bool inserted = false;
-      CK_ASSIGN_OR_RETURN(std::int64_t param_id, params_.Ensure(db_, entry.param->url, inserted));
-      if (inserted) new_params_.emplace_back(entry.param->url, param_id);
+      const std::string& url = param_url_.empty() ? entry.param->url : param_url_;
+      CK_ASSIGN_OR_RETURN(std::int64_t param_id, params_.Ensure(db_, url, inserted));
+      if (inserted) new_params_.emplace_back(url, param_id);
       insert->Bind(1, type_id_).Bind(2, param_id);
       const int rid_column = bind(*insert, entry);
       insert->Bind(rid_column, rid_);
@@ -69,24 +77,15 @@ class RowWriter {
   const std::int64_t rid_;
   NewNames& new_params_;
   const bool staged_;
+  const std::string param_url_;
 };
 
-}  // namespace
-
-Status RemoveIndexRows(Connection& db, std::int64_t rid) {
-  for (const IndexTable* table : kTables) {
-    for (const char* suffix : {"", "_staged"}) {
-      CK_ASSIGN_OR_RETURN(ScopedStatement remove, db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid = ?"));
-      remove->Bind(1, rid);
-      CK_RETURN_IF_ERROR(remove->Run());
-    }
+// The rows of `entries`, and of each composite value's entries under the composite's parameter
+// for its key.
+Status InsertRows(RowWriter rows, const search::IndexEntries& entries) {
+  for (const search::CompositeEntry& composite : entries.composites) {
+    CK_RETURN_IF_ERROR(InsertRows(rows.For(CompositeParamUrl(composite.param->url, composite.key)), composite.values));
   }
-  return Status::Ok();
-}
-
-Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
-                       const search::IndexEntries& entries, NewNames& new_params, bool staged) {
-  RowWriter rows(db, params, type_id, rid, new_params, staged);
   CK_RETURN_IF_ERROR(rows.Insert(kToken, entries.tokens, [](Statement& s, const search::TokenEntry& e) {
     s.Bind(3, e.code).Bind(4, e.system);
     return 5;
@@ -129,6 +128,26 @@ Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, st
   });
 }
 
+
+}  // namespace
+
+Status RemoveIndexRows(Connection& db, std::int64_t rid) {
+  for (const IndexTable* table : kTables) {
+    for (const char* suffix : {"", "_staged"}) {
+      CK_ASSIGN_OR_RETURN(ScopedStatement remove, db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid = ?"));
+      remove->Bind(1, rid);
+      CK_RETURN_IF_ERROR(remove->Run());
+    }
+  }
+  return Status::Ok();
+}
+
+std::string CompositeParamUrl(const std::string& composite_url, const std::string& key) { return composite_url + "$" + key; }
+
+Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
+                       const search::IndexEntries& entries, NewNames& new_params, bool staged) {
+  return InsertRows(RowWriter(db, params, type_id, rid, new_params, staged), entries);
+}
 Result<bool> HasStagedRows(Connection& db) {
   for (const IndexTable* table : kTables) {
     CK_ASSIGN_OR_RETURN(ScopedStatement any, db.Prepare(std::string("SELECT 1 FROM ") + table->name + "_staged LIMIT 1"));

@@ -10,6 +10,7 @@
 // Thread safety: used by the writer thread only.
 
 #include <cstdint>
+#include <string>
 
 #include "search/index_entries.h"
 #include "store/sqlite/name_ids.h"
@@ -24,6 +25,10 @@ Status RemoveIndexRows(Connection& db, std::int64_t rid);
 // `staged` into the staging tables; the same value twice is one row (once merged).
 Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
                        const search::IndexEntries& entries, NewNames& new_params, bool staged);
+
+// The parameter URL a composite's values are kept under for the key of their first component
+// (search/index_entries.h, CompositeEntry): "<composite URL>$<system>|<code>".
+std::string CompositeParamUrl(const std::string& composite_url, const std::string& key);
 
 // Whether any row is staged.
 Result<bool> HasStagedRows(Connection& db);

@@ -10,6 +10,7 @@
 #include <set>
 #include <variant>
 
+#include "store/sqlite/search_index_rows.h"
 #include "store/sqlite/version_rows.h"
 #include "util/time.h"
 
@@ -393,6 +394,30 @@ Status Run(Connection& db, const Sql& sql, std::set<std::int64_t>& seen, std::ve
   return Status::Ok();
 }
 
+// A resource type and one of its reference parameters.
+struct ReferenceColumn {
+  std::int64_t type_id;
+  std::int64_t param_id;
+};
+
+// Every (type, parameter) that has reference rows, for _revinclude=*: read by skipping from one
+// to the next along the index's key (one probe each), not by reading the rows.
+Result<std::vector<ReferenceColumn>> IndexedReferenceColumns(Connection& db) {
+  std::vector<ReferenceColumn> out;
+  CK_ASSIGN_OR_RETURN(ScopedStatement next, db.Prepare("SELECT type_id, param_id FROM search_reference "
+                                                       "WHERE (type_id, param_id) > (?, ?) ORDER BY type_id, param_id LIMIT 1"));
+  ReferenceColumn last{-1, -1};
+  while (true) {
+    next->Bind(1, last.type_id).Bind(2, last.param_id);
+    CK_ASSIGN_OR_RETURN(bool row, next->Step());
+    if (!row) break;
+    last = {next->Int(0), next->Int(1)};
+    out.push_back(last);
+    next->Reset();
+  }
+  return out;
+}
+
 // The _include and _revinclude resources of the page's matches, and with :iterate of what they
 // bring in turn, each once. Index rows belong to current versions only, so what they lead to is
 // current.
@@ -431,21 +456,29 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
     }
     for (const search::Include& include : query.revincludes) {
       if (!first_round && !include.iterate) continue;
-      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> source_type_id, types.Lookup(db, include.source_type));
-      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, include.param->url));
-      if (!source_type_id || !param_id) continue;
+      std::vector<ReferenceColumn> sources;
+      if (include.param == nullptr) {
+        CK_ASSIGN_OR_RETURN(sources, IndexedReferenceColumns(db));
+      } else {
+        CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> source_type_id, types.Lookup(db, include.source_type));
+        CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, include.param->url));
+        if (!source_type_id || !param_id) continue;
+        sources.push_back({*source_type_id, *param_id});
+      }
       for (const Found& target : frontier) {
         if (!include.target_type.empty() && include.target_type != target.version.type) continue;
-        Sql sources;
-        sources << "resource r";
-        Sql sql = SelectVersions(sources);
-        sql << "WHERE r.type_id = ";
-        sql.Value(*source_type_id) << " AND r.deleted = 0 AND r.rid IN (SELECT x.rid FROM search_reference x WHERE x.type_id = ";
-        sql.Value(*source_type_id) << " AND x.param_id = ";
-        sql.Value(*param_id) << " AND x.target_id = ";
-        sql.Value(target.version.id) << " AND x.url = '' AND x.target_type = ";
-        sql.Value(target.version.type) << ")";
-        CK_RETURN_IF_ERROR(Run(db, sql, seen, found, total, page.included_capped));
+        for (const ReferenceColumn& source : sources) {
+          Sql from;
+          from << "resource r";
+          Sql sql = SelectVersions(from);
+          sql << "WHERE r.type_id = ";
+          sql.Value(source.type_id) << " AND r.deleted = 0 AND r.rid IN (SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+          sql.Value(source.type_id) << " AND x.param_id = ";
+          sql.Value(source.param_id) << " AND x.target_id = ";
+          sql.Value(target.version.id) << " AND x.url = '' AND x.target_type = ";
+          sql.Value(target.version.type) << ")";
+          CK_RETURN_IF_ERROR(Run(db, sql, seen, found, total, page.included_capped));
+        }
       }
     }
     for (const Found& item : found) page.included.push_back(item.version);
@@ -461,6 +494,32 @@ struct Clauses {
   std::vector<Clause> drivers;  // conditions a match meets through a value it has
   std::vector<Sql> tests;       // every condition, as a test on `r`
 };
+
+// The parameters a composite's values are kept under (search_index_rows.h, CompositeParamUrl)
+// whose first component matches `first`.
+Result<std::vector<std::int64_t>> CompositeParamIds(Connection& db, NameIds& params, const std::string& composite_url,
+                                                   const search::TokenMatch& first) {
+  std::vector<std::int64_t> ids;
+  if (first.system && first.code) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> id, params.Lookup(db, CompositeParamUrl(composite_url, *first.system + "|" + *first.code)));
+    if (id) ids.push_back(*id);
+    return ids;
+  }
+  const std::string prefix = CompositeParamUrl(composite_url, "");
+  CK_ASSIGN_OR_RETURN(ScopedStatement keys, db.Prepare("SELECT param_id, url FROM search_param WHERE url >= ? AND url < ?"));
+  keys->Bind(1, prefix).Bind(2, PrefixEnd(prefix));
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, keys->Step());
+    if (!row) break;
+    const std::string_view key = keys->Text(1).substr(prefix.size());
+    const std::size_t bar = key.find('|');
+    if (bar == std::string_view::npos) continue;
+    if (first.system && key.substr(0, bar) != *first.system) continue;
+    if (first.code && key.substr(bar + 1) != *first.code) continue;
+    ids.push_back(keys->Int(0));
+  }
+  return ids;
+}
 
 Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
@@ -511,6 +570,11 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::Sear
       writer.AnyValue(TableFor(condition.param->type));
     } else {
       for (const search::Match& match : condition.any_of) std::visit(writer, match);
+      for (const search::CompositeMatch& match : condition.any_composite) {
+        CK_ASSIGN_OR_RETURN(std::vector<std::int64_t> ids, CompositeParamIds(db, params, condition.param->url, match.first));
+        if (ids.empty()) ids.push_back(-1);  // no resource has a value for that code
+        for (std::int64_t id : ids) std::visit(MatchWriter(type_id, id, clause), match.second);
+      }
     }
     const bool negative = condition.negated || condition.missing.value_or(false);
     Sql test;
