@@ -108,6 +108,20 @@ std::optional<Subset::Mode> SummaryMode(std::string_view value) {
   return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> ElementNames(std::string_view value) {
+  std::vector<std::string> names;
+  while (true) {
+    const std::size_t comma = std::min(value.find(','), value.size());
+    std::string_view name = value.substr(0, comma);
+    name.remove_prefix(std::min(name.find_first_not_of(' '), name.size()));
+    name.remove_suffix(name.size() - std::min(name.find_last_not_of(' ') + 1, name.size()));
+    if (name.empty()) return std::nullopt;
+    names.emplace_back(name);
+    if (comma == value.size()) return names;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 std::string SubsetJson(const std::string& json, const Subset& subset) {
   if (subset.mode == Subset::Mode::kAll) return json;
   auto resource = ReadResource(json, Definitions::R4());

@@ -29,6 +29,10 @@ struct Subset {
 // The mode of a `_summary` value other than count: true, text, data, false; nullopt otherwise.
 std::optional<Subset::Mode> SummaryMode(std::string_view value);
 
+// The element names of an `_elements` value ("name, birthDate"), spaces trimmed; nullopt if one
+// is empty.
+std::optional<std::vector<std::string>> ElementNames(std::string_view value);
+
 // Removes from a bound resource what `subset` leaves out, and tags it; kAll changes nothing.
 void ApplySubset(Resource& resource, const Subset& subset);
 

@@ -100,11 +100,9 @@ Result<fhir::Subset> ReadSubset(const std::vector<std::pair<std::string, std::st
       summary = true;
     } else if (name == "_elements") {
       subset.mode = fhir::Subset::Mode::kElements;
-      for (std::string_view element : Split(value, ',')) {
-        element = TrimSpaces(element);
-        if (element.empty()) return Err(Status::Invalid("_elements: an empty element name"));
-        subset.elements.emplace_back(element);
-      }
+      std::optional<std::vector<std::string>> names = fhir::ElementNames(value);
+      if (!names) return Err(Status::Invalid("_elements: an empty element name"));
+      subset.elements = std::move(*names);
       elements = true;
     }
   }

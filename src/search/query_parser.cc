@@ -235,10 +235,9 @@ class Parser {
     }
     out.subset.mode = Mode::kElements;
     const fhir::TypeDefinition* type = request_.type.empty() ? nullptr : fhir::Definitions::R4().FindResourceType(request_.type);
-    for (std::string element : SplitValues(value)) {
-      element.erase(0, element.find_first_not_of(' '));
-      element.erase(element.find_last_not_of(' ') + 1);
-      if (element.empty()) return Bad(name, "an empty element name");
+    std::optional<std::vector<std::string>> names = fhir::ElementNames(value);
+    if (!names) return Bad(name, "an empty element name");
+    for (std::string& element : *names) {
       const bool known = type == nullptr || std::any_of(type->structure.elements.begin(), type->structure.elements.end(),
                                                           [&](const fhir::ElementDefinition* e) { return e->name == element; });
       if (!known) {

@@ -32,6 +32,14 @@ TEST(ResourceSubsetTest, SummaryFiltersBackboneElementsByTheirOwnFlags) {
   EXPECT_EQ(Subsetted(observation, {}), observation);
 }
 
+TEST(ResourceSubsetTest, ElementNamesAreTheCommaSeparatedNamesTrimmed) {
+  EXPECT_EQ(ElementNames("name"), (std::vector<std::string>{"name"}));
+  EXPECT_EQ(ElementNames(" name , birthDate"), (std::vector<std::string>{"name", "birthDate"}));
+  EXPECT_FALSE(ElementNames(""));
+  EXPECT_FALSE(ElementNames("name,,gender"));
+  EXPECT_FALSE(ElementNames("name, "));
+}
+
 TEST(ResourceSubsetTest, ElementsKeepTheNamedAndTheMandatoryOnes) {
   const std::string patient = R"({"resourceType":"Patient","id":"p","gender":"male","birthDate":"1970","_birthDate":{"extension":[)"
                               R"({"url":"http://x","valueString":"y"}]},"deceasedBoolean":false})";

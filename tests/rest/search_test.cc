@@ -126,6 +126,12 @@ TEST_F(SearchTest, DatesWithPrefixes) {
   EXPECT_EQ(Ids("Observation?date=2024-03-05T11:00:00%2B01:00"), (Ids_{"o1"}));  // the same instant
   EXPECT_EQ(Ids("Observation?date=ge2030"), (Ids_{"o2"}));                      // a period without an end is open
   EXPECT_EQ(Ids("Observation?date=eb2024-05-01"), (Ids_{"o1"}));
+  // o1 is the second [10:00:00.000, 10:00:01.000): le and ge take what lies strictly below or
+  // above the searched millisecond, or what it contains (found by the differential test).
+  EXPECT_EQ(Ids("Observation?date=le2024-03-05T10:00:00.000Z"), (Ids_{}));
+  EXPECT_EQ(Ids("Observation?date=le2024-03-05T10:00:00.001Z"), (Ids_{"o1"}));
+  EXPECT_EQ(Ids("Observation?date=ge2024-03-05T10:00:00.999Z&code=2339-0"), (Ids_{}));
+  EXPECT_EQ(Ids("Observation?date=ge2024-03-05T10:00:00.998Z&code=2339-0"), (Ids_{"o1"}));
 }
 
 TEST_F(SearchTest, NumbersAndQuantities) {

@@ -3,6 +3,8 @@
 // (object members sorted, numbers kept as their source text) for comparing resources by meaning.
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <string>
@@ -16,6 +18,14 @@ inline rapidjson::Document ParseJson(const std::string& text) {
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   return doc;
+}
+
+// A JSON value written back as text (compact).
+inline std::string ToJson(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 inline void SortMembers(fhir::Node& node) {

@@ -84,8 +84,10 @@ void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const
     case Prefix::kNe: sql << "NOT "; within(); return;
     case Prefix::kGt: case Prefix::kSa: compare(prefix == Prefix::kSa ? "x.low" : "x.high", prefix == Prefix::kSa ? " >= " : " > ", high); return;
     case Prefix::kLt: case Prefix::kEb: compare(prefix == Prefix::kEb ? "x.high" : "x.low", prefix == Prefix::kEb ? " <= " : " < ", low); return;
-    case Prefix::kGe: sql << "("; compare("x.high", " >= ", high); sql << " OR "; within(); sql << ")"; return;
-    case Prefix::kLe: sql << "("; compare("x.low", " <= ", low); sql << " OR "; within(); sql << ")"; return;
+    // ge/le: gt/lt (the range above/below the searched one, which excludes it, overlaps the
+    // target's) or eq; on a point value that is value >= / <= the searched value.
+    case Prefix::kGe: sql << "("; compare("x.high", point != nullptr ? " >= " : " > ", high); sql << " OR "; within(); sql << ")"; return;
+    case Prefix::kLe: sql << "("; compare("x.low", point != nullptr ? " <= " : " < ", low); sql << " OR "; within(); sql << ")"; return;
     case Prefix::kAp:  // overlaps the searched interval widened by `approximate` either side
       sql << "(x.low < ";
       sql.Value(high + approximate) << " AND x.high > ";

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Search at scale (issue 8's benchmark): the Synthea sample scaled to about 1,000,000 resources
+# (bench/scale_synthea.cc: 13 copies with new ids and shifted dates), imported once with every
+# search parameter indexed, then the first page of each search the issue names, 16 concurrent
+# clients (wrk, 2 threads), p50 and p99. Writes bench/results/search_scale.txt. Run by
+# bench/run.sh; alone: bench/search_scale.sh (needs a release build). BENCH_SCALE_COPIES sets
+# the copies (13 by default), BENCH_SECONDS each search's duration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/release/src/cli/chartkeeper
+copies=${BENCH_SCALE_COPIES:-13}
+duration=${BENCH_SECONDS:-15}
+out=bench/results/search_scale.txt
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+build/release/bench/scale_synthea "$copies" "$work/bundles"
+echo "== import of $copies copies of the Synthea sample (uncompressed bundles)"
+/usr/bin/time -v "$bin" import --data "$work/var" --log-level warn "$work"/bundles/shared-*.json "$work"/bundles/copy*.json \
+  >"$work/import.log" 2>&1
+import_line=$(grep "import finished" "$work/import.log")
+import_rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/import.log")
+echo "$import_line (peak RSS $((import_rss_kb / 1024)) MiB)"
+rm -rf "$work/bundles"
+resources=$(echo "$import_line" | grep -o 'finished: [0-9]*' | grep -o '[0-9]*')
+db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
+index_bytes=$(sqlite3 "$work/var/chartkeeper.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\_%' ESCAPE '\\'")
+
+"$bin" serve --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 1 600); do
+  port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n1 | grep -o '[0-9]*$' || true)
+  [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.5
+done
+base="http://127.0.0.1:$port"
+# Patients, and family-name prefixes, drawn from the data.
+curl -s "$base/fhir/Patient?_count=1000&_elements=id,name" >"$work/patients.json"
+grep -o '"id":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | head -n 500 >"$work/patient_ids"
+grep -o '"family":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | cut -c1-3 | grep -E '^[A-Za-z]{3}$' | sort -u | head -n 200 >"$work/prefixes"
+height='http://loinc.org%7C8302-2'
+make_paths() {  # name, then a template where @P is a patient id and @F a family prefix
+  local name=$1 template=$2
+  : >"$work/$name.paths"
+  paste -d' ' "$work/patient_ids" <(shuf -r -n "$(wc -l <"$work/patient_ids")" "$work/prefixes") | while read -r id prefix; do
+    local path=${template//@P/$id}
+    echo "${path//@F/$prefix}" >>"$work/$name.paths"
+  done
+}
+make_paths patient_code "/fhir/Observation?patient=@P&code=$height"
+make_paths code_date "/fhir/Observation?code=$height&date=ge2010-01-01&date=lt2011-01-01"
+make_paths code_value "/fhir/Observation?code=$height&value-quantity=gt180"
+make_paths family_prefix "/fhir/Patient?family=@F"
+make_paths sort_date "/fhir/Observation?patient=@P&_sort=-date"
+make_paths include_subject "/fhir/Observation?patient=@P&code=$height&_include=Observation:subject"
+make_paths revinclude_subject "/fhir/Patient?family=@F&_count=10&_revinclude=Observation:subject"
+make_paths count_code "/fhir/Observation?code=$height&_summary=count"
+count_matches=$(curl -s "$base/fhir/Observation?code=$height&_summary=count" | grep -o '"total":[0-9]*' | cut -d: -f2)
+
+latency() {  # wrk's p50 and p99 in ms for the paths of $1
+  PATHS_FILE="$work/$1.paths" wrk -t2 -c16 -d"${duration}s" --latency -s bench/wrk/paths.lua "$base" >"$work/$1.wrk"
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms$/, "", v); return v } sub(/s$/, "", v); return v * 1000 }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } /Requests\/sec/ { rate = $2 } /Non-2xx/ { bad = $NF }
+    END { printf "p50 %.1f ms, p99 %.1f ms, %.0f searches/s%s", p50, p99, rate, bad ? ", " bad " non-2xx answers" : "" }' "$work/$1.wrk"
+}
+{
+  echo "# Search at scale ($(date -u +%Y-%m-%d), $(nproc) cores): $resources resources"
+  echo "import: $import_line, peak RSS $((import_rss_kb / 1024)) MiB"
+  echo "database: $db_bytes bytes ($((db_bytes / resources)) per resource), of which the search index $index_bytes ($((index_bytes / resources)) per resource)"
+  echo "first page, 16 clients:"
+  for name in patient_code code_date code_value family_prefix sort_date include_subject revinclude_subject count_code; do
+    echo "  $name: $(latency "$name")   e.g. $(head -n1 "$work/$name.paths")"
+  done
+  count_p50=$(awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else { sub(/s$/, "", v); v *= 1000 } print v }' "$work/count_code.wrk")
+  echo "count of a common code: $count_matches matches in ${count_p50} ms (p50): $(awk -v n="$count_matches" -v t="$count_p50" 'BEGIN { printf "%.1f", n / t / 1000 }') M matches/s"
+  echo "server peak RSS after the searches: $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$server/status) MiB"
+} | tee "$out"

@@ -1,0 +1,408 @@
+// Differential test of search on Synthea data: several hundred searches generated from the stored
+// resources of three patients (every parameter of Patient, Observation, Condition, Encounter,
+// Procedure, MedicationRequest, DiagnosticReport and Immunization that is not a composite, values
+// drawn from the data, prefixes and modifiers mixed, some that match nothing) are run over HTTP,
+// and each result set is compared with a brute-force answer computed here: the parameter's
+// FHIRPath expression evaluated on every stored resource, then the R4 search page's matching
+// rules, written out below independently of the server's index and SQL. Every disagreement is a
+// failure naming the query and the ids on either side.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+
+#include "cli/input_file.h"
+#include "fhir/json_reader.h"
+#include "fhirpath/expression.h"
+#include "rest/http_message.h"
+#include "search/search_text.h"
+#include "support/chartkeeper_command.h"
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/search_pages.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+#include "util/time.h"
+
+namespace ck {
+namespace {
+
+using fhir::Node;
+using fhir::SearchParamType;
+using testing::HttpClient;
+using testing::ParseJson;
+
+constexpr int kPatients = 3;
+const char* const kTypes[] = {"Patient",   "Observation",       "Condition",        "Encounter",
+                              "Procedure", "MedicationRequest", "DiagnosticReport", "Immunization"};
+
+// One resource's values of one parameter, as the R4 search page describes each kind.
+struct Values {
+  std::vector<std::pair<std::string, std::string>> tokens;  // system, code
+  std::vector<std::string> strings;                          // as written
+  std::vector<TimeRange> dates;
+  std::vector<double> numbers;
+  std::vector<std::string> references;  // "Type/id" or a URL
+  std::vector<std::string> uris;
+  bool empty(SearchParamType type) const {
+    switch (type) {
+      case SearchParamType::kToken: return tokens.empty();
+      case SearchParamType::kString: return strings.empty();
+      case SearchParamType::kDate: return dates.empty();
+      case SearchParamType::kNumber:
+      case SearchParamType::kQuantity: return numbers.empty();
+      case SearchParamType::kReference: return references.empty();
+      case SearchParamType::kUri: return uris.empty();
+      default: return true;
+    }
+  }
+};
+
+void AddStrings(const Node& node, std::initializer_list<const char*> names, Values& out) {
+  for (const char* name : names) {
+    if (const fhir::Property* property = node.Find(name)) {
+      for (const Node& value : property->values) {
+        if (!value.text.empty()) out.strings.push_back(value.text);
+      }
+    }
+  }
+}
+
+std::optional<TimeRange> Range(std::string_view text) { return ParseFhirDateTimeRange(text); }
+
+// What a value of the parameter's expression contributes, by the parameter's kind.
+void Collect(const fhirpath::Value& item, SearchParamType kind, Values& out) {
+  if (!item.IsElement()) {
+    if (item.kind == fhirpath::ValueKind::kBoolean && kind == SearchParamType::kToken) out.tokens.emplace_back("", item.boolean ? "true" : "false");
+    if (item.kind == fhirpath::ValueKind::kString && kind == SearchParamType::kToken) out.tokens.emplace_back("", item.text);
+    if (item.kind == fhirpath::ValueKind::kString && kind == SearchParamType::kString) out.strings.push_back(item.text);
+    return;
+  }
+  if (item.node == nullptr) return;
+  const Node& node = *item.node;
+  const std::string& type = item.type->name;
+  const bool primitive = node.kind != fhir::JsonKind::kObject;
+  switch (kind) {
+    case SearchParamType::kToken:
+      if (type == "Coding") {
+        if (!node.TextOf("code").empty()) out.tokens.emplace_back(node.TextOf("system"), node.TextOf("code"));
+      } else if (type == "CodeableConcept") {
+        if (const fhir::Property* codings = node.Find("coding")) {
+          for (const Node& coding : codings->values) {
+            if (!coding.TextOf("code").empty()) out.tokens.emplace_back(coding.TextOf("system"), coding.TextOf("code"));
+          }
+        }
+      } else if (type == "Identifier") {
+        if (!node.TextOf("value").empty()) out.tokens.emplace_back(node.TextOf("system"), node.TextOf("value"));
+      } else if (type == "ContactPoint") {
+        if (!node.TextOf("value").empty()) out.tokens.emplace_back(node.TextOf("system"), node.TextOf("value"));
+      } else if (primitive && !node.text.empty()) {
+        out.tokens.emplace_back("", node.text);
+      }
+      return;
+    case SearchParamType::kString:
+      if (type == "HumanName") return AddStrings(node, {"family", "given", "prefix", "suffix", "text"}, out);
+      if (type == "Address") return AddStrings(node, {"line", "city", "district", "state", "postalCode", "country", "text"}, out);
+      if (primitive && !node.text.empty()) out.strings.push_back(node.text);
+      return;
+    case SearchParamType::kDate:
+      if (type == "Period") {
+        auto start = Range(node.TextOf("start"));
+        auto end = Range(node.TextOf("end"));
+        if (start || end) {
+          out.dates.push_back({start ? start->start : std::numeric_limits<Millis>::min(), end ? end->end : std::numeric_limits<Millis>::max()});
+        }
+      } else if (primitive) {
+        if (auto range = Range(node.text)) out.dates.push_back(*range);
+      }
+      return;
+    case SearchParamType::kNumber:
+      if (node.kind == fhir::JsonKind::kNumber) out.numbers.push_back(std::stod(node.text));
+      return;
+    case SearchParamType::kQuantity:
+      if (const fhir::Property* value = node.Find("value")) out.numbers.push_back(std::stod(value->values[0].text));
+      return;
+    case SearchParamType::kReference:
+      if (type == "Reference") {
+        std::string reference(node.TextOf("reference"));
+        if (!reference.empty() && reference[0] != '#') out.references.push_back(reference.substr(0, reference.find("/_history/")));
+      } else if (primitive && !node.text.empty()) {
+        out.references.push_back(node.text.substr(0, node.text.find('|')));
+      }
+      return;
+    case SearchParamType::kUri:
+      if (primitive && !node.text.empty()) out.uris.push_back(node.text);
+      return;
+    default:
+      return;
+  }
+}
+
+// The R4 prefixes on intervals: the search value's [s, e) against a resource's [low, high).
+bool DateMatches(const std::string& prefix, TimeRange value, TimeRange target) {
+  const bool eq = target.start >= value.start && target.end <= value.end;
+  if (prefix == "eq") return eq;
+  if (prefix == "ne") return !eq;
+  if (prefix == "gt") return target.end > value.end;
+  if (prefix == "lt") return target.start < value.start;
+  if (prefix == "ge") return target.end > value.end || eq;
+  if (prefix == "le") return target.start < value.start || eq;
+  if (prefix == "sa") return target.start >= value.end;
+  if (prefix == "eb") return target.end <= value.start;
+  ADD_FAILURE() << "prefix " << prefix;
+  return false;
+}
+
+bool NumberMatches(const std::string& prefix, double value, double target) {
+  if (prefix == "gt") return target > value;
+  if (prefix == "lt") return target < value;
+  if (prefix == "ge") return target >= value;
+  if (prefix == "le") return target <= value;
+  ADD_FAILURE() << "prefix " << prefix;
+  return false;
+}
+
+// A search value with the characters search gives a meaning escaped (\, \| \$ \\).
+std::string Escape(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ',' || c == '|' || c == '$' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A generated search: the query string (decoded value) and the test that picks its matches.
+struct Probe {
+  std::string name;   // parameter with modifier
+  std::string value;  // as it goes in the URL, before percent-encoding
+  std::function<bool(const Values&)> matches;
+};
+
+struct Stored {
+  std::string id;
+  fhir::Resource resource;
+};
+
+class SearchDifferentialTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(CK_SOURCE_DIR) / ".." / "shared" / "testdata" / "synthea")) {
+      if (entry.path().filename().string().starts_with("0-")) continue;  // hospitals and practitioners
+      files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    files.resize(kPatients);
+    std::vector<std::string> args;
+    for (const auto& file : files) args.push_back(file.string());
+    auto imported = testing::RunChartkeeper("import", dir_->path() / "data", args);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    server_ = new testing::ServerProcess(dir_->path() / "data");
+    stored_ = new std::map<std::string, std::vector<Stored>>();
+    HttpClient client(server_->port());
+    for (const char* type : kTypes) {
+      std::string path = std::string("/fhir/") + type + "?_count=1000";
+      while (!path.empty()) {
+        auto result = client.Get(path);
+        ASSERT_EQ(result.status, 200) << result.body;
+        auto bundle = ParseJson(result.body);
+        if (bundle.HasMember("entry")) {
+          for (const auto& entry : bundle["entry"].GetArray()) {
+            std::string json = testing::ToJson(entry["resource"]);
+            auto resource = fhir::ReadResource(json, fhir::Definitions::R4());
+            ASSERT_TRUE(resource) << resource.error().ToString();
+            (*stored_)[type].push_back({entry["resource"]["id"].GetString(), std::move(*resource)});
+          }
+        }
+        path = testing::BundleLink(bundle, "next");
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete stored_;
+    delete dir_;
+  }
+
+  static testing::TempDir* dir_;
+  static testing::ServerProcess* server_;
+  static std::map<std::string, std::vector<Stored>>* stored_;
+};
+
+testing::TempDir* SearchDifferentialTest::dir_ = nullptr;
+testing::ServerProcess* SearchDifferentialTest::server_ = nullptr;
+std::map<std::string, std::vector<Stored>>* SearchDifferentialTest::stored_ = nullptr;
+
+// The probes of one parameter, from the values two resources picked at random have.
+std::vector<Probe> ProbesFor(const fhir::SearchParameterDefinition& param, const std::vector<Values>& values, std::mt19937& random) {
+  std::vector<Probe> out;
+  std::vector<const Values*> having;
+  for (const Values& v : values) {
+    if (!v.empty(param.type)) having.push_back(&v);
+  }
+  const std::string code = param.code;
+  out.push_back({code + ":missing", "true", [type = param.type](const Values& v) { return v.empty(type); }});
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
+  const char* const kDatePrefixes[] = {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb"};
+  const char* const kNumberPrefixes[] = {"gt", "lt", "ge", "le"};
+  switch (param.type) {
+    case SearchParamType::kToken:
+      out.push_back({code, "no-such-code-anywhere", [](const Values&) { return false; }});
+      for (int i = 0; i < 2 && !having.empty(); ++i) {
+        const Values& v = *having[pick(having.size())];
+        const auto [system, value] = v.tokens[pick(v.tokens.size())];
+        auto has = [system = system, value = value](bool with_system) {
+          return [=](const Values& v) {
+            return std::any_of(v.tokens.begin(), v.tokens.end(), [&](const auto& t) { return t.second == value && (!with_system || t.first == system); });
+          };
+        };
+        if (i == 0) {
+          out.push_back({code, Escape(value), has(false)});
+        } else {
+          out.push_back({code, Escape(system) + "|" + Escape(value), has(true)});
+          out.push_back({code + ":not", Escape(value), [f = has(false)](const Values& v) { return !f(v); }});
+        }
+      }
+      return out;
+    case SearchParamType::kString:
+      out.push_back({code, "zzqx", [](const Values&) { return false; }});
+      if (!having.empty()) {
+        const Values& v = *having[pick(having.size())];
+        const std::string text = v.strings[pick(v.strings.size())];
+        const std::string normalized = search::NormalizeForSearch(text);
+        const std::string prefix = normalized.substr(0, std::min<std::size_t>(normalized.size(), 1 + pick(4)));
+        out.push_back({code, Escape(prefix), [prefix](const Values& v) {
+                         return std::any_of(v.strings.begin(), v.strings.end(),
+                                            [&](const std::string& s) { return search::NormalizeForSearch(s).starts_with(prefix); });
+                       }});
+        out.push_back({code + ":exact", Escape(text), [text](const Values& v) {
+                         return std::find(v.strings.begin(), v.strings.end(), text) != v.strings.end();
+                       }});
+        const std::string middle = normalized.substr(normalized.size() / 2, 3);
+        if (!middle.empty()) {
+          out.push_back({code + ":contains", Escape(middle), [middle](const Values& v) {
+                           return std::any_of(v.strings.begin(), v.strings.end(), [&](const std::string& s) {
+                             return search::NormalizeForSearch(s).find(middle) != std::string::npos;
+                           });
+                         }});
+        }
+      }
+      return out;
+    case SearchParamType::kDate:
+      out.push_back({code, "eq1066-10-14", [](const Values& v) {
+                       return std::any_of(v.dates.begin(), v.dates.end(), [](TimeRange t) { return DateMatches("eq", *Range("1066-10-14"), t); });
+                     }});
+      for (int i = 0; i < 3 && !having.empty(); ++i) {
+        const Values& v = *having[pick(having.size())];
+        TimeRange at = v.dates[pick(v.dates.size())];
+        if (at.start == std::numeric_limits<Millis>::min() && at.end == std::numeric_limits<Millis>::max()) continue;
+        const Millis point = at.start != std::numeric_limits<Millis>::min() ? at.start : at.end - 1;
+        std::string text = FormatInstant(point);
+        const std::size_t lengths[] = {4, 7, 10, text.size()};  // year, month, day, instant
+        text = text.substr(0, lengths[pick(4)]);
+        const std::string prefix = kDatePrefixes[pick(std::size(kDatePrefixes))];
+        TimeRange searched = *Range(text);
+        out.push_back({code, prefix + text, [prefix, searched](const Values& v) {
+                         return std::any_of(v.dates.begin(), v.dates.end(), [&](TimeRange t) { return DateMatches(prefix, searched, t); });
+                       }});
+      }
+      return out;
+    case SearchParamType::kNumber:
+    case SearchParamType::kQuantity:
+      for (int i = 0; i < 3 && !having.empty(); ++i) {
+        const Values& v = *having[pick(having.size())];
+        const double number = v.numbers[pick(v.numbers.size())];
+        char text[64];
+        std::snprintf(text, sizeof text, "%.17g", number);
+        const std::string prefix = kNumberPrefixes[pick(std::size(kNumberPrefixes))];
+        const double written = std::stod(text);
+        out.push_back({code, prefix + text, [prefix, written](const Values& v) {
+                         return std::any_of(v.numbers.begin(), v.numbers.end(), [&](double n) { return NumberMatches(prefix, written, n); });
+                       }});
+      }
+      return out;
+    case SearchParamType::kReference:
+      out.push_back({code, "Patient/no-such-patient", [](const Values&) { return false; }});
+      for (int i = 0; i < 2 && !having.empty(); ++i) {
+        const Values& v = *having[pick(having.size())];
+        const std::string reference = v.references[pick(v.references.size())];
+        if (reference.find(':') != std::string::npos || reference.find('/') == std::string::npos) continue;
+        out.push_back({code, Escape(reference), [reference](const Values& v) {
+                         return std::find(v.references.begin(), v.references.end(), reference) != v.references.end();
+                       }});
+      }
+      return out;
+    case SearchParamType::kUri:
+      if (!having.empty()) {
+        const Values& v = *having[pick(having.size())];
+        const std::string uri = v.uris[pick(v.uris.size())];
+        out.push_back({code, Escape(uri), [uri](const Values& v) { return std::find(v.uris.begin(), v.uris.end(), uri) != v.uris.end(); }});
+      }
+      return out;
+    default:
+      return out;
+  }
+}
+
+TEST_F(SearchDifferentialTest, AgreesWithABruteForceEvaluationOnSynthea) {
+  const fhir::Definitions& definitions = fhir::Definitions::R4();
+  std::mt19937 random(20261128);
+  HttpClient client(server_->port());
+  int probes = 0;
+  int agreed = 0;
+  for (const char* type : kTypes) {
+    const std::vector<Stored>& resources = (*stored_)[type];
+    ASSERT_FALSE(resources.empty()) << type;
+    const fhir::TypeDefinition& type_definition = *definitions.FindResourceType(type);
+    for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
+      if (param.expression.empty() || param.type == SearchParamType::kComposite || param.type == SearchParamType::kSpecial) continue;
+      const bool applies = std::any_of(param.bases.begin(), param.bases.end(), [&](const std::string& base) {
+        return base == type || base == "Resource" || base == "DomainResource";
+      });
+      if (!applies) continue;
+      auto expression = fhirpath::Expression::Compile(param.expression, definitions, type_definition);
+      ASSERT_TRUE(expression) << param.code << ": " << expression.error().ToString();
+      std::vector<Values> values(resources.size());
+      for (std::size_t i = 0; i < resources.size(); ++i) {
+        auto found = expression->Evaluate(resources[i].resource, definitions);
+        ASSERT_TRUE(found) << param.code << ": " << found.error().ToString();
+        for (const fhirpath::Value& item : *found) Collect(item, param.type, values[i]);
+      }
+      for (const Probe& probe : ProbesFor(param, values, random)) {
+        std::set<std::string> expected;
+        for (std::size_t i = 0; i < resources.size(); ++i) {
+          if (probe.matches(values[i])) expected.insert(resources[i].id);
+        }
+        const std::string path = std::string("/fhir/") + type + "?" + probe.name + "=" + rest::PercentEncode(probe.value) + "&_count=1000&_elements=id";
+        const std::vector<std::string> found = testing::Flatten(testing::WalkPages(client, path).pages);
+        const std::set<std::string> got(found.begin(), found.end());
+        ++probes;
+        if (got == expected && got.size() == found.size()) {
+          ++agreed;
+          continue;
+        }
+        std::vector<std::string> missing, extra;
+        std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
+        std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
+        ADD_FAILURE() << path << ": " << expected.size() << " expected, " << found.size() << " found; missing "
+                      << ::testing::PrintToString(std::vector<std::string>(missing.begin(), missing.begin() + std::min<std::size_t>(3, missing.size())))
+                      << ", extra "
+                      << ::testing::PrintToString(std::vector<std::string>(extra.begin(), extra.begin() + std::min<std::size_t>(3, extra.size())));
+      }
+    }
+  }
+  std::printf("search differential: %d of %d searches agree with the brute-force evaluation\n", agreed, probes);
+  EXPECT_GT(probes, 500);
+  EXPECT_EQ(agreed, probes);
+}
+
+}  // namespace
+}  // namespace ck
