@@ -8,6 +8,8 @@
 #   3. HTTP read by id with wrk (64 connections, 2 threads) next to a trivial handler on the
 #      same HTTP server code, as a ratio                              -> http.txt
 #   4. HTTP create with 64 concurrent clients: resources/s and resources per fsync
+#   5. search at scale: the sample scaled to about 1 M resources, imported, and the first page of
+#      the issue's searches with 16 clients (bench/search_scale.sh)    -> search_scale.txt
 # summary.md collects the headline numbers. Requires a release build (build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -156,4 +158,12 @@ cat >"$results/summary.md" <<SUMMARY
 | HTTP create, 64 concurrent clients | ${create_rate} resources/s, p99 $(wrk_p99_ms "$work/create.txt") ms |
 | resources per fsync (group commit) | ${per_fsync} (${writes} writes in ${commits} commits) |
 SUMMARY
+echo "== 5. search at scale"
+bench/search_scale.sh
+{
+  echo
+  echo '## Search at scale (`search_scale.txt`)'
+  echo
+  sed 's/^/    /' "$results/search_scale.txt"
+} >>"$results/summary.md"
 cat "$results/summary.md"

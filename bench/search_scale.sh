@@ -15,6 +15,7 @@ work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+trap 'echo "search_scale.sh: failed at line $LINENO" >&2' ERR
 
 build/release/bench/scale_synthea "$copies" "$work/bundles"
 echo "== import of $copies copies of the Synthea sample (uncompressed bundles)"
