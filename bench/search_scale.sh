@@ -32,11 +32,17 @@ index_bytes=$(sqlite3 "$work/var/chartkeeper.db" "SELECT sum(pgsize) FROM dbstat
 "$bin" serve --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
 server=$!
 port=""
-for _ in $(seq 1 600); do
+started=$(date +%s)
+until [ -n "$port" ]; do
   port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n1 | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-  sleep 0.5
+  if [ -z "$port" ] && { ! kill -0 "$server" 2>/dev/null || [ $(($(date +%s) - started)) -gt 1800 ]; }; then
+    echo "the server did not start:" >&2
+    tail -n 20 "$work/serve.log" >&2
+    exit 1
+  fi
+  sleep 1
 done
+echo "server ready in $(($(date +%s) - started)) s"
 base="http://127.0.0.1:$port"
 # Patients, and family-name prefixes, drawn from the data.
 curl -s "$base/fhir/Patient?_count=1000&_elements=id,name" >"$work/patients.json"
