@@ -158,6 +158,16 @@ TEST_F(ImportTest, AMissingOrCorruptFileIsAnError) {
   EXPECT_NE(usage.exit_code, 0);
 }
 
+TEST_F(ImportTest, AnUnknownSearchTimeZoneStopsTheImport) {
+  CommandRun run = RunImportCommand(dir_.path() / "var", {"--search-time-zone", "Mars/Olympus_Mons",
+                                                          Write("one.ndjson", "{\"resourceType\":\"Patient\"}\n").string()});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("search_time_zone: 'Mars/Olympus_Mons' is not an IANA time zone"), std::string::npos) << run.output;
+  CommandRun berlin = RunImportCommand(dir_.path() / "var", {"--search-time-zone", "Europe/Berlin",
+                                                             Write("two.ndjson", "{\"resourceType\":\"Patient\"}\n").string()});
+  EXPECT_EQ(berlin.exit_code, 0) << berlin.output;
+}
+
 TEST_F(ImportTest, RefusesADataFolderARunningServerHolds) {
   testing::ServerProcess server(dir_.path() / "var");
   CommandRun run = RunImportCommand(dir_.path() / "var", {Write("one.ndjson", "{\"resourceType\":\"Patient\"}\n").string()});
