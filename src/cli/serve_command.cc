@@ -42,6 +42,7 @@ int RunServe(const Config& config) {
   auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir,
                                                .clock = &clock,
                                                .cache_bytes = std::size_t{config.cache_mb} << 20,
+                                               .reader_cache_bytes = (std::size_t{config.page_cache_mb} << 20) / std::max(1u, config.read_threads),
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
   auto options = RecordOptionsFrom(config);

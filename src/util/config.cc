@@ -78,6 +78,7 @@ const std::vector<Option>& Options() {
       NumberOption("threads", &Config::threads),
       NumberOption("write_threads", &Config::write_threads),
       NumberOption("cache_mb", &Config::cache_mb),
+      NumberOption("page_cache_mb", &Config::page_cache_mb),
       NumberOption("read_threads", &Config::read_threads),
       NumberOption("max_body_bytes", &Config::max_body_bytes),
       NumberOption("max_url_bytes", &Config::max_url_bytes),

@@ -80,6 +80,9 @@ struct Config {
   std::string search_time_zone = "UTC";
   // Memory for the cache of current versions, in MiB; 0 disables it. Default 256.
   unsigned cache_mb = 256;
+  // Memory for the database page cache of the read threads, in MiB, shared among them: the
+  // index and record pages searches touch stay in memory. Default 256.
+  unsigned page_cache_mb = 256;
   // Largest page a history or search returns. Default 1000.
   unsigned max_page_size = 1000;
   // Log level: trace, debug, info, warn, error, off. Default info.

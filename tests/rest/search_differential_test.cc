@@ -21,6 +21,7 @@
 #include "fhir/json_reader.h"
 #include "fhirpath/expression.h"
 #include "rest/http_message.h"
+#include "search/decimal_interval.h"
 #include "search/search_text.h"
 #include "support/chartkeeper_command.h"
 #include "support/http_client.h"
@@ -47,7 +48,7 @@ struct Values {
   std::vector<std::pair<std::string, std::string>> tokens;  // system, code
   std::vector<std::string> strings;                          // as written
   std::vector<TimeRange> dates;
-  std::vector<double> numbers;
+  std::vector<search::DecimalInterval> numbers;  // value and the interval its precision implies
   std::vector<std::string> references;  // "Type/id" or a URL
   std::vector<std::string> uris;
   bool empty(SearchParamType type) const {
@@ -123,10 +124,10 @@ void Collect(const fhirpath::Value& item, SearchParamType kind, Values& out) {
       }
       return;
     case SearchParamType::kNumber:
-      if (node.kind == fhir::JsonKind::kNumber) out.numbers.push_back(std::stod(node.text));
+      if (node.kind == fhir::JsonKind::kNumber) out.numbers.push_back(*search::ReadDecimalInterval(node.text));
       return;
     case SearchParamType::kQuantity:
-      if (const fhir::Property* value = node.Find("value")) out.numbers.push_back(std::stod(value->values[0].text));
+      if (const fhir::Property* value = node.Find("value")) out.numbers.push_back(*search::ReadDecimalInterval(value->values[0].text));
       return;
     case SearchParamType::kReference:
       if (type == "Reference") {
@@ -159,11 +160,14 @@ bool DateMatches(const std::string& prefix, TimeRange value, TimeRange target) {
   return false;
 }
 
-bool NumberMatches(const std::string& prefix, double value, double target) {
-  if (prefix == "gt") return target > value;
-  if (prefix == "lt") return target < value;
-  if (prefix == "ge") return target >= value;
-  if (prefix == "le") return target <= value;
+// R4's prefixes on numbers: gt and lt compare the values; ge and le also match a target whose
+// interval the searched value's interval holds (as eq would).
+bool NumberMatches(const std::string& prefix, const search::DecimalInterval& searched, const search::DecimalInterval& target) {
+  const bool within = target.low >= searched.low && target.high <= searched.high;
+  if (prefix == "gt") return target.value > searched.value;
+  if (prefix == "lt") return target.value < searched.value;
+  if (prefix == "ge") return target.value >= searched.value || within;
+  if (prefix == "le") return target.value <= searched.value || within;
   ADD_FAILURE() << "prefix " << prefix;
   return false;
 }
@@ -224,6 +228,9 @@ class SearchDifferentialTest : public ::testing::Test {
         }
         path = testing::BundleLink(bundle, "next");
       }
+      // By id, not in the order stored (which the import's parallel reading may vary), so the
+      // values the probes draw are the same on every run.
+      std::sort((*stored_)[type].begin(), (*stored_)[type].end(), [](const Stored& a, const Stored& b) { return a.id < b.id; });
     }
   }
   static void TearDownTestSuite() {
@@ -319,13 +326,14 @@ std::vector<Probe> ProbesFor(const fhir::SearchParameterDefinition& param, const
     case SearchParamType::kQuantity:
       for (int i = 0; i < 3 && !having.empty(); ++i) {
         const Values& v = *having[pick(having.size())];
-        const double number = v.numbers[pick(v.numbers.size())];
+        const double number = v.numbers[pick(v.numbers.size())].value;
         char text[64];
         std::snprintf(text, sizeof text, "%.17g", number);
         const std::string prefix = kNumberPrefixes[pick(std::size(kNumberPrefixes))];
-        const double written = std::stod(text);
+        const search::DecimalInterval written = *search::ReadDecimalInterval(text);
         out.push_back({code, prefix + text, [prefix, written](const Values& v) {
-                         return std::any_of(v.numbers.begin(), v.numbers.end(), [&](double n) { return NumberMatches(prefix, written, n); });
+                         return std::any_of(v.numbers.begin(), v.numbers.end(),
+                                            [&](const search::DecimalInterval& n) { return NumberMatches(prefix, written, n); });
                        }});
       }
       return out;

@@ -110,9 +110,9 @@ TEST_F(SearchPlannerTest, ALargeSetDrivesInItsOwnOrderPageByPage) {
   EXPECT_EQ(first_page, Expected([](const Made& m) { return m.code == "common"; }));
 }
 
-// A small set that is not one index range (a patient's compartment) is read whole and its
-// matches ordered; a small one that is (the rare code, 60) is read in order like a large one.
-TEST_F(SearchPlannerTest, ASmallSetIsReadWholeUnlessItComesInOrder) {
+// A small set that comes in rid order (the rare code, 60) is read in order like a large one;
+// with other sets in rid order (a patient, a compartment) it is intersected with them.
+TEST_F(SearchPlannerTest, ASmallSetInOrderIsReadInOrder) {
   EXPECT_EQ(Walk("Observation?code=2222-2&_count=7"), Expected([](const Made& m) { return m.code == "rare"; }));
   EXPECT_EQ(Walk("Observation?code=1111-1&code=2222-2"), std::vector<std::string>{});
   EXPECT_EQ(Walk("Observation?code=2222-2&subject=Patient/pb&date=ge2020-02-15"),
@@ -121,8 +121,8 @@ TEST_F(SearchPlannerTest, ASmallSetIsReadWholeUnlessItComesInOrder) {
             Expected([](const Made& m) { return m.code == "common" && m.patient == "pb" && m.month == 3; }));
 }
 
-// Two values of a large set (not one index range), only negative conditions, or no condition:
-// the type's resources in rid order, each tested.
+// Two values of a large set (a union of index ranges, merged in rid order), only negative
+// conditions, or no condition: the candidates come in rid order, each tested.
 TEST_F(SearchPlannerTest, WithoutADrivingSetTheTypeIsScanned) {
   EXPECT_EQ(Walk("Observation?code=1111-1,2222-2&date=2020-01&_count=200"), Expected([](const Made& m) { return m.month == 1; }));
   EXPECT_EQ(Walk("Observation?code:not=1111-1&_count=13"), Expected([](const Made& m) { return m.code == "rare"; }));
@@ -145,6 +145,44 @@ TEST_F(SearchPlannerTest, SortedSearchesOrderTheWholeSet) {
     return std::make_pair(x.month, x.day) < std::make_pair(y.month, y.day);
   });
   EXPECT_EQ(Walk("Observation?code=1111-1&_sort=date&_count=400"), common);
+}
+
+// Conditions met through index ranges in rid order (a patient, a code, a compartment's
+// parameters) are intersected by seeking from one range to the next: the matches come in rid
+// order, each once (also one with the code under two systems), never a deleted one, with any
+// other condition tested on each; and the count agrees.
+TEST_F(SearchPlannerTest, SetsInRidOrderAreIntersected) {
+  HttpClient client(server_->port());
+  std::vector<std::string> pb_with_code, pb_with_code_in_february, pb_all;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "c" + std::to_string(i);
+    const bool pb = i % 3 == 0;
+    const bool with_code = i % 7 == 0;
+    const int month = 1 + (i / 7) % 3;
+    std::string coding = with_code ? R"({"system":"http://snomed.info/sct","code":"44054006"},{"system":"http://example.org/local","code":"44054006"})"
+                                   : R"({"system":"http://snomed.info/sct","code":"38341003"})";
+    const std::string body = R"({"resourceType":"Condition","id":")" + id + R"(","subject":{"reference":"Patient/)" + (pb ? "pb" : "pa") +
+                             R"("},"code":{"coding":[)" + coding + R"(]},"onsetDateTime":"2020-0)" + std::to_string(month) + R"(-01"})";
+    ASSERT_EQ(client.Put("/fhir/Condition/" + id, body, {{"Content-Type", "application/fhir+json"}}).status, 201) << id;
+    if (pb && i != 21) pb_all.push_back(id);
+    if (pb && with_code && i != 21) pb_with_code.push_back(id);
+    if (pb && with_code && i != 21 && month == 2) pb_with_code_in_february.push_back(id);
+  }
+  ASSERT_EQ(client.Delete("/fhir/Condition/c21").status, 204);  // of pb, with the code
+  ASSERT_GE(pb_with_code.size(), 10u);
+
+  EXPECT_EQ(Walk("Condition?subject=Patient/pb&code=44054006&_count=4"), pb_with_code);
+  EXPECT_EQ(Walk("Condition?code=http://snomed.info/sct|44054006&patient=pb&_count=1"), pb_with_code);
+  EXPECT_EQ(Walk("Patient/pb/Condition?code=44054006&_count=3"), pb_with_code);
+  EXPECT_EQ(Walk("Patient/pb/Condition?_count=17"), pb_all);
+  EXPECT_EQ(Walk("Condition?subject=Patient/pb&code=44054006,38341003&_count=25"), pb_all);
+  EXPECT_EQ(Walk("Condition?subject=Patient/pb&code=44054006&onset-date=2020-02&_count=2"), pb_with_code_in_february);
+  EXPECT_EQ(Walk("Condition?subject=Patient/pb&code=44054006&code=38341003"), std::vector<std::string>{});
+  EXPECT_EQ(Walk("Condition?subject=Patient/no-one&code=44054006"), std::vector<std::string>{});
+  EXPECT_EQ(Count("Condition?subject=Patient/pb&code=44054006"), static_cast<int>(pb_with_code.size()));
+  EXPECT_EQ(Count("Patient/pb/Condition?code=44054006&onset-date=2020-02"), static_cast<int>(pb_with_code_in_february.size()));
+  EXPECT_EQ(Count("Patient/pb/Condition?_count=5"), static_cast<int>(pb_all.size()));
+  EXPECT_EQ(Walk("Patient/pb/Patient"), std::vector<std::string>{"pb"});
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 #include <set>
 #include <variant>
 
+#include "store/sqlite/rid_intersection.h"
 #include "store/sqlite/search_index_rows.h"
+#include "store/sqlite/sql_text.h"
 #include "store/sqlite/version_rows.h"
 #include "util/time.h"
 
@@ -18,28 +20,6 @@ namespace ck::store::sqlite {
 namespace {
 
 using search::Prefix;
-using Bound = std::variant<std::int64_t, double, std::string>;
-
-// SQL text and the values its placeholders take, in order.
-struct Sql {
-  std::string text;
-  std::vector<Bound> values;
-
-  Sql& operator<<(std::string_view part) {
-    text += part;
-    return *this;
-  }
-  Sql& Append(const Sql& other) {
-    text += other.text;
-    values.insert(values.end(), other.values.begin(), other.values.end());
-    return *this;
-  }
-  Sql& Value(Bound value) {
-    text += '?';
-    values.push_back(std::move(value));
-    return *this;
-  }
-};
 
 // Strings start with the prefix when they sort between it and the prefix followed by 0xFF, a
 // byte no UTF-8 text holds: an index range.
@@ -99,14 +79,34 @@ void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const
 // How a search meets one condition, in the two forms the planner chooses between
 // (docs/design/search.md): the set of rids that meet it, read from the index by value (to drive
 // a search), and a test of one candidate resource `r`, read from the index by rid (for the
-// other conditions). A set is `ordered` when it is one range of an index whose key ends with
-// the rid, so it comes in rid order and a driven search can stop when its page is full.
+// other conditions). A set is `ordered` when each of its parts is one range of an index whose
+// key has the rid right after the columns the part fixes, so it comes in rid order: a search
+// driven by one such range can stop when its page is full, and such sets can be intersected by
+// seeking (rid_intersection.h).
 struct Clause {
   std::vector<Sql> parts;  // "SELECT x.rid FROM ..."; the set is their union
-  Sql test;                // a boolean SQL expression on `r`
-  bool ordered = false;
+  Sql test;                // a boolean SQL expression on `r.rid`
+  bool ordered = false;    // every part is one index range in rid order
   std::size_t test_index = 0;  // where its test is in Clauses::tests
+
+  bool OneOrderedRange() const { return ordered && parts.size() == 1; }
 };
+
+// A test (on `r.rid`) of a candidate whose rid is in `rid_column`, so it can run before, or
+// without, the join with the resource table. The tests are SQL text of this file's own, with
+// every value bound, and name the candidate only as "r.rid".
+Sql OnCandidate(const Sql& test, std::string_view rid_column) {
+  constexpr std::string_view kCandidate = "r.rid";
+  Sql out;
+  out.values = test.values;
+  std::string_view text = test.text;
+  for (std::size_t at = text.find(kCandidate); at != std::string_view::npos; at = text.find(kCandidate)) {
+    out << text.substr(0, at) << rid_column;
+    text.remove_prefix(at + kCandidate.size());
+  }
+  out << text;
+  return out;
+}
 
 // Builds the clause of one match: the table, and the predicate on its row `x` that both forms
 // share.
@@ -240,7 +240,7 @@ class MatchWriter {
     part.Value(type_id_) << " AND x.param_id = ";
     part.Value(param_id_);
     predicate(part);
-    clause_.ordered = clause_.parts.size() == 1 && ordered;
+    clause_.ordered = (clause_.parts.size() == 1 || clause_.ordered) && ordered;
     if (!clause_.test.text.empty()) clause_.test << " OR ";
     clause_.test << "EXISTS (SELECT 1 FROM " << table << " x WHERE x.rid = r.rid AND x.param_id = ";
     clause_.test.Value(param_id_);
@@ -337,20 +337,6 @@ Result<std::vector<std::optional<Bound>>> DecodeCursor(std::string_view cursor, 
   return out;
 }
 
-Status BindAll(Statement& statement, const std::vector<Bound>& values) {
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const int index = static_cast<int>(i + 1);
-    if (const auto* integer = std::get_if<std::int64_t>(&values[i])) {
-      statement.Bind(index, *integer);
-    } else if (const auto* real = std::get_if<double>(&values[i])) {
-      statement.BindDouble(index, *real);
-    } else {
-      statement.Bind(index, std::get<std::string>(values[i]));
-    }
-  }
-  return Status::Ok();
-}
-
 // A version read by a search, with its resource's rid.
 struct Found {
   StoredVersion version;
@@ -390,7 +376,7 @@ Result<bool> CollectNew(Statement& statement, std::set<std::int64_t>& seen, std:
 Status Run(Connection& db, const Sql& sql, std::set<std::int64_t>& seen, std::vector<Found>& found, std::size_t& total,
            bool& capped) {
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
-  CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+  BindAll(*statement, sql.values);
   CK_ASSIGN_OR_RETURN(bool complete, CollectNew(*statement, seen, found, total));
   if (!complete) capped = true;
   return Status::Ok();
@@ -526,40 +512,48 @@ Result<std::vector<std::int64_t>> CompositeParamIds(Connection& db, NameIds& par
 Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
   if (query.compartment) {
-    // Points to the compartment's resource through one of its parameters, or is that resource.
+    // Points to the compartment's resource through one of its parameters (an index range in
+    // rid order per parameter), or is that resource (one rid).
     const search::CompartmentFilter& compartment = *query.compartment;
     Sql param_ids;
     param_ids << "(-1";
+    Clause clause;
+    clause.ordered = true;
+    auto target = [&](Sql& sql) {
+      sql << " AND x.target_id = ";
+      sql.Value(compartment.id) << " AND x.url = '' AND x.target_type = ";
+      sql.Value(compartment.type);
+    };
     for (search::Param param : compartment.params) {
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
       if (!param_id) continue;
       param_ids << ", ";
       param_ids.Value(*param_id);
+      Sql& part = clause.parts.emplace_back();
+      part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+      part.Value(type_id) << " AND x.param_id = ";
+      part.Value(*param_id);
+      target(part);
     }
     param_ids << ")";
-    auto target = [&](Sql& sql) {
-      sql << " AND x.param_id IN ";
-      sql.Append(param_ids) << " AND x.target_id = ";
-      sql.Value(compartment.id) << " AND x.url = '' AND x.target_type = ";
-      sql.Value(compartment.type);
-    };
-    Clause clause;
-    Sql& part = clause.parts.emplace_back();
-    part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
-    part.Value(type_id);
-    target(part);
-    clause.test << "(EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid";
+    clause.test << "(EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id IN ";
+    clause.test.Append(param_ids);
     target(clause.test);
     clause.test << ")";
     if (compartment.itself) {
-      Sql& itself = clause.parts.emplace_back();
+      Sql itself;
       itself << "SELECT x.rid FROM resource x WHERE x.type_id = ";
       itself.Value(type_id) << " AND x.id = ";
-      itself.Value(compartment.id);
-      clause.test << " OR r.id = ";
-      clause.test.Value(compartment.id);
+      itself.Value(compartment.id) << " AND x.deleted = 0";
+      clause.test << " OR r.rid IN (";
+      clause.test.Append(itself) << ")";
+      clause.parts.push_back(std::move(itself));
     }
     clause.test << ")";
+    if (clause.parts.empty()) {  // no resource of the type refers to anything through these
+      Sql& none = clause.parts.emplace_back();
+      none << "SELECT x.rid FROM resource x WHERE 0";
+    }
     clause.test_index = out.tests.size();
     out.tests.push_back(clause.test);
     out.drivers.push_back(std::move(clause));
@@ -615,7 +609,7 @@ Result<std::int64_t> EstimateSet(Connection& db, const Clause& clause, std::int6
   sql << " LIMIT ";
   sql.Value(cap) << ")";
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
-  CK_RETURN_IF_ERROR(BindAll(*statement, sql.values));
+  BindAll(*statement, sql.values);
   CK_ASSIGN_OR_RETURN(bool row, statement->Step());
   return row ? statement->Int(0) : 0;
 }
@@ -623,6 +617,159 @@ Result<std::int64_t> EstimateSet(Connection& db, const Clause& clause, std::int6
 // A driving set smaller than this is read whole and its matches sorted; from a larger one the
 // search reads in rid order and stops when its page is full, or scans the type's resources.
 constexpr std::int64_t kSmallSet = 2000;
+
+// Where a search's candidates come from (docs/design/search.md, the query planner).
+struct Plan {
+  enum class Drive {
+    kScan,          // the type's resources in rid order
+    kSmallSet,      // one set read whole (then sorted)
+    kOrderedSet,    // one index range in rid order, read until the page is full
+    kIntersection,  // the rids common to the sets that come in rid order (rid_intersection.h)
+  } drive = Drive::kScan;
+  const Clause* driver = nullptr;          // kSmallSet, kOrderedSet
+  std::vector<const Clause*> intersected;  // kIntersection
+  std::vector<bool> met;                   // per test: met by every candidate, so not tested
+};
+
+// Without _sort: from the intersection of the sets that come as index ranges in rid order when
+// one of them is about as small as any set, or when the only one is a union of several ranges;
+// else from the smallest set if it is one range in rid order (read until the page is full);
+// else from the smallest set if it is small or there is a _sort (read whole, then sorted); else,
+// without _sort, from the smallest set that is one range in rid order; else scan the type's
+// resources in rid order. Every other condition is tested on each candidate.
+Result<Plan> ChoosePlan(Connection& db, const Clauses& clauses, const search::SearchQuery& query) {
+  Plan plan;
+  plan.met.assign(clauses.tests.size(), false);
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t smallest = kNone, smallest_range = kNone, smallest_in_rid_order = kNone;
+  const Clause* range_driver = nullptr;
+  for (const Clause& clause : clauses.drivers) {
+    CK_ASSIGN_OR_RETURN(std::int64_t estimate, EstimateSet(db, clause, kSmallSet));
+    if (estimate < smallest) {
+      smallest = estimate;
+      plan.driver = &clause;
+    }
+    if (clause.OneOrderedRange() && estimate < smallest_range) {
+      smallest_range = estimate;
+      range_driver = &clause;
+    }
+    if (clause.ordered) {
+      plan.intersected.push_back(&clause);
+      smallest_in_rid_order = std::min(smallest_in_rid_order, estimate);
+    }
+  }
+  using Drive = Plan::Drive;
+  const bool several_ranges = plan.intersected.size() >= 2 || (plan.intersected.size() == 1 && !plan.intersected[0]->OneOrderedRange());
+  if (query.sort.empty() && several_ranges && smallest_in_rid_order <= 2 * smallest) {
+    plan.drive = Drive::kIntersection;
+    for (const Clause* clause : plan.intersected) plan.met[clause->test_index] = true;
+    plan.driver = nullptr;
+    return plan;
+  }
+  plan.intersected.clear();
+  if (query.sort.empty() && plan.driver != nullptr && plan.driver->OneOrderedRange()) {
+    plan.drive = Drive::kOrderedSet;
+  } else if (plan.driver != nullptr && (smallest < kSmallSet || !query.sort.empty())) {
+    plan.drive = Drive::kSmallSet;
+  } else if (range_driver != nullptr) {
+    plan.drive = Drive::kOrderedSet;
+    plan.driver = range_driver;
+  } else {
+    plan.driver = nullptr;
+  }
+  if (plan.driver != nullptr) plan.met[plan.driver->test_index] = true;
+  return plan;
+}
+
+// " AND <test>" for each test the plan leaves, on the candidate rid in `rid_column`.
+Sql TestsLeft(const Clauses& clauses, const Plan& plan, std::string_view rid_column) {
+  Sql sql;
+  for (std::size_t i = 0; i < clauses.tests.size(); ++i) {
+    if (plan.met[i]) continue;
+    sql << " AND ";
+    sql.Append(OnCandidate(clauses.tests[i], rid_column));
+  }
+  return sql;
+}
+
+// The intersection's sets, as RidIntersection takes them.
+std::vector<std::vector<const Sql*>> IntersectedSets(const Plan& plan) {
+  std::vector<std::vector<const Sql*>> sets;
+  for (const Clause* clause : plan.intersected) {
+    auto& ranges = sets.emplace_back();
+    for (const Sql& part : clause->parts) ranges.push_back(&part);
+  }
+  return sets;
+}
+
+// The next rids of an intersection after `after` (which moves along), as a JSON array for
+// json_each; at most `limit`, none when it is exhausted.
+Result<std::string> NextRids(RidIntersection& walk, std::optional<std::int64_t>& after, std::size_t limit, std::size_t& taken) {
+  std::string rids = "[";
+  for (taken = 0; taken < limit; ++taken) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> rid, walk.Next(after));
+    if (!rid) break;
+    after = rid;
+    if (taken > 0) rids += ',';
+    rids += std::to_string(*rid);
+  }
+  return rids + "]";
+}
+
+Result<std::int64_t> CountOne(Connection& db, const Sql& sql) {
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+  BindAll(*statement, sql.values);
+  CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+  return row ? statement->Int(0) : 0;
+}
+
+// How many resources match. Index rows belong to live resources only (a delete removes its
+// resource's rows), so a count from the index never reads the resource table.
+Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const Plan& plan, std::int64_t type_id) {
+  using Drive = Plan::Drive;
+  Sql count;
+  switch (plan.drive) {
+    case Drive::kScan:
+      count << "SELECT count(*) FROM resource r WHERE r.type_id = ";
+      count.Value(type_id) << " AND r.deleted = 0";
+      count.Append(TestsLeft(clauses, plan, "r.rid"));
+      return CountOne(db, count);
+    case Drive::kSmallSet:
+      count << "SELECT count(*) FROM (";
+      count.Append(DistinctSet(*plan.driver)) << ") d WHERE 1";
+      count.Append(TestsLeft(clauses, plan, "d.rid"));
+      return CountOne(db, count);
+    case Drive::kOrderedSet:  // the range holds a resource's rows next to each other
+      count << "SELECT count(DISTINCT o.rid) FROM (";
+      count.Append(plan.driver->parts[0]) << ") o WHERE 1";
+      count.Append(TestsLeft(clauses, plan, "o.rid"));
+      return CountOne(db, count);
+    case Drive::kIntersection: break;
+  }
+  RidIntersection walk(db, IntersectedSets(plan), /*descending=*/false);
+  std::optional<std::int64_t> after;
+  const Sql tests = TestsLeft(clauses, plan, "j.value");
+  std::int64_t total = 0;
+  if (tests.text.empty()) {
+    while (true) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> rid, walk.Next(after));
+      if (!rid) return total;
+      after = rid;
+      ++total;
+    }
+  }
+  Sql batch;
+  batch << "SELECT count(*) FROM json_each(";
+  batch.Value(std::string()) << ") j WHERE 1";
+  batch.Append(tests);
+  while (true) {
+    std::size_t taken = 0;
+    CK_ASSIGN_OR_RETURN(std::get<std::string>(batch.values[0]), NextRids(walk, after, 512, taken));
+    if (taken == 0) return total;
+    CK_ASSIGN_OR_RETURN(std::int64_t counted, CountOne(db, batch));
+    total += counted;
+  }
+}
 
 }  // namespace
 
@@ -639,87 +786,49 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     ~EndRead() { (void)db.Execute("COMMIT"); }
   } end_read{db};
   CK_ASSIGN_OR_RETURN(Clauses clauses, BuildClauses(db, params, query, *type_id));
-
-  // The plan: without _sort, from the smallest set if it comes in rid order (read until the page
-  // is full); else from the smallest set if it is small or there is a _sort (read whole, then
-  // sorted); else, without _sort, from the smallest set that comes in rid order; else scan the
-  // type's resources in rid order. Every other condition is tested on each candidate.
-  enum class Drive { kScan, kSmallSet, kOrderedSet } drive = Drive::kScan;
-  const Clause* driver = nullptr;
-  std::int64_t smallest = std::numeric_limits<std::int64_t>::max();
-  std::int64_t smallest_ordered = std::numeric_limits<std::int64_t>::max();
-  const Clause* ordered_driver = nullptr;
-  for (const Clause& clause : clauses.drivers) {
-    CK_ASSIGN_OR_RETURN(std::int64_t estimate, EstimateSet(db, clause, kSmallSet));
-    if (estimate < smallest) {
-      smallest = estimate;
-      driver = &clause;
-    }
-    if (clause.ordered && estimate < smallest_ordered) {
-      smallest_ordered = estimate;
-      ordered_driver = &clause;
-    }
-  }
-  if (query.sort.empty() && driver != nullptr && driver->ordered) {
-    drive = Drive::kOrderedSet;  // the smallest set comes in order: read until the page is full
-  } else if (driver != nullptr && (smallest < kSmallSet || !query.sort.empty())) {
-    drive = Drive::kSmallSet;
-  } else if (ordered_driver != nullptr) {
-    drive = Drive::kOrderedSet;
-    driver = ordered_driver;
-  }
-  Sql source;  // where the candidates `r` come from
-  Sql where;   // what they must meet
-  switch (drive) {
-    case Drive::kScan:
-      source << "resource r";
-      where << "r.type_id = ";
-      where.Value(*type_id);
-      break;
-    case Drive::kSmallSet:
-      source << "(";
-      source.Append(DistinctSet(*driver)) << ") d CROSS JOIN resource r ON r.type_id = ";
-      source.Value(*type_id) << " AND r.rid = d.rid";
-      where << "1";
-      break;
-    case Drive::kOrderedSet: {
-      // The one index range, joined row by row in its order (a resource with a value twice
-      // comes twice, next to each other: skipped below).
-      const Sql& part = driver->parts[0];
-      constexpr std::string_view kSelect = "SELECT x.rid FROM ";
-      const std::size_t at = part.text.find(" WHERE ");
-      source << std::string_view(part.text).substr(kSelect.size(), at - kSelect.size())
-             << " CROSS JOIN resource r ON r.type_id = x.type_id AND r.rid = x.rid";
-      where << std::string_view(part.text).substr(at + 7);
-      where.values = part.values;  // the part's values are all in its WHERE
-      break;
-    }
-  }
-  where << " AND r.deleted = 0";
-  for (std::size_t i = 0; i < clauses.tests.size(); ++i) {
-    if (driver != nullptr && drive != Drive::kScan && i == driver->test_index) continue;  // met by every candidate
-    where << " AND ";
-    where.Append(clauses.tests[i]);
-  }
-
+  CK_ASSIGN_OR_RETURN(Plan plan, ChoosePlan(db, clauses, query));
+  using Drive = Plan::Drive;
   if (query.want_total) {
-    Sql count;
-    if (drive == Drive::kOrderedSet) {
-      count << "SELECT count(DISTINCT r.rid) FROM ";
-    } else {
-      count << "SELECT count(*) FROM ";
-    }
-    count.Append(source) << " WHERE ";
-    count.Append(where);
-    CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(count.text));
-    CK_RETURN_IF_ERROR(BindAll(*statement, count.values));
-    CK_ASSIGN_OR_RETURN(bool row, statement->Step());
-    page.total = row ? statement->Int(0) : 0;
+    CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, clauses, plan, *type_id));
   }
   if (query.total_only) return page;
 
   // The page: ordered by the sort keys (resources without a value last), then by rid; the
-  // cursor picks up after the last match of the page before, by the same keys.
+  // cursor picks up after the last match of the page before, by the same keys. A cursor
+  // "b<position>" asks for the page before the position (a previous link): the same order
+  // reversed, then the page turned back around.
+  const bool backward = query.cursor.starts_with('b');
+  std::vector<std::optional<Bound>> cursor;
+  if (!query.cursor.empty()) {
+    CK_ASSIGN_OR_RETURN(cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
+  }
+  Sql source;  // where the candidates `r` come from
+  std::string rid_column = "r.rid";  // the candidate's rid, before the join with its resource
+  switch (plan.drive) {
+    case Drive::kScan:
+      source << "resource r";
+      break;
+    case Drive::kSmallSet:
+      source << "(";
+      source.Append(DistinctSet(*plan.driver)) << ") d CROSS JOIN resource r ON r.type_id = ";
+      source.Value(*type_id) << " AND r.rid = d.rid";
+      rid_column = "d.rid";
+      break;
+    case Drive::kOrderedSet:
+      // The one index range, joined row by row in its order (a resource with a value twice
+      // comes twice, next to each other: skipped below).
+      source << "(";
+      source.Append(plan.driver->parts[0]) << ") o CROSS JOIN resource r ON r.type_id = ";
+      source.Value(*type_id) << " AND r.rid = o.rid";
+      rid_column = "o.rid";
+      break;
+    case Drive::kIntersection:  // a batch of the intersection's rids at a time
+      source << "json_each(";
+      source.Value(std::string()) << ") j CROSS JOIN resource r ON r.type_id = ";
+      source.Value(*type_id) << " AND r.rid = j.value";
+      rid_column = "j.value";
+      break;
+  }
   std::vector<std::int64_t> sort_params;
   for (const search::SortKey& key : query.sort) {
     std::optional<std::int64_t> param_id;
@@ -735,14 +844,13 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     keys << " AS k" << std::to_string(i);
   }
   Sql select = SelectVersions(source, keys);
-  select << "WHERE ";
-  select.Append(where);
-  // A cursor "b<position>" asks for the page before the position (a previous link): the same
-  // order reversed, then the page turned back around.
-  const bool backward = query.cursor.starts_with('b');
-  const char* rid_column = drive == Drive::kOrderedSet ? "x.rid" : "r.rid";
-  if (!query.cursor.empty()) {
-    CK_ASSIGN_OR_RETURN(auto cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
+  select << "WHERE r.deleted = 0";
+  if (plan.drive == Drive::kScan) {
+    select << " AND r.type_id = ";
+    select.Value(*type_id);
+  }
+  select.Append(TestsLeft(clauses, plan, rid_column));
+  if (!cursor.empty() && plan.drive != Drive::kIntersection) {  // the intersection starts after it
     // After the cursor: for some key j, equal on the keys before it and after it on key j; or
     // equal on all keys and a greater rid. Nothing sorts after a missing value but a later rid.
     // Before it: the mirror image.
@@ -782,12 +890,11 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     select << k << (backward ? " IS NULL DESC, " : " IS NULL, ") << k << (query.sort[i].descending != backward ? " DESC, " : ", ");
   }
   select << rid_column << (backward ? " DESC" : "");
-  if (drive != Drive::kOrderedSet) {  // the ordered set's reading ends with the page, unsorted
+  if (plan.drive == Drive::kScan || plan.drive == Drive::kSmallSet) {  // the others end with the page, unsorted
     select << " LIMIT ";
     select.Value(static_cast<std::int64_t>(query.count) + 1);
   }
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
-  CK_RETURN_IF_ERROR(BindAll(*statement, select.values));
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
   // Each match with its cursor position (its sort keys and rid).
   std::vector<Found> matches;
@@ -795,30 +902,51 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   bool beyond = false;  // a match past the page
   std::vector<Bound> sort_values(query.sort.size());
   std::vector<bool> nulls(query.sort.size());
-  while (true) {
-    CK_ASSIGN_OR_RETURN(bool row, statement->Step());
-    if (!row) break;
-    const std::int64_t rid = statement->Int(kVersionColumnCount);
-    if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
-    if (matches.size() == query.count) {
-      beyond = true;
-      break;
-    }
-    for (std::size_t i = 0; i < query.sort.size(); ++i) {
-      const int column = first_key_column + static_cast<int>(i);
-      const int type = statement->ColumnType(column);
-      nulls[i] = type == SQLITE_NULL;
-      if (type == SQLITE_INTEGER) {
-        sort_values[i] = statement->Int(column);
-      } else if (type == SQLITE_FLOAT) {
-        sort_values[i] = statement->Double(column);
-      } else {
-        sort_values[i] = std::string(statement->Text(column));
+  // Takes the statement's rows as matches until the page is full (then `beyond`).
+  auto take_rows = [&]() -> Status {
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return Status::Ok();
+      const std::int64_t rid = statement->Int(kVersionColumnCount);
+      if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
+      if (matches.size() == query.count) {
+        beyond = true;
+        return Status::Ok();
       }
+      for (std::size_t i = 0; i < query.sort.size(); ++i) {
+        const int column = first_key_column + static_cast<int>(i);
+        const int type = statement->ColumnType(column);
+        nulls[i] = type == SQLITE_NULL;
+        if (type == SQLITE_INTEGER) {
+          sort_values[i] = statement->Int(column);
+        } else if (type == SQLITE_FLOAT) {
+          sort_values[i] = statement->Double(column);
+        } else {
+          sort_values[i] = std::string(statement->Text(column));
+        }
+      }
+      CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
+      matches.push_back(std::move(found));
+      positions.push_back(EncodeCursor(sort_values, nulls, rid));
     }
-    CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
-    matches.push_back(std::move(found));
-    positions.push_back(EncodeCursor(sort_values, nulls, rid));
+  };
+  if (plan.drive != Drive::kIntersection) {
+    BindAll(*statement, select.values);
+    CK_RETURN_IF_ERROR(take_rows());
+  } else {
+    RidIntersection walk(db, IntersectedSets(plan), backward);
+    std::optional<std::int64_t> after;
+    if (!cursor.empty()) after = std::get<std::int64_t>(*cursor.back());
+    // Batches a little larger than what the page still needs: some candidates fail the tests.
+    while (!beyond) {
+      std::size_t taken = 0;
+      const std::size_t wanted = std::max<std::size_t>(query.count + 1 - matches.size(), 8);
+      CK_ASSIGN_OR_RETURN(std::get<std::string>(select.values[0]), NextRids(walk, after, wanted, taken));
+      if (taken == 0) break;
+      statement->Reset();
+      BindAll(*statement, select.values);
+      CK_RETURN_IF_ERROR(take_rows());
+    }
   }
   statement->Reset();
   if (backward) {

@@ -1,10 +1,11 @@
 #pragma once
 // Runs a search (search/search_query.h) on the SQLite schema (schema_v4.sql), with every value a
-// bound parameter. A small planner picks where the candidates come from: the smallest set of
-// resources one condition selects when it is small, else the smallest that the index yields in
-// rid order (so the search stops when its page is full), else the type's resources in rid order;
-// every other condition is tested on each candidate through the index's rid key. Results come in
-// _sort order, then rid order (creation order), after the cursor. Private to store/sqlite.
+// bound parameter. A small planner picks where the candidates come from: the intersection of
+// the sets that come in rid order (rid_intersection.h), the smallest set one condition selects
+// when it is small, one set the index yields in rid order (so the search stops when its page is
+// full), or the type's resources in rid order; every other condition is tested on each
+// candidate through the index's rid key (docs/design/search.md). Results come in _sort order,
+// then rid order (creation order), after the cursor. Private to store/sqlite.
 // Thread safety: one call per connection at a time.
 
 #include "search/search_query.h"

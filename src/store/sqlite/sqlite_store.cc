@@ -381,6 +381,7 @@ class SqliteStore final : public ResourceStore {
       }
     }
     CK_ASSIGN_OR_RETURN(auto db, Connection::Open(SqliteDatabasePath(options_.data_dir), Connection::Mode::kReadOnly, options_.vfs));
+    CK_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options_.reader_cache_bytes >> 10, 64))));
     return std::make_unique<Reader>(*this, std::move(db));
   }
 

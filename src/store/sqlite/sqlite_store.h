@@ -22,6 +22,10 @@ struct SqliteOptions {
   std::size_t max_batch = 512;     // most operations per group commit
   std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
   std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
+  // SQLite's page cache of each read-only connection: the index and record pages a search
+  // probes stay in memory instead of being read from the file again (a read costs a system call
+  // and a copy, even from the OS cache). Grows only as pages are read.
+  std::size_t reader_cache_bytes = 2u << 20;
   std::chrono::milliseconds query_time_limit{10'000};  // reads running longer fail with kTooCostly
   // A bulk load: index rows are staged and become searchable at CompleteIndex (or, after a
   // crash, at the next CompleteIndex); far fewer page writes (store/sqlite/search_index_rows.h).
