@@ -352,7 +352,7 @@ class Parser {
 
   Result<Match> String(const std::string& modifier, const std::string& value) {
     std::string text = Unescape(value);
-    if (modifier == "exact") return Match(StringMatch{StringMatch::Mode::kExact, text});
+    if (modifier == "exact") return Match(StringMatch{StringMatch::Mode::kExact, text, NormalizeForSearch(text)});
     return Match(StringMatch{modifier == "contains" ? StringMatch::Mode::kContains : StringMatch::Mode::kStartsWith, NormalizeForSearch(text)});
   }
 

@@ -34,7 +34,8 @@ struct IdentifierTypeMatch {
 struct StringMatch {
   enum class Mode { kStartsWith, kContains, kExact };
   Mode mode = Mode::kStartsWith;
-  std::string value;  // normalized unless kExact
+  std::string value;       // normalized unless kExact
+  std::string normalized;  // kExact: the value normalized (the index keeps both forms)
 };
 // date: the search value's interval [low, high).
 struct DateMatch {

@@ -87,6 +87,7 @@ struct Clause {
   std::vector<Sql> parts;  // "SELECT x.rid FROM ..."; the set is their union
   Sql test;                // a boolean SQL expression on `r.rid`
   bool ordered = false;    // every part is one index range in rid order
+  bool ranged = false;     // every part is read through an index range (so it can be counted)
   std::size_t test_index = 0;  // where its test is in Clauses::tests
 
   bool OneOrderedRange() const { return ordered && parts.size() == 1; }
@@ -115,7 +116,7 @@ class MatchWriter {
   MatchWriter(std::int64_t type_id, std::int64_t param_id, Clause& clause) : type_id_(type_id), param_id_(param_id), clause_(clause) {}
 
   void operator()(const search::TokenMatch& m) {
-    Add("search_token", m.code.has_value(), [&](Sql& sql) {
+    Add("search_token", m.code ? Read::kOrderedRange : Read::kFiltered, [&](Sql& sql) {
       if (m.code) {
         sql << " AND x.code = ";
         sql.Value(*m.code);
@@ -127,7 +128,7 @@ class MatchWriter {
     });
   }
   void operator()(const search::IdentifierTypeMatch& m) {
-    Add("search_identifier_type", true, [&](Sql& sql) {
+    Add("search_identifier_type", Read::kOrderedRange, [&](Sql& sql) {
       sql << " AND x.type_code = ";
       sql.Value(m.type_code) << " AND x.type_system = ";
       sql.Value(m.type_system) << " AND x.value = ";
@@ -135,7 +136,10 @@ class MatchWriter {
     });
   }
   void operator()(const search::StringMatch& m) {
-    Add("search_string", false, [&](Sql& sql) {
+    const Read read = m.mode == search::StringMatch::Mode::kStartsWith ? Read::kRange
+                      : m.mode == search::StringMatch::Mode::kExact    ? Read::kOrderedRange
+                                                                       : Read::kFiltered;
+    Add("search_string", read, [&](Sql& sql) {
       switch (m.mode) {
         case search::StringMatch::Mode::kStartsWith:
           StartsWith(sql, "x.normalized", m.value);
@@ -144,8 +148,9 @@ class MatchWriter {
           sql << " AND instr(x.normalized, ";
           sql.Value(m.value) << ") > 0";
           return;
-        case search::StringMatch::Mode::kExact:
-          sql << " AND x.exact = ";
+        case search::StringMatch::Mode::kExact:  // the normalized form too, for the index range
+          sql << " AND x.normalized = ";
+          sql.Value(m.normalized) << " AND x.exact = ";
           sql.Value(m.value);
           return;
       }
@@ -154,24 +159,29 @@ class MatchWriter {
   void operator()(const search::DateMatch& m) {
     // ap: within a tenth of the time between now and the value, either side.
     const Millis approximate = std::llabs(SystemClock().Now() - m.low) / 10;
-    Add("search_date", false, [&](Sql& sql) {
+    const bool range = m.prefix == Prefix::kEq || m.prefix == Prefix::kLt || m.prefix == Prefix::kSa || m.prefix == Prefix::kAp;
+    Add("search_date", range ? Read::kRange : Read::kFiltered, [&](Sql& sql) {
+      if (m.prefix == Prefix::kEq) {  // implied (low < high <= the end), and an index range
+        sql << " AND x.low <= ";
+        sql.Value(m.high);
+      }
       sql << " AND ";
       Range<std::int64_t>(sql, m.prefix, m.low, m.high, m.low, approximate, nullptr);
     });
   }
   void operator()(const search::NumberMatch& m) {
-    Add("search_number", false, [&](Sql& sql) { Number(sql, m, "x.value"); });
+    Add("search_number", NumberRead(m), [&](Sql& sql) { Number(sql, m, "x.value"); });
   }
   void operator()(const search::QuantityMatch& m) {
     if (m.canonical_unit) {
-      Add("search_quantity_canonical", false, [&](Sql& sql) {
+      Add("search_quantity_canonical", Read::kFiltered, [&](Sql& sql) {
         sql << " AND x.unit = ";
         sql.Value(*m.canonical_unit);
         Number(sql, m.number, "((x.low + x.high) / 2)");
       });
       return;
     }
-    Add("search_quantity", false, [&](Sql& sql) {
+    Add("search_quantity", m.code && m.system ? NumberRead(m.number) : Read::kFiltered, [&](Sql& sql) {
       if (m.code) {
         sql << " AND x.code = ";
         sql.Value(*m.code);
@@ -184,7 +194,7 @@ class MatchWriter {
     });
   }
   void operator()(const search::ReferenceMatch& m) {
-    Add("search_reference", true, [&](Sql& sql) {
+    Add("search_reference", Read::kOrderedRange, [&](Sql& sql) {
       if (!m.url.empty()) {
         sql << " AND x.target_id = '' AND x.url = ";
         sql.Value(m.url);
@@ -199,7 +209,10 @@ class MatchWriter {
     });
   }
   void operator()(const search::UriMatch& m) {
-    Add("search_uri", m.mode == search::UriMatch::Mode::kEqual, [&](Sql& sql) {
+    const Read read = m.mode == search::UriMatch::Mode::kEqual ? Read::kOrderedRange
+                      : m.mode == search::UriMatch::Mode::kBelow ? Read::kRange
+                                                                 : Read::kFiltered;
+    Add("search_uri", read, [&](Sql& sql) {
       switch (m.mode) {
         case search::UriMatch::Mode::kEqual:
           sql << " AND x.uri = ";
@@ -216,9 +229,19 @@ class MatchWriter {
     });
   }
   // The parameter has some value (:missing=false), as a test only.
-  void AnyValue(const char* table) { Add(table, false, [](Sql&) {}); }
+  void AnyValue(const char* table) { Add(table, Read::kFiltered, [](Sql&) {}); }
 
  private:
+  // How a part's rows are found: every row of the parameter filtered; an index range (reading
+  // it costs about as much as what it finds); or one that yields rids in order.
+  enum class Read { kFiltered, kRange, kOrderedRange };
+
+  // Prefixes other than ne and ap bound the value (number ranges below add what eq, ge and le
+  // imply), so the rows come from a range of the value column.
+  static Read NumberRead(const search::NumberMatch& m) {
+    return m.prefix == Prefix::kNe || m.prefix == Prefix::kAp ? Read::kFiltered : Read::kRange;
+  }
+
   // " AND <column> starts with <prefix>", as an index range.
   static void StartsWith(Sql& sql, const char* column, const std::string& prefix) {
     sql << " AND " << column << " >= ";
@@ -226,6 +249,17 @@ class MatchWriter {
     sql.Value(PrefixEnd(prefix));
   }
   static void Number(Sql& sql, const search::NumberMatch& m, const char* point) {
+    // A value lies within its own interval, so eq (the interval within the searched one), ge and
+    // le (greater or less, or eq) imply bounds on the value: an index range.
+    const bool column = std::string_view(point) == "x.value";
+    if (column && (m.prefix == Prefix::kEq || m.prefix == Prefix::kGe)) {
+      sql << " AND x.value >= ";
+      sql.Value(m.low);
+    }
+    if (column && (m.prefix == Prefix::kEq || m.prefix == Prefix::kLe)) {
+      sql << " AND x.value <= ";
+      sql.Value(m.high);
+    }
     sql << " AND ";
     Range<double>(sql, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point);
   }
@@ -234,13 +268,15 @@ class MatchWriter {
   // "EXISTS (SELECT 1 FROM table x WHERE x.rid = r.rid AND parameter <predicate>)" to the test,
   // OR'ed with the clause's other values.
   template <typename Predicate>
-  void Add(const char* table, bool ordered, Predicate predicate) {
+  void Add(const char* table, Read read, Predicate predicate) {
     Sql& part = clause_.parts.emplace_back();
     part << "SELECT x.rid FROM " << table << " x WHERE x.type_id = ";
     part.Value(type_id_) << " AND x.param_id = ";
     part.Value(param_id_);
     predicate(part);
-    clause_.ordered = (clause_.parts.size() == 1 || clause_.ordered) && ordered;
+    const bool first = clause_.parts.size() == 1;
+    clause_.ordered = (first || clause_.ordered) && read == Read::kOrderedRange;
+    clause_.ranged = (first || clause_.ranged) && read != Read::kFiltered;
     if (!clause_.test.text.empty()) clause_.test << " OR ";
     clause_.test << "EXISTS (SELECT 1 FROM " << table << " x WHERE x.rid = r.rid AND x.param_id = ";
     clause_.test.Value(param_id_);
@@ -518,7 +554,7 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::Sear
     Sql param_ids;
     param_ids << "(-1";
     Clause clause;
-    clause.ordered = true;
+    clause.ordered = clause.ranged = true;
     auto target = [&](Sql& sql) {
       sql << " AND x.target_id = ";
       sql.Value(compartment.id) << " AND x.url = '' AND x.target_type = ";
@@ -600,6 +636,7 @@ Sql DistinctSet(const Clause& clause) {
 
 // How many rids a clause's set holds, counted up to `cap`: what the planner compares.
 Result<std::int64_t> EstimateSet(Connection& db, const Clause& clause, std::int64_t cap) {
+  if (!clause.ranged) return cap;  // counting would read every row of the parameter: taken as large
   Sql sql;
   sql << "SELECT count(*) FROM (";
   for (std::size_t i = 0; i < clause.parts.size(); ++i) {
