@@ -54,8 +54,10 @@ Status PrepareRecords(const Config& config, records::RecordService& records) {
 
 Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config, bool bulk_load) {
   auto out = std::make_unique<OfflineRecords>();
-  CK_ASSIGN_OR_RETURN(out->store,
-                      store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &out->clock, .stage_index = bulk_load}));
+  // No cache of current versions: an offline command reads each resource about once, and an
+  // import would fill the cache with everything it writes (256 MiB of its peak memory).
+  CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore(
+                                      {.data_dir = config.data_dir, .clock = &out->clock, .cache_bytes = 0, .stage_index = bulk_load}));
   CK_ASSIGN_OR_RETURN(records::RecordOptions options, RecordOptionsFrom(config));
   out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, std::move(options));
   CK_RETURN_IF_ERROR(PrepareRecords(config, *out->records));
