@@ -46,8 +46,9 @@ echo "server ready in $(($(date +%s) - started)) s"
 base="http://127.0.0.1:$port"
 # Patients, and family-name prefixes, drawn from the data.
 curl -s "$base/fhir/Patient?_count=1000&_elements=id,name" >"$work/patients.json"
-grep -o '"id":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | head -n 500 >"$work/patient_ids"
-grep -o '"family":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | cut -c1-3 | grep -E '^[A-Za-z]{3}$' | sort -u | head -n 200 >"$work/prefixes"
+# (sed, not head: head would stop reading and, under pipefail, fail the pipeline with SIGPIPE.)
+grep -o '"id":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | sed -n '1,500p' >"$work/patient_ids"
+grep -o '"family":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | cut -c1-3 | grep -E '^[A-Za-z]{3}$' | sort -u | sed -n '1,200p' >"$work/prefixes"
 height='http://loinc.org%7C8302-2'
 make_paths() {  # name, then a template where @P is a patient id and @F a family prefix
   local name=$1 template=$2

@@ -42,7 +42,7 @@ int RunServe(const Config& config) {
   auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir,
                                                .clock = &clock,
                                                .cache_bytes = std::size_t{config.cache_mb} << 20,
-                                               .reader_cache_bytes = (std::size_t{config.page_cache_mb} << 20) / std::max(1u, config.read_threads),
+                                               .reader_cache_bytes = (std::size_t{config.page_cache_mb} << 20) / ReadThreads(config),
                                                .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
   if (!store) return fail(store.error());
   auto options = RecordOptionsFrom(config);
@@ -58,7 +58,7 @@ int RunServe(const Config& config) {
       {.host = listen->host,
        .port = listen->port,
        .io_threads = IoThreads(config),
-       .read_threads = std::max(1u, config.read_threads),
+       .read_threads = ReadThreads(config),
        .write_threads = std::max(1u, config.write_threads),
        .max_body_bytes = config.max_body_bytes,
        .max_target_bytes = config.max_url_bytes,
@@ -90,7 +90,7 @@ int RunServe(const Config& config) {
                                                              .validation = ValidationPolicyFrom(config.rest_validation)});
   ready = api.get();
   CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
-              base_url, config.data_dir.string(), IoThreads(config), config.read_threads, config.write_threads,
+              base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
               (*server)->max_connections());
   if (config.rest_validation == "lenient") {
     CK_LOG_WARN("rest_validation = lenient: resources that break validation rules are stored, their errors recorded");

@@ -28,4 +28,9 @@ unsigned IoThreads(const Config& config) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+unsigned ReadThreads(const Config& config) {
+  if (config.read_threads > 0) return config.read_threads;
+  return std::max(2u, std::thread::hardware_concurrency());
+}
+
 }  // namespace ck::cli

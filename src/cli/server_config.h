@@ -19,5 +19,7 @@ Result<ListenAddress> ParseListenAddress(const std::string& listen);
 
 // I/O threads for the HTTP server: the configured number, or one per core.
 unsigned IoThreads(const Config& config);
+// Read threads: the configured number, or one per core (at least two).
+unsigned ReadThreads(const Config& config);
 
 }  // namespace ck::cli

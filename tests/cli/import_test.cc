@@ -2,7 +2,9 @@
 // through the records service.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "cli/server_config.h"
 #include "records/record_service.h"
@@ -186,6 +188,14 @@ TEST(ServerConfigTest, ParsesListenAddresses) {
   for (const char* bad : {"8080", ":8080", "host:", "host:99999", "host:80x"}) {
     EXPECT_FALSE(ParseListenAddress(bad)) << bad;
   }
+}
+
+// Read threads: as configured, else one per core and never fewer than two.
+TEST(ServerConfigTest, ReadThreadsAreOnePerCoreUnlessConfigured) {
+  Config config;
+  EXPECT_EQ(ReadThreads(config), std::max(2u, std::thread::hardware_concurrency()));
+  config.read_threads = 5;
+  EXPECT_EQ(ReadThreads(config), 5u);
 }
 
 }  // namespace

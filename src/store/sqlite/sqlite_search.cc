@@ -492,15 +492,17 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
       for (const Found& target : frontier) {
         if (!include.target_type.empty() && include.target_type != target.version.type) continue;
         for (const ReferenceColumn& source : sources) {
+          // From the references to the target (one index range), each joined to its resource:
+          // with `r.rid IN (...)` SQLite may scan the source type's resources instead.
           Sql from;
-          from << "resource r";
+          from << "(SELECT DISTINCT x.rid FROM search_reference x WHERE x.type_id = ";
+          from.Value(source.type_id) << " AND x.param_id = ";
+          from.Value(source.param_id) << " AND x.target_id = ";
+          from.Value(target.version.id) << " AND x.url = '' AND x.target_type = ";
+          from.Value(target.version.type) << ") s CROSS JOIN resource r ON r.type_id = ";
+          from.Value(source.type_id) << " AND r.rid = s.rid";
           Sql sql = SelectVersions(from);
-          sql << "WHERE r.type_id = ";
-          sql.Value(source.type_id) << " AND r.deleted = 0 AND r.rid IN (SELECT x.rid FROM search_reference x WHERE x.type_id = ";
-          sql.Value(source.type_id) << " AND x.param_id = ";
-          sql.Value(source.param_id) << " AND x.target_id = ";
-          sql.Value(target.version.id) << " AND x.url = '' AND x.target_type = ";
-          sql.Value(target.version.type) << ")";
+          sql << "WHERE r.deleted = 0";
           CK_RETURN_IF_ERROR(Run(db, sql, seen, found, total, page.included_capped));
         }
       }
@@ -880,7 +882,17 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     SortExpression(keys, query.sort[i], sort_params[i]);
     keys << " AS k" << std::to_string(i);
   }
-  Sql select = SelectVersions(source, keys);
+  // Plans that sort (kScan, kSmallSet) first pick the page's rids by their keys, then read the
+  // versions of those alone: a sort that carried every candidate's body would read all of them.
+  const bool sorted = plan.drive == Drive::kScan || plan.drive == Drive::kSmallSet;
+  Sql select;
+  if (sorted) {
+    select << "SELECT r.rid AS rid, r.seq AS seq";
+    select.Append(keys) << " FROM ";
+    select.Append(source) << " ";
+  } else {
+    select = SelectVersions(source, keys);
+  }
   select << "WHERE r.deleted = 0";
   if (plan.drive == Drive::kScan) {
     select << " AND r.type_id = ";
@@ -921,15 +933,27 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     }
     select << ")";
   }
-  select << " ORDER BY ";
-  for (std::size_t i = 0; i < query.sort.size(); ++i) {
-    std::string k = "k" + std::to_string(i);
-    select << k << (backward ? " IS NULL DESC, " : " IS NULL, ") << k << (query.sort[i].descending != backward ? " DESC, " : ", ");
-  }
-  select << rid_column << (backward ? " DESC" : "");
-  if (plan.drive == Drive::kScan || plan.drive == Drive::kSmallSet) {  // the others end with the page, unsorted
+  // By the keys (missing values last), then the rid; all reversed going backward.
+  auto order_by = [&](Sql& sql, std::string_view keys_of, std::string_view rid) {
+    sql << " ORDER BY ";
+    for (std::size_t i = 0; i < query.sort.size(); ++i) {
+      const std::string k = std::string(keys_of) + "k" + std::to_string(i);
+      sql << k << (backward ? " IS NULL DESC, " : " IS NULL, ") << k << (query.sort[i].descending != backward ? " DESC, " : ", ");
+    }
+    sql << rid << (backward ? " DESC" : "");
+  };
+  order_by(select, "", rid_column);
+  if (sorted) {  // the others end with the page, unsorted
     select << " LIMIT ";
     select.Value(static_cast<std::int64_t>(query.count) + 1);
+    Sql page_keys;
+    for (std::size_t i = 0; i < query.sort.size(); ++i) page_keys << ", s.k" << std::to_string(i);
+    Sql versions;
+    versions << "SELECT " << kVersionColumns << ", s.rid";
+    versions.Append(page_keys) << " FROM (";
+    versions.Append(select) << ") s JOIN resource_version v ON v.seq = s.seq" << kVersionJoins;
+    order_by(versions, "s.", "s.rid");
+    select = std::move(versions);
   }
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
