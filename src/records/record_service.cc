@@ -388,6 +388,19 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, s
   return std::move(*found);
 }
 
+void RecordService::AddParts(std::vector<SearchPart>& parts, const std::string& key, const std::string& contained_key,
+                             const search::SearchQuery& query) {
+  using Mode = search::ContainedMode;
+  if (query.contained != Mode::kBoth) {
+    parts.push_back({query.contained == Mode::kOnly ? contained_key : key, query});
+    return;
+  }
+  for (Mode mode : {Mode::kNo, Mode::kOnly}) {
+    parts.push_back({mode == Mode::kNo ? key : contained_key, query});
+    parts.back().query.contained = mode;
+  }
+}
+
 Result<RecordService::SearchResult> RecordService::Search(const RequestContext&, const search::SearchRequest& request) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(request.type));
   (void)definition;
@@ -397,8 +410,15 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext&,
   }
   SearchResult result;
   CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request, options_.search_zone));
-  CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
-  return result;
+  if (result.parsed.query.contained != search::ContainedMode::kBoth) {
+    CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
+    return result;
+  }
+  if (!result.parsed.query.sort.empty()) return Err(Status::Invalid("_sort is not supported with _contained=both"));
+  std::vector<SearchPart> parts;
+  AddParts(parts, "", "contained", result.parsed.query);
+  const std::string cursor = result.parsed.query.cursor;
+  return SearchParts(std::move(parts), cursor, std::move(result));
 }
 
 Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext&, const search::SearchRequest& request) {
@@ -426,10 +446,8 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
   }
   std::sort(types.begin(), types.end());
   types.erase(std::unique(types.begin(), types.end()), types.end());
-  const std::size_t slash = cursor.find('/');
-  const std::string cursor_type = cursor.substr(0, slash);
   SearchResult result;
-  bool first_type = true;
+  std::vector<SearchPart> parts;
   for (const std::string& type : types) {
     per_type.type = type;
     CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(per_type, options_.search_zone));
@@ -437,45 +455,75 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
       if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
       continue;  // a parameter this type does not have: none of its resources can match
     }
-    if (first_type) {
+    if (parts.empty()) {
       result.parsed = parsed;  // the links and the page size
       result.parsed.link_parameters.clear();
       for (const auto& parameter : request.parameters) {
         if (parameter.first != "_cursor") result.parsed.link_parameters.push_back(parameter);
       }
-      result.page.total = parsed.query.want_total ? std::optional<std::int64_t>(0) : std::nullopt;
-      first_type = false;
     }
-    if (!cursor.empty() && type < cursor_type) {  // paged through already: only counted
-      if (!parsed.query.want_total) continue;
-      parsed.query.total_only = true;
-      CK_ASSIGN_OR_RETURN(store::SearchPage counted, store_.Search(parsed.query));
-      if (counted.total && result.page.total) *result.page.total += *counted.total;
+    AddParts(parts, type, type + ".contained", parsed.query);
+  }
+  return SearchParts(std::move(parts), cursor, std::move(result));
+}
+
+Result<RecordService::SearchResult> RecordService::SearchParts(std::vector<SearchPart> parts, const std::string& cursor,
+                                                               SearchResult result) {
+  std::size_t start = 0;  // the part the page starts in
+  const std::size_t slash = cursor.find('/');
+  if (!cursor.empty()) {
+    const std::string key = cursor.substr(0, slash);
+    auto at = std::find_if(parts.begin(), parts.end(), [&](const SearchPart& part) { return part.key == key; });
+    if (at == parts.end() || slash == std::string::npos) return Err(Status::Invalid("_cursor: not a position of this search"));
+    start = static_cast<std::size_t>(at - parts.begin());
+  }
+  const std::uint32_t count = result.parsed.query.count;
+  const bool want_total = result.parsed.query.want_total;
+  result.page = {};
+  if (want_total) result.page.total = 0;
+  auto add_positions = [&](const store::SearchPage& page) {
+    std::vector<std::optional<std::size_t>>& positions = result.page.contained_positions;
+    if (positions.empty() && page.contained_positions.empty()) return;
+    positions.resize(result.page.versions.size());
+    if (page.contained_positions.empty()) {
+      positions.resize(positions.size() + page.versions.size());
+    } else {
+      positions.insert(positions.end(), page.contained_positions.begin(), page.contained_positions.end());
+    }
+  };
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    search::SearchQuery& query = parts[i].query;
+    if (i < start) {  // paged through already: only counted
+      if (!want_total) continue;
+      query.total_only = true;
+      CK_ASSIGN_OR_RETURN(store::SearchPage counted, store_.Search(query));
+      if (counted.total) *result.page.total += *counted.total;
       continue;
     }
-    if (type == cursor_type && slash != std::string::npos) parsed.query.cursor = cursor.substr(slash + 1);
-    if (parsed.query.cursor.starts_with('b')) return Err(Status::Invalid("_cursor: a search across types pages forward only"));
-    const std::size_t room = result.parsed.query.count - std::min<std::size_t>(result.parsed.query.count, result.page.versions.size());
-    parsed.query.count = static_cast<std::uint32_t>(room);
-    parsed.query.total_only = parsed.query.total_only || room == 0;
-    if (room == 0 && !parsed.query.want_total) {
-      // The page is full: the next one starts with this type (it may have nothing).
-      if (!result.page.more) result.page.next_cursor = type + "/";
+    query.cursor = i == start && slash != std::string::npos ? cursor.substr(slash + 1) : "";
+    if (query.cursor.starts_with('b')) return Err(Status::Invalid("_cursor: a search in parts pages forward only"));
+    const std::size_t room = count - std::min<std::size_t>(count, result.page.versions.size());
+    query.count = static_cast<std::uint32_t>(room);
+    query.total_only = query.total_only || room == 0;
+    if (room == 0 && !want_total) {
+      // The page is full: the next one starts with this part (it may have nothing).
+      if (!result.page.more) result.page.next_cursor = parts[i].key + "/";
       result.page.more = true;
       break;
     }
-    CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed.query));
+    CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(query));
     if (page.total && result.page.total) *result.page.total += *page.total;
     if (room == 0 && page.total && *page.total > 0 && !result.page.more) {  // counted only: it starts the next page
       result.page.more = true;
-      result.page.next_cursor = type + "/";
+      result.page.next_cursor = parts[i].key + "/";
     }
+    add_positions(page);
     result.page.versions.insert(result.page.versions.end(), page.versions.begin(), page.versions.end());
     result.page.included.insert(result.page.included.end(), page.included.begin(), page.included.end());
     result.page.included_capped = result.page.included_capped || page.included_capped;
     if (page.more && !result.page.more) {
       result.page.more = true;
-      result.page.next_cursor = type + "/" + page.next_cursor;
+      result.page.next_cursor = parts[i].key + "/" + page.next_cursor;
     }
   }
   // Each resource once: not included when it is a match, nor included twice.

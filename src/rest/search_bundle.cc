@@ -1,5 +1,9 @@
 #include "rest/search_bundle.h"
 
+#include <optional>
+#include <tuple>
+
+#include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
 #include "fhir/operation_outcome.h"
 #include "rest/history_bundle.h"
@@ -15,6 +19,19 @@ std::string Link(const std::string& type_url, const search::ParsedSearch& parsed
   link += "_count=" + std::to_string(parsed.query.count);
   if (!cursor.empty()) link += "&_cursor=" + PercentEncode(cursor);
   return link;
+}
+
+// A contained resource answered alone (_containedType=contained), cut from its container: its
+// JSON, and its fullUrl, the container's with the contained id as fragment. nullopt when the
+// container no longer reads so (then the container is answered).
+std::optional<std::pair<std::string, std::string>> ContainedAlone(const store::StoredVersion& container, std::size_t position,
+                                                                  const std::string& container_url) {
+  auto tree = fhir::ParseJsonTree(container.body);
+  if (!tree) return std::nullopt;
+  const fhir::Property* contained = tree->Find("contained");
+  if (contained == nullptr || position >= contained->values.size()) return std::nullopt;
+  const fhir::Node& resource = contained->values[position];
+  return std::pair(fhir::WriteJson(resource), container_url + "#" + std::string(resource.TextOf("id")));
 }
 
 }  // namespace
@@ -37,14 +54,21 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
   }
   out += ']';
   std::string entries;
-  auto append = [&](const store::StoredVersion& version, std::string_view mode) {
+  auto append = [&](const store::StoredVersion& version, std::string_view mode, std::optional<std::size_t> contained) {
+    std::string url = base_url + "/" + version.type + "/" + version.id;
+    std::string body = version.body;
+    if (contained && parsed.query.contained_alone) {
+      if (auto alone = ContainedAlone(version, *contained, url)) std::tie(body, url) = std::move(*alone);
+    }
     entries += entries.empty() ? "" : ",";
     entries += R"({"fullUrl":)";
-    fhir::AppendJsonString(entries, base_url + "/" + version.type + "/" + version.id);
-    entries += R"(,"resource":)" + fhir::SubsetJson(version.body, parsed.subset) + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
+    fhir::AppendJsonString(entries, url);
+    entries += R"(,"resource":)" + fhir::SubsetJson(body, parsed.subset) + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
   };
-  for (const store::StoredVersion& version : page.versions) append(version, "match");
-  for (const store::StoredVersion& version : page.included) append(version, "include");
+  for (std::size_t i = 0; i < page.versions.size(); ++i) {
+    append(page.versions[i], "match", page.contained_positions.empty() ? std::nullopt : page.contained_positions[i]);
+  }
+  for (const store::StoredVersion& version : page.included) append(version, "include", std::nullopt);
   std::vector<Issue> notes = parsed.ignored;
   if (page.included_capped) {
     notes.push_back({IssueType::kTooCostly,

@@ -62,6 +62,14 @@ struct NumberEntry {
   double high;
 };
 
+// Two numbers of the same element: the second and third components of a composite of three
+// (MolecularSequence's coordinates: a variant's or window's start and end), kept together.
+struct NumberPairEntry {
+  Param param;
+  NumberEntry first;
+  NumberEntry second;
+};
+
 // A Quantity (or Age, Duration, Money...): value with its precision interval, system, code and
 // unit; if the unit is UCUM, also in UCUM base units with a key shared by commensurable units.
 struct QuantityEntry {
@@ -94,6 +102,7 @@ struct UriEntry {
 };
 
 struct CompositeEntry;
+struct ContainedEntries;
 
 struct IndexEntries {
   std::vector<TokenEntry> tokens;
@@ -101,16 +110,19 @@ struct IndexEntries {
   std::vector<StringEntry> strings;
   std::vector<DateEntry> dates;
   std::vector<NumberEntry> numbers;
+  std::vector<NumberPairEntry> number_pairs;  // composites of three components only
   std::vector<QuantityEntry> quantities;
   std::vector<ReferenceEntry> references;
   std::vector<UriEntry> uris;
   std::vector<CompositeEntry> composites;
+  std::vector<ContainedEntries> contained;  // of the resources in `contained`, for _contained
 
   std::size_t size() const;
 };
 
-// A value of a composite parameter (code-value-quantity...): the entries of its second component,
-// paired with one value of its first (a token) by `key`, "system|code" ("|code" without a
+// A value of a composite parameter (code-value-quantity...): the entries of its second component
+// (of a composite of three, number pairs of its second and third), paired with one value of its
+// first (a token) by `key`, "system|code" ("|code" without a
 // system). The store keeps them as the second component's kind of rows under a parameter of
 // their own, the composite's URL with "$" and the key, so a search for both components is one
 // search on that parameter (docs/design/search.md).
@@ -120,11 +132,20 @@ struct CompositeEntry {
   IndexEntries values;
 };
 
+// The entries of a contained resource, indexed as a resource of its own type (R4 search,
+// "Contained Resources"), found again by its `position` in the container's `contained`.
+struct ContainedEntries {
+  std::string type;
+  std::size_t position = 0;
+  IndexEntries entries;
+};
+
 inline std::size_t IndexEntries::size() const {
-  std::size_t composite_rows = 0;
-  for (const CompositeEntry& composite : composites) composite_rows += composite.values.size();
-  return tokens.size() + identifier_types.size() + strings.size() + dates.size() + numbers.size() + quantities.size() +
-         references.size() + uris.size() + composite_rows;
+  std::size_t nested_rows = 0;
+  for (const CompositeEntry& composite : composites) nested_rows += composite.values.size();
+  for (const ContainedEntries& resource : contained) nested_rows += resource.entries.size();
+  return tokens.size() + identifier_types.size() + strings.size() + dates.size() + numbers.size() + number_pairs.size() + quantities.size() +
+         references.size() + uris.size() + nested_rows;
 }
 
 }  // namespace ck::search

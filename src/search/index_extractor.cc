@@ -263,6 +263,20 @@ const IndexExtractor& IndexExtractor::R4() {
 }
 
 Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource, const SearchZone& zone) const {
+  CK_ASSIGN_OR_RETURN(IndexEntries out, ExtractOwn(resource, zone));
+  // Contained resources hold no resources of their own (R4 dom-2), so one level is all there is.
+  if (const fhir::Property* contained = resource.root().Find("contained")) {
+    for (std::size_t i = 0; i < contained->values.size(); ++i) {
+      const fhir::Node& node = contained->values[i];
+      if (node.type == nullptr || !node.type->IsResource() || node.type->is_abstract) continue;
+      CK_ASSIGN_OR_RETURN(IndexEntries entries, ExtractOwn(fhir::Resource(node), zone));
+      out.contained.push_back({node.type->name, i, std::move(entries)});
+    }
+  }
+  return out;
+}
+
+Result<IndexEntries> IndexExtractor::ExtractOwn(const fhir::Resource& resource, const SearchZone& zone) const {
   IndexEntries out;
   auto it = by_type_.find(&resource.type());
   if (it == by_type_.end()) return out;
@@ -285,7 +299,6 @@ Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource, con
 std::vector<IndexExtractor::Component> IndexExtractor::CompileComponents(const fhir::SearchParameterDefinition& param,
                                                                          const fhir::TypeDefinition& type) {
   std::vector<Component> out;
-  if (param.components.size() != 2) return out;  // MolecularSequence's coordinates: not supported
   for (const fhir::SearchParameterDefinition::Component& component : param.components) {
     Param definition = definitions_.FindSearchParameter(component.definition);
     // Components are evaluated on elements inside the resource, so compiled without a context type.
@@ -296,7 +309,13 @@ std::vector<IndexExtractor::Component> IndexExtractor::CompileComponents(const f
     }
     out.push_back({definition, std::move(*expression)});
   }
-  if (out[0].param->type != SearchParamType::kToken) return {};
+  // A token first; of three components (MolecularSequence's coordinates), two numbers after it.
+  const bool supported = out.size() == 2 || (out.size() == 3 && out[1].param->type == SearchParamType::kNumber &&
+                                             out[2].param->type == SearchParamType::kNumber);
+  if (out[0].param->type != SearchParamType::kToken || !supported) {
+    failed_to_compile_.push_back(param.code + " on " + type.name + ": components of kinds this server cannot pair");
+    return {};
+  }
   return out;
 }
 
@@ -304,8 +323,8 @@ Status IndexExtractor::ExtractComposite(const Compiled& compiled, const fhir::Re
                                         const SearchZone& zone, IndexEntries& out) const {
   for (const fhirpath::Value& item : values) {
     if (!item.IsElement() || item.node == nullptr) continue;
-    IndexEntries parts[2];
-    for (std::size_t i = 0; i < 2; ++i) {
+    IndexEntries parts[3];
+    for (std::size_t i = 0; i < compiled.components.size(); ++i) {
       const Component& component = compiled.components[i];
       auto found = component.expression.EvaluateAt(resource.root(), *item.node, definitions_);
       if (!found) {
@@ -317,6 +336,13 @@ Status IndexExtractor::ExtractComposite(const Compiled& compiled, const fhir::Re
     }
     IndexEntries& second = parts[1];
     if (compiled.components[1].param->type == SearchParamType::kToken) second.strings.clear();  // no :text on composites
+    if (compiled.components.size() == 3) {  // each start with each end of the element
+      IndexEntries pairs;
+      for (const NumberEntry& start : parts[1].numbers) {
+        for (const NumberEntry& end : parts[2].numbers) pairs.number_pairs.push_back({compiled.param, start, end});
+      }
+      second = std::move(pairs);
+    }
     if (second.size() == 0) continue;
     for (const TokenEntry& token : parts[0].tokens) {
       out.composites.push_back({compiled.param, token.system + "|" + token.code, second});

@@ -5,13 +5,16 @@
 // turned into index entries of the parameter's kind (index_entries.h). Runs before a write
 // reaches the store, so the store's writer only inserts.
 //
-// Composite parameters of two components, the first a token (all of R4's but MolecularSequence's
-// coordinates, which have three), pair each value of the second component with each code of the
-// first found in the same element (index_entries.h, CompositeEntry).
+// Composite parameters pair each value of the second component with each code of the first (a
+// token) found in the same element (index_entries.h, CompositeEntry); of three components
+// (MolecularSequence's coordinates), the second and third are numbers, paired with each other.
+//
+// The resources in `contained` are extracted too, each as a resource of its own type (for
+// `_contained`).
 //
 // Not extracted here: _lastUpdated (the transaction time, known only inside the write), the
 // parameters without an expression (_text, _content, _query: full text comes with search part
-// 2), composites of three components and special parameters.
+// 2) and special parameters.
 // Thread safety: immutable after construction; Extract may run on any thread.
 
 #include <string>
@@ -55,6 +58,8 @@ class IndexExtractor {
     std::vector<Component> components;  // composites: the token, then the value it qualifies
   };
 
+  // The entries of the resource itself, without its contained resources'.
+  Result<IndexEntries> ExtractOwn(const fhir::Resource& resource, const SearchZone& zone) const;
   std::vector<Component> CompileComponents(const fhir::SearchParameterDefinition& param, const fhir::TypeDefinition& type);
   Status ExtractComposite(const Compiled& compiled, const fhir::Resource& resource, const fhirpath::Collection& values,
                           const SearchZone& zone, IndexEntries& out) const;

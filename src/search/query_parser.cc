@@ -19,7 +19,8 @@ constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 
 // Paging and result parameters this server reads itself.
 bool IsControl(std::string_view name) {
-  return name == "_count" || name == "_cursor" || name == "_total" || name == "_format" || name == "_pretty" || name == "_sort";
+  return name == "_count" || name == "_cursor" || name == "_total" || name == "_format" || name == "_pretty" || name == "_sort" ||
+         name == "_contained" || name == "_containedType";
 }
 
 Status Bad(const std::string& name, const std::string& why) {
@@ -113,7 +114,7 @@ class Parser {
       }
       if (IsControl(name)) {
         CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
-        if (name == "_total" || name == "_sort") out.link_parameters.emplace_back(raw_name, value);
+        if (name != "_count" && name != "_cursor" && name != "_format" && name != "_pretty") out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
       Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
@@ -213,6 +214,19 @@ class Parser {
     } else if (name == "_total") {
       if (value != "none" && value != "estimate" && value != "accurate") return Bad(name, "expected none, estimate or accurate");
       query.want_total = value != "none";
+    } else if (name == "_contained") {
+      if (value == "false") {
+        query.contained = ContainedMode::kNo;
+      } else if (value == "true") {
+        query.contained = ContainedMode::kOnly;
+      } else if (value == "both") {
+        query.contained = ContainedMode::kBoth;
+      } else {
+        return Bad(name, "expected true, false or both");
+      }
+    } else if (name == "_containedType") {
+      if (value != "container" && value != "contained") return Bad(name, "expected container or contained");
+      query.contained_alone = value == "contained";
     }
     return Status::Ok();  // _format and _pretty are the REST layer's
   }
@@ -275,17 +289,24 @@ class Parser {
     return condition;
   }
 
-  // `code$value`: a token, then a value of the second component's type (with its prefix).
+  // `code$value` (`code$start$end` for three components): a token, then a value of each other
+  // component's type (with its prefix).
   Result<CompositeMatch> Composite(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& value) {
     std::vector<std::string> components = SplitValues(value, '$');
-    if (components.size() != 2 || components[0].empty() || components[1].empty()) {
-      return Err(Bad(raw, "expected two components separated by $, such as http://loinc.org|8480-6$gt100"));
+    const bool empty_part = std::any_of(components.begin(), components.end(), [](const std::string& c) { return c.empty(); });
+    if (components.size() != param.components.size() || empty_part) {
+      return Err(Bad(raw, param.components.size() == 3 ? "expected three components separated by $, such as 1$ge100$lt200"
+                                                       : "expected two components separated by $, such as http://loinc.org|8480-6$gt100"));
     }
     const fhir::Definitions& definitions = fhir::Definitions::R4();
-    Param second = definitions.FindSearchParameter(param.components[1].definition);
     CK_ASSIGN_OR_RETURN(Match first, Token(raw, "", components[0]));
-    CK_ASSIGN_OR_RETURN(Match value_match, ParseValue(raw, *second, "", components[1]));
-    return CompositeMatch{std::get<TokenMatch>(first), std::move(value_match)};
+    CompositeMatch out{std::get<TokenMatch>(first), {}, std::nullopt};
+    CK_ASSIGN_OR_RETURN(out.second, ParseValue(raw, *definitions.FindSearchParameter(param.components[1].definition), "", components[1]));
+    if (components.size() == 3) {
+      CK_ASSIGN_OR_RETURN(Match third, ParseValue(raw, *definitions.FindSearchParameter(param.components[2].definition), "", components[2]));
+      out.third = std::get<NumberMatch>(third);
+    }
+    return out;
   }
 
   Status CheckModifier(const std::string& raw, const fhir::SearchParameterDefinition& param, const std::string& modifier) {

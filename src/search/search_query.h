@@ -75,10 +75,12 @@ using Match = std::variant<TokenMatch, IdentifierTypeMatch, StringMatch, DateMat
                            ReferenceMatch, UriMatch>;
 
 // composite (`code-value-quantity=http://loinc.org|8480-6$gt100`): a value of the second
-// component paired with a code of the first in the same element.
+// component paired with a code of the first in the same element; of three components
+// (`chromosome-variant-coordinate=1$ge100$lt200`), numbers of the second and third together.
 struct CompositeMatch {
   TokenMatch first;
   Match second;
+  std::optional<NumberMatch> third;
 };
 
 struct Condition {
@@ -119,6 +121,10 @@ struct SortKey {
   bool descending = false;
 };
 
+// _contained (R4 search, "Contained Resources"): whether the matches are resources (R4's
+// default), resources contained in others, or both.
+enum class ContainedMode { kNo, kOnly, kBoth };
+
 struct SearchQuery {
   std::string type;
   std::vector<Condition> all_of;
@@ -130,6 +136,10 @@ struct SearchQuery {
   std::vector<Include> includes;
   std::vector<Include> revincludes;
   std::optional<CompartmentFilter> compartment;
+  ContainedMode contained = ContainedMode::kNo;
+  // _containedType=contained: a contained match is answered alone, not with its container (the
+  // default, each container once).
+  bool contained_alone = false;
 };
 
 }  // namespace ck::search

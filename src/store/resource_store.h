@@ -105,6 +105,10 @@ struct SearchPage {
   std::string next_cursor;            // when `more`: the cursor of the next page
   std::string previous_cursor;        // the cursor of the page before, if this one did not start the search
   std::optional<std::int64_t> total;  // every match, when the query asked
+  // Empty, or one per version: for a contained resource that matched (search::ContainedMode),
+  // its position in the `contained` of its container, whose current version stands in
+  // `versions`; nullopt for a resource that matched itself.
+  std::vector<std::optional<std::size_t>> contained_positions;
   std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
   bool included_capped = false;         // search::kMaxIncluded reached: some were left out
 };

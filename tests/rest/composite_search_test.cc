@@ -1,6 +1,7 @@
 // Composite search parameters over HTTP (code-value-quantity and its kin): the second
 // component's value must be paired with the first component's code in the same element (a
-// resource's value or one of its components), with the second component's own prefixes, units
+// resource's value or one of its components; for MolecularSequence's coordinates of three, the
+// start and end of the same variant or window), with the second component's own prefixes, units
 // and matching rules; and the errors of a malformed composite value.
 #include <gtest/gtest.h>
 
@@ -46,6 +47,13 @@ class CompositeSearchTest : public ::testing::Test {
                     R"("valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"266919005"}]})"),
         Observation("string", "5778-6", R"("valueString":"a$b positive")"),
         Observation("dated", "21112-8", R"("valueDateTime":"2020-05-01")"),
+        // Chromosome 1 with two variants, and a window from 100 to 300.
+        R"({"resourceType":"MolecularSequence","id":"seq1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[
+            {"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"genomeBuild":"GRCh37",
+            "windowStart":100,"windowEnd":300},"variant":[{"start":120,"end":121},{"start":250,"end":260}]})",
+        R"({"resourceType":"MolecularSequence","id":"seq2","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[
+            {"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"2"}]},"genomeBuild":"GRCh37"},
+            "variant":[{"start":120,"end":121}]})",
         R"({"resourceType":"DocumentReference","id":"new","status":"current","content":[{"attachment":{"url":"http://x/doc"}}],
             "relatesTo":[{"code":"replaces","target":{"reference":"DocumentReference/old"}}]})",
     };
@@ -122,6 +130,27 @@ TEST_F(CompositeSearchTest, ConceptsStringsDatesAndReferences) {
   EXPECT_EQ(Find("DocumentReference?relationship=appends$DocumentReference/old"), Ids{});
 }
 
+TEST_F(CompositeSearchTest, CoordinatesOfThreeComponentsKeepStartAndEndTogether) {
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$ge120$le121"), (Ids{"seq1"}));
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$120$121"), (Ids{"seq1"}));
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=http://terminology.hl7.org/CodeSystem/chromosome-human|1$gt200$lt300"),
+            (Ids{"seq1"}));
+  // A start of one variant and an end of the other are no variant.
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$120$260"), Ids{});
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$lt200$gt200"), Ids{});
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=2$120$121"), (Ids{"seq2"}));
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$120$121,2$120$121"), (Ids{"seq1", "seq2"}));
+  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=3$120$121"), Ids{});
+  EXPECT_EQ(Find("MolecularSequence?chromosome-window-coordinate=1$le100$ge300"), (Ids{"seq1"}));
+  EXPECT_EQ(Find("MolecularSequence?chromosome-window-coordinate=1$gt100$ge300"), Ids{});
+  for (const char* query : {"MolecularSequence?chromosome-variant-coordinate=1$gt10", "MolecularSequence?chromosome-variant-coordinate=1$gt10$lt20$5",
+                            "MolecularSequence?chromosome-variant-coordinate=1$$lt20", "MolecularSequence?chromosome-window-coordinate=1$gt10$soon"}) {
+    HttpResult result = HttpClient(server_->port()).Get(std::string("/fhir/") + query);
+    EXPECT_EQ(result.status, 400) << query;
+    EXPECT_NE(result.body.find("-coordinate"), std::string::npos) << query << ": " << result.body;
+  }
+}
+
 TEST_F(CompositeSearchTest, AnUpdateReplacesTheCompositeValues) {
   HttpClient client(server_->port());
   ASSERT_EQ(client.Put("/fhir/Observation/changing", Observation("changing", "8310-5", R"("valueQuantity":)" + MmHg("37"))).status, 201);
@@ -143,8 +172,6 @@ TEST_F(CompositeSearchTest, MalformedCompositeValuesAre400) {
     EXPECT_EQ(result.status, 400) << query;
     EXPECT_NE(result.body.find("code-value-"), std::string::npos) << query << ": " << result.body;
   }
-  // MolecularSequence's coordinates have three components: not supported, and said so.
-  EXPECT_EQ(Find("MolecularSequence?chromosome-variant-coordinate=1$gt10$lt20", {{"Prefer", "handling=strict"}}), (Ids{"status 400"}));
 }
 
 }  // namespace

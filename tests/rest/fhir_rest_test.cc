@@ -394,7 +394,7 @@ TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
       EXPECT_TRUE(params.contains("code-value-quantity") && params.contains("component-code-value-quantity"));
     }
     if (type == "MolecularSequence") {
-      EXPECT_FALSE(params.contains("chromosome-variant-coordinate"));  // three components: not supported
+      EXPECT_TRUE(params.contains("chromosome-variant-coordinate") && params.contains("referenceseqid-window-coordinate"));
     }
     std::set<std::string> includes, revincludes;
     for (auto& value : resource["searchInclude"].GetArray()) includes.insert(value.GetString());

@@ -277,9 +277,10 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  // What schemas 2 to 6 added goes: the database is as schema 1 made it.
+  // What schemas 2 to 7 added goes: the database is as schema 1 made it.
   std::string downgrade =
       "DROP TABLE version_issues; DROP TABLE store_meta; DROP INDEX resource_by_rid; ALTER TABLE resource DROP COLUMN rid; "
+      "DROP TABLE contained_resource; "
       "DROP INDEX resource_version_by_type; "
       "PRAGMA user_version = 1;";
   sqlite3_exec(

@@ -1,5 +1,6 @@
 #include "store/sqlite/search_index_rows.h"
 
+#include <cstdint>
 #include <string>
 
 namespace ck::store::sqlite {
@@ -19,6 +20,8 @@ constexpr IndexTable kIdentifierType{"search_identifier_type", "type_id, param_i
 constexpr IndexTable kString{"search_string", "type_id, param_id, normalized, exact, rid", "type_id, param_id, normalized, exact, rid"};
 constexpr IndexTable kDate{"search_date", "type_id, param_id, low, high, rid", "type_id, param_id, low, high, rid"};
 constexpr IndexTable kNumber{"search_number", "type_id, param_id, value, low, high, rid", "type_id, param_id, value, low, high, rid"};
+constexpr IndexTable kNumberPair{"search_number_pair", "type_id, param_id, value, low, high, value2, low2, high2, rid",
+                                 "type_id, param_id, value, low, high, value2, low2, high2, rid"};
 constexpr IndexTable kQuantity{"search_quantity", "type_id, param_id, code, system, value, low, high, rid",
                                "type_id, param_id, code, system, value, low, high, rid"};
 constexpr IndexTable kQuantityCanonical{"search_quantity_canonical", "type_id, param_id, unit, low, high, rid",
@@ -26,7 +29,7 @@ constexpr IndexTable kQuantityCanonical{"search_quantity_canonical", "type_id, p
 constexpr IndexTable kReference{"search_reference", "type_id, param_id, target_type, target_id, url, version, rid",
                                 "type_id, param_id, target_id, url, rid, target_type, version"};
 constexpr IndexTable kUri{"search_uri", "type_id, param_id, uri, rid", "type_id, param_id, uri, rid"};
-constexpr const IndexTable* kTables[] = {&kToken, &kIdentifierType, &kString, &kDate, &kNumber,
+constexpr const IndexTable* kTables[] = {&kToken, &kIdentifierType, &kString, &kDate, &kNumber, &kNumberPair,
                                          &kQuantity, &kQuantityCanonical, &kReference, &kUri};
 
 // "INSERT [OR IGNORE] INTO <table>[_staged] (<columns>) VALUES (?, ...)".
@@ -106,6 +109,11 @@ Status InsertRows(RowWriter rows, const search::IndexEntries& entries) {
     s.BindDouble(3, e.value).BindDouble(4, e.low).BindDouble(5, e.high);
     return 6;
   }));
+  CK_RETURN_IF_ERROR(rows.Insert(kNumberPair, entries.number_pairs, [](Statement& s, const search::NumberPairEntry& e) {
+    s.BindDouble(3, e.first.value).BindDouble(4, e.first.low).BindDouble(5, e.first.high);
+    s.BindDouble(6, e.second.value).BindDouble(7, e.second.low).BindDouble(8, e.second.high);
+    return 9;
+  }));
   CK_RETURN_IF_ERROR(rows.Insert(kQuantity, entries.quantities, [](Statement& s, const search::QuantityEntry& e) {
     s.Bind(3, e.code).Bind(4, e.system).BindDouble(5, e.value).BindDouble(6, e.low).BindDouble(7, e.high);
     return 8;
@@ -131,6 +139,19 @@ Status InsertRows(RowWriter rows, const search::IndexEntries& entries) {
 
 }  // namespace
 
+// A contained rid is 2^63 + (container rid << 20) + position, read as a signed number.
+constexpr std::uint64_t kContainedBase = std::uint64_t{1} << 63;
+constexpr std::int64_t kMaxContainerRid = std::int64_t{1} << 43;
+
+std::int64_t ContainedRid(std::int64_t container_rid, std::size_t position) {
+  return static_cast<std::int64_t>(kContainedBase + (static_cast<std::uint64_t>(container_rid) << 20) + position);
+}
+
+std::pair<std::int64_t, std::size_t> ContainerOf(std::int64_t contained_rid) {
+  const std::uint64_t offset = static_cast<std::uint64_t>(contained_rid) - kContainedBase;
+  return {static_cast<std::int64_t>(offset >> 20), static_cast<std::size_t>(offset & (kMaxContained - 1))};
+}
+
 Status RemoveIndexRows(Connection& db, std::int64_t rid) {
   for (const IndexTable* table : kTables) {
     for (const char* suffix : {"", "_staged"}) {
@@ -139,15 +160,54 @@ Status RemoveIndexRows(Connection& db, std::int64_t rid) {
       CK_RETURN_IF_ERROR(remove->Run());
     }
   }
-  return Status::Ok();
+  if (rid <= 0 || rid >= kMaxContainerRid) return Status::Ok();
+  const std::int64_t first = ContainedRid(rid, 0);
+  const std::int64_t last = ContainedRid(rid, kMaxContained - 1);
+  CK_ASSIGN_OR_RETURN(ScopedStatement any, db.Prepare("SELECT 1 FROM contained_resource WHERE rid BETWEEN ? AND ? LIMIT 1"));
+  any->Bind(1, first).Bind(2, last);
+  CK_ASSIGN_OR_RETURN(bool contains, any->Step());
+  any->Reset();
+  if (!contains) return Status::Ok();
+  for (const IndexTable* table : kTables) {
+    for (const char* suffix : {"", "_staged"}) {
+      CK_ASSIGN_OR_RETURN(ScopedStatement remove,
+                          db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid BETWEEN ? AND ?"));
+      remove->Bind(1, first).Bind(2, last);
+      CK_RETURN_IF_ERROR(remove->Run());
+    }
+  }
+  CK_ASSIGN_OR_RETURN(ScopedStatement remove, db.Prepare("DELETE FROM contained_resource WHERE rid BETWEEN ? AND ?"));
+  remove->Bind(1, first).Bind(2, last);
+  return remove->Run();
 }
 
 std::string CompositeParamUrl(const std::string& composite_url, const std::string& key) { return composite_url + "$" + key; }
 
-Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
-                       const search::IndexEntries& entries, NewNames& new_params, bool staged) {
-  return InsertRows(RowWriter(db, params, type_id, rid, new_params, staged), entries);
+Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resource, const search::IndexEntries& entries, bool staged) {
+  CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, resource.type_id, resource.rid, names.new_params, staged), entries));
+  if (entries.contained.empty()) return Status::Ok();
+  if (resource.rid <= 0 || resource.rid >= kMaxContainerRid) {
+    return Status::Internal("resource number out of the range whose contained resources can be indexed")
+        .WithDetail(std::to_string(resource.rid));
+  }
+  CK_ASSIGN_OR_RETURN(ScopedStatement record, db.Prepare("INSERT INTO contained_resource (rid, type_id, seq) VALUES (?, ?, ?)"));
+  for (const search::ContainedEntries& contained : entries.contained) {
+    if (contained.position >= kMaxContained) {
+      return Status(StatusCode::kTooLarge, "a resource may hold at most " + std::to_string(kMaxContained) +
+                                               " contained resources to be stored");
+    }
+    bool inserted = false;
+    CK_ASSIGN_OR_RETURN(std::int64_t type_id, names.types.Ensure(db, contained.type, inserted));
+    if (inserted) names.new_types.emplace_back(contained.type, type_id);
+    const std::int64_t rid = ContainedRid(resource.rid, contained.position);
+    record->Bind(1, rid).Bind(2, -type_id).Bind(3, resource.seq);
+    CK_RETURN_IF_ERROR(record->Run());
+    record->Reset();
+    CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, -type_id, rid, names.new_params, staged), contained.entries));
+  }
+  return Status::Ok();
 }
+
 Result<bool> HasStagedRows(Connection& db) {
   for (const IndexTable* table : kTables) {
     CK_ASSIGN_OR_RETURN(ScopedStatement any, db.Prepare(std::string("SELECT 1 FROM ") + table->name + "_staged LIMIT 1"));

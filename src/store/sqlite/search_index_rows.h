@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "search/index_entries.h"
 #include "store/sqlite/name_ids.h"
@@ -18,13 +19,36 @@
 
 namespace ck::store::sqlite {
 
-// Removes every index row of resource `rid`, staged or not.
+// A resource whose rows are written: its type, its rid, and its current version's seq.
+struct IndexedResource {
+  std::int64_t type_id;
+  std::int64_t rid;
+  std::int64_t seq;
+};
+
+// The name tables a write may add to, and the names it added (published once it commits).
+struct WriteNames {
+  NameIds& types;
+  NameIds& params;
+  NewNames& new_types;
+  NewNames& new_params;
+};
+
+// A contained resource is indexed under the rid ContainedRid(container's rid, position in its
+// `contained`), under the negated id of its type, and has a row in `contained_resource`
+// (schema_v7.sql). These rids are below every resource's (which are positive), a container's
+// are consecutive, and ContainerOf gives the container's rid and the position back.
+inline constexpr std::size_t kMaxContained = std::size_t{1} << 20;
+std::int64_t ContainedRid(std::int64_t container_rid, std::size_t position);
+std::pair<std::int64_t, std::size_t> ContainerOf(std::int64_t contained_rid);
+
+// Removes every index row of resource `rid` and of the resources it contains, staged or not.
 Status RemoveIndexRows(Connection& db, std::int64_t rid);
 
-// Inserts the rows of `entries` for resource `rid` of type `type_id` into the index, or with
-// `staged` into the staging tables; the same value twice is one row (once merged).
-Status InsertIndexRows(Connection& db, NameIds& params, std::int64_t type_id, std::int64_t rid,
-                       const search::IndexEntries& entries, NewNames& new_params, bool staged);
+// Inserts the rows of `entries` for `resource`, and of the resources it contains, into the
+// index, or with `staged` into the staging tables; the same value twice is one row (once
+// merged). Errors: kTooLarge past kMaxContained contained resources.
+Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resource, const search::IndexEntries& entries, bool staged);
 
 // The parameter URL a composite's values are kept under for the key of their first component
 // (search/index_entries.h, CompositeEntry): "<composite URL>$<system>|<code>".

@@ -1,24 +1,6 @@
 #include "store/sqlite/sqlite_connection.h"
 
-#include <mutex>
-
 namespace ck::store::sqlite {
-namespace {
-
-// Every write runs inside a savepoint (so one failed operation of a group commit undoes only
-// itself), and SQLite keeps the savepoint's copies of the pages it changes in a statement journal.
-// Past 64 KiB (SQLite's default) that journal moves to a temporary file and each page copy becomes
-// a write system call: a quarter of a bulk import's writer time. In memory up to 16 MiB, the
-// largest operations still spill.
-constexpr int kStatementJournalInMemoryBytes = 16 << 20;
-
-// Process-wide settings, which SQLite accepts only before its first use.
-void ConfigureSqliteOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalInMemoryBytes); });
-}
-
-}  // namespace
 
 Status SqliteStatus(int result_code, std::string detail) {
   switch (result_code & 0xFF) {
@@ -113,7 +95,6 @@ void Statement::Reset() {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path& file, Mode mode,
                                                      const std::string& vfs) {
-  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                                                : SQLITE_OPEN_READONLY);

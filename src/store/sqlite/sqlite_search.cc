@@ -43,11 +43,18 @@ const char* TableFor(fhir::SearchParamType type) {
 // prefixes compare intervals too (gt: some of the indexed period is after the searched one); for
 // numbers and quantities they compare values (`point`: the indexed value), as people read
 // "value-quantity=gt5" (5.4 is greater than 5, though within 5's precision).
+// The columns of an indexed interval: `x.low` and `x.high`, or for the second number of a pair
+// `x.low2` and `x.high2`.
+struct IntervalColumns {
+  const char* low = "x.low";
+  const char* high = "x.high";
+};
+
 template <typename T>
-void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const char* point) {
+void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const char* point, IntervalColumns columns = {}) {
   auto within = [&] {
-    sql << "(x.low >= ";
-    sql.Value(low) << " AND x.high <= ";
+    sql << "(" << columns.low << " >= ";
+    sql.Value(low) << " AND " << columns.high << " <= ";
     sql.Value(high) << ")";
   };
   auto compare = [&](const char* interval_column, const char* op, T interval_bound) {
@@ -62,15 +69,15 @@ void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const
   switch (prefix) {
     case Prefix::kEq: within(); return;
     case Prefix::kNe: sql << "NOT "; within(); return;
-    case Prefix::kGt: case Prefix::kSa: compare(prefix == Prefix::kSa ? "x.low" : "x.high", prefix == Prefix::kSa ? " >= " : " > ", high); return;
-    case Prefix::kLt: case Prefix::kEb: compare(prefix == Prefix::kEb ? "x.high" : "x.low", prefix == Prefix::kEb ? " <= " : " < ", low); return;
+    case Prefix::kGt: case Prefix::kSa: compare(prefix == Prefix::kSa ? columns.low : columns.high, prefix == Prefix::kSa ? " >= " : " > ", high); return;
+    case Prefix::kLt: case Prefix::kEb: compare(prefix == Prefix::kEb ? columns.high : columns.low, prefix == Prefix::kEb ? " <= " : " < ", low); return;
     // ge/le: gt/lt (the range above/below the searched one, which excludes it, overlaps the
     // target's) or eq; on a point value that is value >= / <= the searched value.
-    case Prefix::kGe: sql << "("; compare("x.high", point != nullptr ? " >= " : " > ", high); sql << " OR "; within(); sql << ")"; return;
-    case Prefix::kLe: sql << "("; compare("x.low", point != nullptr ? " <= " : " < ", low); sql << " OR "; within(); sql << ")"; return;
+    case Prefix::kGe: sql << "("; compare(columns.high, point != nullptr ? " >= " : " > ", high); sql << " OR "; within(); sql << ")"; return;
+    case Prefix::kLe: sql << "("; compare(columns.low, point != nullptr ? " <= " : " < ", low); sql << " OR "; within(); sql << ")"; return;
     case Prefix::kAp:  // overlaps the searched interval widened by `approximate` either side
-      sql << "(x.low < ";
-      sql.Value(high + approximate) << " AND x.high > ";
+      sql << "(" << columns.low << " < ";
+      sql.Value(high + approximate) << " AND " << columns.high << " > ";
       sql.Value(low - approximate) << ")";
       return;
   }
@@ -172,6 +179,13 @@ class MatchWriter {
   void operator()(const search::NumberMatch& m) {
     Add("search_number", NumberRead(m), [&](Sql& sql) { Number(sql, m, "x.value"); });
   }
+  // The second and third components of a composite of three, in the same row.
+  void Pair(const search::NumberMatch& first, const search::NumberMatch& second) {
+    Add("search_number_pair", NumberRead(first), [&](Sql& sql) {
+      Number(sql, first, "x.value");
+      Number(sql, second, "x.value2", {"x.low2", "x.high2"});
+    });
+  }
   void operator()(const search::QuantityMatch& m) {
     if (m.canonical_unit) {
       Add("search_quantity_canonical", Read::kFiltered, [&](Sql& sql) {
@@ -248,7 +262,7 @@ class MatchWriter {
     sql.Value(prefix) << " AND " << column << " < ";
     sql.Value(PrefixEnd(prefix));
   }
-  static void Number(Sql& sql, const search::NumberMatch& m, const char* point) {
+  static void Number(Sql& sql, const search::NumberMatch& m, const char* point, IntervalColumns columns = {}) {
     // A value lies within its own interval, so eq (the interval within the searched one), ge and
     // le (greater or less, or eq) imply bounds on the value: an index range.
     const bool column = std::string_view(point) == "x.value";
@@ -261,7 +275,7 @@ class MatchWriter {
       sql.Value(m.high);
     }
     sql << " AND ";
-    Range<double>(sql, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point);
+    Range<double>(sql, m.prefix, m.low, m.high, m.value, std::fabs(m.value) / 10, point, columns);
   }
 
   // Adds "SELECT x.rid FROM table x WHERE type and parameter <predicate>" to the set and
@@ -379,6 +393,12 @@ struct Found {
   std::int64_t rid;
 };
 
+// What a search's candidates `r` (type_id, rid, deleted, seq) are read from: resources, or
+// contained resources (schema_v7.sql), which live as long as their container's version.
+const char* Candidates(bool contained) {
+  return contained ? "(SELECT type_id, rid, 0 AS deleted, seq FROM contained_resource)" : "resource";
+}
+
 // "SELECT <version columns>, r.rid<extra> FROM <source> JOIN resource_version v ON v.seq = r.seq
 // <version joins>": the versions of the resources `r` that `source` finds (values in order).
 Sql SelectVersions(const Sql& source, const Sql& extra = {}) {
@@ -430,7 +450,7 @@ Result<std::vector<ReferenceColumn>> IndexedReferenceColumns(Connection& db) {
   std::vector<ReferenceColumn> out;
   CK_ASSIGN_OR_RETURN(ScopedStatement next, db.Prepare("SELECT type_id, param_id FROM search_reference "
                                                        "WHERE (type_id, param_id) > (?, ?) ORDER BY type_id, param_id LIMIT 1"));
-  ReferenceColumn last{-1, -1};
+  ReferenceColumn last{0, 0};  // resources' types only (contained resources' are negative)
   while (true) {
     next->Bind(1, last.type_id).Bind(2, last.param_id);
     CK_ASSIGN_OR_RETURN(bool row, next->Step());
@@ -460,7 +480,8 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
         if (!param_id) continue;
       }
       for (const Found& source : frontier) {
-        if (source.version.type != include.source_type) continue;
+        // A contained match's rows are its own, under its own type (its version is its container's).
+        if ((source.rid < 0 ? query.type : source.version.type) != include.source_type) continue;
         Sql targets;
         targets << "search_reference x JOIN resource_type tt ON tt.name = x.target_type "
                    "JOIN resource r ON r.type_id = tt.type_id AND r.id = x.target_id";
@@ -490,6 +511,7 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
         sources.push_back({*source_type_id, *param_id});
       }
       for (const Found& target : frontier) {
+        if (target.rid < 0) continue;  // contained: only its container points to it
         if (!include.target_type.empty() && include.target_type != target.version.type) continue;
         for (const ReferenceColumn& source : sources) {
           // From the references to the target (one index range), each joined to its resource:
@@ -607,7 +629,14 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::Sear
       for (const search::CompositeMatch& match : condition.any_composite) {
         CK_ASSIGN_OR_RETURN(std::vector<std::int64_t> ids, CompositeParamIds(db, params, condition.param->url, match.first));
         if (ids.empty()) ids.push_back(-1);  // no resource has a value for that code
-        for (std::int64_t id : ids) std::visit(MatchWriter(type_id, id, clause), match.second);
+        for (std::int64_t id : ids) {
+          MatchWriter values(type_id, id, clause);
+          if (match.third) {
+            values.Pair(std::get<search::NumberMatch>(match.second), *match.third);
+          } else {
+            std::visit(values, match.second);
+          }
+        }
       }
     }
     const bool negative = condition.negated || condition.missing.value_or(false);
@@ -763,50 +792,71 @@ Result<std::int64_t> CountOne(Connection& db, const Sql& sql) {
 }
 
 // How many resources match. Index rows belong to live resources only (a delete removes its
-// resource's rows), so a count from the index never reads the resource table.
-Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const Plan& plan, std::int64_t type_id) {
+// resource's rows), so a count from the index never reads the resource table. `by_container`:
+// how many containers hold a contained resource that matches (rid >> 20 tells a container's
+// contained resources from another's: search_index_rows.h, ContainedRid).
+Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const Plan& plan, std::int64_t type_id, bool by_container) {
   using Drive = Plan::Drive;
+  const std::string counted = by_container ? "count(DISTINCT " : "count(";
+  const std::string per = by_container ? " >> 20)" : ")";
   Sql count;
   switch (plan.drive) {
     case Drive::kScan:
-      count << "SELECT count(*) FROM resource r WHERE r.type_id = ";
+      count << "SELECT " << counted << "r.rid" << per << " FROM " << Candidates(type_id < 0) << " r WHERE r.type_id = ";
       count.Value(type_id) << " AND r.deleted = 0";
       count.Append(TestsLeft(clauses, plan, "r.rid"));
       return CountOne(db, count);
     case Drive::kSmallSet:
-      count << "SELECT count(*) FROM (";
+      count << "SELECT " << counted << "d.rid" << per << " FROM (";
       count.Append(DistinctSet(*plan.driver)) << ") d WHERE 1";
       count.Append(TestsLeft(clauses, plan, "d.rid"));
       return CountOne(db, count);
     case Drive::kOrderedSet:  // the range holds a resource's rows next to each other
-      count << "SELECT count(DISTINCT o.rid) FROM (";
+      count << "SELECT count(DISTINCT o.rid" << (by_container ? " >> 20" : "") << ") FROM (";
       count.Append(plan.driver->parts[0]) << ") o WHERE 1";
       count.Append(TestsLeft(clauses, plan, "o.rid"));
       return CountOne(db, count);
     case Drive::kIntersection: break;
   }
+  // The intersection comes in rid order: a container's contained resources one after another.
   RidIntersection walk(db, IntersectedSets(plan), /*descending=*/false);
   std::optional<std::int64_t> after;
-  const Sql tests = TestsLeft(clauses, plan, "j.value");
+  std::optional<std::int64_t> last_container;
   std::int64_t total = 0;
+  auto add = [&](std::int64_t rid) {
+    if (by_container) {
+      const std::int64_t container = ContainerOf(rid).first;
+      if (container == last_container) return;
+      last_container = container;
+    }
+    ++total;
+  };
+  const Sql tests = TestsLeft(clauses, plan, "j.value");
   if (tests.text.empty()) {
     while (true) {
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> rid, walk.Next(after));
       if (!rid) return total;
       after = rid;
-      ++total;
+      add(*rid);
     }
   }
   Sql batch;
-  batch << "SELECT count(*) FROM json_each(";
+  batch << "SELECT j.value FROM json_each(";
   batch.Value(std::string()) << ") j WHERE 1";
   batch.Append(tests);
+  batch << " ORDER BY j.value";
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(batch.text));
   while (true) {
     std::size_t taken = 0;
     CK_ASSIGN_OR_RETURN(std::get<std::string>(batch.values[0]), NextRids(walk, after, 512, taken));
     if (taken == 0) return total;
-    CK_ASSIGN_OR_RETURN(std::int64_t counted, CountOne(db, batch));
-    total += counted;
+    statement->Reset();
+    BindAll(*statement, batch.values);
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) break;
+      add(statement->Int(0));
+    }
   }
 }
 
@@ -819,6 +869,12 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     if (query.want_total) page.total = 0;
     return page;
   }
+  // Contained resources are indexed under their type's negated id (schema_v7.sql).
+  const bool contained = query.contained == search::ContainedMode::kOnly;
+  if (contained) type_id = -*type_id;
+  // A contained match stands for its container unless it is answered alone: each container
+  // once, its contained resources (consecutive rids) skipped together.
+  const bool by_container = contained && !query.contained_alone;
   CK_RETURN_IF_ERROR(db.Execute("BEGIN"));  // one snapshot for the plan, the count and the page
   struct EndRead {
     Connection& db;
@@ -828,7 +884,7 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   CK_ASSIGN_OR_RETURN(Plan plan, ChoosePlan(db, clauses, query));
   using Drive = Plan::Drive;
   if (query.want_total) {
-    CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, clauses, plan, *type_id));
+    CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, clauses, plan, *type_id, by_container));
   }
   if (query.total_only) return page;
 
@@ -845,11 +901,11 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   std::string rid_column = "r.rid";  // the candidate's rid, before the join with its resource
   switch (plan.drive) {
     case Drive::kScan:
-      source << "resource r";
+      source << Candidates(contained) << " r";
       break;
     case Drive::kSmallSet:
       source << "(";
-      source.Append(DistinctSet(*plan.driver)) << ") d CROSS JOIN resource r ON r.type_id = ";
+      source.Append(DistinctSet(*plan.driver)) << ") d CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
       source.Value(*type_id) << " AND r.rid = d.rid";
       rid_column = "d.rid";
       break;
@@ -857,13 +913,13 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       // The one index range, joined row by row in its order (a resource with a value twice
       // comes twice, next to each other: skipped below).
       source << "(";
-      source.Append(plan.driver->parts[0]) << ") o CROSS JOIN resource r ON r.type_id = ";
+      source.Append(plan.driver->parts[0]) << ") o CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
       source.Value(*type_id) << " AND r.rid = o.rid";
       rid_column = "o.rid";
       break;
     case Drive::kIntersection:  // a batch of the intersection's rids at a time
       source << "json_each(";
-      source.Value(std::string()) << ") j CROSS JOIN resource r ON r.type_id = ";
+      source.Value(std::string()) << ") j CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
       source.Value(*type_id) << " AND r.rid = j.value";
       rid_column = "j.value";
       break;
@@ -959,7 +1015,11 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
   // Each match with its cursor position (its sort keys and rid).
   std::vector<Found> matches;
-  std::vector<std::string> positions;
+  // Each match's position for the page after it and for the page before it: the same but for a
+  // container, whose contained resources all lie between the two.
+  std::vector<std::string> positions_after;
+  std::vector<std::string> positions_before;
+  std::set<std::int64_t> containers;  // by_container: the containers on the page
   bool beyond = false;  // a match past the page
   std::vector<Bound> sort_values(query.sort.size());
   std::vector<bool> nulls(query.sort.size());
@@ -970,6 +1030,7 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       if (!row) return Status::Ok();
       const std::int64_t rid = statement->Int(kVersionColumnCount);
       if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
+      if (by_container && containers.contains(ContainerOf(rid).first)) continue;
       if (matches.size() == query.count) {
         beyond = true;
         return Status::Ok();
@@ -988,7 +1049,15 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       }
       CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
       matches.push_back(std::move(found));
-      positions.push_back(EncodeCursor(sort_values, nulls, rid));
+      if (by_container) {
+        const std::int64_t container = ContainerOf(rid).first;
+        containers.insert(container);
+        positions_after.push_back(EncodeCursor(sort_values, nulls, ContainedRid(container, kMaxContained - 1)));
+        positions_before.push_back(EncodeCursor(sort_values, nulls, ContainedRid(container, 0)));
+      } else {
+        positions_after.push_back(EncodeCursor(sort_values, nulls, rid));
+        positions_before.push_back(positions_after.back());
+      }
     }
   };
   if (plan.drive != Drive::kIntersection) {
@@ -1012,17 +1081,21 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   statement->Reset();
   if (backward) {
     std::reverse(matches.begin(), matches.end());
-    std::reverse(positions.begin(), positions.end());
+    std::reverse(positions_after.begin(), positions_after.end());
+    std::reverse(positions_before.begin(), positions_before.end());
   }
   // Next: after the last match, when more follow (going back, the cursor's own match follows).
   // Previous: before the first, when the page did not start the search. (A page back with
   // nothing before it has neither: the first link starts over.)
   if (!matches.empty()) {
-    if (backward || beyond) page.next_cursor = positions.back();
-    if (backward ? beyond : !query.cursor.empty()) page.previous_cursor = "b" + positions.front();
+    if (backward || beyond) page.next_cursor = positions_after.back();
+    if (backward ? beyond : !query.cursor.empty()) page.previous_cursor = "b" + positions_before.front();
   }
   page.more = !page.next_cursor.empty();
-  for (const Found& match : matches) page.versions.push_back(match.version);
+  for (const Found& match : matches) {
+    page.versions.push_back(match.version);
+    if (contained) page.contained_positions.push_back(ContainerOf(match.rid).second);
+  }
   CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, std::move(matches), page));
   return page;
 }

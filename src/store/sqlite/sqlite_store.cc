@@ -33,13 +33,15 @@ extern const char kSqliteSchemaV3[];
 extern const char kSqliteSchemaV4[];
 extern const char kSqliteSchemaV5[];
 extern const char kSqliteSchemaV6[];
+extern const char kSqliteSchemaV7[];
 }
 
 namespace ck::store::sqlite {
 namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
-const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6};
+const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6,
+                                     kSqliteSchemaV7};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
@@ -115,7 +117,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     // The search index follows the current version.
     const std::int64_t rid = replaced ? replaced->rid : seq;
     if (replaced) CK_RETURN_IF_ERROR(RemoveIndexRows(db_, rid));
-    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, params_, type_id, rid, index, new_params_, stage_index_));
+    if (!version.deleted()) CK_RETURN_IF_ERROR(InsertIndexRows(db_, Names(), {type_id, rid, seq}, index, stage_index_));
     if (!version.issues.empty()) {
       EncodedBody issues = EncodeBody(version.issues);
       CK_ASSIGN_OR_RETURN(ScopedStatement record, db_.Prepare("INSERT INTO version_issues (seq, encoding, issues) VALUES (?, ?, ?)"));
@@ -135,7 +137,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
     if (!current || current->seq != sequence) return Status::Ok();
     CK_RETURN_IF_ERROR(RemoveIndexRows(db_, current->rid));
-    return InsertIndexRows(db_, params_, *type_id, current->rid, index, new_params_, stage_index_);
+    return InsertIndexRows(db_, Names(), {*type_id, current->rid, current->seq}, index, stage_index_);
   }
 
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
@@ -180,6 +182,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     std::int64_t seq;  // the current version's
     std::int64_t rid;  // the resource's number
   };
+  WriteNames Names() { return {types_, params_, new_types_, new_params_}; }
   // The current version of (type, id), or nullopt for a new resource.
   Result<std::optional<CurrentRow>> CurrentRowOf(std::int64_t type_id, const std::string& id) {
     CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT seq, rid FROM resource WHERE type_id = ? AND id = ?"));
