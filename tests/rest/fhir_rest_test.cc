@@ -421,14 +421,17 @@ TEST_F(FhirRestTest, EveryListedParameterAndIncludeIsSearchable) {
     if (kind == "date") return "ge2020-01";
     if (kind == "reference") return "x";
     if (kind == "uri") return "http://example.org/x";
-    if (kind == "composite") {
+    if (kind == "composite") {  // a code, then a value of each other component's kind
       const fhir::SearchParameterDefinition* composite = definitions.FindSearchParameter(definition);
-      const fhir::SearchParameterDefinition* second = definitions.FindSearchParameter(composite->components[1].definition);
-      const std::string second_value = second->type == fhir::SearchParamType::kDate        ? "ge2020"
-                                       : second->type == fhir::SearchParamType::kQuantity  ? "gt1"
-                                       : second->type == fhir::SearchParamType::kReference ? "x"
-                                                                                           : "y";
-      return "x$" + second_value;
+      std::string value = "x";
+      for (std::size_t i = 1; i < composite->components.size(); ++i) {
+        const fhir::SearchParamType type = definitions.FindSearchParameter(composite->components[i].definition)->type;
+        value += type == fhir::SearchParamType::kDate                                                  ? "$ge2020"
+                 : type == fhir::SearchParamType::kQuantity || type == fhir::SearchParamType::kNumber ? "$gt1"
+                 : type == fhir::SearchParamType::kReference                                           ? "$x"
+                                                                                                       : "$y";
+      }
+      return value;
     }
     return "x";  // token, string
   };

@@ -21,9 +21,9 @@ using ck::testing::TempDir;
 class ResourceStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
-  void Open() {
+  void Open(bool bulk_load = false) {
     store_.reset();
-    auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_});
+    auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_, .stage_index = bulk_load});
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
   }
@@ -82,6 +82,37 @@ TEST_F(ResourceStoreTest, AFailedOperationChangesNothing) {
   EXPECT_EQ(failed.code(), StatusCode::kConflict);
   EXPECT_EQ((*store_->ReadCurrent("Patient", "a"))->version, 1);
   EXPECT_FALSE(*store_->ReadVersion("Patient", "a", 2));
+}
+
+// A bulk load runs its groups without a savepoint per operation; one that fails is still alone
+// in failing, whichever group it lands in.
+TEST_F(ResourceStoreTest, InABulkLoadAFailedOperationChangesNothingAndTheOthersAreStored) {
+  Open(/*bulk_load=*/true);
+  constexpr int kWrites = 64;
+  std::vector<std::thread> threads;
+  std::atomic<int> runs_of_the_failing_one{0};
+  for (int i = 0; i < kWrites; ++i) {
+    threads.emplace_back([&, i] {
+      if (i % 16 != 7) {
+        EXPECT_TRUE(Put("Observation", std::to_string(i), "{}", ChangeKind::kCreate).ok());
+        return;
+      }
+      Status failed = store_->Write([&](WriteTransaction& txn) -> Status {
+        ++runs_of_the_failing_one;
+        CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.Append({"Observation", std::to_string(i), 1, 0, ChangeKind::kCreate, 0, "{}"}));
+        (void)seq;
+        return Status::Conflict("changed my mind");
+      });
+      EXPECT_EQ(failed.code(), StatusCode::kConflict);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < kWrites; ++i) {
+    auto current = store_->ReadCurrent("Observation", std::to_string(i));
+    ASSERT_TRUE(current);
+    EXPECT_EQ(current->has_value(), i % 16 != 7) << i;
+  }
+  EXPECT_GE(runs_of_the_failing_one.load(), kWrites / 16);
 }
 
 TEST_F(ResourceStoreTest, SurvivesReopening) {
