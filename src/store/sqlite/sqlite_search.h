@@ -5,7 +5,9 @@
 // when it is small, one set the index yields in rid order (so the search stops when its page is
 // full), or the type's resources in rid order; every other condition is tested on each
 // candidate through the index's rid key (docs/design/search.md). Results come in _sort order,
-// then rid order (creation order), after the cursor. Private to store/sqlite.
+// then rid order (creation order), after the cursor. A search of contained resources
+// (`_contained=true`) runs the same way on their rows (schema_v7.sql, negated type ids) and
+// answers each container once. Private to store/sqlite.
 // Thread safety: one call per connection at a time.
 
 #include "search/search_query.h"
