@@ -153,13 +153,19 @@ std::pair<std::int64_t, std::size_t> ContainerOf(std::int64_t contained_rid) {
 }
 
 Status RemoveIndexRows(Connection& db, std::int64_t rid) {
-  for (const IndexTable* table : kTables) {
-    for (const char* suffix : {"", "_staged"}) {
-      CK_ASSIGN_OR_RETURN(ScopedStatement remove, db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid = ?"));
-      remove->Bind(1, rid);
-      CK_RETURN_IF_ERROR(remove->Run());
+  // The rows of the rids from `first` to `last`, staged or not.
+  auto remove = [&](std::int64_t first, std::int64_t last) -> Status {
+    for (const IndexTable* table : kTables) {
+      for (const char* suffix : {"", "_staged"}) {
+        CK_ASSIGN_OR_RETURN(ScopedStatement rows,
+                            db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid BETWEEN ? AND ?"));
+        rows->Bind(1, first).Bind(2, last);
+        CK_RETURN_IF_ERROR(rows->Run());
+      }
     }
-  }
+    return Status::Ok();
+  };
+  CK_RETURN_IF_ERROR(remove(rid, rid));
   if (rid <= 0 || rid >= kMaxContainerRid) return Status::Ok();
   const std::int64_t first = ContainedRid(rid, 0);
   const std::int64_t last = ContainedRid(rid, kMaxContained - 1);
@@ -168,17 +174,10 @@ Status RemoveIndexRows(Connection& db, std::int64_t rid) {
   CK_ASSIGN_OR_RETURN(bool contains, any->Step());
   any->Reset();
   if (!contains) return Status::Ok();
-  for (const IndexTable* table : kTables) {
-    for (const char* suffix : {"", "_staged"}) {
-      CK_ASSIGN_OR_RETURN(ScopedStatement remove,
-                          db.Prepare(std::string("DELETE FROM ") + table->name + suffix + " WHERE rid BETWEEN ? AND ?"));
-      remove->Bind(1, first).Bind(2, last);
-      CK_RETURN_IF_ERROR(remove->Run());
-    }
-  }
-  CK_ASSIGN_OR_RETURN(ScopedStatement remove, db.Prepare("DELETE FROM contained_resource WHERE rid BETWEEN ? AND ?"));
-  remove->Bind(1, first).Bind(2, last);
-  return remove->Run();
+  CK_RETURN_IF_ERROR(remove(first, last));
+  CK_ASSIGN_OR_RETURN(ScopedStatement records, db.Prepare("DELETE FROM contained_resource WHERE rid BETWEEN ? AND ?"));
+  records->Bind(1, first).Bind(2, last);
+  return records->Run();
 }
 
 std::string CompositeParamUrl(const std::string& composite_url, const std::string& key) { return composite_url + "$" + key; }

@@ -38,11 +38,6 @@ const char* TableFor(fhir::SearchParamType type) {
   }
 }
 
-// The test of a prefix on an indexed interval [low, high) against the searched one: eq, ne and
-// ap compare intervals (eq: the searched interval holds the indexed one). For dates the order
-// prefixes compare intervals too (gt: some of the indexed period is after the searched one); for
-// numbers and quantities they compare values (`point`: the indexed value), as people read
-// "value-quantity=gt5" (5.4 is greater than 5, though within 5's precision).
 // The columns of an indexed interval: `x.low` and `x.high`, or for the second number of a pair
 // `x.low2` and `x.high2`.
 struct IntervalColumns {
@@ -50,6 +45,11 @@ struct IntervalColumns {
   const char* high = "x.high";
 };
 
+// The test of a prefix on an indexed interval [low, high) against the searched one: eq, ne and
+// ap compare intervals (eq: the searched interval holds the indexed one). For dates the order
+// prefixes compare intervals too (gt: some of the indexed period is after the searched one); for
+// numbers and quantities they compare values (`point`: the indexed value), as people read
+// "value-quantity=gt5" (5.4 is greater than 5, though within 5's precision).
 template <typename T>
 void Range(Sql& sql, Prefix prefix, T low, T high, T value, T approximate, const char* point, IntervalColumns columns = {}) {
   auto within = [&] {
@@ -840,11 +840,13 @@ Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const 
       add(*rid);
     }
   }
+  // Each batch of the intersection's rids that pass the tests: counted in SQL, or for containers
+  // read in order.
   Sql batch;
-  batch << "SELECT j.value FROM json_each(";
+  batch << (by_container ? "SELECT j.value" : "SELECT count(*)") << " FROM json_each(";
   batch.Value(std::string()) << ") j WHERE 1";
   batch.Append(tests);
-  batch << " ORDER BY j.value";
+  if (by_container) batch << " ORDER BY j.value";
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(batch.text));
   while (true) {
     std::size_t taken = 0;
@@ -855,7 +857,11 @@ Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const 
     while (true) {
       CK_ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) break;
-      add(statement->Int(0));
+      if (by_container) {
+        add(statement->Int(0));
+      } else {
+        total += statement->Int(0);
+      }
     }
   }
 }
