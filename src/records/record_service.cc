@@ -414,7 +414,6 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext&,
     CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
     return result;
   }
-  if (!result.parsed.query.sort.empty()) return Err(Status::Invalid("_sort is not supported with _contained=both"));
   std::vector<SearchPart> parts;
   AddParts(parts, "", "contained", result.parsed.query);
   const std::string cursor = result.parsed.query.cursor;
@@ -434,8 +433,6 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
       }
     } else if (name == "_cursor") {
       cursor = value;
-    } else if (name == "_sort") {
-      return Err(Status::Invalid("_sort is not supported in a search across types"));
     } else {
       per_type.parameters.emplace_back(name, value);
     }
@@ -459,7 +456,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
       result.parsed = parsed;  // the links and the page size
       result.parsed.link_parameters.clear();
       for (const auto& parameter : request.parameters) {
-        if (parameter.first != "_cursor") result.parsed.link_parameters.push_back(parameter);
+        if (search::KeptInLinks(parameter.first)) result.parsed.link_parameters.push_back(parameter);
       }
     }
     AddParts(parts, type, type + ".contained", parsed.query);
@@ -469,6 +466,23 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
 
 Result<RecordService::SearchResult> RecordService::SearchParts(std::vector<SearchPart> parts, const std::string& cursor,
                                                                SearchResult result) {
+  if (!parts.empty() && !parts.front().query.sort.empty()) {  // sorted: the store merges the parts
+    std::vector<search::SearchQuery> queries;
+    for (SearchPart& part : parts) queries.push_back(std::move(part.query));
+    CK_ASSIGN_OR_RETURN(result.page, store_.SearchMerged(queries, cursor));
+  } else {
+    CK_ASSIGN_OR_RETURN(result.page, PageParts(std::move(parts), cursor, result.parsed.query));
+  }
+  // Each resource once: not included when it is a match, nor included twice.
+  std::unordered_set<std::int64_t> seen;
+  for (const store::StoredVersion& version : result.page.versions) seen.insert(version.sequence);
+  std::erase_if(result.page.included, [&](const store::StoredVersion& version) { return !seen.insert(version.sequence).second; });
+  return result;
+}
+
+Result<store::SearchPage> RecordService::PageParts(std::vector<SearchPart> parts, const std::string& cursor,
+                                                   const search::SearchQuery& first) {
+  store::SearchPage result;
   std::size_t start = 0;  // the part the page starts in
   const std::size_t slash = cursor.find('/');
   if (!cursor.empty()) {
@@ -477,14 +491,13 @@ Result<RecordService::SearchResult> RecordService::SearchParts(std::vector<Searc
     if (at == parts.end() || slash == std::string::npos) return Err(Status::Invalid("_cursor: not a position of this search"));
     start = static_cast<std::size_t>(at - parts.begin());
   }
-  const std::uint32_t count = result.parsed.query.count;
-  const bool want_total = result.parsed.query.want_total;
-  result.page = {};
-  if (want_total) result.page.total = 0;
+  const std::uint32_t count = first.count;
+  const bool want_total = first.want_total;
+  if (want_total) result.total = 0;
   auto add_positions = [&](const store::SearchPage& page) {
-    std::vector<std::optional<std::size_t>>& positions = result.page.contained_positions;
+    std::vector<std::optional<std::size_t>>& positions = result.contained_positions;
     if (positions.empty() && page.contained_positions.empty()) return;
-    positions.resize(result.page.versions.size());
+    positions.resize(result.versions.size());
     if (page.contained_positions.empty()) {
       positions.resize(positions.size() + page.versions.size());
     } else {
@@ -497,39 +510,35 @@ Result<RecordService::SearchResult> RecordService::SearchParts(std::vector<Searc
       if (!want_total) continue;
       query.total_only = true;
       CK_ASSIGN_OR_RETURN(store::SearchPage counted, store_.Search(query));
-      if (counted.total) *result.page.total += *counted.total;
+      if (counted.total) *result.total += *counted.total;
       continue;
     }
     query.cursor = i == start && slash != std::string::npos ? cursor.substr(slash + 1) : "";
     if (query.cursor.starts_with('b')) return Err(Status::Invalid("_cursor: a search in parts pages forward only"));
-    const std::size_t room = count - std::min<std::size_t>(count, result.page.versions.size());
+    const std::size_t room = count - std::min<std::size_t>(count, result.versions.size());
     query.count = static_cast<std::uint32_t>(room);
     query.total_only = query.total_only || room == 0;
     if (room == 0 && !want_total) {
       // The page is full: the next one starts with this part (it may have nothing).
-      if (!result.page.more) result.page.next_cursor = parts[i].key + "/";
-      result.page.more = true;
+      if (!result.more) result.next_cursor = parts[i].key + "/";
+      result.more = true;
       break;
     }
     CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(query));
-    if (page.total && result.page.total) *result.page.total += *page.total;
-    if (room == 0 && page.total && *page.total > 0 && !result.page.more) {  // counted only: it starts the next page
-      result.page.more = true;
-      result.page.next_cursor = parts[i].key + "/";
+    if (page.total && result.total) *result.total += *page.total;
+    if (room == 0 && page.total && *page.total > 0 && !result.more) {  // counted only: it starts the next page
+      result.more = true;
+      result.next_cursor = parts[i].key + "/";
     }
     add_positions(page);
-    result.page.versions.insert(result.page.versions.end(), page.versions.begin(), page.versions.end());
-    result.page.included.insert(result.page.included.end(), page.included.begin(), page.included.end());
-    result.page.included_capped = result.page.included_capped || page.included_capped;
-    if (page.more && !result.page.more) {
-      result.page.more = true;
-      result.page.next_cursor = parts[i].key + "/" + page.next_cursor;
+    result.versions.insert(result.versions.end(), page.versions.begin(), page.versions.end());
+    result.included.insert(result.included.end(), page.included.begin(), page.included.end());
+    result.included_capped = result.included_capped || page.included_capped;
+    if (page.more && !result.more) {
+      result.more = true;
+      result.next_cursor = parts[i].key + "/" + page.next_cursor;
     }
   }
-  // Each resource once: not included when it is a match, nor included twice.
-  std::unordered_set<std::int64_t> seen;
-  for (const store::StoredVersion& version : result.page.versions) seen.insert(version.sequence);
-  std::erase_if(result.page.included, [&](const store::StoredVersion& version) { return !seen.insert(version.sequence).second; });
   return result;
 }
 

@@ -94,14 +94,14 @@ class RecordService {
     store::SearchPage page;
   };
   // With `_contained=both`, the resources that match come first, then the contained ones (the
-  // cursor is "/<cursor>" or "contained/<cursor>"); `_sort` is kInvalid there (two orders).
+  // cursor is "/<cursor>" or "contained/<cursor>"), or with `_sort` both merged in its order.
   Result<SearchResult> Search(const RequestContext& context, const search::SearchRequest& request);
   // A system-level search (`GET /fhir?_type=Patient,Observation&...`, request.type empty): each
   // type of `_type` (every type when absent) searched with the same parameters, results in type
   // then id order; the cursor is "Type/<that type's cursor>" ("Type.contained/..." for the
   // contained resources of `_contained=both`). A parameter that does not apply to a type named in
-  // `_type` is kInvalid; without `_type`, such types are left out. `_sort` is kInvalid (the
-  // types share no order).
+  // `_type` is kInvalid; without `_type`, such types are left out. With `_sort` (whose keys must
+  // be parameters of every type searched) the types' matches are merged in its order.
   Result<SearchResult> SearchSystem(const RequestContext& context, const search::SearchRequest& request);
 
   // Validates `body` as a resource without storing it (also used by import to report errors).
@@ -155,15 +155,18 @@ class RecordService {
   // CodeSystem's codes (`resource`; null for a delete) take effect or are retired.
   void DefinitionsChanged(std::string_view type, std::string_view id, const fhir::Node* resource,
                           std::shared_ptr<const validation::Profile> profile);
-  // A search made of parts searched one after another (types; resources, then contained
-  // resources), each part's matches after the previous part's. The cursor is "<part's key>/<that
-  // part's own cursor>"; parts before it are only counted (when a total is asked). `result`
-  // comes with the parsed search of the links and the page size.
+  // A search made of parts (types; resources, then contained resources). With _sort the store
+  // merges their matches by the sort keys (ResourceStore::SearchMerged, its own cursor);
+  // without, PageParts. `result` comes with the parsed search of the links and the page size.
   struct SearchPart {
     std::string key;
     search::SearchQuery query;
   };
   Result<SearchResult> SearchParts(std::vector<SearchPart> parts, const std::string& cursor, SearchResult result);
+  // Without _sort: the parts searched one after another, each part's matches after the previous
+  // part's. The cursor is "<part's key>/<that part's own cursor>"; parts before it are only
+  // counted (when a total is asked). `first`: the page size and whether to count.
+  Result<store::SearchPage> PageParts(std::vector<SearchPart> parts, const std::string& cursor, const search::SearchQuery& first);
   // Adds the parts of one type's search: its resources (under `key`), its contained resources
   // (under `contained_key`), or both in that order.
   static void AddParts(std::vector<SearchPart>& parts, const std::string& key, const std::string& contained_key,

@@ -114,7 +114,7 @@ class Parser {
       }
       if (IsControl(name)) {
         CK_RETURN_IF_ERROR(Control(name, modifier, value, out.query));
-        if (name != "_count" && name != "_cursor" && name != "_format" && name != "_pretty") out.link_parameters.emplace_back(raw_name, value);
+        if (KeptInLinks(name)) out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
       Param param = name == "_lastUpdated" ? last_updated_ : Find(name);
@@ -203,11 +203,9 @@ class Parser {
       for (std::string key : SplitValues(value)) {
         SortKey sort{nullptr, !key.empty() && key[0] == '-'};
         if (sort.descending) key.erase(0, 1);
-        if (key != "_id") {
-          sort.param = key == "_lastUpdated" ? last_updated_ : Find(key);
-          if (sort.param == nullptr || sort.param->type == SearchParamType::kComposite || sort.param->type == SearchParamType::kSpecial) {
-            return Bad(name, "cannot sort by '" + key + "': not a search parameter of " + request_.type + " this server indexes");
-          }
+        sort.param = key == "_lastUpdated" ? last_updated_ : Find(key);
+        if (sort.param == nullptr || sort.param->type == SearchParamType::kComposite || sort.param->type == SearchParamType::kSpecial) {
+          return Bad(name, "cannot sort by '" + key + "': not a search parameter of " + request_.type + " this server indexes");
         }
         query.sort.push_back(sort);
       }
@@ -455,6 +453,10 @@ class Parser {
 };
 
 }  // namespace
+
+bool KeptInLinks(std::string_view name) {
+  return name != "_count" && name != "_cursor" && name != "_format" && name != "_pretty";
+}
 
 Result<ParsedSearch> ParseSearch(const SearchRequest& request, const SearchZone& zone) {
   const fhir::Definitions& definitions = fhir::Definitions::R4();

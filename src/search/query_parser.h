@@ -8,6 +8,7 @@
 // Thread safety: pure functions over the immutable extractor.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct ParsedSearch {
   std::vector<std::pair<std::string, std::string>> link_parameters;
   fhir::Subset subset;  // _summary, _elements: what of each resource to return
 };
+
+// Whether a request parameter goes into link_parameters: all but the page size, the cursor
+// and the format, which the links set themselves.
+bool KeptInLinks(std::string_view name);
 
 // Dates without a zone are read in `zone`, as the index placed them (search_zone.h).
 // Errors: kNotFound (unknown type), kInvalid naming the parameter and what is wrong.

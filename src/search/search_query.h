@@ -115,9 +115,9 @@ struct CompartmentFilter {
 inline constexpr std::size_t kMaxIncluded = 1000;
 
 // A _sort key: by a parameter's values (the least for ascending, the greatest for descending;
-// resources without a value last), or by id when `param` is null.
+// resources without a value last).
 struct SortKey {
-  Param param = nullptr;
+  Param param = nullptr;  // never null once parsed
   bool descending = false;
 };
 

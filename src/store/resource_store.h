@@ -152,6 +152,12 @@ class ResourceStore {
   // the query's order, one page from query.cursor; count and page read one snapshot.
   // Errors: kInvalid (a cursor this store did not make), as reads.
   virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
+  // The matches of several queries with the same _sort keys, page size and total request (such
+  // as one per type), merged in that order (ties: by the query's place in `parts`, then as one
+  // query orders them): one page from `cursor` (empty, or a next_cursor of this call with the
+  // same parts), in one snapshot. Pages go forward only (no previous_cursor).
+  // Errors: kInvalid (a cursor this store did not make), as reads.
+  virtual Result<SearchPage> SearchMerged(const std::vector<search::SearchQuery>& parts, const std::string& cursor) = 0;
   virtual Result<StoreStats> Stats() = 0;
   // Makes the index rows a bulk load staged searchable; nothing to do when none are staged.
   // Errors: as writes.

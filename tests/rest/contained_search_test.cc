@@ -136,6 +136,29 @@ TEST_F(ContainedSearchTest, BothFindsResourcesThenContainedOnes) {
   EXPECT_EQ(testing::Flatten(walk.pages), Ids({"top", "med1", "a"}));
 }
 
+// With _sort, resources and contained resources are merged by the sort keys; on equal keys the
+// resources come first. Paged one at a time, the walk gives the same order.
+TEST_F(ContainedSearchTest, BothSortedMergesResourcesAndContainedOnes) {
+  EXPECT_EQ(Find("Medication?_contained=both&_containedType=contained&_sort=-code"),
+            Ids({"Medication/b", "Medication/top", "Medication/med1", "Medication/a"}));
+  EXPECT_EQ(Find("Medication?_contained=both&_containedType=contained&_sort=code,-_id"),
+            Ids({"Medication/top", "Medication/med1", "Medication/a", "Medication/b"}));
+  // A container once per page: mr2 holds a (111) and b (222).
+  EXPECT_EQ(Find("Medication?_contained=both&_sort=code"), Ids({"Medication/top", "MedicationRequest/mr1", "MedicationRequest/mr2"}));
+  HttpClient client = Client();
+  for (const std::string order : {"code", "-code", "-_id"}) {
+    const std::string query = "Medication?_contained=both&_containedType=contained&_sort=" + order;
+    auto walk = testing::WalkPages(client, "/fhir/" + query + "&_count=1&_total=accurate", "next", 10);
+    Ids walked;
+    for (const std::string& id : testing::Flatten(walk.pages)) walked.push_back("Medication/" + id);
+    EXPECT_EQ(walked, Find(query)) << order;
+    HttpResult last = client.Get(walk.last);
+    auto bundle = ParseJson(last.body);
+    EXPECT_EQ(bundle["total"].GetInt(), 4) << order;
+    EXPECT_EQ(testing::BundleLink(bundle, "previous"), "") << order;  // merged pages go forward only
+  }
+}
+
 TEST_F(ContainedSearchTest, CountsAndPagesCountEachContainerOnce) {
   HttpResult count = Client().Get("/fhir/Medication?_contained=true&_summary=count");
   ASSERT_EQ(count.status, 200);
@@ -211,7 +234,7 @@ TEST_F(ContainedSearchTest, IncludesFollowTheContainedResourcesReferences) {
 
 TEST_F(ContainedSearchTest, BadValuesAreRefused) {
   for (const std::string query : {"Medication?_contained=yes", "Medication?_containedType=all", "Medication?_contained:exact=true",
-                                  "Medication?_contained=both&_sort=code"}) {
+                                  "Medication?_contained=both&_sort=code&_cursor=2.s3:111i1;", "Medication?_contained=both&_sort=code&_cursor=0.s3:111"}) {
     HttpResult result = Client().Get("/fhir/" + query);
     EXPECT_EQ(result.status, 400) << query << ": " << result.body;
     EXPECT_NE(result.body.find("OperationOutcome"), std::string::npos) << query;

@@ -226,7 +226,6 @@ TEST_F(SearchTest, SearchesAcrossTypes) {
   EXPECT_EQ(Ids("?gender=male"), (Ids_{"p2"}));  // types without a gender parameter are left out
   EXPECT_EQ(Ids("?_id=p1,o1"), (Ids_{"o1", "p1"}));
   EXPECT_EQ(Ids("?_type=Patient,Observation&gender=male"), (Ids_{"status 400"}));
-  EXPECT_EQ(Ids("?_sort=_id"), (Ids_{"status 400"}));
   EXPECT_EQ(Ids("?_type=Robot"), (Ids_{"status 404"}));
   EXPECT_EQ(Ids("?_type=Patient&_cursor=Patient/bi1;"), (Ids_{"status 400"}));  // across types: forward only
   HttpClient client(server_->port());
@@ -245,6 +244,45 @@ TEST_F(SearchTest, SearchesAcrossTypes) {
     next = testing::BundleLink(bundle, "next");
   }
   EXPECT_EQ(walked, (Ids_{"o1", "o2", "p1", "p2", "p3", "r1"}));
+  // The links carry the page size once, as their own.
+  std::string self = testing::BundleLink(ParseJson(client.Get("/fhir?_type=Patient&_count=2&_format=json").body), "self");
+  EXPECT_EQ(self.find("_count=2"), self.rfind("_count=2")) << self;
+  EXPECT_EQ(self.find("_format"), std::string::npos) << self;
+}
+
+// _sort across types: the matches of every type merged by the sort keys; on equal keys (here,
+// no tag) by type, then as one type orders them. Paging walks the same order.
+TEST_F(SearchTest, SortsAcrossTypes) {
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=-_lastUpdated"), (Ids_{"o2", "o1", "p3", "p2", "p1"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_id"), (Ids_{"o1", "o2", "p1", "p2", "p3"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_tag"), (Ids_{"p2", "o1", "o2", "p1", "p3"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=-_tag,-_id"), (Ids_{"p2", "p3", "p1", "o2", "o1"}));
+  EXPECT_EQ(Ids("?_sort=-_lastUpdated"), (Ids_{"v1", "r1", "o2", "o1", "p3", "p2", "p1"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=-_lastUpdated&_lastUpdated=gt2000&_id=p1,o1,o2"), (Ids_{"o2", "o1", "p1"}));
+  HttpClient client(server_->port());
+  for (const std::string order : {"-_lastUpdated", "_tag", "-_tag,_id", "_id"}) {
+    const std::string query = "?_type=Patient,Observation,RiskAssessment&_sort=" + order;
+    for (const char* count : {"1", "2"}) {
+      testing::SearchPages walk = testing::WalkPages(client, "/fhir" + query + "&_count=" + count + "&_total=accurate");
+      EXPECT_EQ(testing::Flatten(walk.pages), Ids(query)) << order << " by " << count;
+      auto last = ParseJson(client.Get(walk.last).body);
+      EXPECT_EQ(last["total"].GetInt(), 6) << order;
+      EXPECT_EQ(testing::BundleLink(last, "previous"), "") << order;  // merged pages go forward only
+    }
+  }
+  // What each page's matches include comes with that page.
+  EXPECT_EQ(Ids("?_type=Observation,RiskAssessment&_sort=-_lastUpdated&_count=2&_include=Observation:subject&_include=RiskAssessment:subject"),
+            (Ids_{"r1", "o2"}));
+  std::vector<std::string> included = Included(
+      "?_type=Observation,RiskAssessment&_sort=-_lastUpdated&_count=2&_include=Observation:subject&_include=RiskAssessment:subject");
+  std::sort(included.begin(), included.end());
+  EXPECT_EQ(included, (Ids_{"p1", "p2"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_id&_summary=count"), (Ids_{}));
+  EXPECT_EQ(ParseJson(client.Get("/fhir?_type=Patient,Observation&_sort=_id&_summary=count").body)["total"].GetInt(), 5);
+  EXPECT_EQ(Ids("?_sort=family"), (Ids_{"status 400"}));  // not a parameter of every type
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_id&_cursor=9.i1;"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_id&_cursor=x"), (Ids_{"status 400"}));
+  EXPECT_EQ(Ids("?_type=Patient,Observation&_sort=_id&_cursor=bi1;"), (Ids_{"status 400"}));
 }
 
 TEST_F(SearchTest, PagesByCursorAndCounts) {

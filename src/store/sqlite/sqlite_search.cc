@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <set>
+#include <utility>
 #include <variant>
 
 #include "store/sqlite/rid_intersection.h"
@@ -304,9 +306,10 @@ class MatchWriter {
 };
 
 // The value a resource sorts by for a _sort key (search/search_query.h): the least of its values
-// for ascending, the greatest for descending; NULL without one.
-void SortExpression(Sql& sql, const search::SortKey& key, std::int64_t param_id) {
-  if (key.param == nullptr) {
+// for ascending, the greatest for descending; NULL without one. A resource's one `_id` value is
+// its id, read without the index (a contained resource's is only in the index).
+void SortExpression(Sql& sql, const search::SortKey& key, std::int64_t param_id, bool contained) {
+  if (key.param->code == "_id" && !contained) {
     sql << "r.id";
     return;
   }
@@ -866,43 +869,57 @@ Result<std::int64_t> CountMatches(Connection& db, const Clauses& clauses, const 
   }
 }
 
-}  // namespace
-
-Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
-  SearchPage page;
-  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types.Lookup(db, query.type));
-  if (!type_id) {
-    if (query.want_total) page.total = 0;
-    return page;
-  }
-  // Contained resources are indexed under their type's negated id (schema_v7.sql).
-  const bool contained = query.contained == search::ContainedMode::kOnly;
-  if (contained) type_id = -*type_id;
+// One search of one type, set up: the type's id (negated for contained resources), its
+// conditions and the plan that meets them.
+struct PreparedSearch {
+  std::int64_t type_id = 0;
+  bool contained = false;
   // A contained match stands for its container unless it is answered alone: each container
   // once, its contained resources (consecutive rids) skipped together.
-  const bool by_container = contained && !query.contained_alone;
-  CK_RETURN_IF_ERROR(db.Execute("BEGIN"));  // one snapshot for the plan, the count and the page
-  struct EndRead {
-    Connection& db;
-    ~EndRead() { (void)db.Execute("COMMIT"); }
-  } end_read{db};
-  CK_ASSIGN_OR_RETURN(Clauses clauses, BuildClauses(db, params, query, *type_id));
-  CK_ASSIGN_OR_RETURN(Plan plan, ChoosePlan(db, clauses, query));
-  using Drive = Plan::Drive;
-  if (query.want_total) {
-    CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, clauses, plan, *type_id, by_container));
-  }
-  if (query.total_only) return page;
+  bool by_container = false;
+  Clauses clauses;
+  Plan plan;  // points into `clauses`
+};
 
-  // The page: ordered by the sort keys (resources without a value last), then by rid; the
-  // cursor picks up after the last match of the page before, by the same keys. A cursor
-  // "b<position>" asks for the page before the position (a previous link): the same order
-  // reversed, then the page turned back around.
-  const bool backward = query.cursor.starts_with('b');
-  std::vector<std::optional<Bound>> cursor;
-  if (!query.cursor.empty()) {
-    CK_ASSIGN_OR_RETURN(cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
-  }
+// Sets `query` up in the open read transaction; nullopt when no resource of its type was ever
+// stored (nothing can match).
+Result<std::optional<PreparedSearch>> Prepare(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types.Lookup(db, query.type));
+  if (!type_id) return std::optional<PreparedSearch>();
+  std::optional<PreparedSearch> prepared(std::in_place);
+  // Contained resources are indexed under their type's negated id (schema_v7.sql).
+  prepared->contained = query.contained == search::ContainedMode::kOnly;
+  prepared->type_id = prepared->contained ? -*type_id : *type_id;
+  prepared->by_container = prepared->contained && !query.contained_alone;
+  CK_ASSIGN_OR_RETURN(prepared->clauses, BuildClauses(db, params, query, prepared->type_id));
+  CK_ASSIGN_OR_RETURN(prepared->plan, ChoosePlan(db, prepared->clauses, query));
+  return prepared;
+}
+
+// A match with its sort values and its positions: for the page after it and for the page
+// before it (the same but for a container, whose contained resources all lie between the two).
+struct Match {
+  Found found;
+  std::vector<std::optional<Bound>> keys;
+  std::string after;
+  std::string before;
+};
+
+// The matches of one page, in the page's reading order (reversed going backward).
+struct PageRows {
+  std::vector<Match> matches;
+  bool beyond = false;  // a match past the page
+};
+
+// Reads up to `count` matches of `search` after (or, `backward`, before) the decoded `cursor`
+// (empty: from the start): ordered by the sort keys (resources without a value last), then by
+// rid; the cursor picks up after the last match of the page before, by the same keys.
+Result<PageRows> ReadMatches(Connection& db, NameIds& params, const search::SearchQuery& query, const PreparedSearch& search,
+                             const std::vector<std::optional<Bound>>& cursor, bool backward, std::size_t count) {
+  const Plan& plan = search.plan;
+  const std::int64_t type_id = search.type_id;
+  const bool contained = search.contained;
+  using Drive = Plan::Drive;
   Sql source;  // where the candidates `r` come from
   std::string rid_column = "r.rid";  // the candidate's rid, before the join with its resource
   switch (plan.drive) {
@@ -912,7 +929,7 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     case Drive::kSmallSet:
       source << "(";
       source.Append(DistinctSet(*plan.driver)) << ") d CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
-      source.Value(*type_id) << " AND r.rid = d.rid";
+      source.Value(type_id) << " AND r.rid = d.rid";
       rid_column = "d.rid";
       break;
     case Drive::kOrderedSet:
@@ -920,28 +937,25 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       // comes twice, next to each other: skipped below).
       source << "(";
       source.Append(plan.driver->parts[0]) << ") o CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
-      source.Value(*type_id) << " AND r.rid = o.rid";
+      source.Value(type_id) << " AND r.rid = o.rid";
       rid_column = "o.rid";
       break;
     case Drive::kIntersection:  // a batch of the intersection's rids at a time
       source << "json_each(";
       source.Value(std::string()) << ") j CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
-      source.Value(*type_id) << " AND r.rid = j.value";
+      source.Value(type_id) << " AND r.rid = j.value";
       rid_column = "j.value";
       break;
   }
   std::vector<std::int64_t> sort_params;
   for (const search::SortKey& key : query.sort) {
-    std::optional<std::int64_t> param_id;
-    if (key.param != nullptr) {
-      CK_ASSIGN_OR_RETURN(param_id, params.Lookup(db, key.param->url));
-    }
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, key.param->url));
     sort_params.push_back(param_id.value_or(-1));
   }
   Sql keys;
   for (std::size_t i = 0; i < query.sort.size(); ++i) {
     keys << ", ";
-    SortExpression(keys, query.sort[i], sort_params[i]);
+    SortExpression(keys, query.sort[i], sort_params[i], contained);
     keys << " AS k" << std::to_string(i);
   }
   // Plans that sort (kScan, kSmallSet) first pick the page's rids by their keys, then read the
@@ -958,9 +972,9 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   select << "WHERE r.deleted = 0";
   if (plan.drive == Drive::kScan) {
     select << " AND r.type_id = ";
-    select.Value(*type_id);
+    select.Value(type_id);
   }
-  select.Append(TestsLeft(clauses, plan, rid_column));
+  select.Append(TestsLeft(search.clauses, plan, rid_column));
   if (!cursor.empty() && plan.drive != Drive::kIntersection) {  // the intersection starts after it
     // After the cursor: for some key j, equal on the keys before it and after it on key j; or
     // equal on all keys and a greater rid. Nothing sorts after a missing value but a later rid.
@@ -1007,7 +1021,7 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   order_by(select, "", rid_column);
   if (sorted) {  // the others end with the page, unsorted
     select << " LIMIT ";
-    select.Value(static_cast<std::int64_t>(query.count) + 1);
+    select.Value(static_cast<std::int64_t>(count) + 1);
     Sql page_keys;
     for (std::size_t i = 0; i < query.sort.size(); ++i) page_keys << ", s.k" << std::to_string(i);
     Sql versions;
@@ -1019,14 +1033,8 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
   }
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
-  // Each match with its cursor position (its sort keys and rid).
-  std::vector<Found> matches;
-  // Each match's position for the page after it and for the page before it: the same but for a
-  // container, whose contained resources all lie between the two.
-  std::vector<std::string> positions_after;
-  std::vector<std::string> positions_before;
+  PageRows rows;
   std::set<std::int64_t> containers;  // by_container: the containers on the page
-  bool beyond = false;  // a match past the page
   std::vector<Bound> sort_values(query.sort.size());
   std::vector<bool> nulls(query.sort.size());
   // Takes the statement's rows as matches until the page is full (then `beyond`).
@@ -1035,12 +1043,13 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
       CK_ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return Status::Ok();
       const std::int64_t rid = statement->Int(kVersionColumnCount);
-      if (!matches.empty() && matches.back().rid == rid) continue;  // the same resource again (kOrderedSet)
-      if (by_container && containers.contains(ContainerOf(rid).first)) continue;
-      if (matches.size() == query.count) {
-        beyond = true;
+      if (!rows.matches.empty() && rows.matches.back().found.rid == rid) continue;  // the same resource again (kOrderedSet)
+      if (search.by_container && containers.contains(ContainerOf(rid).first)) continue;
+      if (rows.matches.size() == count) {
+        rows.beyond = true;
         return Status::Ok();
       }
+      Match match;
       for (std::size_t i = 0; i < query.sort.size(); ++i) {
         const int column = first_key_column + static_cast<int>(i);
         const int type = statement->ColumnType(column);
@@ -1052,18 +1061,19 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
         } else {
           sort_values[i] = std::string(statement->Text(column));
         }
+        match.keys.push_back(nulls[i] ? std::nullopt : std::optional<Bound>(sort_values[i]));
       }
-      CK_ASSIGN_OR_RETURN(Found found, ReadFound(*statement));
-      matches.push_back(std::move(found));
-      if (by_container) {
+      CK_ASSIGN_OR_RETURN(match.found, ReadFound(*statement));
+      if (search.by_container) {
         const std::int64_t container = ContainerOf(rid).first;
         containers.insert(container);
-        positions_after.push_back(EncodeCursor(sort_values, nulls, ContainedRid(container, kMaxContained - 1)));
-        positions_before.push_back(EncodeCursor(sort_values, nulls, ContainedRid(container, 0)));
+        match.after = EncodeCursor(sort_values, nulls, ContainedRid(container, kMaxContained - 1));
+        match.before = EncodeCursor(sort_values, nulls, ContainedRid(container, 0));
       } else {
-        positions_after.push_back(EncodeCursor(sort_values, nulls, rid));
-        positions_before.push_back(positions_after.back());
+        match.after = EncodeCursor(sort_values, nulls, rid);
+        match.before = match.after;
       }
+      rows.matches.push_back(std::move(match));
     }
   };
   if (plan.drive != Drive::kIntersection) {
@@ -1074,9 +1084,9 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     std::optional<std::int64_t> after;
     if (!cursor.empty()) after = std::get<std::int64_t>(*cursor.back());
     // Batches a little larger than what the page still needs: some candidates fail the tests.
-    while (!beyond) {
+    while (!rows.beyond) {
       std::size_t taken = 0;
-      const std::size_t wanted = std::max<std::size_t>(query.count + 1 - matches.size(), 8);
+      const std::size_t wanted = std::max<std::size_t>(count + 1 - rows.matches.size(), 8);
       CK_ASSIGN_OR_RETURN(std::get<std::string>(select.values[0]), NextRids(walk, after, wanted, taken));
       if (taken == 0) break;
       statement->Reset();
@@ -1085,24 +1095,169 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     }
   }
   statement->Reset();
-  if (backward) {
-    std::reverse(matches.begin(), matches.end());
-    std::reverse(positions_after.begin(), positions_after.end());
-    std::reverse(positions_before.begin(), positions_before.end());
+  return rows;
+}
+
+// Opens a read transaction (one snapshot for the plan, the count and the page) and ends it.
+class ReadSnapshot {
+ public:
+  static Result<ReadSnapshot> Begin(Connection& db) {
+    CK_RETURN_IF_ERROR(db.Execute("BEGIN"));
+    return ReadSnapshot(db);
   }
+  ReadSnapshot(ReadSnapshot&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  ReadSnapshot& operator=(ReadSnapshot&&) = delete;
+  ~ReadSnapshot() {
+    if (db_ != nullptr) (void)db_->Execute("COMMIT");
+  }
+
+ private:
+  explicit ReadSnapshot(Connection& db) : db_(&db) {}
+  Connection* db_;
+};
+
+// Orders sort values as SQLite does (numbers before text, text bytewise), missing ones last
+// whatever the direction: <0, 0 or >0.
+int CompareKeys(const std::vector<search::SortKey>& sort, const std::vector<std::optional<Bound>>& a,
+                const std::vector<std::optional<Bound>>& b) {
+  auto number = [](const Bound& value) {
+    return std::holds_alternative<double>(value) ? std::get<double>(value) : static_cast<double>(std::get<std::int64_t>(value));
+  };
+  for (std::size_t i = 0; i < sort.size(); ++i) {
+    if (!a[i] || !b[i]) {
+      if (a[i].has_value() != b[i].has_value()) return a[i] ? -1 : 1;
+      continue;
+    }
+    const bool a_text = std::holds_alternative<std::string>(*a[i]);
+    const bool b_text = std::holds_alternative<std::string>(*b[i]);
+    int order = 0;
+    if (a_text != b_text) {
+      order = a_text ? 1 : -1;
+    } else if (a_text) {
+      order = std::get<std::string>(*a[i]).compare(std::get<std::string>(*b[i]));
+    } else if (std::holds_alternative<std::int64_t>(*a[i]) && std::holds_alternative<std::int64_t>(*b[i])) {
+      order = std::get<std::int64_t>(*a[i]) < std::get<std::int64_t>(*b[i]) ? -1 : std::get<std::int64_t>(*a[i]) > std::get<std::int64_t>(*b[i]);
+    } else {
+      order = number(*a[i]) < number(*b[i]) ? -1 : number(*a[i]) > number(*b[i]);
+    }
+    if (order != 0) return sort[i].descending ? -order : order;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
+  SearchPage page;
+  CK_ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
+  CK_ASSIGN_OR_RETURN(std::optional<PreparedSearch> search, Prepare(db, types, params, query));
+  if (!search) {
+    if (query.want_total) page.total = 0;
+    return page;
+  }
+  if (query.want_total) {
+    CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, search->clauses, search->plan, search->type_id, search->by_container));
+  }
+  if (query.total_only) return page;
+  // A cursor "b<position>" asks for the page before the position (a previous link): the same
+  // order reversed, then the page turned back around.
+  const bool backward = query.cursor.starts_with('b');
+  std::vector<std::optional<Bound>> cursor;
+  if (!query.cursor.empty()) {
+    CK_ASSIGN_OR_RETURN(cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
+  }
+  CK_ASSIGN_OR_RETURN(PageRows rows, ReadMatches(db, params, query, *search, cursor, backward, query.count));
+  if (backward) std::reverse(rows.matches.begin(), rows.matches.end());
   // Next: after the last match, when more follow (going back, the cursor's own match follows).
   // Previous: before the first, when the page did not start the search. (A page back with
   // nothing before it has neither: the first link starts over.)
-  if (!matches.empty()) {
-    if (backward || beyond) page.next_cursor = positions_after.back();
-    if (backward ? beyond : !query.cursor.empty()) page.previous_cursor = "b" + positions_before.front();
+  if (!rows.matches.empty()) {
+    if (backward || rows.beyond) page.next_cursor = rows.matches.back().after;
+    if (backward ? rows.beyond : !query.cursor.empty()) page.previous_cursor = "b" + rows.matches.front().before;
   }
   page.more = !page.next_cursor.empty();
-  for (const Found& match : matches) {
-    page.versions.push_back(match.version);
-    if (contained) page.contained_positions.push_back(ContainerOf(match.rid).second);
+  std::vector<Found> matches;
+  for (Match& match : rows.matches) {
+    page.versions.push_back(match.found.version);
+    if (search->contained) page.contained_positions.push_back(ContainerOf(match.found.rid).second);
+    matches.push_back(std::move(match.found));
   }
   CK_RETURN_IF_ERROR(AddIncluded(db, types, params, query, std::move(matches), page));
+  return page;
+}
+
+Result<SearchPage> RunMergedSearch(Connection& db, NameIds& types, NameIds& params, const std::vector<search::SearchQuery>& parts,
+                                   std::string_view cursor) {
+  SearchPage page;
+  if (parts.empty()) return page;
+  const search::SearchQuery& first = parts.front();
+  // The cursor: "<part>.<position>", the part and position of the last match of the page before.
+  std::size_t last_part = 0;
+  std::vector<std::optional<Bound>> position;
+  if (!cursor.empty()) {
+    const std::size_t dot = cursor.find('.');
+    auto [end, error] = std::from_chars(cursor.data(), cursor.data() + std::min(dot, cursor.size()), last_part);
+    if (dot == std::string_view::npos || error != std::errc() || end != cursor.data() + dot || last_part >= parts.size()) {
+      return Err(Status::Invalid("_cursor: not a cursor this server made (take the next link as it is)"));
+    }
+    CK_ASSIGN_OR_RETURN(position, DecodeCursor(cursor.substr(dot + 1), first.sort.size()));
+  }
+  if (first.want_total) page.total = 0;
+  CK_ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
+  struct PartMatch {
+    std::size_t part;
+    Match match;
+  };
+  std::vector<PartMatch> merged;
+  std::vector<std::optional<PreparedSearch>> searches;
+  bool beyond = false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    CK_ASSIGN_OR_RETURN(searches.emplace_back(), Prepare(db, types, params, parts[i]));
+    const std::optional<PreparedSearch>& search = searches.back();
+    if (!search) continue;
+    if (first.want_total) {
+      CK_ASSIGN_OR_RETURN(std::int64_t total, CountMatches(db, search->clauses, search->plan, search->type_id, search->by_container));
+      *page.total += total;
+    }
+    if (first.total_only) continue;
+    // Ties on the sort values go by part: a part before the last match's has given all its
+    // matches with those values, a part after it none.
+    std::vector<std::optional<Bound>> part_cursor = position;
+    if (!part_cursor.empty() && i != last_part) {
+      part_cursor.back() = i < last_part ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    }
+    CK_ASSIGN_OR_RETURN(PageRows rows, ReadMatches(db, params, parts[i], *search, part_cursor, false, first.count));
+    beyond = beyond || rows.beyond;
+    for (Match& match : rows.matches) merged.push_back({i, std::move(match)});
+  }
+  if (first.total_only) return page;
+  std::stable_sort(merged.begin(), merged.end(), [&](const PartMatch& a, const PartMatch& b) {
+    const int order = CompareKeys(first.sort, a.match.keys, b.match.keys);
+    return order != 0 ? order < 0 : a.part < b.part;
+  });
+  if (merged.size() > first.count) {
+    merged.resize(first.count);
+    beyond = true;
+  }
+  if (beyond && !merged.empty()) {
+    page.next_cursor = std::to_string(merged.back().part) + "." + merged.back().match.after;
+    page.more = true;
+  }
+  const bool any_contained = std::any_of(searches.begin(), searches.end(), [](const auto& search) { return search && search->contained; });
+  for (const PartMatch& item : merged) {
+    page.versions.push_back(item.match.found.version);
+    if (!any_contained) continue;
+    page.contained_positions.push_back(searches[item.part]->contained ? std::optional<std::size_t>(ContainerOf(item.match.found.rid).second)
+                                                                       : std::nullopt);
+  }
+  // What each part's matches on the page include.
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::vector<Found> found;
+    for (const PartMatch& item : merged) {
+      if (item.part == i) found.push_back(item.match.found);
+    }
+    if (!found.empty()) CK_RETURN_IF_ERROR(AddIncluded(db, types, params, parts[i], std::move(found), page));
+  }
   return page;
 }
 

@@ -10,6 +10,9 @@
 // answers each container once. Private to store/sqlite.
 // Thread safety: one call per connection at a time.
 
+#include <string_view>
+#include <vector>
+
 #include "search/search_query.h"
 #include "store/resource_store.h"
 #include "store/sqlite/name_ids.h"
@@ -19,5 +22,10 @@ namespace ck::store::sqlite {
 
 // REQUIRES: `db` is a reader (the count and the page share a read transaction opened here).
 Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query);
+
+// One page of the matches of several searches merged by their common _sort keys (ResourceStore::
+// SearchMerged). REQUIRES: as RunSearch.
+Result<SearchPage> RunMergedSearch(Connection& db, NameIds& types, NameIds& params, const std::vector<search::SearchQuery>& parts,
+                                   std::string_view cursor);
 
 }  // namespace ck::store::sqlite

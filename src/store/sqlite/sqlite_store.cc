@@ -324,6 +324,11 @@ class SqliteStore final : public ResourceStore {
     return RunSearch(**reader, types_, params_, query);
   }
 
+  Result<SearchPage> SearchMerged(const std::vector<search::SearchQuery>& parts, const std::string& cursor) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    return RunMergedSearch(**reader, types_, params_, parts, cursor);
+  }
+
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
     CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT value FROM store_meta WHERE key = ?"));
