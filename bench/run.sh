@@ -10,6 +10,8 @@
 #   4. HTTP create with 64 concurrent clients: resources/s and resources per fsync
 #   5. search at scale: the sample scaled to about 1 M resources, imported, and the first page of
 #      the issue's searches with 16 clients (bench/search_scale.sh)    -> search_scale.txt
+#   6. the Synthea Bundles posted as transactions with 1, 4 and 16 clients, and small
+#      transactions with 64 (bench/transactions.sh)                    -> transactions.txt
 # summary.md collects the headline numbers. Requires a release build (build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -165,5 +167,13 @@ bench/search_scale.sh
   echo '## Search at scale (`search_scale.txt`)'
   echo
   sed 's/^/    /' "$results/search_scale.txt"
+} >>"$results/summary.md"
+echo "== 6. transactions over HTTP"
+bench/transactions.sh
+{
+  echo
+  echo '## Transactions over HTTP (`transactions.txt`)'
+  echo
+  sed 's/^/    /' "$results/transactions.txt"
 } >>"$results/summary.md"
 cat "$results/summary.md"

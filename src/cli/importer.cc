@@ -3,13 +3,15 @@
 #include "cli/input_file.h"
 
 #include <future>
+#include <limits>
+
 #include "fhir/json_reader.h"
+#include "records/bundle_plan.h"
 
 namespace ck::cli {
 namespace {
 
 constexpr std::size_t kMaxQueuedPerShard = 256;
-constexpr std::string_view kUrnUuid = "urn:uuid:";
 
 std::string Describe(const Status& status) {
   std::string out = status.message();
@@ -17,11 +19,6 @@ std::string Describe(const Status& status) {
     if (!issue.expression.empty()) out += "; " + issue.expression + ": " + issue.message;
   }
   return out;
-}
-
-std::string_view EntryText(const fhir::Node& entry, std::string_view part, std::string_view field) {
-  const fhir::Property* p = entry.Find(part);
-  return p == nullptr || p->values.empty() ? std::string_view() : p->values[0].TextOf(field);
 }
 
 }  // namespace
@@ -93,7 +90,7 @@ void Importer::ImportJson(std::string_view text, const std::string& name) {
     return;
   }
   if (tree->TextOf("resourceType") == "Bundle") {
-    ImportBundle(*tree, name);
+    ImportBundle(std::move(*tree), name);
     return;
   }
   auto resource = fhir::BindResource(std::move(*tree), definitions_, records_.ReadOptions().bind);
@@ -106,76 +103,46 @@ void Importer::ImportJson(std::string_view text, const std::string& name) {
   Queue({mode, std::move(*resource), "", "", name}, key);
 }
 
-void Importer::ImportBundle(fhir::Node& bundle, const std::string& name) {
-  fhir::Property* entries = bundle.Find("entry");
-  if (entries == nullptr) return;
-  // First pass: the id each entry will have, so references between entries can be rewritten.
-  std::vector<std::string> ids(entries->values.size());
-  std::unordered_map<std::string, std::string> full_urls;
-  for (std::size_t i = 0; i < entries->values.size(); ++i) {
-    fhir::Node& entry = entries->values[i];
-    const fhir::Property* resource = entry.Find("resource");
-    std::string_view type = resource != nullptr ? resource->values[0].TextOf("resourceType") : std::string_view();
-    std::string_view method = EntryText(entry, "request", "method");
-    std::string_view url = EntryText(entry, "request", "url");
-    std::string_view full_url = entry.TextOf("fullUrl");
-    if ((method == "PUT" || method == "DELETE") && url.find('/') != std::string_view::npos && url.find('?') == std::string_view::npos) {
-      ids[i] = url.substr(url.find('/') + 1);
-    } else if (full_url.starts_with(kUrnUuid)) {
-      ids[i] = full_url.substr(kUrnUuid.size());
-    } else if (resource != nullptr) {
-      ids[i] = resource->values[0].TextOf("id");
+void Importer::ImportBundle(fhir::Node bundle, const std::string& name) {
+  records::BundlePlanOptions options;
+  options.definitions = &definitions_;
+  options.bind = records_.ReadOptions().bind;
+  options.keep_ids = true;
+  options.conditional_writes = false;
+  options.max_entries = std::numeric_limits<std::size_t>::max();
+  // Conditional references to resources of files read before (Synthea's organizations and
+  // practitioners) are found by identifier; others stay as they are written.
+  options.resolve = [this](const std::string& type, const std::string& query) -> Result<std::string> {
+    if (query.starts_with("identifier=")) {
+      if (auto it = by_identifier_.find(type + "|" + query.substr(11)); it != by_identifier_.end()) return type + "/" + it->second;
     }
-    if (!full_url.empty() && !type.empty() && !ids[i].empty()) full_urls[std::string(full_url)] = std::string(type) + "/" + ids[i];
+    return type + "?" + query;
+  };
+  auto plan = records::PlanBundle(std::move(bundle), options);
+  if (!plan) {
+    Reject(name, plan.error());
+    return;
   }
-  for (std::size_t i = 0; i < entries->values.size() && !stopped_; ++i) {
-    fhir::Node& entry = entries->values[i];
-    std::string where = name + " entry " + std::to_string(i);
-    std::string_view method = EntryText(entry, "request", "method");
-    if (method == "DELETE") {
-      std::string_view url = EntryText(entry, "request", "url");
-      std::string type(url.substr(0, url.find('/')));
-      Queue({Mode::kDelete, {}, type, ids[i], std::move(where)}, type + "/" + ids[i]);
+  // In the Bundle's order: writes of the same Type/id keep it.
+  for (records::PlannedEntry& entry : plan->entries) {
+    if (stopped_) return;
+    std::string where = name + " entry " + std::to_string(entry.index);
+    if (!entry.problem.ok()) {
+      Reject(std::move(where), entry.problem);
       continue;
     }
-    fhir::Property* resource_property = entry.Find("resource");
-    if (resource_property == nullptr) {
-      Reject(where, Status::Invalid("the entry has no resource"));
+    if (entry.method == records::EntryMethod::kDelete && !entry.id.empty()) {
+      Queue({Mode::kDelete, {}, entry.type, entry.id, std::move(where)}, entry.type + "/" + entry.id);
       continue;
     }
-    auto resource = fhir::BindResource(std::move(resource_property->values[0]), definitions_, records_.ReadOptions().bind);
-    if (!resource) {
-      Reject(where, resource.error());
+    if (!entry.resource) {
+      Reject(std::move(where), Status::Invalid("an import stores resources: it takes POST and PUT entries, and DELETE of [type]/[id]"));
       continue;
     }
-    if (!ids[i].empty()) resource->SetId(ids[i]);
-    RewriteReferences(resource->root(), full_urls);
-    RememberIdentifiers(*resource);
-    std::string key = resource->type_name() + "/" + ids[i];
-    Queue({ids[i].empty() ? Mode::kCreate : Mode::kUpdate, std::move(*resource), "", "", std::move(where)}, key);
-  }
-}
-
-void Importer::RewriteReferences(fhir::Node& node, const std::unordered_map<std::string, std::string>& full_urls) const {
-  for (fhir::Property& property : node.properties) {
-    bool is_reference = property.slot != nullptr && property.slot->element->path == "Reference.reference";
-    for (fhir::Node& value : property.values) {
-      if (value.kind == fhir::JsonKind::kObject) {
-        RewriteReferences(value, full_urls);
-        continue;
-      }
-      if (!is_reference || value.kind != fhir::JsonKind::kString) continue;
-      if (auto it = full_urls.find(value.text); it != full_urls.end()) {
-        value.text = it->second;
-        continue;
-      }
-      // Type?identifier=system|value
-      std::size_t question = value.text.find("?identifier=");
-      if (question == std::string::npos) continue;
-      std::string type = value.text.substr(0, question);
-      std::string key = type + "|" + value.text.substr(question + 12);
-      if (auto it = by_identifier_.find(key); it != by_identifier_.end()) value.text = type + "/" + it->second;
-    }
+    fhir::Resource& resource = *entry.resource;
+    RememberIdentifiers(resource);
+    std::string key = resource.type_name() + "/" + std::string(resource.id());
+    Queue({resource.id().empty() ? Mode::kCreate : Mode::kUpdate, std::move(resource), "", "", std::move(where)}, key);
   }
 }
 

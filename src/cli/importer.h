@@ -3,12 +3,12 @@
 // and FHIR Bundles, and writes each resource through the records service (the same core and
 // validation as the REST API), from several threads so writes share group commits.
 //
-// Bundles: each entry is its own create or update. An entry keeps the id it names (request.url
-// of a PUT, a urn:uuid fullUrl, or resource.id); references to other entries' fullUrls
-// (urn:uuid:...) are rewritten to Type/id, and conditional references of the form
-// Type?identifier=system|value are resolved against resources seen earlier in the same run
-// (Synthea's organization and practitioner bundles). A resource without an id is created
-// with a server-assigned one. Writes of the same Type/id keep file order.
+// Bundles go through the bundle engine (records/bundle_plan.h), and each entry is its own create,
+// update or delete. An entry keeps the id it names (request.url of a PUT, a urn:uuid fullUrl, or
+// resource.id); references to other entries' fullUrls are rewritten to Type/id, and conditional
+// references Type?identifier=system|value are resolved against the Bundle and the resources seen
+// earlier in the same run (Synthea's organization and practitioner bundles). A resource without
+// an id is created with a server-assigned one. Writes of the same Type/id keep file order.
 //
 // Files are read in the order given; the next Bundle is read and decompressed on another thread
 // while the current one is processed.
@@ -85,11 +85,10 @@ class Importer {
 
   Status ImportNdjson(const std::filesystem::path& path);
   void ImportJson(std::string_view text, const std::string& name);
-  void ImportBundle(fhir::Node& bundle, const std::string& name);
+  void ImportBundle(fhir::Node bundle, const std::string& name);
   void Queue(Task task, const std::string& key);
   void Reject(std::string where, const Status& status);
   void Work(Shard& shard);
-  void RewriteReferences(fhir::Node& node, const std::unordered_map<std::string, std::string>& full_urls) const;
   void RememberIdentifiers(const fhir::Resource& resource);
 
   records::RecordService& records_;

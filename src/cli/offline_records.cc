@@ -12,7 +12,8 @@ Result<records::RecordOptions> RecordOptionsFrom(const Config& config) {
   return records::RecordOptions{.max_json_depth = config.max_json_depth,
                                 .max_issues = config.max_issues,
                                 .strict_profiles = config.unknown_profiles == "error",
-                                .search_zone = std::move(*zone)};
+                                .search_zone = std::move(*zone),
+                                .max_conditional_deletes = config.max_conditional_deletes};
 }
 
 records::ValidationPolicy ValidationPolicyFrom(const std::string& value) {

@@ -87,6 +87,7 @@ int RunServe(const Config& config) {
   api = std::make_unique<rest::FhirApi>(records, definitions, **store,
                                         rest::FhirApiOptions{.base_url = base_url,
                                                              .max_page_size = config.max_page_size,
+                                                             .max_bundle_entries = config.max_bundle_entries,
                                                              .validation = ValidationPolicyFrom(config.rest_validation)});
   ready = api.get();
   CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",

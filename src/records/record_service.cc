@@ -69,10 +69,14 @@ Result<fhir::Resource> RecordService::ParseAs(std::string_view body, const fhir:
   return fhir::BindResource(std::move(tree), definitions_, ReadOptions().bind);
 }
 
-Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body) {
+Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body,
+                                           std::vector<std::pair<std::string, std::string>> if_none_exist) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
-  return CreateResource(context, std::move(resource));
+  resource.SetId(RandomUuid());
+  TransactionWrite write{TransactionWrite::Kind::kCreate, "", "", std::move(resource)};
+  write.condition = std::move(if_none_exist);
+  return StoreVersion(context, std::move(write));
 }
 
 std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool warnings, const std::vector<std::string>& profiles) const {
@@ -134,13 +138,8 @@ Result<std::shared_ptr<const validation::Profile>> RecordService::PrepareProfile
 }
 
 Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource) {
-  CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
-  CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
   resource.SetId(RandomUuid());
-  fhir::Node definition = IsDefinition(resource.type_name()) ? resource.root() : fhir::Node();
-  auto outcome = StoreVersion(std::move(resource), std::nullopt, true, std::move(issues));
-  if (outcome) DefinitionsChanged(outcome->type, outcome->id, &definition, std::move(profile));
-  return outcome;
+  return StoreVersion(context, {TransactionWrite::Kind::kCreate, "", "", std::move(resource)});
 }
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
@@ -160,76 +159,230 @@ Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::s
 
 Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context, fhir::Resource resource,
                                                    std::optional<std::int64_t> if_match) {
-  if (resource.id().empty()) {
-    return Err(Status::Invalid("an update needs the resource's id")
-                   .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
-  }
-  CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
-  CK_ASSIGN_OR_RETURN(auto profile, PrepareProfile(resource));
-  fhir::Node definition = IsDefinition(resource.type_name()) ? resource.root() : fhir::Node();
-  auto outcome = StoreVersion(std::move(resource), if_match, false, std::move(issues));
-  if (outcome) DefinitionsChanged(outcome->type, outcome->id, &definition, std::move(profile));
-  return outcome;
+  return StoreVersion(context, {TransactionWrite::Kind::kUpdate, "", "", std::move(resource), if_match});
 }
 
-Result<WriteOutcome> RecordService::StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match,
-                                                 bool is_create, std::vector<Issue> issues) {
+Result<WriteOutcome> RecordService::StoreVersion(const RequestContext& context, TransactionWrite write) {
+  CK_ASSIGN_OR_RETURN(PreparedWrite prepared, PrepareWrite(context, std::move(write)));
+  Status status = store_.Write([&](store::WriteTransaction& txn) { return AppendWrite(txn, prepared); });
+  if (!status.ok()) return Err(std::move(status));
+  WritesApplied(prepared);
+  return std::move(prepared.outcome);
+}
+
+Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestContext& context, TransactionWrite write) const {
+  using Kind = TransactionWrite::Kind;
+  PreparedWrite prepared;
+  prepared.if_match = write.if_match;
+  prepared.kind = write.kind;
+  prepared.expected_id = write.id;
+  const std::string type = write.resource ? write.resource->type_name() : write.type;
+  if (!write.condition.empty()) {
+    CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+    search::SearchRequest request{definition->name, std::move(write.condition)};
+    request.strict = true;  // a parameter ignored would match resources it was meant to exclude
+    auto parsed = search::ParseSearch(request, options_.search_zone);
+    if (!parsed) return Err(std::move(parsed).error().WithContext(write.kind == Kind::kCreate ? "If-None-Exist" : "the condition"));
+    prepared.condition = std::move(parsed->query);
+    // Enough matches to tell one from several; a conditional delete's cap and one more.
+    prepared.condition->count = write.kind == Kind::kDelete ? static_cast<std::uint32_t>(options_.max_conditional_deletes + 1) : 2;
+  }
+  if (write.kind == Kind::kDelete) {
+    prepared.outcome.type = type;
+    if (prepared.condition) return prepared;
+    CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(write.type, write.id));
+    prepared.outcome.type = definition->name;
+    prepared.outcome.id = write.id;
+    return prepared;
+  }
+  fhir::Resource& resource = *write.resource;
+  if (write.kind == Kind::kUpdate && resource.id().empty()) {
+    if (!prepared.condition) {
+      return Err(Status::Invalid("an update needs the resource's id")
+                     .WithIssues({{IssueType::kRequired, "id is required for update", resource.type_name() + ".id"}}));
+    }
+    prepared.new_id = RandomUuid();  // if nothing matches
+  }
+  prepared.asked_id = resource.id();
+  CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
+  CK_ASSIGN_OR_RETURN(prepared.profile, PrepareProfile(resource));
+  if (IsDefinition(resource.type_name())) prepared.definition = resource.root();
   // The index is extracted here, on the caller's thread: the store's writer only inserts it.
-  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
-  CK_ASSIGN_OR_RETURN(search::IndexEntries index, extractor.Extract(resource, options_.search_zone));
-  WriteOutcome outcome;
+  CK_ASSIGN_OR_RETURN(prepared.index, search::IndexExtractor::R4().Extract(resource, options_.search_zone));
   std::vector<Issue> errors;
   std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
-  const std::string recorded = errors.empty() ? std::string() : fhir::OperationOutcomeJson(errors);
-  outcome.recorded_errors = errors.size();
-  outcome.issues = std::move(issues);
-  outcome.type = resource.type_name();
-  outcome.id = resource.id();
-  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
-    CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
-    if (if_match && (!current || current->version != *if_match)) {
-      return VersionMismatch(outcome.type, outcome.id, *if_match, current);
-    }
-    if (is_create && current) return Status::Conflict("server-assigned id already in use; retry");
-    outcome.version = current ? current->version + 1 : 1;
-    outcome.created = !current || current->deleted;
-    outcome.last_updated = txn.Now();
-    resource.SetVersionMeta(std::to_string(outcome.version), FormatInstant(outcome.last_updated));
-    outcome.body = fhir::WriteJson(resource.root());
-    store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
-    store::StoredVersion version{outcome.type, outcome.id, outcome.version, outcome.last_updated, change, 0, outcome.body};
-    version.issues = recorded;
-    index.dates.push_back({extractor.last_updated(), outcome.last_updated, outcome.last_updated + 1});
-    Result<std::int64_t> appended = txn.Append(version, index);
-    index.dates.pop_back();  // the operation may run again, at another time
-    return appended ? Status::Ok() : appended.error();
-  });
-  if (!status.ok()) return Err(std::move(status));
-  return outcome;
+  prepared.recorded = errors.empty() ? std::string() : fhir::OperationOutcomeJson(errors);
+  prepared.outcome.recorded_errors = errors.size();
+  prepared.outcome.issues = std::move(issues);
+  prepared.outcome.type = resource.type_name();
+  prepared.outcome.id = resource.id();
+  prepared.resource = std::move(resource);
+  return prepared;
 }
 
-Result<WriteOutcome> RecordService::Delete(const RequestContext&, std::string_view type, std::string_view id,
-                                           std::optional<std::int64_t> if_match) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
-  WriteOutcome outcome{definition->name, std::string(id)};
-  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
-    CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
-    if (!current) return Status::NotFound(Label(type, id) + " is not known");
-    if (if_match && current->version != *if_match) return VersionMismatch(type, id, *if_match, current);
-    if (current->deleted) {
-      outcome.version = current->version;
+Status RecordService::AppendDelete(store::WriteTransaction& txn, const std::string& type, const std::string& id,
+                                   std::optional<std::int64_t> if_match, WriteOutcome& outcome) const {
+  CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(type, id));
+  if (!current) return Status::NotFound(Label(type, id) + " is not known");
+  if (if_match && current->version != *if_match) return VersionMismatch(type, id, *if_match, current);
+  outcome.version = current->version;
+  if (current->deleted) return Status::Ok();
+  outcome.version = current->version + 1;
+  outcome.last_updated = txn.Now();
+  Result<std::int64_t> appended = txn.Append({type, id, outcome.version, outcome.last_updated, store::ChangeKind::kDelete, 0, ""});
+  return appended ? Status::Ok() : appended.error();
+}
+
+Status RecordService::AppendConditionalDelete(store::WriteTransaction& txn, PreparedWrite& prepared) const {
+  WriteOutcome& outcome = prepared.outcome;
+  CK_ASSIGN_OR_RETURN(store::SearchPage found, txn.Search(*prepared.condition));
+  if (found.versions.size() > options_.max_conditional_deletes) {
+    return Status::PreconditionFailed("more than " + std::to_string(options_.max_conditional_deletes) + " " + outcome.type +
+                                      " match the condition; a conditional delete removes at most that many "
+                                      "(max_conditional_deletes): nothing was deleted");
+  }
+  outcome.deleted.clear();
+  for (const store::StoredVersion& match : found.versions) {
+    CK_RETURN_IF_ERROR(AppendDelete(txn, outcome.type, match.id, prepared.if_match, outcome));
+    outcome.deleted.push_back(match.id);
+  }
+  outcome.id = outcome.deleted.empty() ? "" : outcome.deleted.front();
+  return Status::Ok();
+}
+
+Status RecordService::PickUpdated(store::WriteTransaction& txn, PreparedWrite& prepared) const {
+  const std::string& type = prepared.outcome.type;
+  CK_ASSIGN_OR_RETURN(store::SearchPage found, txn.Search(*prepared.condition));
+  if (found.versions.size() > 1) return Status::PreconditionFailed("more than one " + type + " matches the condition; nothing was updated");
+  std::string target = found.versions.empty() ? (prepared.asked_id.empty() ? prepared.new_id : prepared.asked_id) : found.versions[0].id;
+  if (!prepared.expected_id.empty() && target != prepared.expected_id) {
+    return Status::Conflict("the " + type + " the condition picks changed after the transaction was planned; send it again");
+  }
+  if (!found.versions.empty() && !prepared.asked_id.empty() && prepared.asked_id != target) {
+    return Status::Invalid("the resource's id '" + prepared.asked_id + "' is not that of the " + type + " the condition picks ('" + target + "')");
+  }
+  if (prepared.resource.id() != target) {
+    prepared.resource.SetId(target);
+    CK_ASSIGN_OR_RETURN(prepared.index, search::IndexExtractor::R4().Extract(prepared.resource, options_.search_zone));
+  }
+  return Status::Ok();
+}
+
+Status RecordService::AppendWrite(store::WriteTransaction& txn, PreparedWrite& prepared) const {
+  using Kind = TransactionWrite::Kind;
+  WriteOutcome& outcome = prepared.outcome;
+  outcome.existed = false;
+  if (prepared.kind == Kind::kDelete) {
+    if (prepared.condition) return AppendConditionalDelete(txn, prepared);
+    return AppendDelete(txn, outcome.type, outcome.id, prepared.if_match, outcome);
+  }
+  if (prepared.condition && prepared.kind == Kind::kUpdate) CK_RETURN_IF_ERROR(PickUpdated(txn, prepared));
+  if (prepared.condition && prepared.kind == Kind::kCreate) {
+    CK_ASSIGN_OR_RETURN(store::SearchPage found, txn.Search(*prepared.condition));
+    if (found.versions.size() > 1) {
+      return Status::PreconditionFailed("If-None-Exist: more than one " + outcome.type + " matches; nothing was created");
+    }
+    if (found.versions.size() == 1) {
+      const store::StoredVersion& existing = found.versions[0];
+      outcome.existed = true;
+      outcome.id = existing.id;
+      outcome.created = false;
+      outcome.version = existing.version;
+      outcome.last_updated = existing.last_updated;
+      outcome.body = existing.body;
       return Status::Ok();
     }
-    outcome.version = current->version + 1;
-    outcome.last_updated = txn.Now();
-    CK_ASSIGN_OR_RETURN(std::int64_t sequence, txn.Append({outcome.type, outcome.id, outcome.version, outcome.last_updated,
-                                                           store::ChangeKind::kDelete, 0, ""}));
-    (void)sequence;
+  }
+  // The operation may run again (a group rolled back): it starts from the write, not from what
+  // the run before found.
+  outcome.id = prepared.resource.id();
+  const std::string_view type = outcome.type;
+  const std::string_view id = outcome.id;
+  CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(outcome.type, outcome.id));
+  if (prepared.if_match && (!current || current->version != *prepared.if_match)) {
+    return VersionMismatch(type, id, *prepared.if_match, current);
+  }
+  if (prepared.kind == Kind::kCreate && current) return Status::Conflict("server-assigned id already in use; retry");
+  outcome.version = current ? current->version + 1 : 1;
+  outcome.created = !current || current->deleted;
+  outcome.last_updated = txn.Now();
+  prepared.resource.SetVersionMeta(std::to_string(outcome.version), FormatInstant(outcome.last_updated));
+  outcome.body = fhir::WriteJson(prepared.resource.root());
+  store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
+  store::StoredVersion version{outcome.type, outcome.id, outcome.version, outcome.last_updated, change, 0, outcome.body};
+  version.issues = prepared.recorded;
+  search::IndexEntries& index = prepared.index;
+  index.dates.push_back({search::IndexExtractor::R4().last_updated(), outcome.last_updated, outcome.last_updated + 1});
+  Result<std::int64_t> appended = txn.Append(version, index);
+  index.dates.pop_back();  // the operation may run again, at another time
+  return appended ? Status::Ok() : appended.error();
+}
+
+void RecordService::WritesApplied(PreparedWrite& prepared) {
+  if (prepared.outcome.existed) return;
+  if (prepared.kind == TransactionWrite::Kind::kDelete) {
+    if (!prepared.condition) DefinitionsChanged(prepared.outcome.type, prepared.outcome.id, nullptr, nullptr);
+    for (const std::string& id : prepared.outcome.deleted) DefinitionsChanged(prepared.outcome.type, id, nullptr, nullptr);
+  } else {
+    DefinitionsChanged(prepared.outcome.type, prepared.outcome.id, &prepared.definition, std::move(prepared.profile));
+  }
+}
+
+Result<std::vector<WriteOutcome>> RecordService::Transaction(const RequestContext& context, std::vector<TransactionWrite> writes) {
+  std::vector<PreparedWrite> prepared;
+  std::vector<std::string> labels;
+  std::unordered_set<std::string> written;
+  for (TransactionWrite& write : writes) {
+    labels.push_back(std::move(write.label));
+    auto named = [&](Status status) { return Err(std::move(status).WithContext(labels.back())); };
+    auto one = PrepareWrite(context, std::move(write));
+    if (!one) return named(std::move(one).error());
+    if (!one->outcome.id.empty() && !written.insert(one->outcome.type + "/" + one->outcome.id).second) {
+      return named(Status::Invalid(Label(one->outcome.type, one->outcome.id) + " is written by another entry too; a transaction writes a resource once"));
+    }
+    prepared.push_back(std::move(*one));
+  }
+  std::size_t failed = 0;
+  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
+    for (failed = 0; failed < prepared.size(); ++failed) {
+      CK_RETURN_IF_ERROR(AppendWrite(txn, prepared[failed]));
+      // The Bundle's references were written for a new resource (a match found when it was
+      // planned is no write at all): one that appeared since leaves them nowhere to point.
+      if (prepared[failed].outcome.existed) {
+        return Status::Conflict("a " + prepared[failed].outcome.type + " matching ifNoneExist was created meanwhile; send the transaction again");
+      }
+    }
     return Status::Ok();
   });
-  if (!status.ok()) return Err(std::move(status));
-  DefinitionsChanged(outcome.type, outcome.id, nullptr, nullptr);
-  return outcome;
+  if (!status.ok()) return Err(failed < labels.size() ? std::move(status).WithContext(labels[failed]) : std::move(status));
+  std::vector<WriteOutcome> outcomes;
+  for (PreparedWrite& write : prepared) {
+    WritesApplied(write);
+    outcomes.push_back(std::move(write.outcome));
+  }
+  return outcomes;
+}
+
+Result<WriteOutcome> RecordService::Delete(const RequestContext& context, std::string_view type, std::string_view id,
+                                           std::optional<std::int64_t> if_match) {
+  return StoreVersion(context, {TransactionWrite::Kind::kDelete, std::string(type), std::string(id), std::nullopt, if_match});
+}
+
+Result<WriteOutcome> RecordService::ConditionalUpdate(const RequestContext& context, std::string_view type, std::string_view body,
+                                                      std::vector<std::pair<std::string, std::string>> condition,
+                                                      std::optional<std::int64_t> if_match) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
+  TransactionWrite write{TransactionWrite::Kind::kUpdate, "", "", std::move(resource), if_match};
+  write.condition = std::move(condition);
+  return StoreVersion(context, std::move(write));
+}
+
+Result<WriteOutcome> RecordService::ConditionalDelete(const RequestContext& context, std::string_view type,
+                                                      std::vector<std::pair<std::string, std::string>> condition) {
+  TransactionWrite write{TransactionWrite::Kind::kDelete, std::string(type)};
+  write.condition = std::move(condition);
+  return StoreVersion(context, std::move(write));
 }
 
 void RecordService::DefinitionsChanged(std::string_view type, std::string_view id, const fhir::Node* resource,

@@ -32,6 +32,7 @@ struct RecordOptions {
   std::size_t max_issues = 100;  // most problems reported for one resource
   bool strict_profiles = false;  // a claimed profile the server does not hold refuses the write
   search::SearchZone search_zone;  // where dates without a zone are placed (index and searches)
+  std::size_t max_conditional_deletes = 1;  // most resources one conditional delete removes
 };
 
 // What a write produced.
@@ -41,10 +42,31 @@ struct WriteOutcome {
   std::int64_t version = 0;
   Millis last_updated = 0;
   bool created = false;  // true if the resource did not exist (or was deleted) before
+  bool existed = false;  // a conditional create matched this resource: nothing was written
+  std::vector<std::string> deleted;  // a conditional delete: the ids of the resources it deleted
   std::string body;      // the stored JSON (empty after a delete)
   std::vector<Issue> issues;  // warnings and information found, when the context asked for them;
                               // errors too when a lenient policy stored the resource anyway
   std::size_t recorded_errors = 0;  // errors recorded beside the version (lenient policy)
+};
+
+// One write of a transaction (RecordService::Transaction).
+struct TransactionWrite {
+  enum class Kind { kCreate, kUpdate, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string type;  // kDelete: the type of the resource deleted
+  // kDelete: the resource deleted; kUpdate with a condition: the resource it is expected to pick
+  // (a transaction planned its references for it), or empty.
+  std::string id;
+  std::optional<fhir::Resource> resource;  // kCreate (with the id it is to have, new), kUpdate
+  std::optional<std::int64_t> if_match;    // the version the resource must be at
+  std::string label;                       // names the write in errors: "entry 3 (urn:uuid:...)"
+  // Search parameters (decoded), checked in the write's own transaction. kCreate: If-None-Exist
+  // (a match means nothing is created; several: kPreconditionFailed). kUpdate: the resource
+  // updated is the one match (several: kPreconditionFailed; none: created, with the body's id or
+  // a new one). kDelete: every match is deleted (more than max_conditional_deletes:
+  // kPreconditionFailed, nothing deleted; none: nothing to do).
+  std::vector<std::pair<std::string, std::string>> condition;
 };
 
 class RecordService {
@@ -53,9 +75,14 @@ class RecordService {
   RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options = {});
 
   // Stores a new resource of `type` with a server-assigned id (any id in the body is replaced).
-  // The context's validation policy decides what a resource that breaks a rule gets.
-  // Errors: kNotFound (unknown type), kInvalid/kUnprocessable (body), kInvalid (type mismatch).
-  Result<WriteOutcome> Create(const RequestContext& context, std::string_view type, std::string_view body);
+  // The context's validation policy decides what a resource that breaks a rule gets. With
+  // `if_none_exist` (search parameters), only when no resource of the type matches them, checked
+  // in the write's own transaction (so parallel identical requests create one resource); if one
+  // does, the outcome is that resource with `existed` set.
+  // Errors: kNotFound (unknown type), kInvalid/kUnprocessable (body), kInvalid (type mismatch,
+  // a bad search), kPreconditionFailed (several match).
+  Result<WriteOutcome> Create(const RequestContext& context, std::string_view type, std::string_view body,
+                              std::vector<std::pair<std::string, std::string>> if_none_exist = {});
 
   // Stores a new version of type/id, creating it if absent (client-chosen id). If `if_match` is
   // set, the current version must equal it. Errors as Create, plus kInvalid (body id missing or
@@ -67,6 +94,26 @@ class RecordService {
   Result<WriteOutcome> CreateResource(const RequestContext& context, fhir::Resource resource);
   Result<WriteOutcome> UpdateResource(const RequestContext& context, fhir::Resource resource,
                                       std::optional<std::int64_t> if_match);
+
+  // Applies `writes` in the order given in one database transaction: all of them or none (the
+  // store may share the commit's fsync with other writes, never the outcome). Each is validated
+  // and checked as Create (an id that must be new), Update and Delete check theirs. Outcomes in
+  // the same order. Errors: the first failing write's, its messages prefixed with its label;
+  // kInvalid if two writes name the same resource. Nothing is stored then.
+  Result<std::vector<WriteOutcome>> Transaction(const RequestContext& context, std::vector<TransactionWrite> writes);
+
+  // PUT [type]?[search]: updates the one resource of `type` that matches `condition`, or creates
+  // it (with the body's id, else a new one) when none does; checked in the write's own
+  // transaction. Errors: as Update; kPreconditionFailed (several match), kInvalid (the body's id
+  // is not the match's, a bad search).
+  Result<WriteOutcome> ConditionalUpdate(const RequestContext& context, std::string_view type, std::string_view body,
+                                         std::vector<std::pair<std::string, std::string>> condition,
+                                         std::optional<std::int64_t> if_match);
+  // DELETE [type]?[search]: deletes every match, up to RecordOptions::max_conditional_deletes
+  // (past it kPreconditionFailed and nothing is deleted); none matching is no error. The outcome
+  // lists the ids deleted.
+  Result<WriteOutcome> ConditionalDelete(const RequestContext& context, std::string_view type,
+                                         std::vector<std::pair<std::string, std::string>> condition);
 
   // Appends a delete version (a tombstone). Deleting a deleted resource changes nothing and
   // succeeds. Errors: kNotFound (never existed), kPreconditionFailed (if_match mismatch).
@@ -135,6 +182,7 @@ class RecordService {
                                           ValidateInput input);
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
+  const RecordOptions& options() const { return options_; }
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
   fhir::ReadOptions ReadOptions() const;
 
@@ -171,8 +219,34 @@ class RecordService {
   // (under `contained_key`), or both in that order.
   static void AddParts(std::vector<SearchPart>& parts, const std::string& key, const std::string& contained_key,
                        const search::SearchQuery& query);
-  Result<WriteOutcome> StoreVersion(fhir::Resource resource, std::optional<std::int64_t> if_match, bool is_create,
-                                    std::vector<Issue> issues);
+  // A write checked, validated and indexed outside the store's transaction, ready to append.
+  struct PreparedWrite {
+    TransactionWrite::Kind kind = TransactionWrite::Kind::kCreate;
+    fhir::Resource resource;
+    std::optional<std::int64_t> if_match;
+    std::optional<search::SearchQuery> condition;  // TransactionWrite::condition, parsed
+    std::string expected_id;  // TransactionWrite::id
+    std::string asked_id;     // the body's id (kCreate, kUpdate)
+    std::string new_id;       // a conditional update's id if nothing matches and the body has none
+    search::IndexEntries index;
+    std::string recorded;  // the errors a lenient policy let in, as an OperationOutcome
+    std::shared_ptr<const validation::Profile> profile;  // PrepareProfile's
+    fhir::Node definition;  // a terminology resource's content, for DefinitionsChanged
+    WriteOutcome outcome;   // type and id; the rest once appended
+  };
+  Result<PreparedWrite> PrepareWrite(const RequestContext& context, TransactionWrite write) const;
+  // Appends a prepared write in the store's transaction (it may run more than once).
+  Status AppendWrite(store::WriteTransaction& txn, PreparedWrite& prepared) const;
+  Status AppendDelete(store::WriteTransaction& txn, const std::string& type, const std::string& id,
+                      std::optional<std::int64_t> if_match, WriteOutcome& outcome) const;
+  Status AppendConditionalDelete(store::WriteTransaction& txn, PreparedWrite& prepared) const;
+  // A conditional update's resource: the match's id (or, with none, the body's or a new one),
+  // its index extracted again when that changes its id.
+  Status PickUpdated(store::WriteTransaction& txn, PreparedWrite& prepared) const;
+  // After the commit: what the write changes in the loaded definitions.
+  void WritesApplied(PreparedWrite& prepared);
+  // One write in a transaction of its own.
+  Result<WriteOutcome> StoreVersion(const RequestContext& context, TransactionWrite write);
 
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;

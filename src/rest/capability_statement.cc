@@ -53,7 +53,8 @@ void AppendStrings(std::string& out, std::string_view name, const std::vector<st
 
 }  // namespace
 
-std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started) {
+std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
+                                    bool multiple_deletes) {
   static constexpr std::string_view kInteractions[] = {"read",   "vread",           "update",       "delete",
                                                        "create", "history-instance", "history-type", "search-type"};
   const search::IndexExtractor& extractor = search::IndexExtractor::R4();
@@ -110,10 +111,11 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     std::vector<std::string> type_revincludes = {"*"};
     type_revincludes.insert(type_revincludes.end(), revincludes[type->name].begin(), revincludes[type->name].end());
     AppendStrings(out, "searchRevInclude", type_revincludes);
-    out += R"(,"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":false,)"
-           R"("conditionalRead":"full-support","conditionalUpdate":false,"conditionalDelete":"not-supported"})";
+    out += R"(,"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":true,)"
+           R"("conditionalRead":"full-support","conditionalUpdate":true,"conditionalDelete":")" +
+           std::string(multiple_deletes ? "multiple" : "single") + "\"}";
   }
-  out += R"(],"interaction":[{"code":"history-system"},{"code":"search-system"}],)"
+  out += R"(],"interaction":[{"code":"transaction"},{"code":"batch"},{"code":"history-system"},{"code":"search-system"}],)"
          R"("operation":[{"name":"validate","definition":"http://hl7.org/fhir/OperationDefinition/Resource-validate"}]}]})";
   return out;
 }

@@ -10,6 +10,8 @@
 
 namespace ck::rest {
 
-std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started);
+// `multiple_deletes`: a conditional delete may remove more than one resource.
+std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
+                                    bool multiple_deletes);
 
 }  // namespace ck::rest

@@ -8,6 +8,8 @@
 #include "fhir/json_writer.h"
 #include "fhir/resource_subset.h"
 #include "records/quality_report.h"
+#include "records/bundle_plan.h"
+#include "rest/bundle_entry.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
 #include "rest/search_bundle.h"
@@ -124,9 +126,11 @@ struct FhirApi::Call {
 FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
                  FhirApiOptions options)
     : records_(records),
+      definitions_(definitions),
       store_(store),
       options_(std::move(options)),
-      capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now())) {}
+      capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now(),
+                                                    records.options().max_conditional_deletes > 1)) {}
 
 HttpResponse FhirApi::Handle(const HttpRequest& request) { return *Respond(request, false); }
 
@@ -196,7 +200,7 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
     case 0:
       if (method == "POST") {
         call.interaction = "transaction";
-        return ErrorResponse(Status(StatusCode::kNotImplemented, "batch and transaction bundles are not supported yet"));
+        return Bundle(call);
       }
       if (method == "GET") {
         call.interaction = "search-system";
@@ -224,7 +228,11 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "search-type";
         return Search(call, s[0], call.request.query);
       }
-      return MethodNotAllowed("GET, POST");
+      if (method == "PUT" || method == "DELETE") {
+        call.interaction = method == "PUT" ? "conditional-update" : "conditional-delete";
+        return ConditionalWrite(call, method, s[0]);
+      }
+      return MethodNotAllowed("GET, POST, PUT, DELETE");
     case 2:
       if (s[1] == "_search") {
         call.interaction = "search-type";
@@ -273,16 +281,56 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
 }
 
 HttpResponse FhirApi::Create(Call& call, std::string_view type) {
-  if (!call.request.Header("if-none-exist").empty()) {
-    // Ignoring it would store a duplicate the client asked us not to create.
-    return ErrorResponse(Status(StatusCode::kNotImplemented, "conditional create (If-None-Exist) is not supported yet"));
+  if (!BodyIsJson(call.request)) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
+  }
+  // If-None-Exist: "identifier=http://x|1", search parameters as in a query string.
+  HttpRequest condition;
+  if (std::string_view if_none_exist = call.request.Header("if-none-exist"); !if_none_exist.empty()) {
+    if (!ParseTarget("/?" + std::string(TrimSpaces(if_none_exist)), condition) || condition.query.empty()) {
+      return ErrorResponse(Status::Invalid("If-None-Exist must hold search parameters, such as identifier=http://x|1"));
+    }
+  }
+  auto outcome = records_.Create(call.context, type, call.request.body, std::move(condition.query));
+  if (!outcome) return ErrorResponse(outcome.error());
+  return WriteResponse(call, *outcome, outcome->existed ? 200 : 201);
+}
+
+// PUT or DELETE [type]?[search]: the search picks the resource (RecordService::ConditionalUpdate
+// and ConditionalDelete).
+HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std::string_view type) {
+  std::vector<std::pair<std::string, std::string>> condition;
+  for (const auto& parameter : call.request.query) {
+    if (parameter.first != "_format" && parameter.first != "_pretty") condition.push_back(parameter);
+  }
+  if (condition.empty()) {
+    return ErrorResponse(Status(StatusCode::kMethodNotAllowed, std::string(method) + " needs a resource id ([type]/[id]) or a search ([type]?[search])"));
+  }
+  std::optional<std::int64_t> if_match;
+  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
+    if_match = ParseEtag(header);
+    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
+  }
+  if (method == "DELETE") {
+    auto outcome = records_.ConditionalDelete(call.context, type, std::move(condition));
+    if (!outcome) return ErrorResponse(outcome.error());
+    HttpResponse response;
+    std::string deleted = "deleted " + std::to_string(outcome->deleted.size()) + " " + outcome->type;
+    for (const std::string& id : outcome->deleted) deleted += (&id == &outcome->deleted.front() ? ": " : ", ") + id;
+    if (PreferOf(call.request) == Prefer::kOperationOutcome) {
+      response.body = InformationOutcomeJson(deleted);
+      response.With("Content-Type", kFhirJson);
+    } else {
+      response.status = 204;
+    }
+    return response;
   }
   if (!BodyIsJson(call.request)) {
     return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
   }
-  auto outcome = records_.Create(call.context, type, call.request.body);
+  auto outcome = records_.ConditionalUpdate(call.context, type, call.request.body, std::move(condition), if_match);
   if (!outcome) return ErrorResponse(outcome.error());
-  return WriteResponse(call, *outcome, 201);
+  return WriteResponse(call, *outcome, outcome->created ? 201 : 200);
 }
 
 HttpResponse FhirApi::Update(Call& call, std::string_view type, std::string_view id) {
@@ -469,6 +517,117 @@ HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vecto
   return response;
 }
 
+// POST /fhir with a transaction or batch Bundle (FHIR R4 http, "Batches and Transactions"),
+// planned by the bundle engine (records/bundle_plan.h).
+HttpResponse FhirApi::Bundle(Call& call) {
+  if (!BodyIsJson(call.request)) {
+    return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the Bundle as application/fhir+json in UTF-8"));
+  }
+  auto tree = fhir::ParseJsonTree(call.request.body, records_.ReadOptions());
+  if (!tree) return ErrorResponse(tree.error());
+  const std::string type(tree->TextOf("type"));
+  if (tree->TextOf("resourceType") != "Bundle" || (type != "transaction" && type != "batch")) {
+    return ErrorResponse(Status::Invalid("POST " + options_.base_url + " takes a Bundle of type transaction or batch"));
+  }
+  records::BundlePlanOptions plan_options;
+  plan_options.definitions = &definitions_;
+  plan_options.bind = records_.ReadOptions().bind;
+  plan_options.base_url = options_.base_url;
+  plan_options.max_entries = options_.max_bundle_entries;
+  plan_options.resolve = [&](const std::string& target, const std::string& query) -> Result<std::string> {
+    HttpRequest form;
+    if (!ParseTarget("/?" + query, form)) return Err(Status::Invalid("malformed percent-encoding"));
+    // Strict: a parameter ignored would widen the search to resources it was meant to exclude.
+    search::SearchRequest request{target, form.query};
+    request.strict = true;
+    request.base_url = options_.base_url;
+    request.default_count = 2;
+    CK_ASSIGN_OR_RETURN(records::RecordService::SearchResult found, records_.Search(call.context, request));
+    if (found.page.versions.empty()) return Err(Status::NotFound("no " + target + " matches it"));
+    if (found.page.versions.size() > 1) return Err(Status::PreconditionFailed("more than one " + target + " matches it"));
+    return target + "/" + found.page.versions[0].id;
+  };
+  auto plan = records::PlanBundle(std::move(*tree), plan_options);
+  if (!plan) return ErrorResponse(plan.error());
+  std::vector<std::string> entries(plan->entries.size());
+  if (type == "batch") {
+    for (const records::PlannedEntry& entry : plan->entries) entries[entry.index] = ResponseEntryJson(RouteEntry(call, entry));
+  } else {
+    for (std::size_t index : plan->order) {
+      const records::PlannedEntry& entry = plan->entries[index];
+      if (!entry.problem.ok()) return ErrorResponse(Status(entry.problem).WithContext(entry.Label()));
+    }
+    std::vector<records::TransactionWrite> writes;
+    std::vector<std::size_t> written;  // the entry of each write
+    for (std::size_t index : plan->order) {
+      records::PlannedEntry& entry = plan->entries[index];
+      auto refuse = [&](std::string why) { return ErrorResponse(Status(StatusCode::kNotImplemented, why).WithContext(entry.Label())); };
+      if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead || !entry.existing.empty()) continue;
+      if (entry.method == records::EntryMethod::kPatch) return refuse("PATCH is not supported yet");
+      // The search of a conditional update or delete, or a conditional create's ifNoneExist.
+      HttpRequest condition;
+      const std::string& search = entry.method == records::EntryMethod::kPost ? entry.if_none_exist : entry.query;
+      if (!search.empty() && !ParseTarget("/?" + search, condition)) {
+        return ErrorResponse(Status::Invalid("the entry's search has a malformed escape").WithContext(entry.Label()));
+      }
+      std::optional<std::int64_t> if_match;
+      if (!entry.if_match.empty()) {
+        if_match = ParseEtag(entry.if_match);
+        if (!if_match) return ErrorResponse(Status::Invalid("ifMatch must be an ETag like W/\"3\"").WithContext(entry.Label()));
+      }
+      using Kind = records::TransactionWrite::Kind;
+      const Kind kind = entry.method == records::EntryMethod::kPost ? Kind::kCreate : entry.method == records::EntryMethod::kPut ? Kind::kUpdate : Kind::kDelete;
+      writes.push_back({kind, entry.type, entry.id, std::move(entry.resource), if_match, entry.Label(), std::move(condition.query)});
+      written.push_back(index);
+    }
+    auto outcomes = records_.Transaction(call.context, std::move(writes));
+    if (!outcomes) return ErrorResponse(outcomes.error());
+    for (std::size_t i = 0; i < written.size(); ++i) {
+      const records::WriteOutcome& outcome = (*outcomes)[i];
+      HttpResponse answer;
+      if (plan->entries[written[i]].method == records::EntryMethod::kDelete) {
+        answer.status = 204;
+        if (!outcome.id.empty()) answer.With("ETag", VersionEtag(outcome.version));
+      } else {
+        answer = WriteResponse(call, outcome, outcome.created ? 201 : 200);
+      }
+      entries[written[i]] = ResponseEntryJson(answer);
+    }
+    // Reads last, after the writes they may look at; a conditional create that found its match
+    // answers with that resource.
+    for (std::size_t index : plan->order) {
+      records::PlannedEntry& entry = plan->entries[index];
+      if (!entry.existing.empty()) {
+        entry.method = records::EntryMethod::kGet;
+        entry.type = entry.existing.substr(0, entry.existing.find('/'));
+        entry.id = entry.existing.substr(entry.existing.find('/') + 1);
+        entry.query.clear();
+        entry.if_none_exist.clear();
+      }
+      if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead) {
+        entries[index] = ResponseEntryJson(RouteEntry(call, entry));
+      }
+    }
+  }
+  HttpResponse response;
+  response.body = ResponseBundleJson(type + "-response", entries);
+  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+// One entry of a batch (or a read in a transaction) answered as a request of its own.
+HttpResponse FhirApi::RouteEntry(Call& call, const records::PlannedEntry& entry) {
+  if (!entry.problem.ok()) return ErrorResponse(Status(entry.problem).WithContext(entry.Label()));
+  auto request = EntryRequest(entry, call.request);
+  if (!request) return ErrorResponse(std::move(request).error().WithContext(entry.Label()));
+  if (request->segments.size() == 1) return ErrorResponse(Status::Invalid("a Bundle inside a Bundle is not processed").WithContext(entry.Label()));
+  Call inner{*request, call.context};
+  inner.interaction = call.interaction;
+  const std::string_view method = request->method == "HEAD" ? "GET" : std::string_view(request->method);
+  return RouteFhir(inner, method, std::span(request->segments).subspan(1));
+}
+
 // POST [type]/_search: the parameters in a form-encoded body (and any in the URL).
 HttpResponse FhirApi::SearchByPost(Call& call, std::string_view type) {
   if (call.inline_only) return Defer(call);
@@ -534,7 +693,7 @@ HttpResponse FhirApi::WriteResponse(Call& call, const records::WriteOutcome& out
     case Prefer::kMinimal:
       return response;
     case Prefer::kOperationOutcome: {
-      std::string done = (outcome.created ? "created " : "updated ") + outcome.type + "/" + outcome.id + " version " +
+      std::string done = (outcome.existed ? "found " : outcome.created ? "created " : "updated ") + outcome.type + "/" + outcome.id + " version " +
                          std::to_string(outcome.version);
       if (outcome.recorded_errors > 0) {
         done += ", with " + std::to_string(outcome.recorded_errors) + (outcome.recorded_errors == 1 ? " error" : " errors") +

@@ -1,6 +1,7 @@
 #pragma once
 // The FHIR R4 REST API over the records service: routes requests under /fhir to interactions
-// (create, read, vread, update, delete, history at three levels, capabilities) and operations
+// (create, read, vread, update, delete, history at three levels, capabilities, transaction and
+// batch Bundles) and operations
 // ($validate, $quality-report), negotiates
 // formats (JSON only: 406 / 415 otherwise), applies conditional headers (If-Match, If-None-Match,
 // If-Modified-Since) and Prefer, and answers errors as OperationOutcomes. Also serves
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "fhir/definitions.h"
+#include "records/bundle_plan.h"
 #include "records/record_service.h"
 #include "rest/http_message.h"
 #include "rest/metrics.h"
@@ -25,6 +27,7 @@ struct FhirApiOptions {
   std::string base_url = "http://127.0.0.1:8080/fhir";  // as clients see it; ends in /fhir
   unsigned max_page_size = 1000;                          // largest _count honoured
   unsigned default_page_size = 50;                        // _count when none is given
+  std::size_t max_bundle_entries = 20000;                 // most entries a transaction or batch may hold
   // What a write that breaks a validation rule gets (strict or lenient, rest_validation).
   records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
 };
@@ -52,6 +55,7 @@ class FhirApi {
   HttpResponse Defer(Call& call);
   HttpResponse Create(Call& call, std::string_view type);
   HttpResponse Update(Call& call, std::string_view type, std::string_view id);
+  HttpResponse ConditionalWrite(Call& call, std::string_view method, std::string_view type);
   HttpResponse Delete(Call& call, std::string_view type, std::string_view id);
   HttpResponse Validate(Call& call, std::string_view type, std::string_view id);
   HttpResponse Read(Call& call, std::string_view type, std::string_view id);
@@ -62,6 +66,8 @@ class FhirApi {
   HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
+  HttpResponse Bundle(Call& call);
+  HttpResponse RouteEntry(Call& call, const records::PlannedEntry& entry);
   HttpResponse Capabilities(Call& call);
   HttpResponse QualityReport(Call& call);
   HttpResponse Metrics(Call& call);
@@ -69,6 +75,7 @@ class FhirApi {
   HttpResponse ResourceResponse(Call& call, const store::StoredVersion& version);
 
   records::RecordService& records_;
+  const fhir::Definitions& definitions_;
   store::ResourceStore& store_;
   const FhirApiOptions options_;
   const std::string capability_statement_;

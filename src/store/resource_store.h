@@ -48,6 +48,21 @@ struct CurrentVersion {
   bool deleted = false;
 };
 
+// A page of search results, in id order.
+struct SearchPage {
+  std::vector<StoredVersion> versions;
+  bool more = false;                  // more matches follow the page
+  std::string next_cursor;            // when `more`: the cursor of the next page
+  std::string previous_cursor;        // the cursor of the page before, if this one did not start the search
+  std::optional<std::int64_t> total;  // every match, when the query asked
+  // Empty, or one per version: for a contained resource that matched (search::ContainedMode),
+  // its position in the `contained` of its container, whose current version stands in
+  // `versions`; nullopt for a resource that matched itself.
+  std::vector<std::optional<std::size_t>> contained_positions;
+  std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
+  bool included_capped = false;         // search::kMaxIncluded reached: some were left out
+};
+
 class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
@@ -69,6 +84,11 @@ class WriteTransaction {
                               const search::IndexEntries& index) = 0;
   // Sets (or, with nullopt, removes) a store-wide state value (ResourceStore::ReadMeta).
   virtual Status WriteMeta(const std::string& key, const std::optional<std::string>& value) = 0;
+  // The matches of `query` (ResourceStore::Search) as this transaction sees them, its own writes
+  // and those of the operations before it in the same commit included: a conditional write's
+  // check and its write are then one step that no other write comes between. Index rows a bulk
+  // load staged are not seen.
+  virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
 };
 
 // Work to run in a write transaction. A non-OK status rolls back the operation's changes and is
@@ -98,20 +118,6 @@ struct HistoryPage {
   bool newer = false;                   // versions newer than the page's first match
 };
 
-// A page of search results, in id order.
-struct SearchPage {
-  std::vector<StoredVersion> versions;
-  bool more = false;                  // more matches follow the page
-  std::string next_cursor;            // when `more`: the cursor of the next page
-  std::string previous_cursor;        // the cursor of the page before, if this one did not start the search
-  std::optional<std::int64_t> total;  // every match, when the query asked
-  // Empty, or one per version: for a contained resource that matched (search::ContainedMode),
-  // its position in the `contained` of its container, whose current version stands in
-  // `versions`; nullopt for a resource that matched itself.
-  std::vector<std::optional<std::size_t>> contained_positions;
-  std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
-  bool included_capped = false;         // search::kMaxIncluded reached: some were left out
-};
 
 struct StoreStats {
   std::int64_t database_bytes = 0;

@@ -97,6 +97,8 @@ const std::vector<Option>& Options() {
       ChoiceOption("rest_validation", &Config::rest_validation, {"strict", "lenient"}),
       ChoiceOption("import_validation", &Config::import_validation, {"strict", "lenient", "structure"}),
       NumberOption("max_page_size", &Config::max_page_size),
+      NumberOption("max_bundle_entries", &Config::max_bundle_entries),
+      NumberOption("max_conditional_deletes", &Config::max_conditional_deletes),
       PathListOption("packages", &Config::packages),
   };
   return options;

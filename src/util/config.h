@@ -88,6 +88,12 @@ struct Config {
   unsigned page_cache_mb = 256;
   // Largest page a history or search returns. Default 1000.
   unsigned max_page_size = 1000;
+  // Most entries a transaction or batch Bundle may hold (its bytes are bounded by
+  // max_body_bytes). Default 20000.
+  std::size_t max_bundle_entries = 20000;
+  // Most resources one conditional delete (DELETE [type]?[search]) removes; more matches are 412
+  // and nothing is deleted. Default 1 (single deletes).
+  std::size_t max_conditional_deletes = 1;
   // Log level: trace, debug, info, warn, error, off. Default info.
   std::string log_level = "info";
   // Base URL clients see, used in Location headers and bundle links. Default: derived from

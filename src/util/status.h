@@ -9,6 +9,7 @@
 // Thread safety: values; safe to copy between threads.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -104,6 +105,12 @@ class [[nodiscard]] Status {
 
   Status&& WithDetail(std::string detail) && {
     detail_ = std::move(detail);
+    return std::move(*this);
+  }
+  // Prefixes the message and each issue's with "<context>: " (which entry of a Bundle, say).
+  Status&& WithContext(std::string_view context) && {
+    message_ = std::string(context) + ": " + message_;
+    for (Issue& issue : issues_) issue.message = std::string(context) + ": " + issue.message;
     return std::move(*this);
   }
   Status&& WithIssues(std::vector<Issue> issues) && {

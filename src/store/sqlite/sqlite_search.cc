@@ -1098,12 +1098,14 @@ Result<PageRows> ReadMatches(Connection& db, NameIds& params, const search::Sear
   return rows;
 }
 
-// Opens a read transaction (one snapshot for the plan, the count and the page) and ends it.
+// Opens a read transaction (one snapshot for the plan, the count and the page) and ends it; in
+// a transaction already open (a write's), uses that one.
 class ReadSnapshot {
  public:
   static Result<ReadSnapshot> Begin(Connection& db) {
+    if (!db.InAutocommit()) return ReadSnapshot(nullptr);
     CK_RETURN_IF_ERROR(db.Execute("BEGIN"));
-    return ReadSnapshot(db);
+    return ReadSnapshot(&db);
   }
   ReadSnapshot(ReadSnapshot&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
   ReadSnapshot& operator=(ReadSnapshot&&) = delete;
@@ -1112,7 +1114,7 @@ class ReadSnapshot {
   }
 
  private:
-  explicit ReadSnapshot(Connection& db) : db_(&db) {}
+  explicit ReadSnapshot(Connection* db) : db_(db) {}
   Connection* db_;
 };
 

@@ -20,7 +20,8 @@
 
 namespace ck::store::sqlite {
 
-// REQUIRES: `db` is a reader (the count and the page share a read transaction opened here).
+// The count and the page share one read transaction: opened here, or the one `db` has open (a
+// write's).
 Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query);
 
 // One page of the matches of several searches merged by their common _sort keys (ResourceStore::

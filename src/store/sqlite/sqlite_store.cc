@@ -140,6 +140,8 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return InsertIndexRows(db_, Names(), {*type_id, current->rid, current->seq}, index, stage_index_);
   }
 
+  Result<SearchPage> Search(const search::SearchQuery& query) override { return RunSearch(db_, types_, params_, query); }
+
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
     CK_ASSIGN_OR_RETURN(ScopedStatement write, db_.Prepare(value ? "INSERT INTO store_meta (key, value) VALUES (?, ?) "
                                                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
