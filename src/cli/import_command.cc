@@ -72,7 +72,7 @@ int RunImport(const Config& config, const ImportOptions& options) {
   records::RecordService& records = *(*opened)->records;
   auto started = std::chrono::steady_clock::now();
   Importer importer(records, definitions,
-                    {.workers = kImportWorkers, .fail_fast = options.fail_fast, .validation = ValidationPolicyFrom(config.import_validation)});
+                    {.workers = kImportWorkers, .fail_fast = options.fail_fast, .as_transactions = options.as_transactions, .validation = ValidationPolicyFrom(config.import_validation)});
   ImportSummary summary;
   int exit_code = 0;
   {

@@ -13,6 +13,7 @@ namespace ck::cli {
 struct ImportOptions {
   std::vector<std::string> files;
   bool fail_fast = false;  // stop at the first rejected resource
+  bool as_transactions = false;  // each transaction Bundle applied whole (Importer)
 };
 
 // Exit codes: 0 everything loaded; 3 some resources were rejected (listed on stderr);

@@ -7,6 +7,7 @@
 
 #include "fhir/json_reader.h"
 #include "records/bundle_plan.h"
+#include "rest/http_message.h"
 
 namespace ck::cli {
 namespace {
@@ -27,6 +28,7 @@ Importer::Importer(records::RecordService& records, const fhir::Definitions& def
     : records_(records),
       definitions_(definitions),
       fail_fast_(options.fail_fast),
+      as_transactions_(options.as_transactions),
       context_{.front_door = "cli-import", .actor = "local operator", .request_id = "import", .validation = options.validation} {
   for (unsigned i = 0; i < std::max(1u, options.workers); ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& shard : shards_) workers_.emplace_back([this, s = shard.get()] { Work(*s); });
@@ -118,9 +120,25 @@ void Importer::ImportBundle(fhir::Node bundle, const std::string& name) {
     }
     return type + "?" + query;
   };
+  const bool transaction = as_transactions_ && bundle.TextOf("type") == "transaction";
+  if (transaction) {
+    // Whole or not at all: a conditional reference or create the run cannot answer is an error,
+    // and a conditional create is checked again when the transaction is written.
+    options.conditional_writes = true;
+    options.resolve = [this](const std::string& type, const std::string& query) -> Result<std::string> {
+      if (query.starts_with("identifier=")) {
+        if (auto it = by_identifier_.find(type + "|" + query.substr(11)); it != by_identifier_.end()) return type + "/" + it->second;
+      }
+      return Err(Status::NotFound("no " + type + " read before matches it"));
+    };
+  }
   auto plan = records::PlanBundle(std::move(bundle), options);
   if (!plan) {
     Reject(name, plan.error());
+    return;
+  }
+  if (transaction) {
+    ImportTransaction(std::move(*plan), name);
     return;
   }
   // In the Bundle's order: writes of the same Type/id keep it.
@@ -144,6 +162,38 @@ void Importer::ImportBundle(fhir::Node bundle, const std::string& name) {
     std::string key = resource.type_name() + "/" + std::string(resource.id());
     Queue({resource.id().empty() ? Mode::kCreate : Mode::kUpdate, std::move(resource), "", "", std::move(where)}, key);
   }
+}
+
+void Importer::ImportTransaction(records::BundlePlan plan, const std::string& name) {
+  using Kind = records::TransactionWrite::Kind;
+  std::vector<records::TransactionWrite> writes;
+  for (std::size_t index : plan.order) {
+    records::PlannedEntry& entry = plan.entries[index];
+    if (entry.problem.ok() && (entry.method == records::EntryMethod::kPatch || entry.method == records::EntryMethod::kGet ||
+                               entry.method == records::EntryMethod::kHead)) {
+      entry.problem = Status::Invalid("an import stores resources: a transaction's entries must be POST, PUT or DELETE");
+    }
+    if (!entry.problem.ok()) {
+      Reject(name + " " + entry.Label(), Status(entry.problem).WithContext("the transaction is not imported"));
+      return;
+    }
+    if (!entry.existing.empty()) continue;  // a conditional create that a resource met
+    const Kind kind = entry.method == records::EntryMethod::kDelete ? Kind::kDelete
+                      : entry.method == records::EntryMethod::kPost ? Kind::kCreate : Kind::kUpdate;
+    records::TransactionWrite write{kind, entry.type, entry.id, std::move(entry.resource), std::nullopt, entry.Label()};
+    const std::string& search = kind == Kind::kCreate ? entry.if_none_exist : entry.query;
+    rest::HttpRequest parsed;  // the search's parameters, percent-decoded as a query string is
+    if (!search.empty() && !rest::ParseTarget("/?" + search, parsed)) {
+      Reject(name + " " + entry.Label(), Status::Invalid("the transaction is not imported: the entry's search has a malformed escape"));
+      return;
+    }
+    write.condition = std::move(parsed.query);
+    if (write.resource) RememberIdentifiers(*write.resource);
+    writes.push_back(std::move(write));
+  }
+  Task task{Mode::kTransaction, {}, "", "", name};
+  task.writes = std::move(writes);
+  Queue(std::move(task), "/");
 }
 
 void Importer::RememberIdentifiers(const fhir::Resource& resource) {
@@ -187,8 +237,21 @@ void Importer::Work(Shard& shard) {
       shard.changed.notify_all();
     }
     if (stopped_) continue;
+    if (task.mode == Mode::kTransaction) {
+      auto outcomes = records_.Transaction(context_, std::move(task.writes));
+      if (!outcomes) {
+        Reject(std::move(task.where), outcomes.error());
+        continue;
+      }
+      for (const records::WriteOutcome& outcome : *outcomes) {
+        ++loaded_;
+        if (outcome.recorded_errors > 0) ++loaded_with_errors_;
+      }
+      continue;
+    }
     Result<records::WriteOutcome> outcome = Err(Status::Internal("not run"));
     switch (task.mode) {
+      case Mode::kTransaction: break;
       case Mode::kCreate: outcome = records_.CreateResource(context_, std::move(task.resource)); break;
       case Mode::kUpdate: outcome = records_.UpdateResource(context_, std::move(task.resource), std::nullopt); break;
       case Mode::kDelete: outcome = records_.Delete(context_, task.type, task.id, std::nullopt); break;

@@ -8,7 +8,9 @@
 // resource.id); references to other entries' fullUrls are rewritten to Type/id, and conditional
 // references Type?identifier=system|value are resolved against the Bundle and the resources seen
 // earlier in the same run (Synthea's organization and practitioner bundles). A resource without
-// an id is created with a server-assigned one. Writes of the same Type/id keep file order.
+// an id is created with a server-assigned one. Writes of the same Type/id keep file order. With
+// `as_transactions`, a transaction Bundle is one write of all its entries (RecordService::
+// Transaction), rejected whole if any entry is bad; other Bundles are still taken entry by entry.
 //
 // Files are read in the order given; the next Bundle is read and decompressed on another thread
 // while the current one is processed.
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "fhir/resource.h"
+#include "records/bundle_plan.h"
 #include "records/record_service.h"
 
 namespace ck::cli {
@@ -46,6 +49,7 @@ struct ImportSummary {
 struct ImporterOptions {
   unsigned workers = 128;  // writers in flight, sharing group commits
   bool fail_fast = false;  // stop at the first rejected resource
+  bool as_transactions = false;  // a transaction Bundle is applied whole: all of its entries or none
   records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
 };
 
@@ -68,13 +72,14 @@ class Importer {
   bool stopped() const { return stopped_; }
 
  private:
-  enum class Mode { kCreate, kUpdate, kDelete };
+  enum class Mode { kCreate, kUpdate, kDelete, kTransaction };
   struct Task {
     Mode mode;
     fhir::Resource resource;
     std::string type;  // for deletes
     std::string id;    // for deletes
     std::string where;
+    std::vector<records::TransactionWrite> writes;  // kTransaction
   };
   struct Shard {
     std::mutex mu;
@@ -86,6 +91,7 @@ class Importer {
   Status ImportNdjson(const std::filesystem::path& path);
   void ImportJson(std::string_view text, const std::string& name);
   void ImportBundle(fhir::Node bundle, const std::string& name);
+  void ImportTransaction(records::BundlePlan plan, const std::string& name);
   void Queue(Task task, const std::string& key);
   void Reject(std::string where, const Status& status);
   void Work(Shard& shard);
@@ -94,6 +100,7 @@ class Importer {
   records::RecordService& records_;
   const fhir::Definitions& definitions_;
   const bool fail_fast_;
+  const bool as_transactions_;
   const records::RequestContext context_;
   std::unordered_map<std::string, std::string> by_identifier_;  // "Type|system|value" -> id; main thread only
   std::size_t next_shard_ = 0;                                   // main thread only

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   AddConfigFlags(*import, import_flags);
   import->add_option("files", import_options.files, "NDJSON (.ndjson) or Bundle (.json) files")->required();
   import->add_flag("--fail-fast", import_options.fail_fast, "Stop at the first rejected resource");
+  import->add_flag("--as-transactions", import_options.as_transactions,
+                   "Apply each transaction Bundle whole: all of its entries or none (others entry by entry)");
 
   Flags package_flags;
   std::vector<std::string> package_files;

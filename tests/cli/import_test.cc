@@ -89,6 +89,32 @@ TEST_F(ImportTest, LoadsBundleEntriesAndRewritesReferencesBetweenThem) {
   EXPECT_TRUE(ReadBack("Patient", "by-put"));
 }
 
+// --as-transactions: a transaction Bundle is stored whole or not at all; a conditional reference
+// the run cannot answer refuses its Bundle instead of being stored as written.
+TEST_F(ImportTest, AsTransactionsStoresEachTransactionBundleWholeOrNotAtAll) {
+  auto good = Write("good.json", R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000011","resource":{"resourceType":"Organization","identifier":[{"system":"http://npi","value":"7"}],"name":"Clinic"},"request":{"method":"POST","url":"Organization"}},
+    {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000012","resource":{"resourceType":"Patient","managingOrganization":{"reference":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000011"}},"request":{"method":"POST","url":"Patient"}}
+  ]})");
+  auto bad = Write("bad.json", R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"kept-out"},"request":{"method":"PUT","url":"Patient/kept-out"}},
+    {"resource":{"resourceType":"Patient","foo":true},"request":{"method":"POST","url":"Patient"}}
+  ]})");
+  auto dangling = Write("dangling.json", R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","id":"also-out","generalPractitioner":[{"reference":"Organization?identifier=http://npi|none"}]},"request":{"method":"PUT","url":"Patient/also-out"}}
+  ]})");
+  CommandRun run = RunImportCommand(dir_.path() / "var", {"--as-transactions", good.string(), bad.string(), dangling.string()});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_NE(run.output.find("2 loaded, 2 rejected"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rejected bad.json entry 1"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rejected dangling.json entry 0"), std::string::npos) << run.output;
+  auto patient = ReadBack("Patient", "7d3f0a5e-0000-4000-8000-000000000012");
+  ASSERT_TRUE(patient) << run.output;
+  EXPECT_NE(patient->body.find(R"("reference":"Organization/7d3f0a5e-0000-4000-8000-000000000011")"), std::string::npos) << patient->body;
+  EXPECT_EQ(ReadBack("Patient", "kept-out").error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadBack("Patient", "also-out").error().code(), StatusCode::kNotFound);
+}
+
 // import_validation: strict rejects a resource that breaks a rule, lenient loads it with its
 // errors recorded (and says how many), structure loads it unchecked; a body that is not
 // well-formed FHIR JSON is rejected under every policy.
