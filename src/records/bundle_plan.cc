@@ -137,9 +137,11 @@ class Planner {
       }
       if (found.error().code() != StatusCode::kNotFound) planned.problem = std::move(found).error().WithContext("ifNoneExist");
     }
-    if (planned.problem.ok() && has_body && !planned.id.empty()) {
-      // What other entries may call this one: its fullUrl, and its type and id when the
-      // fullUrl is this server's address of it.
+    // A batch's entries are each on their own (R4: no references between them), created with
+    // ids of the server's choosing when they run: nothing to rewrite to.
+    const bool batch = with_requests_ && !transaction_;
+    if (planned.problem.ok() && has_body && !planned.id.empty() && !batch) {
+      // What other entries may call this one: its fullUrl, and the identifiers of its resource.
       if (!planned.full_url.empty()) targets_[planned.full_url] = planned.type + "/" + planned.id;
       for (std::string& key : IdentifierKeys(*body)) by_identifier_.emplace(std::move(key), planned.id);
     }

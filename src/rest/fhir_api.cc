@@ -304,7 +304,10 @@ HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std:
     if (parameter.first != "_format" && parameter.first != "_pretty") condition.push_back(parameter);
   }
   if (condition.empty()) {
-    return ErrorResponse(Status(StatusCode::kMethodNotAllowed, std::string(method) + " needs a resource id ([type]/[id]) or a search ([type]?[search])"));
+    HttpResponse response = ErrorResponse(
+        Status(StatusCode::kMethodNotAllowed, std::string(method) + " needs a resource id ([type]/[id]) or a search ([type]?[search])"));
+    response.With("Allow", "GET, POST, PUT, DELETE");
+    return response;
   }
   std::optional<std::int64_t> if_match;
   if (std::string_view header = call.request.Header("if-match"); !header.empty()) {

@@ -116,6 +116,15 @@ TEST(BundlePlanTest, ResolvesConditionalReferencesFromTheBundleThenTheResolver) 
   EXPECT_EQ(std::count(asked.begin(), asked.end(), "Patient?identifier=s|own"), 0);  // the Bundle's own
 }
 
+TEST(BundlePlanTest, LeavesReferencesBetweenBatchEntriesAlone) {
+  auto plan = Plan(R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"fullUrl":"urn:uuid:9a1c7e52-1111-4222-8333-444455556666","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:9a1c7e52-1111-4222-8333-444455556666"}},
+     "request":{"method":"POST","url":"Observation"}}]})");
+  ASSERT_TRUE(plan);
+  EXPECT_NE(Written(plan->entries[1]).find("urn:uuid:9a1c7e52-1111-4222-8333-444455556666"), std::string::npos);
+}
+
 TEST(BundlePlanTest, RefusesWhatIsNoBundleOrTooLarge) {
   EXPECT_FALSE(Plan(R"({"resourceType":"Patient"})"));
   BundlePlanOptions options;

@@ -272,7 +272,9 @@ TEST_F(BundleTest, ConditionalUpdateUpdatesTheOneMatchOrCreates) {
   // A body whose id is not the match's, an unknown parameter, no search at all: refused.
   EXPECT_EQ(Client().Put("/fhir/Patient?identifier=http://h/mrn|5", R"({"resourceType":"Patient","id":"other"})").status, 400);
   EXPECT_EQ(Client().Put("/fhir/Patient?colour=red", PatientJson("x")).status, 400);
-  EXPECT_EQ(Client().Put("/fhir/Patient", PatientJson("x")).status, 405);
+  HttpResult no_search = Client().Put("/fhir/Patient", PatientJson("x"));
+  EXPECT_EQ(no_search.status, 405);
+  EXPECT_EQ(no_search.Header("allow"), "GET, POST, PUT, DELETE");
   ASSERT_EQ(Client().Post("/fhir/Patient", PatientJson("Twin", "5")).status, 201);
   EXPECT_EQ(Client().Put("/fhir/Patient?identifier=http://h/mrn|5", PatientJson("Third", "5")).status, 412);  // two match
   EXPECT_EQ(Count("Patient"), 2);
