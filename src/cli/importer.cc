@@ -182,12 +182,12 @@ void Importer::ImportTransaction(records::BundlePlan plan, const std::string& na
                       : entry.method == records::EntryMethod::kPost ? Kind::kCreate : Kind::kUpdate;
     records::TransactionWrite write{kind, entry.type, entry.id, std::move(entry.resource), std::nullopt, entry.Label()};
     const std::string& search = kind == Kind::kCreate ? entry.if_none_exist : entry.query;
-    rest::HttpRequest parsed;  // the search's parameters, percent-decoded as a query string is
-    if (!search.empty() && !rest::ParseTarget("/?" + search, parsed)) {
+    std::optional<rest::QueryParameters> condition = rest::ParseQuery(search);
+    if (!condition) {
       Reject(name + " " + entry.Label(), Status::Invalid("the transaction is not imported: the entry's search has a malformed escape"));
       return;
     }
-    write.condition = std::move(parsed.query);
+    write.condition = std::move(*condition);
     if (write.resource) RememberIdentifiers(*write.resource);
     writes.push_back(std::move(write));
   }

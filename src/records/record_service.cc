@@ -73,10 +73,7 @@ Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::s
                                            std::vector<std::pair<std::string, std::string>> if_none_exist) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
-  resource.SetId(RandomUuid());
-  TransactionWrite write{TransactionWrite::Kind::kCreate, "", "", std::move(resource)};
-  write.condition = std::move(if_none_exist);
-  return StoreVersion(context, std::move(write));
+  return CreateResource(context, std::move(resource), std::move(if_none_exist));
 }
 
 std::vector<Issue> RecordService::Validate(const fhir::Resource& resource, bool warnings, const std::vector<std::string>& profiles) const {
@@ -137,9 +134,12 @@ Result<std::shared_ptr<const validation::Profile>> RecordService::PrepareProfile
   return profiles_->Prepare(root);
 }
 
-Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource) {
+Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context, fhir::Resource resource,
+                                                   std::vector<std::pair<std::string, std::string>> if_none_exist) {
   resource.SetId(RandomUuid());
-  return StoreVersion(context, {TransactionWrite::Kind::kCreate, "", "", std::move(resource)});
+  TransactionWrite write{TransactionWrite::Kind::kCreate, "", "", std::move(resource)};
+  write.condition = std::move(if_none_exist);
+  return StoreVersion(context, std::move(write));
 }
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
@@ -185,7 +185,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
     if (!parsed) return Err(std::move(parsed).error().WithContext(write.kind == Kind::kCreate ? "If-None-Exist" : "the condition"));
     prepared.condition = std::move(parsed->query);
     // Enough matches to tell one from several; a conditional delete's cap and one more.
-    prepared.condition->count = write.kind == Kind::kDelete ? static_cast<std::uint32_t>(options_.max_conditional_deletes + 1) : 2;
+    prepared.condition->count = write.kind == Kind::kDelete ? static_cast<std::uint32_t>(MaxConditionalDeletes() + 1) : 2;
   }
   if (write.kind == Kind::kDelete) {
     prepared.outcome.type = type;
@@ -236,8 +236,8 @@ Status RecordService::AppendDelete(store::WriteTransaction& txn, const std::stri
 Status RecordService::AppendConditionalDelete(store::WriteTransaction& txn, PreparedWrite& prepared) const {
   WriteOutcome& outcome = prepared.outcome;
   CK_ASSIGN_OR_RETURN(store::SearchPage found, txn.Search(*prepared.condition));
-  if (found.versions.size() > options_.max_conditional_deletes) {
-    return Status::PreconditionFailed("more than " + std::to_string(options_.max_conditional_deletes) + " " + outcome.type +
+  if (found.versions.size() > MaxConditionalDeletes()) {
+    return Status::PreconditionFailed("more than " + std::to_string(MaxConditionalDeletes()) + " " + outcome.type +
                                       " match the condition; a conditional delete removes at most that many "
                                       "(max_conditional_deletes): nothing was deleted");
   }

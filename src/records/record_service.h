@@ -5,6 +5,7 @@
 // place where search index rows and audit records will join the same transaction).
 // Thread safety: all methods are safe from any thread.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,7 +33,7 @@ struct RecordOptions {
   std::size_t max_issues = 100;  // most problems reported for one resource
   bool strict_profiles = false;  // a claimed profile the server does not hold refuses the write
   search::SearchZone search_zone;  // where dates without a zone are placed (index and searches)
-  std::size_t max_conditional_deletes = 1;  // most resources one conditional delete removes
+  std::size_t max_conditional_deletes = 1;  // most resources one conditional delete removes (up to 10,000)
 };
 
 // What a write produced.
@@ -91,7 +92,8 @@ class RecordService {
                               std::string_view body, std::optional<std::int64_t> if_match);
 
   // As Create and Update, for a resource already parsed and bound (bulk import).
-  Result<WriteOutcome> CreateResource(const RequestContext& context, fhir::Resource resource);
+  Result<WriteOutcome> CreateResource(const RequestContext& context, fhir::Resource resource,
+                                      std::vector<std::pair<std::string, std::string>> if_none_exist = {});
   Result<WriteOutcome> UpdateResource(const RequestContext& context, fhir::Resource resource,
                                       std::optional<std::int64_t> if_match);
 
@@ -245,6 +247,8 @@ class RecordService {
   Status PickUpdated(store::WriteTransaction& txn, PreparedWrite& prepared) const;
   // After the commit: what the write changes in the loaded definitions.
   void WritesApplied(PreparedWrite& prepared);
+  // RecordOptions::max_conditional_deletes, at most 10,000 (the matches are read in one page).
+  std::size_t MaxConditionalDeletes() const { return std::min<std::size_t>(options_.max_conditional_deletes, 10000); }
   // One write in a transaction of its own.
   Result<WriteOutcome> StoreVersion(const RequestContext& context, TransactionWrite write);
 

@@ -62,7 +62,7 @@ Result<HttpRequest> EntryRequest(const records::PlannedEntry& entry, const HttpR
   return request;
 }
 
-std::string ResponseEntryJson(const HttpResponse& response) {
+std::string ResponseEntryJson(const HttpResponse& response, std::optional<Millis> last_modified) {
   std::string out = "{";
   const bool outcome = response.status >= 400 || response.body.starts_with(R"({"resourceType":"OperationOutcome")");
   if (!response.body.empty() && !outcome) out += R"("resource":)" + response.body + ",";
@@ -76,7 +76,7 @@ std::string ResponseEntryJson(const HttpResponse& response) {
     out += R"(,"etag":)";
     fhir::AppendJsonString(out, etag);
   }
-  if (std::optional<Millis> modified = ParseHttpDate(HeaderOf(response, "Last-Modified"))) {
+  if (std::optional<Millis> modified = last_modified ? last_modified : ParseHttpDate(HeaderOf(response, "Last-Modified"))) {
     out += R"(,"lastModified":)";
     fhir::AppendJsonString(out, FormatInstant(*modified));
   }

@@ -82,6 +82,15 @@ std::optional<std::int64_t> ParseEtag(std::string_view etag) {
   return ParseNonNegative(etag.substr(1, etag.size() - 2));
 }
 
+// The version an If-Match header (or a Bundle entry's ifMatch) names, if any.
+// Errors: kInvalid (not an ETag).
+Result<std::optional<std::int64_t>> IfMatch(std::string_view etag, std::string_view name = "If-Match") {
+  if (etag.empty()) return std::optional<std::int64_t>();
+  std::optional<std::int64_t> version = ParseEtag(etag);
+  if (!version) return Err(Status::Invalid(std::string(name) + " must be an ETag like W/\"3\""));
+  return version;
+}
+
 HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
   response.With("Allow", std::string(allow));
@@ -285,13 +294,15 @@ HttpResponse FhirApi::Create(Call& call, std::string_view type) {
     return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
   }
   // If-None-Exist: "identifier=http://x|1", search parameters as in a query string.
-  HttpRequest condition;
+  QueryParameters condition;
   if (std::string_view if_none_exist = call.request.Header("if-none-exist"); !if_none_exist.empty()) {
-    if (!ParseTarget("/?" + std::string(TrimSpaces(if_none_exist)), condition) || condition.query.empty()) {
+    std::optional<QueryParameters> parsed = ParseQuery(TrimSpaces(if_none_exist));
+    if (!parsed || parsed->empty()) {
       return ErrorResponse(Status::Invalid("If-None-Exist must hold search parameters, such as identifier=http://x|1"));
     }
+    condition = std::move(*parsed);
   }
-  auto outcome = records_.Create(call.context, type, call.request.body, std::move(condition.query));
+  auto outcome = records_.Create(call.context, type, call.request.body, std::move(condition));
   if (!outcome) return ErrorResponse(outcome.error());
   return WriteResponse(call, *outcome, outcome->existed ? 200 : 201);
 }
@@ -299,7 +310,7 @@ HttpResponse FhirApi::Create(Call& call, std::string_view type) {
 // PUT or DELETE [type]?[search]: the search picks the resource (RecordService::ConditionalUpdate
 // and ConditionalDelete).
 HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std::string_view type) {
-  std::vector<std::pair<std::string, std::string>> condition;
+  QueryParameters condition;
   for (const auto& parameter : call.request.query) {
     if (parameter.first != "_format" && parameter.first != "_pretty") condition.push_back(parameter);
   }
@@ -309,11 +320,8 @@ HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std:
     response.With("Allow", "GET, POST, PUT, DELETE");
     return response;
   }
-  std::optional<std::int64_t> if_match;
-  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
-    if_match = ParseEtag(header);
-    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
-  }
+  auto if_match = IfMatch(call.request.Header("if-match"));
+  if (!if_match) return ErrorResponse(if_match.error());
   if (method == "DELETE") {
     auto outcome = records_.ConditionalDelete(call.context, type, std::move(condition));
     if (!outcome) return ErrorResponse(outcome.error());
@@ -331,7 +339,7 @@ HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std:
   if (!BodyIsJson(call.request)) {
     return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
   }
-  auto outcome = records_.ConditionalUpdate(call.context, type, call.request.body, std::move(condition), if_match);
+  auto outcome = records_.ConditionalUpdate(call.context, type, call.request.body, std::move(condition), *if_match);
   if (!outcome) return ErrorResponse(outcome.error());
   return WriteResponse(call, *outcome, outcome->created ? 201 : 200);
 }
@@ -340,23 +348,17 @@ HttpResponse FhirApi::Update(Call& call, std::string_view type, std::string_view
   if (!BodyIsJson(call.request)) {
     return ErrorResponse(Status(StatusCode::kUnsupportedMedia, "send the resource as application/fhir+json in UTF-8"));
   }
-  std::optional<std::int64_t> if_match;
-  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
-    if_match = ParseEtag(header);
-    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
-  }
-  auto outcome = records_.Update(call.context, type, id, call.request.body, if_match);
+  auto if_match = IfMatch(call.request.Header("if-match"));
+  if (!if_match) return ErrorResponse(if_match.error());
+  auto outcome = records_.Update(call.context, type, id, call.request.body, *if_match);
   if (!outcome) return ErrorResponse(outcome.error());
   return WriteResponse(call, *outcome, outcome->created ? 201 : 200);
 }
 
 HttpResponse FhirApi::Delete(Call& call, std::string_view type, std::string_view id) {
-  std::optional<std::int64_t> if_match;
-  if (std::string_view header = call.request.Header("if-match"); !header.empty()) {
-    if_match = ParseEtag(header);
-    if (!if_match) return ErrorResponse(Status::Invalid("If-Match must be an ETag like W/\"3\""));
-  }
-  auto outcome = records_.Delete(call.context, type, id, if_match);
+  auto if_match = IfMatch(call.request.Header("if-match"));
+  if (!if_match) return ErrorResponse(if_match.error());
+  auto outcome = records_.Delete(call.context, type, id, *if_match);
   if (!outcome) return ErrorResponse(outcome.error());
   HttpResponse response;
   response.With("ETag", VersionEtag(outcome->version));
@@ -538,10 +540,10 @@ HttpResponse FhirApi::Bundle(Call& call) {
   plan_options.base_url = options_.base_url;
   plan_options.max_entries = options_.max_bundle_entries;
   plan_options.resolve = [&](const std::string& target, const std::string& query) -> Result<std::string> {
-    HttpRequest form;
-    if (!ParseTarget("/?" + query, form)) return Err(Status::Invalid("malformed percent-encoding"));
+    std::optional<QueryParameters> parameters = ParseQuery(query);
+    if (!parameters) return Err(Status::Invalid("malformed percent-encoding"));
     // Strict: a parameter ignored would widen the search to resources it was meant to exclude.
-    search::SearchRequest request{target, form.query};
+    search::SearchRequest request{target, std::move(*parameters)};
     request.strict = true;
     request.base_url = options_.base_url;
     request.default_count = 2;
@@ -555,62 +557,8 @@ HttpResponse FhirApi::Bundle(Call& call) {
   std::vector<std::string> entries(plan->entries.size());
   if (type == "batch") {
     for (const records::PlannedEntry& entry : plan->entries) entries[entry.index] = ResponseEntryJson(RouteEntry(call, entry));
-  } else {
-    for (std::size_t index : plan->order) {
-      const records::PlannedEntry& entry = plan->entries[index];
-      if (!entry.problem.ok()) return ErrorResponse(Status(entry.problem).WithContext(entry.Label()));
-    }
-    std::vector<records::TransactionWrite> writes;
-    std::vector<std::size_t> written;  // the entry of each write
-    for (std::size_t index : plan->order) {
-      records::PlannedEntry& entry = plan->entries[index];
-      auto refuse = [&](std::string why) { return ErrorResponse(Status(StatusCode::kNotImplemented, why).WithContext(entry.Label())); };
-      if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead || !entry.existing.empty()) continue;
-      if (entry.method == records::EntryMethod::kPatch) return refuse("PATCH is not supported yet");
-      // The search of a conditional update or delete, or a conditional create's ifNoneExist.
-      HttpRequest condition;
-      const std::string& search = entry.method == records::EntryMethod::kPost ? entry.if_none_exist : entry.query;
-      if (!search.empty() && !ParseTarget("/?" + search, condition)) {
-        return ErrorResponse(Status::Invalid("the entry's search has a malformed escape").WithContext(entry.Label()));
-      }
-      std::optional<std::int64_t> if_match;
-      if (!entry.if_match.empty()) {
-        if_match = ParseEtag(entry.if_match);
-        if (!if_match) return ErrorResponse(Status::Invalid("ifMatch must be an ETag like W/\"3\"").WithContext(entry.Label()));
-      }
-      using Kind = records::TransactionWrite::Kind;
-      const Kind kind = entry.method == records::EntryMethod::kPost ? Kind::kCreate : entry.method == records::EntryMethod::kPut ? Kind::kUpdate : Kind::kDelete;
-      writes.push_back({kind, entry.type, entry.id, std::move(entry.resource), if_match, entry.Label(), std::move(condition.query)});
-      written.push_back(index);
-    }
-    auto outcomes = records_.Transaction(call.context, std::move(writes));
-    if (!outcomes) return ErrorResponse(outcomes.error());
-    for (std::size_t i = 0; i < written.size(); ++i) {
-      const records::WriteOutcome& outcome = (*outcomes)[i];
-      HttpResponse answer;
-      if (plan->entries[written[i]].method == records::EntryMethod::kDelete) {
-        answer.status = 204;
-        if (!outcome.id.empty()) answer.With("ETag", VersionEtag(outcome.version));
-      } else {
-        answer = WriteResponse(call, outcome, outcome.created ? 201 : 200);
-      }
-      entries[written[i]] = ResponseEntryJson(answer);
-    }
-    // Reads last, after the writes they may look at; a conditional create that found its match
-    // answers with that resource.
-    for (std::size_t index : plan->order) {
-      records::PlannedEntry& entry = plan->entries[index];
-      if (!entry.existing.empty()) {
-        entry.method = records::EntryMethod::kGet;
-        entry.type = entry.existing.substr(0, entry.existing.find('/'));
-        entry.id = entry.existing.substr(entry.existing.find('/') + 1);
-        entry.query.clear();
-        entry.if_none_exist.clear();
-      }
-      if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead) {
-        entries[index] = ResponseEntryJson(RouteEntry(call, entry));
-      }
-    }
+  } else if (Status applied = Transaction(call, *plan, entries); !applied.ok()) {
+    return ErrorResponse(applied);
   }
   HttpResponse response;
   response.body = ResponseBundleJson(type + "-response", entries);
@@ -619,12 +567,69 @@ HttpResponse FhirApi::Bundle(Call& call) {
   return response;
 }
 
+// A planned transaction: its writes in one RecordService::Transaction, then its reads; the
+// response entries into `entries` (by the entries' places). Errors: the first bad entry's, or
+// the transaction's, naming the entry; nothing is stored then.
+Status FhirApi::Transaction(Call& call, records::BundlePlan& plan, std::vector<std::string>& entries) {
+  for (std::size_t index : plan.order) {
+    const records::PlannedEntry& entry = plan.entries[index];
+    if (!entry.problem.ok()) return Status(entry.problem).WithContext(entry.Label());
+  }
+  std::vector<records::TransactionWrite> writes;
+  std::vector<std::size_t> written;  // the entry of each write
+  for (std::size_t index : plan.order) {
+    records::PlannedEntry& entry = plan.entries[index];
+    if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead || !entry.existing.empty()) continue;
+    if (entry.method == records::EntryMethod::kPatch) {
+      return Status(StatusCode::kNotImplemented, "PATCH is not supported yet").WithContext(entry.Label());
+    }
+    // The search of a conditional update or delete, or a conditional create's ifNoneExist.
+    const std::string& search = entry.method == records::EntryMethod::kPost ? entry.if_none_exist : entry.query;
+    std::optional<QueryParameters> condition = ParseQuery(search);
+    if (!condition) return Status::Invalid("the entry's search has a malformed escape").WithContext(entry.Label());
+    auto if_match = IfMatch(entry.if_match, "ifMatch");
+    if (!if_match) return std::move(if_match).error().WithContext(entry.Label());
+    using Kind = records::TransactionWrite::Kind;
+    const Kind kind = entry.method == records::EntryMethod::kPost ? Kind::kCreate
+                      : entry.method == records::EntryMethod::kPut ? Kind::kUpdate : Kind::kDelete;
+    writes.push_back({kind, entry.type, entry.id, std::move(entry.resource), *if_match, entry.Label(), std::move(*condition)});
+    written.push_back(index);
+  }
+  CK_ASSIGN_OR_RETURN(std::vector<records::WriteOutcome> outcomes, records_.Transaction(call.context, std::move(writes)));
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    const records::WriteOutcome& outcome = outcomes[i];
+    HttpResponse answer;
+    if (plan.entries[written[i]].method == records::EntryMethod::kDelete) {
+      answer.status = 204;
+      if (!outcome.id.empty()) answer.With("ETag", VersionEtag(outcome.version));
+    } else {
+      answer = WriteResponse(call, outcome, outcome.created ? 201 : 200);
+    }
+    entries[written[i]] = ResponseEntryJson(answer, outcome.last_updated);
+  }
+  // Reads last, after the writes they may look at; a conditional create that found its match
+  // answers with that resource.
+  for (std::size_t index : plan.order) {
+    records::PlannedEntry& entry = plan.entries[index];
+    if (!entry.existing.empty()) {
+      entry.method = records::EntryMethod::kGet;
+      entry.type = entry.existing.substr(0, entry.existing.find('/'));
+      entry.id = entry.existing.substr(entry.existing.find('/') + 1);
+      entry.query.clear();
+      entry.if_none_exist.clear();
+    }
+    if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead) {
+      entries[index] = ResponseEntryJson(RouteEntry(call, entry));
+    }
+  }
+  return Status::Ok();
+}
+
 // One entry of a batch (or a read in a transaction) answered as a request of its own.
 HttpResponse FhirApi::RouteEntry(Call& call, const records::PlannedEntry& entry) {
   if (!entry.problem.ok()) return ErrorResponse(Status(entry.problem).WithContext(entry.Label()));
   auto request = EntryRequest(entry, call.request);
   if (!request) return ErrorResponse(std::move(request).error().WithContext(entry.Label()));
-  if (request->segments.size() == 1) return ErrorResponse(Status::Invalid("a Bundle inside a Bundle is not processed").WithContext(entry.Label()));
   Call inner{*request, call.context};
   inner.interaction = call.interaction;
   const std::string_view method = request->method == "HEAD" ? "GET" : std::string_view(request->method);
@@ -640,10 +645,10 @@ HttpResponse FhirApi::SearchByPost(Call& call, std::string_view type) {
   }
   std::string body = call.request.body;
   std::replace(body.begin(), body.end(), '+', ' ');  // form encoding's space
-  HttpRequest form;
-  if (!ParseTarget("/?" + body, form)) return ErrorResponse(Status::Invalid("the form body's percent-encoding is malformed"));
-  std::vector<std::pair<std::string, std::string>> parameters = call.request.query;
-  parameters.insert(parameters.end(), form.query.begin(), form.query.end());
+  std::optional<QueryParameters> form = ParseQuery(body);
+  if (!form) return ErrorResponse(Status::Invalid("the form body's percent-encoding is malformed"));
+  QueryParameters parameters = call.request.query;
+  parameters.insert(parameters.end(), form->begin(), form->end());
   return Search(call, type, parameters);
 }
 

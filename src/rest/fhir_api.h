@@ -67,6 +67,7 @@ class FhirApi {
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
   HttpResponse Bundle(Call& call);
+  Status Transaction(Call& call, records::BundlePlan& plan, std::vector<std::string>& entries);
   HttpResponse RouteEntry(Call& call, const records::PlannedEntry& entry);
   HttpResponse Capabilities(Call& call);
   HttpResponse QualityReport(Call& call);

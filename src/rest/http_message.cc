@@ -70,6 +70,12 @@ std::string PercentEncode(std::string_view text) {
   return out;
 }
 
+std::optional<QueryParameters> ParseQuery(std::string_view query) {
+  HttpRequest parsed;
+  if (!ParseTarget("/?" + std::string(query), parsed)) return std::nullopt;
+  return std::move(parsed.query);
+}
+
 bool ParseTarget(std::string_view target, HttpRequest& request) {
   std::size_t question = target.find('?');
   std::string_view path = target.substr(0, question);

@@ -3,6 +3,7 @@
 // server (rest/http_server.h) is the only code that knows Beast.
 // Thread safety: plain values.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,13 @@ struct HttpResponse {
 
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);
+
+using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+
+// The decoded parameters of a query string ("identifier=http://x%7C1&name=a"), as ParseTarget
+// reads them after '?'; nullopt if the percent-encoding is malformed. (If-None-Exist, conditional
+// urls and references, form bodies.)
+std::optional<QueryParameters> ParseQuery(std::string_view query);
 
 // Splits an origin-form request target ("/fhir/Patient?name=a%20b") into request.path,
 // request.segments and request.query. Returns false if the percent-encoding is malformed.

@@ -112,9 +112,11 @@ TEST_F(BundleTest, ATransactionCreatesItsEntriesAndRewritesReferencesToThem) {
   EXPECT_NE(std::string(observation["text"]["div"].GetString()).find("href=\"" + patient + "\""), std::string::npos);
   auto chosen = ParseJson(Client().Get("/fhir/Patient/chosen").body);
   EXPECT_EQ(std::string(chosen["link"][0]["other"]["reference"].GetString()), patient);
-  // One transaction time for every entry.
+  // One transaction time for every entry, to the millisecond of meta.lastUpdated.
   EXPECT_EQ(std::string(bundle["entry"][0]["response"]["lastModified"].GetString()),
             std::string(bundle["entry"][2]["response"]["lastModified"].GetString()));
+  EXPECT_EQ(std::string(bundle["entry"][0]["response"]["lastModified"].GetString()),
+            std::string(bundle["entry"][0]["resource"]["meta"]["lastUpdated"].GetString()));
   // The search index has the rewritten reference.
   EXPECT_EQ(ParseJson(Client().Get("/fhir/Observation?subject=" + patient + "&_summary=count").body)["total"].GetInt(), 1);
 }
@@ -170,13 +172,16 @@ TEST_F(BundleTest, ABatchAnswersEachEntryOnItsOwn) {
       Entry("", "GET", "Patient/none", ""),
       Entry("", "DELETE", "Patient/two", ""),
       Entry("", "FETCH", "Patient/two", ""),
+      Entry("", "GET", "?_type=Patient&_summary=count", ""),  // a system search
+      Entry("", "POST", "/", Bundle("batch", {Entry("", "GET", "Patient", "")})),  // a write must name a type
   }));
   ASSERT_EQ(result.status, 200) << result.body;
   auto bundle = ParseJson(result.body);
   EXPECT_EQ(std::string(bundle["type"].GetString()), "batch-response");
-  EXPECT_EQ(Statuses(bundle), (std::vector<std::string>{"201", "422", "201", "200", "404", "204", "400"}));
+  EXPECT_EQ(Statuses(bundle), (std::vector<std::string>{"201", "422", "201", "200", "404", "204", "400", "200", "404"}));
   EXPECT_EQ(std::string(bundle["entry"][1]["response"]["outcome"]["resourceType"].GetString()), "OperationOutcome");
   EXPECT_EQ(std::string(bundle["entry"][3]["resource"]["id"].GetString()), "two");
+  EXPECT_EQ(bundle["entry"][7]["resource"]["total"].GetInt(), 1);  // One: two was deleted by the entry before
   EXPECT_EQ(Count("Patient"), 1);  // One; two was deleted
 }
 
