@@ -153,7 +153,7 @@ void Importer::ImportBundle(fhir::Node bundle, const std::string& name) {
       Queue({Mode::kDelete, {}, entry.type, entry.id, std::move(where)}, entry.type + "/" + entry.id);
       continue;
     }
-    if (!entry.resource) {
+    if (!entry.resource || entry.method == records::EntryMethod::kPatch) {
       Reject(std::move(where), Status::Invalid("an import stores resources: it takes POST and PUT entries, and DELETE of [type]/[id]"));
       continue;
     }

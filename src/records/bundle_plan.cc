@@ -98,6 +98,12 @@ class Planner {
       }
     }
     const bool has_body = planned.method == EntryMethod::kPost || planned.method == EntryMethod::kPut;
+    if (planned.problem.ok() && planned.method == EntryMethod::kPatch) {
+      const std::string_view type = body ? body->TextOf("resourceType") : std::string_view();
+      if (type != "Parameters" && type != "Binary") {
+        planned.problem = Status::Invalid("a PATCH entry needs its patch as the resource: a Parameters (FHIRPath Patch) or a Binary (JSON Patch)");
+      }
+    }
     if (planned.problem.ok() && has_body) {
       if (!body) {
         planned.problem = Status::Invalid("a " + std::string(method) + " entry needs a resource");
@@ -151,13 +157,13 @@ class Planner {
   // Binds the entry's resource and rewrites its references.
   void Bind(PlannedEntry& planned, std::optional<fhir::Node> body) {
     if (!planned.problem.ok() || !body || !planned.existing.empty()) return;
-    if (planned.method != EntryMethod::kPost && planned.method != EntryMethod::kPut) return;
+    if (planned.method != EntryMethod::kPost && planned.method != EntryMethod::kPut && planned.method != EntryMethod::kPatch) return;
     auto resource = fhir::BindResource(std::move(*body), *options_.definitions, options_.bind);
     if (!resource) {
       planned.problem = std::move(resource).error();
       return;
     }
-    if (!planned.id.empty()) resource->SetId(planned.id);
+    if (!planned.id.empty() && planned.method != EntryMethod::kPatch) resource->SetId(planned.id);
     planned.problem = Rewrite(resource->root());
     planned.resource = std::move(*resource);
   }

@@ -35,7 +35,8 @@ struct PlannedEntry {
   std::string id;     // the id the url names (a GET's: the rest of its path) or, for a create, the id given
   std::string query;  // what follows '?' in the url (a conditional write's search)
   std::string if_match, if_none_match, if_none_exist, if_modified_since;
-  std::optional<fhir::Resource> resource;  // POST and PUT: bound, its id set, references rewritten
+  std::optional<fhir::Resource> resource;  // POST and PUT: bound, its id set, references rewritten;
+                                           // PATCH: the patch (Parameters or Binary), references rewritten
   // (A conditional update's `id` is the resource its search picked when planned, or the one it
   // will create.) A transaction's conditional create (ifNoneExist) that a resource already meets: "Type/id",
   // which references to the entry now name; nothing is to be created.

@@ -378,6 +378,61 @@ Result<WriteOutcome> RecordService::ConditionalUpdate(const RequestContext& cont
   return StoreVersion(context, std::move(write));
 }
 
+Result<TransactionWrite> RecordService::PatchWrite(const RequestContext& context, std::string_view type, std::string_view id,
+                                                  std::vector<std::pair<std::string, std::string>> condition,
+                                                  const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
+  std::string target(id);
+  if (target.empty()) {
+    search::SearchRequest request{std::string(type), std::move(condition)};
+    request.strict = true;  // a parameter ignored would widen the search
+    request.default_count = 2;
+    CK_ASSIGN_OR_RETURN(SearchResult found, Search(context, request));
+    if (found.page.versions.empty()) return Err(Status::NotFound("no " + std::string(type) + " matches the condition"));
+    if (found.page.versions.size() > 1) {
+      return Err(Status::PreconditionFailed("more than one " + std::string(type) + " matches the condition; nothing was patched"));
+    }
+    target = found.page.versions[0].id;
+  }
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, target));
+  CK_ASSIGN_OR_RETURN(store::StoredVersion current, Read(context, type, target));
+  if (if_match && *if_match != current.version) {
+    return Err(Status::PreconditionFailed("If-Match expected version " + std::to_string(*if_match) + " of " + Label(type, target) +
+                                          ", found version " + std::to_string(current.version)));
+  }
+  CK_ASSIGN_OR_RETURN(std::string patched, ApplyPatch(current.body, patch, definitions_, ReadOptions()));
+  auto resource = ParseAs(patched, *definition);
+  if (!resource) {
+    Status invalid = std::move(resource).error();
+    return Err(Status::Unprocessable("the patched resource is not valid: " + invalid.message()).WithIssues(invalid.issues()));
+  }
+  if (resource->id() != target) return Err(Status::Unprocessable("a patch cannot change the resource's id"));
+  TransactionWrite write{TransactionWrite::Kind::kUpdate, definition->name, "", std::move(*resource), current.version};
+  return write;
+}
+
+Result<WriteOutcome> RecordService::Patch(const RequestContext& context, std::string_view type, std::string_view id,
+                                          const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
+  return PatchWithRetries(context, type, id, {}, patch, if_match);
+}
+
+Result<WriteOutcome> RecordService::ConditionalPatch(const RequestContext& context, std::string_view type,
+                                                     std::vector<std::pair<std::string, std::string>> condition,
+                                                     const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
+  return PatchWithRetries(context, type, "", std::move(condition), patch, if_match);
+}
+
+Result<WriteOutcome> RecordService::PatchWithRetries(const RequestContext& context, std::string_view type, std::string_view id,
+                                                       std::vector<std::pair<std::string, std::string>> condition,
+                                                       const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
+  constexpr int kTries = 5;
+  for (int attempt = 1;; ++attempt) {
+    CK_ASSIGN_OR_RETURN(TransactionWrite write, PatchWrite(context, type, id, condition, patch, if_match));
+    auto outcome = StoreVersion(context, std::move(write));
+    if (outcome || if_match || outcome.error().code() != StatusCode::kPreconditionFailed) return outcome;
+    if (attempt == kTries) return Err(Status::Conflict("the resource kept changing while it was patched; send the patch again"));
+  }
+}
+
 Result<WriteOutcome> RecordService::ConditionalDelete(const RequestContext& context, std::string_view type,
                                                       std::vector<std::pair<std::string, std::string>> condition) {
   TransactionWrite write{TransactionWrite::Kind::kDelete, std::string(type)};

@@ -18,6 +18,7 @@
 #include "fhir/json_reader.h"
 #include "fhir/resource.h"
 #include "records/request_context.h"
+#include "records/resource_patch.h"
 #include "records/validate_operation.h"
 #include "search/query_parser.h"
 #include "store/resource_store.h"
@@ -116,6 +117,26 @@ class RecordService {
   // lists the ids deleted.
   Result<WriteOutcome> ConditionalDelete(const RequestContext& context, std::string_view type,
                                          std::vector<std::pair<std::string, std::string>> condition);
+
+  // PATCH [type]/[id]: the current version with `patch` applied (records/resource_patch.h),
+  // validated and stored like an update. With `if_match` the current version must be that one;
+  // without, a write that lands between reading and storing makes the patch apply again to the
+  // newer version (five tries, then kConflict). Errors: as Read (kNotFound, kGone); the patch's
+  // (kInvalid malformed, kUnprocessable cannot apply); kUnprocessable (the result breaks a rule
+  // or changes the id or type); kPreconditionFailed (if_match).
+  Result<WriteOutcome> Patch(const RequestContext& context, std::string_view type, std::string_view id,
+                             const ResourcePatch& patch, std::optional<std::int64_t> if_match);
+  // PATCH [type]?[search]: Patch on the one resource that matches. Errors: as Patch; kNotFound
+  // (none matches), kPreconditionFailed (several do), kInvalid (a bad search).
+  Result<WriteOutcome> ConditionalPatch(const RequestContext& context, std::string_view type,
+                                        std::vector<std::pair<std::string, std::string>> condition,
+                                        const ResourcePatch& patch, std::optional<std::int64_t> if_match);
+  // A patch as a write of a transaction: the update it makes of the current version, bound to
+  // that version (its if_match), so a change before the commit fails the transaction rather than
+  // being overwritten. `id` empty: the one match of `condition`. Errors: as (Conditional)Patch.
+  Result<TransactionWrite> PatchWrite(const RequestContext& context, std::string_view type, std::string_view id,
+                                      std::vector<std::pair<std::string, std::string>> condition,
+                                      const ResourcePatch& patch, std::optional<std::int64_t> if_match);
 
   // Appends a delete version (a tombstone). Deleting a deleted resource changes nothing and
   // succeeds. Errors: kNotFound (never existed), kPreconditionFailed (if_match mismatch).
@@ -249,6 +270,10 @@ class RecordService {
   void WritesApplied(PreparedWrite& prepared);
   // RecordOptions::max_conditional_deletes, at most 10,000 (the matches are read in one page).
   std::size_t MaxConditionalDeletes() const { return std::min<std::size_t>(options_.max_conditional_deletes, 10000); }
+  // Patch and ConditionalPatch: `id`, or the one match of `condition` (searched again on a retry).
+  Result<WriteOutcome> PatchWithRetries(const RequestContext& context, std::string_view type, std::string_view id,
+                                          std::vector<std::pair<std::string, std::string>> condition,
+                                          const ResourcePatch& patch, std::optional<std::int64_t> if_match);
   // One write in a transaction of its own.
   Result<WriteOutcome> StoreVersion(const RequestContext& context, TransactionWrite write);
 

@@ -1,6 +1,7 @@
 #include "rest/bundle_entry.h"
 
 #include "fhir/json_writer.h"
+#include "records/resource_patch.h"
 #include "util/random_id.h"
 #include "util/time.h"
 
@@ -52,13 +53,20 @@ Result<HttpRequest> EntryRequest(const records::PlannedEntry& entry, const HttpR
   if (!entry.query.empty()) target += "?" + entry.query;
   if (!ParseTarget(target, request)) return Err(Status::Invalid("request.url '" + entry.url.substr(0, 100) + "' has a malformed escape"));
   request.peer = outer.peer;
-  request.headers.emplace_back("content-type", "application/fhir+json");
   for (auto [name, value] : {std::pair{"if-match", &entry.if_match}, std::pair{"if-none-match", &entry.if_none_match},
                              std::pair{"if-none-exist", &entry.if_none_exist}, std::pair{"if-modified-since", &entry.if_modified_since}}) {
     if (!value->empty()) request.headers.emplace_back(name, *value);
   }
   if (std::string_view prefer = outer.Header("prefer"); !prefer.empty()) request.headers.emplace_back("prefer", std::string(prefer));
-  if (entry.resource) request.body = fhir::WriteJson(entry.resource->root());
+  std::string content_type = "application/fhir+json";
+  if (entry.resource && entry.method == records::EntryMethod::kPatch) {
+    CK_ASSIGN_OR_RETURN(records::ResourcePatch patch, records::PatchFromResource(*entry.resource));
+    if (patch.format == records::PatchFormat::kJsonPatch) content_type = records::kJsonPatchMediaType;
+    request.body = std::move(patch.body);
+  } else if (entry.resource) {
+    request.body = fhir::WriteJson(entry.resource->root());
+  }
+  request.headers.emplace_back("content-type", std::move(content_type));
   return request;
 }
 

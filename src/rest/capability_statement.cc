@@ -55,8 +55,9 @@ void AppendStrings(std::string& out, std::string_view name, const std::vector<st
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
                                     bool multiple_deletes) {
-  static constexpr std::string_view kInteractions[] = {"read",   "vread",           "update",       "delete",
-                                                       "create", "history-instance", "history-type", "search-type"};
+  static constexpr std::string_view kInteractions[] = {"read",   "vread",  "update",       "patch",
+                                                       "delete", "create", "history-instance", "history-type",
+                                                       "search-type"};
   const search::IndexExtractor& extractor = search::IndexExtractor::R4();
   std::string out = R"({"resourceType":"CapabilityStatement","status":"active","date":)";
   fhir::AppendJsonString(out, FormatInstant(started));

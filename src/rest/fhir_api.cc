@@ -91,6 +91,17 @@ Result<std::optional<std::int64_t>> IfMatch(std::string_view etag, std::string_v
   return version;
 }
 
+// A PATCH body: JSON Patch (application/json-patch+json) or FHIRPath Patch (a Parameters
+// resource as FHIR JSON). Errors: kUnsupportedMedia.
+Result<records::ResourcePatch> PatchBody(const HttpRequest& request) {
+  if (MediaType(request.Header("content-type")) == records::kJsonPatchMediaType) {
+    return records::ResourcePatch{records::PatchFormat::kJsonPatch, request.body};
+  }
+  if (BodyIsJson(request)) return records::ResourcePatch{records::PatchFormat::kFhirPathPatch, request.body};
+  return Err(Status(StatusCode::kUnsupportedMedia, "send a JSON Patch as " + std::string(records::kJsonPatchMediaType) +
+                                                       ", or a FHIRPath Patch (a Parameters resource) as application/fhir+json"));
+}
+
 HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
   response.With("Allow", std::string(allow));
@@ -237,11 +248,11 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "search-type";
         return Search(call, s[0], call.request.query);
       }
-      if (method == "PUT" || method == "DELETE") {
-        call.interaction = method == "PUT" ? "conditional-update" : "conditional-delete";
+      if (method == "PUT" || method == "DELETE" || method == "PATCH") {
+        call.interaction = method == "PUT" ? "conditional-update" : method == "DELETE" ? "conditional-delete" : "conditional-patch";
         return ConditionalWrite(call, method, s[0]);
       }
-      return MethodNotAllowed("GET, POST, PUT, DELETE");
+      return MethodNotAllowed("GET, POST, PUT, PATCH, DELETE");
     case 2:
       if (s[1] == "_search") {
         call.interaction = "search-type";
@@ -267,7 +278,11 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "delete";
         return Delete(call, s[0], s[1]);
       }
-      return MethodNotAllowed("GET, PUT, DELETE");
+      if (method == "PATCH") {
+        call.interaction = "patch";
+        return Patch(call, s[0], s[1]);
+      }
+      return MethodNotAllowed("GET, PUT, PATCH, DELETE");
     case 3:
       if (s[2] == "$validate") {
         call.interaction = "validate";
@@ -317,11 +332,18 @@ HttpResponse FhirApi::ConditionalWrite(Call& call, std::string_view method, std:
   if (condition.empty()) {
     HttpResponse response = ErrorResponse(
         Status(StatusCode::kMethodNotAllowed, std::string(method) + " needs a resource id ([type]/[id]) or a search ([type]?[search])"));
-    response.With("Allow", "GET, POST, PUT, DELETE");
+    response.With("Allow", "GET, POST, PUT, PATCH, DELETE");
     return response;
   }
   auto if_match = IfMatch(call.request.Header("if-match"));
   if (!if_match) return ErrorResponse(if_match.error());
+  if (method == "PATCH") {
+    auto patch = PatchBody(call.request);
+    if (!patch) return ErrorResponse(patch.error());
+    auto outcome = records_.ConditionalPatch(call.context, type, std::move(condition), *patch, *if_match);
+    if (!outcome) return ErrorResponse(outcome.error());
+    return WriteResponse(call, *outcome, 200);
+  }
   if (method == "DELETE") {
     auto outcome = records_.ConditionalDelete(call.context, type, std::move(condition));
     if (!outcome) return ErrorResponse(outcome.error());
@@ -353,6 +375,16 @@ HttpResponse FhirApi::Update(Call& call, std::string_view type, std::string_view
   auto outcome = records_.Update(call.context, type, id, call.request.body, *if_match);
   if (!outcome) return ErrorResponse(outcome.error());
   return WriteResponse(call, *outcome, outcome->created ? 201 : 200);
+}
+
+HttpResponse FhirApi::Patch(Call& call, std::string_view type, std::string_view id) {
+  auto patch = PatchBody(call.request);
+  if (!patch) return ErrorResponse(patch.error());
+  auto if_match = IfMatch(call.request.Header("if-match"));
+  if (!if_match) return ErrorResponse(if_match.error());
+  auto outcome = records_.Patch(call.context, type, id, *patch, *if_match);
+  if (!outcome) return ErrorResponse(outcome.error());
+  return WriteResponse(call, *outcome, 200);
 }
 
 HttpResponse FhirApi::Delete(Call& call, std::string_view type, std::string_view id) {
@@ -580,15 +612,22 @@ Status FhirApi::Transaction(Call& call, records::BundlePlan& plan, std::vector<s
   for (std::size_t index : plan.order) {
     records::PlannedEntry& entry = plan.entries[index];
     if (entry.method == records::EntryMethod::kGet || entry.method == records::EntryMethod::kHead || !entry.existing.empty()) continue;
-    if (entry.method == records::EntryMethod::kPatch) {
-      return Status(StatusCode::kNotImplemented, "PATCH is not supported yet").WithContext(entry.Label());
-    }
     // The search of a conditional update or delete, or a conditional create's ifNoneExist.
     const std::string& search = entry.method == records::EntryMethod::kPost ? entry.if_none_exist : entry.query;
     std::optional<QueryParameters> condition = ParseQuery(search);
     if (!condition) return Status::Invalid("the entry's search has a malformed escape").WithContext(entry.Label());
     auto if_match = IfMatch(entry.if_match, "ifMatch");
     if (!if_match) return std::move(if_match).error().WithContext(entry.Label());
+    if (entry.method == records::EntryMethod::kPatch) {
+      auto patch = records::PatchFromResource(*entry.resource);
+      if (!patch) return std::move(patch).error().WithContext(entry.Label());
+      auto write = records_.PatchWrite(call.context, entry.type, entry.id, std::move(*condition), *patch, *if_match);
+      if (!write) return std::move(write).error().WithContext(entry.Label());
+      write->label = entry.Label();
+      writes.push_back(std::move(*write));
+      written.push_back(index);
+      continue;
+    }
     using Kind = records::TransactionWrite::Kind;
     const Kind kind = entry.method == records::EntryMethod::kPost ? Kind::kCreate
                       : entry.method == records::EntryMethod::kPut ? Kind::kUpdate : Kind::kDelete;

@@ -57,6 +57,7 @@ class FhirApi {
   HttpResponse Update(Call& call, std::string_view type, std::string_view id);
   HttpResponse ConditionalWrite(Call& call, std::string_view method, std::string_view type);
   HttpResponse Delete(Call& call, std::string_view type, std::string_view id);
+  HttpResponse Patch(Call& call, std::string_view type, std::string_view id);
   HttpResponse Validate(Call& call, std::string_view type, std::string_view id);
   HttpResponse Read(Call& call, std::string_view type, std::string_view id);
   HttpResponse VersionRead(Call& call, std::string_view type, std::string_view id, std::string_view version);

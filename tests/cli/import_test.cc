@@ -73,11 +73,14 @@ TEST_F(ImportTest, LoadsBundleEntriesAndRewritesReferencesBetweenThem) {
     {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000001","resource":{"resourceType":"Organization","identifier":[{"system":"http://npi","value":"42"}],"name":"Clinic"},"request":{"method":"POST","url":"Organization"}},
     {"fullUrl":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000002","resource":{"resourceType":"Patient","managingOrganization":{"reference":"urn:uuid:7d3f0a5e-0000-4000-8000-000000000001"},"generalPractitioner":[{"reference":"Organization?identifier=http://npi|42"}]},"request":{"method":"POST","url":"Patient"}},
     {"resource":{"resourceType":"Patient","id":"by-put"},"request":{"method":"PUT","url":"Patient/by-put"}},
-    {"resource":{"resourceType":"Patient","foo":true},"request":{"method":"POST","url":"Patient"}}
+    {"resource":{"resourceType":"Patient","foo":true},"request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"Parameters","id":"a-patch","parameter":[{"name":"operation"}]},"request":{"method":"PATCH","url":"Patient/by-put"}}
   ]})");
   CommandRun run = RunImportCommand(dir_.path() / "var", {file.string()});
   EXPECT_EQ(run.exit_code, 3) << run.output;
   EXPECT_NE(run.output.find("rejected bundle.json entry 3: unknown element 'foo'"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rejected bundle.json entry 4: an import stores resources"), std::string::npos) << run.output;
+  EXPECT_EQ(ReadBack("Parameters", "a-patch").error().code(), StatusCode::kNotFound);  // the patch is not stored as a resource
   auto patient = ReadBack("Patient", "7d3f0a5e-0000-4000-8000-000000000002");
   ASSERT_TRUE(patient) << run.output;
   EXPECT_NE(patient->body.find(R"("managingOrganization":{"reference":"Organization/7d3f0a5e-0000-4000-8000-000000000001"})"),

@@ -200,7 +200,7 @@ TEST_F(BundleTest, BadBundlesAreRefused) {
            {Entry("", "POST", "Observation", PatientJson("x")), 400},                 // url and resource disagree
            {Entry("", "PUT", "Patient/a", R"({"resourceType":"Patient","id":"b"})"), 400},  // ids disagree
            {Entry("", "PUT", "Patient", PatientJson("x")), 400},                      // no id
-           {Entry("", "PATCH", "Patient/a", ""), 501},
+           {Entry("", "PATCH", "Patient/a", ""), 400},                           // no patch
            {Entry("", "POST", "Observation", ObservationJson("Patient?identifier=http://h/mrn|none")), 404},
        }) {
     HttpResult result = Post(Bundle("transaction", {Entry("", "GET", "Patient", ""), entry}));
@@ -279,7 +279,7 @@ TEST_F(BundleTest, ConditionalUpdateUpdatesTheOneMatchOrCreates) {
   EXPECT_EQ(Client().Put("/fhir/Patient?colour=red", PatientJson("x")).status, 400);
   HttpResult no_search = Client().Put("/fhir/Patient", PatientJson("x"));
   EXPECT_EQ(no_search.status, 405);
-  EXPECT_EQ(no_search.Header("allow"), "GET, POST, PUT, DELETE");
+  EXPECT_EQ(no_search.Header("allow"), "GET, POST, PUT, PATCH, DELETE");
   ASSERT_EQ(Client().Post("/fhir/Patient", PatientJson("Twin", "5")).status, 201);
   EXPECT_EQ(Client().Put("/fhir/Patient?identifier=http://h/mrn|5", PatientJson("Third", "5")).status, 412);  // two match
   EXPECT_EQ(Count("Patient"), 2);

@@ -357,9 +357,9 @@ TEST_F(FhirRestTest, RefusesBodiesOverTheLimit) {
 TEST_F(FhirRestTest, AnswersUnknownRoutesAndMethods) {
   ExpectOutcome(client_.Get("/fhir/Patient/a/b/c/d/e"), 404, "not-found");
   ExpectOutcome(client_.Get("/nothing-here"), 404, "not-found");
-  HttpResult patch = client_.Request("PATCH", "/fhir/Patient/x", "[]", {{"Content-Type", "application/json-patch+json"}});
-  ExpectOutcome(patch, 405, "not-supported");
-  EXPECT_EQ(patch.Header("allow"), "GET, PUT, DELETE");
+  HttpResult copy = client_.Request("COPY", "/fhir/Patient/x", "", {});
+  ExpectOutcome(copy, 405, "not-supported");
+  EXPECT_EQ(copy.Header("allow"), "GET, PUT, PATCH, DELETE");
   ExpectOutcome(client_.Post("/fhir/_history", kPatient), 405, "not-supported");
   EXPECT_EQ(client_.Post("/fhir", R"({"resourceType":"Bundle","type":"batch"})").status, 200);  // an empty batch
   HttpResult delete_base = client_.Request("DELETE", "/fhir", "", {});
@@ -379,7 +379,7 @@ TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
   for (auto& resource : resources.GetArray()) {
     std::set<std::string> codes;
     for (auto& interaction : resource["interaction"].GetArray()) codes.insert(interaction["code"].GetString());
-    EXPECT_EQ(codes, (std::set<std::string>{"read", "vread", "update", "delete", "create", "history-instance", "history-type", "search-type"}));
+    EXPECT_EQ(codes, (std::set<std::string>{"read", "vread", "update", "patch", "delete", "create", "history-instance", "history-type", "search-type"}));
     const std::string type = resource["type"].GetString();
     std::set<std::string> params;
     for (auto& param : resource["searchParam"].GetArray()) params.insert(param["name"].GetString());
