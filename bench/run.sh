@@ -115,6 +115,8 @@ wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$trivial_port/" | tee 
 
 echo "== 4. HTTP create (wrk: 2 threads, 64 connections, ${duration}s)"
 metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# The Observations refer to Patient/bench: it must exist (referential integrity).
+curl -s -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Patient","id":"bench"}' "http://127.0.0.1:$port/fhir/Patient/bench"
 writes_before=$(metric chartkeeper_store_writes_total)
 commits_before=$(metric chartkeeper_store_commits_total)
 wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/create.lua "http://127.0.0.1:$port/fhir/Observation" | tee "$work/create.txt"

@@ -88,11 +88,15 @@ int RunServe(const Config& config) {
                                         rest::FhirApiOptions{.base_url = base_url,
                                                              .max_page_size = config.max_page_size,
                                                              .max_bundle_entries = config.max_bundle_entries,
-                                                             .validation = ValidationPolicyFrom(config.rest_validation)});
+                                                             .validation = ValidationPolicyFrom(config.rest_validation),
+                                                             .referential_integrity = config.referential_integrity == "true"});
   ready = api.get();
   CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
               (*server)->max_connections());
+  if (config.referential_integrity == "false") {
+    CK_LOG_WARN("referential_integrity = false: writes may refer to resources that do not exist, and deletes may leave references dangling");
+  }
   if (config.rest_validation == "lenient") {
     CK_LOG_WARN("rest_validation = lenient: resources that break validation rules are stored, their errors recorded");
   }

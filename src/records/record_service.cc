@@ -31,6 +31,28 @@ Status VersionMismatch(std::string_view type, std::string_view id, std::int64_t 
 // change the profiles; PrepareProfile reads them).
 bool IsDefinition(std::string_view type) { return type == "ValueSet" || type == "CodeSystem"; }
 
+// The references of a resource to resources of this server ("Type/id" or
+// "Type/id/_history/n"), each with its element's location: what referential integrity checks.
+// Contained ("#id"), absolute (another server's), urn: and conditional references are not.
+void LocalReferences(const fhir::Node& node, const std::string& location, const fhir::Definitions& definitions,
+                     std::vector<std::pair<std::string, std::string>>& out) {
+  for (const fhir::Property& property : node.properties) {
+    for (std::size_t i = 0; i < property.values.size(); ++i) {
+      const fhir::Node& value = property.values[i];
+      std::string here = location + "." + property.name + (property.is_array ? "[" + std::to_string(i) + "]" : "");
+      if (value.kind == fhir::JsonKind::kObject) {
+        LocalReferences(value, here, definitions, out);
+        continue;
+      }
+      if (value.kind != fhir::JsonKind::kString || property.slot == nullptr || property.slot->element->path != "Reference.reference") continue;
+      std::vector<std::string_view> parts = Split(value.text, '/');
+      const bool versioned = parts.size() == 4 && parts[2] == "_history";
+      if ((parts.size() != 2 && !versioned) || definitions.FindResourceType(parts[0]) == nullptr || fhir::CheckPrimitive("id", parts[1])) continue;
+      out.emplace_back(std::move(here), std::string(parts[0]) + "/" + std::string(parts[1]));
+    }
+  }
+}
+
 }  // namespace
 
 RecordService::RecordService(const fhir::Definitions& definitions, store::ResourceStore& store, RecordOptions options)
@@ -39,7 +61,17 @@ RecordService::RecordService(const fhir::Definitions& definitions, store::Resour
       options_(options),
       profiles_(std::make_unique<validation::ProfileRegistry>(definitions)),
       value_sets_(std::make_unique<terminology::LoadedValueSets>(terminology::ValueSets::R4())),
-      validator_(definitions, *value_sets_, validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {}
+      validator_(definitions, *value_sets_, validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {
+  for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
+    if (param.type != fhir::SearchParamType::kReference) continue;
+    for (const std::string& base : param.bases) {
+      if (param.targets.empty()) {
+        for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) referrer_params_[type->name].emplace_back(base, param.url);
+      }
+      for (const std::string& target : param.targets) referrer_params_[target].emplace_back(base, param.url);
+    }
+  }
+}
 
 fhir::ReadOptions RecordService::ReadOptions() const {
   return {.max_depth = options_.max_json_depth, .bind = {.max_issues = options_.max_issues}};
@@ -164,7 +196,11 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
 
 Result<WriteOutcome> RecordService::StoreVersion(const RequestContext& context, TransactionWrite write) {
   CK_ASSIGN_OR_RETURN(PreparedWrite prepared, PrepareWrite(context, std::move(write)));
-  Status status = store_.Write([&](store::WriteTransaction& txn) { return AppendWrite(txn, prepared); });
+  Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
+    CK_RETURN_IF_ERROR(AppendWrite(txn, prepared));
+    std::size_t failed = 0;
+    return CheckReferences(txn, std::span(&prepared, 1), failed);
+  });
   if (!status.ok()) return Err(std::move(status));
   WritesApplied(prepared);
   return std::move(prepared.outcome);
@@ -187,6 +223,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
     // Enough matches to tell one from several; a conditional delete's cap and one more.
     prepared.condition->count = write.kind == Kind::kDelete ? static_cast<std::uint32_t>(MaxConditionalDeletes() + 1) : 2;
   }
+  prepared.check_references = context.check_references;
   if (write.kind == Kind::kDelete) {
     prepared.outcome.type = type;
     if (prepared.condition) return prepared;
@@ -216,6 +253,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   prepared.outcome.issues = std::move(issues);
   prepared.outcome.type = resource.type_name();
   prepared.outcome.id = resource.id();
+  if (prepared.check_references) LocalReferences(resource.root(), resource.type_name(), definitions_, prepared.references);
   prepared.resource = std::move(resource);
   return prepared;
 }
@@ -318,6 +356,58 @@ Status RecordService::AppendWrite(store::WriteTransaction& txn, PreparedWrite& p
   return appended ? Status::Ok() : appended.error();
 }
 
+Status RecordService::CheckReferences(store::WriteTransaction& txn, std::span<PreparedWrite> writes, std::size_t& failed) const {
+  // What the operation itself writes and deletes: references among its writes need no look-up.
+  std::unordered_set<std::string> written;
+  std::unordered_set<std::string> deleted;
+  for (const PreparedWrite& write : writes) {
+    const WriteOutcome& outcome = write.outcome;
+    if (write.kind != TransactionWrite::Kind::kDelete) {
+      written.insert(outcome.type + "/" + outcome.id);
+    } else if (write.condition) {
+      for (const std::string& id : outcome.deleted) deleted.insert(outcome.type + "/" + id);
+    } else {
+      deleted.insert(outcome.type + "/" + outcome.id);
+    }
+  }
+  std::unordered_map<std::string, bool> exists;  // "Type/id" looked up
+  for (failed = 0; failed < writes.size(); ++failed) {
+    const PreparedWrite& write = writes[failed];
+    if (!write.check_references || write.outcome.existed) continue;
+    for (const auto& [location, target] : write.references) {
+      if (written.contains(target)) continue;
+      auto known = exists.find(target);
+      if (known == exists.end()) {
+        const std::size_t slash = target.find('/');
+        CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(target.substr(0, slash), target.substr(slash + 1)));
+        known = exists.emplace(target, current && !current->deleted && !deleted.contains(target)).first;
+      }
+      if (known->second) continue;
+      std::string message = location + " refers to " + target + ", which " + (deleted.contains(target) ? "this request deletes" : "does not exist on this server") +
+                            " (referential integrity; the referential_integrity setting turns it off)";
+      return Status::Conflict(message).WithIssues({{IssueType::kConflict, message, location}});
+    }
+    if (write.kind != TransactionWrite::Kind::kDelete) continue;
+    std::vector<std::string> ids = write.condition ? write.outcome.deleted : std::vector<std::string>{write.outcome.id};
+    const std::string& type = write.outcome.type;
+    auto params = referrer_params_.find(type);
+    if (params == referrer_params_.end()) continue;
+    for (const std::string& id : ids) {
+      constexpr std::size_t kNamed = 10;
+      CK_ASSIGN_OR_RETURN(std::vector<std::string> referrers, txn.Referrers(type, id, params->second, kNamed + deleted.size() + 1));
+      std::erase_if(referrers, [&](const std::string& referrer) { return deleted.contains(referrer); });
+      if (referrers.empty()) continue;
+      std::string names;
+      for (std::size_t i = 0; i < referrers.size() && i < kNamed; ++i) names += (i == 0 ? "" : ", ") + referrers[i];
+      if (referrers.size() > kNamed) names += " and more";
+      std::string message = type + "/" + id + " cannot be deleted: current resources refer to it: " + names +
+                            " (referential integrity; change or delete them first, or turn the referential_integrity setting off)";
+      return Status::Conflict(message).WithIssues({{IssueType::kConflict, message, ""}});
+    }
+  }
+  return Status::Ok();
+}
+
 void RecordService::WritesApplied(PreparedWrite& prepared) {
   if (prepared.outcome.existed) return;
   if (prepared.kind == TransactionWrite::Kind::kDelete) {
@@ -352,7 +442,7 @@ Result<std::vector<WriteOutcome>> RecordService::Transaction(const RequestContex
         return Status::Conflict("a " + prepared[failed].outcome.type + " matching ifNoneExist was created meanwhile; send the transaction again");
       }
     }
-    return Status::Ok();
+    return CheckReferences(txn, prepared, failed);
   });
   if (!status.ok()) return Err(failed < labels.size() ? std::move(status).WithContext(labels[failed]) : std::move(status));
   std::vector<WriteOutcome> outcomes;

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -256,6 +258,10 @@ class RecordService {
     std::shared_ptr<const validation::Profile> profile;  // PrepareProfile's
     fhir::Node definition;  // a terminology resource's content, for DefinitionsChanged
     WriteOutcome outcome;   // type and id; the rest once appended
+    // Referential integrity (RequestContext::check_references): the resource's references to
+    // resources of this server, each with the element that holds it.
+    bool check_references = false;
+    std::vector<std::pair<std::string, std::string>> references;  // (location, "Type/id")
   };
   Result<PreparedWrite> PrepareWrite(const RequestContext& context, TransactionWrite write) const;
   // Appends a prepared write in the store's transaction (it may run more than once).
@@ -266,6 +272,12 @@ class RecordService {
   // A conditional update's resource: the match's id (or, with none, the body's or a new one),
   // its index extracted again when that changes its id.
   Status PickUpdated(store::WriteTransaction& txn, PreparedWrite& prepared) const;
+  // Referential integrity, once every write of an operation is appended (a transaction's
+  // entries may refer to each other in any order): each reference of a write that checks them
+  // names a resource that exists, and no current resource refers to one a write deleted. On an
+  // error `failed` is the write's index. Errors: kConflict naming the element, or the referrers
+  // (up to ten).
+  Status CheckReferences(store::WriteTransaction& txn, std::span<PreparedWrite> writes, std::size_t& failed) const;
   // After the commit: what the write changes in the loaded definitions.
   void WritesApplied(PreparedWrite& prepared);
   // RecordOptions::max_conditional_deletes, at most 10,000 (the matches are read in one page).
@@ -283,6 +295,9 @@ class RecordService {
   const std::unique_ptr<validation::ProfileRegistry> profiles_;
   const std::unique_ptr<terminology::LoadedValueSets> value_sets_;
   const validation::Validator validator_;
+  // By target resource type: the (source type, parameter URL) of every reference search
+  // parameter that can point at it, for CheckReferences's look-up of referrers.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> referrer_params_;
 };
 
 }  // namespace ck::records

@@ -24,6 +24,11 @@ struct RequestContext {
   std::string request_id;  // correlates log lines (and later audit records) of one request
   bool report_warnings = false;  // a write's warnings are wanted back (Prefer: return=OperationOutcome)
   ValidationPolicy validation = ValidationPolicy::kStrict;
+  // Referential integrity: a write's references to resources of this server must name ones that
+  // exist, and a delete must not leave current resources referring to what it deletes (409).
+  // REST turns it on (the referential_integrity setting); bulk import, whose files come in any
+  // order, does not.
+  bool check_references = false;
 };
 
 }  // namespace ck::records

@@ -54,7 +54,7 @@ void AppendStrings(std::string& out, std::string_view name, const std::vector<st
 }  // namespace
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
-                                    bool multiple_deletes) {
+                                    const CapabilityFeatures& features) {
   static constexpr std::string_view kInteractions[] = {"read",   "vread",  "update",       "patch",
                                                        "delete", "create", "history-instance", "history-type",
                                                        "search-type"};
@@ -114,7 +114,10 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     AppendStrings(out, "searchRevInclude", type_revincludes);
     out += R"(,"versioning":"versioned-update","readHistory":true,"updateCreate":true,"conditionalCreate":true,)"
            R"("conditionalRead":"full-support","conditionalUpdate":true,"conditionalDelete":")" +
-           std::string(multiple_deletes ? "multiple" : "single") + "\"}";
+           std::string(features.multiple_deletes ? "multiple" : "single") + "\"";
+    AppendStrings(out, "referencePolicy", features.referential_integrity ? std::vector<std::string>{"literal", "enforced"}
+                                                                          : std::vector<std::string>{"literal"});
+    out += '}';
   }
   out += R"(],"interaction":[{"code":"transaction"},{"code":"batch"},{"code":"history-system"},{"code":"search-system"}],)"
          R"("operation":[{"name":"validate","definition":"http://hl7.org/fhir/OperationDefinition/Resource-validate"}]}]})";

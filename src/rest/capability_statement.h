@@ -10,8 +10,13 @@
 
 namespace ck::rest {
 
-// `multiple_deletes`: a conditional delete may remove more than one resource.
+// What the configuration changes in the statement.
+struct CapabilityFeatures {
+  bool multiple_deletes = false;       // a conditional delete may remove more than one resource
+  bool referential_integrity = false;  // referencePolicy "enforced"
+};
+
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
-                                    bool multiple_deletes);
+                                    const CapabilityFeatures& features);
 
 }  // namespace ck::rest

@@ -150,7 +150,8 @@ FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& defin
       store_(store),
       options_(std::move(options)),
       capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now(),
-                                                    records.options().max_conditional_deletes > 1)) {}
+                                                    {.multiple_deletes = records.options().max_conditional_deletes > 1,
+                                                     .referential_integrity = options_.referential_integrity})) {}
 
 HttpResponse FhirApi::Handle(const HttpRequest& request) { return *Respond(request, false); }
 
@@ -162,6 +163,7 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   call.inline_only = inline_only;
   call.context.report_warnings = PreferOf(request) == Prefer::kOperationOutcome;
   call.context.validation = options_.validation;
+  call.context.check_references = options_.referential_integrity;
   HttpResponse response;
   try {
     response = Route(call);

@@ -30,6 +30,7 @@ struct FhirApiOptions {
   std::size_t max_bundle_entries = 20000;                 // most entries a transaction or batch may hold
   // What a write that breaks a validation rule gets (strict or lenient, rest_validation).
   records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
+  bool referential_integrity = true;  // RequestContext::check_references of every request
 };
 
 class FhirApi {

@@ -89,6 +89,12 @@ class WriteTransaction {
   // check and its write are then one step that no other write comes between. Index rows a bulk
   // load staged are not seen.
   virtual Result<SearchPage> Search(const search::SearchQuery& query) = 0;
+  // The current resources ("Type/id", at most `limit`) whose reference parameters `params`
+  // (source resource type, parameter URL) point at type/id, as this transaction sees them:
+  // what deleting type/id would leave dangling. Staged index rows are not seen.
+  virtual Result<std::vector<std::string>> Referrers(const std::string& type, const std::string& id,
+                                                     const std::vector<std::pair<std::string, std::string>>& params,
+                                                     std::size_t limit) = 0;
 };
 
 // Work to run in a write transaction. A non-OK status rolls back the operation's changes and is

@@ -99,6 +99,7 @@ const std::vector<Option>& Options() {
       NumberOption("max_page_size", &Config::max_page_size),
       NumberOption("max_bundle_entries", &Config::max_bundle_entries),
       NumberOption("max_conditional_deletes", &Config::max_conditional_deletes),
+      ChoiceOption("referential_integrity", &Config::referential_integrity, {"true", "false"}),
       PathListOption("packages", &Config::packages),
   };
   return options;
@@ -141,11 +142,13 @@ Status ApplyConfigFile(Config& config, const std::filesystem::path& file) {
         if (!text) return Status::Invalid("config " + std::string(key.str()) + ": expected an array of strings");
         value += (value.empty() ? "" : ",") + *text;
       }
+    } else if (auto b = node.as_boolean()) {
+      value = b->get() ? "true" : "false";
     } else if (auto i = node.value<std::int64_t>()) {
       if (*i < 0) return Status::Invalid("config " + std::string(key.str()) + ": must not be negative");
       value = std::to_string(*i);
     } else {
-      return Status::Invalid("config " + std::string(key.str()) + ": expected a string or a number");
+      return Status::Invalid("config " + std::string(key.str()) + ": expected a string, a number or a boolean");
     }
     CK_RETURN_IF_ERROR(ApplyConfigValue(config, std::string(key.str()), value));
   }

@@ -94,6 +94,10 @@ struct Config {
   // Most resources one conditional delete (DELETE [type]?[search]) removes; more matches are 412
   // and nothing is deleted. Default 1 (single deletes).
   std::size_t max_conditional_deletes = 1;
+  // Referential integrity of REST writes: "true" refuses (409) a write whose reference names a
+  // resource of this server that does not exist, and a delete of a resource current resources
+  // refer to; "false" lets both through. Import never checks. Default "true".
+  std::string referential_integrity = "true";
   // Log level: trace, debug, info, warn, error, off. Default info.
   std::string log_level = "info";
   // Base URL clients see, used in Location headers and bundle links. Default: derived from

@@ -137,6 +137,22 @@ TEST_F(BundleTest, ATransactionReadsAfterItWritesAndAnswersInRequestOrder) {
   EXPECT_EQ(std::string(bundle["entry"][2]["response"]["etag"].GetString()), "W/\"2\"");
 }
 
+// ifNoneMatch and ifModifiedSince are conditional reads (R4 Bundle.entry.request): 304 when the
+// client's copy is current.
+TEST_F(BundleTest, ReadEntriesHonourIfNoneMatchAndIfModifiedSince) {
+  ASSERT_EQ(Client().Put("/fhir/Patient/seen", R"({"resourceType":"Patient","id":"seen"})").status, 201);
+  for (const std::string& type : {std::string("transaction"), std::string("batch")}) {
+    HttpResult result = Post(Bundle(type, {
+        Entry("", "GET", "Patient/seen", "", R"(,"ifNoneMatch":"W/\"1\"")"),
+        Entry("", "GET", "Patient/seen", "", R"(,"ifNoneMatch":"W/\"0\"")"),
+        Entry("", "GET", "Patient/seen", "", R"(,"ifModifiedSince":"Fri, 01 Jan 2100 00:00:00 GMT")"),
+        Entry("", "GET", "Patient/seen", "", R"(,"ifModifiedSince":"Mon, 01 Jan 1990 00:00:00 GMT")"),
+    }));
+    ASSERT_EQ(result.status, 200) << result.body;
+    EXPECT_EQ(Statuses(ParseJson(result.body)), (std::vector<std::string>{"304", "200", "304", "200"})) << type;
+  }
+}
+
 TEST_F(BundleTest, AFailingEntryLeavesEverythingAsItWas) {
   ASSERT_EQ(Client().Put("/fhir/Patient/keep", R"({"resourceType":"Patient","id":"keep","gender":"male"})").status, 201);
   const std::string before = Dump();

@@ -54,6 +54,7 @@ class CompositeSearchTest : public ::testing::Test {
         R"({"resourceType":"MolecularSequence","id":"seq2","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[
             {"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"2"}]},"genomeBuild":"GRCh37"},
             "variant":[{"start":120,"end":121}]})",
+        R"({"resourceType":"DocumentReference","id":"old","status":"superseded","content":[{"attachment":{"url":"http://x/old"}}]})",
         R"({"resourceType":"DocumentReference","id":"new","status":"current","content":[{"attachment":{"url":"http://x/doc"}}],
             "relatesTo":[{"code":"replaces","target":{"reference":"DocumentReference/old"}}]})",
     };

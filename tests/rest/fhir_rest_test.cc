@@ -412,6 +412,7 @@ TEST_F(FhirRestTest, CapabilityStatementListsEveryTypeAndOnlyWhatWorks) {
   EXPECT_TRUE(doc["rest"][0]["resource"][0]["conditionalCreate"].GetBool());
   EXPECT_TRUE(doc["rest"][0]["resource"][0]["conditionalUpdate"].GetBool());
   EXPECT_STREQ(doc["rest"][0]["resource"][0]["conditionalDelete"].GetString(), "single");
+  EXPECT_EQ(testing::ToJson(doc["rest"][0]["resource"][0]["referencePolicy"]), R"(["literal","enforced"])");
 }
 
 // What the CapabilityStatement lists is what works: every parameter it lists for a type, with a

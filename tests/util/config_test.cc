@@ -65,6 +65,18 @@ TEST(ConfigTest, PackagesAreAListFromACommaSeparatedValueOrATomlArray) {
   std::filesystem::remove(numbers);
 }
 
+TEST(ConfigTest, ASwitchTakesATomlBooleanOrTrueOrFalse) {
+  Config config;
+  EXPECT_EQ(config.referential_integrity, "true");
+  auto file = WriteTempFile("ck-switch", "referential_integrity = false\n");
+  ASSERT_TRUE(ApplyConfigFile(config, file).ok());
+  EXPECT_EQ(config.referential_integrity, "false");
+  std::filesystem::remove(file);
+  ASSERT_TRUE(ApplyConfigValue(config, "referential_integrity", "true").ok());
+  EXPECT_EQ(config.referential_integrity, "true");
+  EXPECT_EQ(ApplyConfigValue(config, "referential_integrity", "off").code(), StatusCode::kInvalid);
+}
+
 // Every key a user can set is in the README's configuration table, with its default.
 TEST(ConfigTest, TheReadmeDocumentsEveryKey) {
   std::ifstream readme(std::filesystem::path(CK_SOURCE_DIR) / "README.md");

@@ -142,6 +142,31 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
   Result<SearchPage> Search(const search::SearchQuery& query) override { return RunSearch(db_, types_, params_, query); }
 
+  // One seek of search_reference's key (source type, parameter, target id) per parameter.
+  Result<std::vector<std::string>> Referrers(const std::string& type, const std::string& id,
+                                             const std::vector<std::pair<std::string, std::string>>& params,
+                                             std::size_t limit) override {
+    std::vector<std::string> out;
+    for (const auto& [source_type, url] : params) {
+      if (out.size() >= limit) break;
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, source_type));
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params_.Lookup(db_, url));
+      if (!type_id || !param_id) continue;
+      CK_ASSIGN_OR_RETURN(ScopedStatement select,
+                          db_.Prepare("SELECT DISTINCT r.id FROM search_reference s JOIN resource r ON r.type_id = s.type_id AND r.rid = s.rid "
+                                      "WHERE s.type_id = ? AND s.param_id = ? AND s.target_id = ? AND s.target_type = ? AND r.deleted = 0 "
+                                      "LIMIT ?"));
+      select->Bind(1, *type_id).Bind(2, *param_id).Bind(3, id).Bind(4, type).Bind(5, static_cast<std::int64_t>(limit));
+      while (out.size() < limit) {
+        CK_ASSIGN_OR_RETURN(bool row, select->Step());
+        if (!row) break;
+        std::string referrer = source_type + "/" + std::string(select->Text(0));
+        if (std::find(out.begin(), out.end(), referrer) == out.end()) out.push_back(std::move(referrer));
+      }
+    }
+    return out;
+  }
+
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
     CK_ASSIGN_OR_RETURN(ScopedStatement write, db_.Prepare(value ? "INSERT INTO store_meta (key, value) VALUES (?, ?) "
                                                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
