@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <chrono>
 #include <optional>
 
@@ -573,7 +574,10 @@ HttpResponse FhirApi::Bundle(Call& call) {
   plan_options.bind = records_.ReadOptions().bind;
   plan_options.base_url = options_.base_url;
   plan_options.max_entries = options_.max_bundle_entries;
-  plan_options.resolve = [&](const std::string& target, const std::string& query) -> Result<std::string> {
+  // A Bundle often names the same resource by the same search many times (Synthea: every
+  // Encounter's serviceProvider): each search runs once.
+  std::map<std::string, Result<std::string>> resolved;
+  auto search = [&](const std::string& target, const std::string& query) -> Result<std::string> {
     std::optional<QueryParameters> parameters = ParseQuery(query);
     if (!parameters) return Err(Status::Invalid("malformed percent-encoding"));
     // Strict: a parameter ignored would widen the search to resources it was meant to exclude.
@@ -585,6 +589,11 @@ HttpResponse FhirApi::Bundle(Call& call) {
     if (found.page.versions.empty()) return Err(Status::NotFound("no " + target + " matches it"));
     if (found.page.versions.size() > 1) return Err(Status::PreconditionFailed("more than one " + target + " matches it"));
     return target + "/" + found.page.versions[0].id;
+  };
+  plan_options.resolve = [&](const std::string& target, const std::string& query) -> Result<std::string> {
+    auto known = resolved.find(target + "?" + query);
+    if (known == resolved.end()) known = resolved.emplace(target + "?" + query, search(target, query)).first;
+    return known->second;
   };
   auto plan = records::PlanBundle(std::move(*tree), plan_options);
   if (!plan) return ErrorResponse(plan.error());

@@ -1,5 +1,7 @@
 #include "store/sqlite/search_index_rows.h"
 
+#include <unordered_map>
+
 #include <cstdint>
 #include <string>
 
@@ -32,14 +34,24 @@ constexpr IndexTable kUri{"search_uri", "type_id, param_id, uri, rid", "type_id,
 constexpr const IndexTable* kTables[] = {&kToken, &kIdentifierType, &kString, &kDate, &kNumber, &kNumberPair,
                                          &kQuantity, &kQuantityCanonical, &kReference, &kUri};
 
-// "INSERT [OR IGNORE] INTO <table>[_staged] (<columns>) VALUES (?, ...)".
-std::string InsertSql(const IndexTable& table, bool staged) {
-  std::string placeholders = "?";
-  for (const char* c = table.columns; *c != '\0'; ++c) {
-    if (*c == ',') placeholders += ", ?";
-  }
-  return std::string(staged ? "INSERT INTO " : "INSERT OR IGNORE INTO ") + table.name + (staged ? "_staged" : "") + " (" +
-         table.columns + ") VALUES (" + placeholders + ")";
+// "INSERT [OR IGNORE] INTO <table>[_staged] (<columns>) VALUES (?, ...)", built once per table
+// (a write inserts rows of every table for every resource).
+const std::string& InsertSql(const IndexTable& table, bool staged) {
+  static const auto* const texts = [] {
+    auto* built = new std::unordered_map<const IndexTable*, std::string>[2];
+    for (const IndexTable* t : kTables) {
+      std::string placeholders = "?";
+      for (const char* c = t->columns; *c != '\0'; ++c) {
+        if (*c == ',') placeholders += ", ?";
+      }
+      for (bool into_staged : {false, true}) {
+        built[into_staged][t] = std::string(into_staged ? "INSERT INTO " : "INSERT OR IGNORE INTO ") + t->name +
+                                (into_staged ? "_staged" : "") + " (" + t->columns + ") VALUES (" + placeholders + ")";
+      }
+    }
+    return built;
+  }();
+  return texts[staged].at(&table);
 }
 
 // Binds type and parameter, then the entry's columns (from 3 on), then `rid` last. The parameter
