@@ -273,14 +273,16 @@ class Patcher {
     const fhir::Structure* structure;
     const fhir::ChildSlot* slot;  // the slot the node fills (null for the resource)
   };
-  Target Edit(const Node* found) {
-    if (found == &resource_.root()) return {&resource_.root(), std::nullopt, &resource_.type().structure, nullptr};
+  // Errors: kUnprocessable when the node is not in this resource's tree (resolve() of a
+  // reference to another resource finds one).
+  Result<Target> Edit(const Node* found) {
+    if (found == &resource_.root()) return Target{&resource_.root(), std::nullopt, &resource_.type().structure, nullptr};
     Place place;
-    Locate(resource_.root(), found, place);
+    if (!Locate(resource_.root(), found, place)) return Err(Unprocessable("the path finds an element outside the resource"));
     Node& node = place.parent->Find(place.name)->values[place.index];
     const fhir::ChildSlot* slot = place.parent->Find(place.name)->slot;
     const fhir::Structure* structure = node.type != nullptr && node.type->IsResource() ? &node.type->structure : &StructureOf(*slot);
-    return {&node, place, structure, slot};
+    return Target{&node, place, structure, slot};
   }
 
   // The node a value makes for `slot`: a copy of value[x], or one built from parts.
@@ -305,7 +307,7 @@ class Patcher {
 
   Status Add(const Operation& op) {
     CK_ASSIGN_OR_RETURN(const Node* found, FindOne(op.path, "adding"));
-    Target target = Edit(found);
+    CK_ASSIGN_OR_RETURN(Target target, Edit(found));
     CK_ASSIGN_OR_RETURN(auto child, ChildFor(*target.structure, op.name, op.value->suffix));
     const fhir::ElementDefinition* element = child.second->element;
     if (!element->IsArray()) {
@@ -333,7 +335,7 @@ class Patcher {
       return Err(Status::Invalid(std::string(doing) + " needs the path of a list, ending in its element's name"));
     }
     CK_ASSIGN_OR_RETURN(const Node* found, FindOne(path.substr(0, dot), doing));
-    Target container = Edit(found);
+    CK_ASSIGN_OR_RETURN(Target container, Edit(found));
     CK_ASSIGN_OR_RETURN(auto child, ChildFor(*container.structure, name, ""));
     if (!child.second->element->IsArray()) return Err(Unprocessable(name + " is not a list"));
     return List{container, child.first, child.second};
@@ -353,7 +355,7 @@ class Patcher {
     CK_ASSIGN_OR_RETURN(std::vector<const Node*> nodes, Find(op.path));
     if (nodes.empty()) return Status::Ok();  // deleting what is not there changes nothing
     if (nodes.size() > 1) return Unprocessable("the path finds " + std::to_string(nodes.size()) + " elements; delete takes one");
-    Target target = Edit(nodes[0]);
+    CK_ASSIGN_OR_RETURN(Target target, Edit(nodes[0]));
     if (!target.place) return Unprocessable("a patch cannot delete the resource itself");
     TakeAt(*target.place->parent, target.place->name, target.place->index);
     return Status::Ok();
@@ -361,21 +363,18 @@ class Patcher {
 
   Status Replace(const Operation& op) {
     CK_ASSIGN_OR_RETURN(const Node* found, FindOne(op.path, "replacing"));
-    Target target = Edit(found);
+    CK_ASSIGN_OR_RETURN(Target target, Edit(found));
     if (!target.place) return Unprocessable("a patch cannot replace the resource itself");
-    const fhir::ElementDefinition* element = target.slot->element;
-    std::string json_name = target.place->name;
+    const Place place = *target.place;
+    CK_ASSIGN_OR_RETURN(const fhir::Structure* parent_structure, ParentStructure(place));
+    std::string json_name = place.name;
     const fhir::ChildSlot* slot = target.slot;
-    if (element->is_choice && !op.value->suffix.empty()) {  // the value's type picks the choice
-      Place& place = *target.place;
-      const fhir::Structure& parent_structure = *ParentStructure(place);
-      CK_ASSIGN_OR_RETURN(auto child, ChildFor(parent_structure, element->name, op.value->suffix));
+    if (slot->element->is_choice && !op.value->suffix.empty()) {  // the value's type picks the choice
+      CK_ASSIGN_OR_RETURN(auto child, ChildFor(*parent_structure, slot->element->name, op.value->suffix));
       json_name = child.first;
       slot = child.second;
     }
     CK_ASSIGN_OR_RETURN(Node value, Materialize(*op.value, *slot, 0));
-    Place place = *target.place;
-    const fhir::Structure* parent_structure = ParentStructure(place);
     TakeAt(*place.parent, place.name, place.index);
     PlaceAt(*place.parent, *parent_structure, json_name, slot, place.index, std::move(value), op.value->extension);
     return Status::Ok();
@@ -395,9 +394,10 @@ class Patcher {
   }
 
   // The structure of the node that holds `place`.
-  const fhir::Structure* ParentStructure(const Place& place) {
+  Result<const fhir::Structure*> ParentStructure(const Place& place) {
     if (place.parent == &resource_.root()) return &resource_.type().structure;
-    return Edit(place.parent).structure;
+    CK_ASSIGN_OR_RETURN(Target parent, Edit(place.parent));
+    return parent.structure;
   }
 
   fhir::Resource resource_;

@@ -156,6 +156,11 @@ TEST(FhirPathPatchTest, RefusesWhatCannotApplyAs422) {
     ASSERT_FALSE(result) << patch;
     EXPECT_EQ(result.error().code(), StatusCode::kUnprocessable) << patch << ": " << result.error().ToString();
   }
+  // resolve() leaves the resource: what it finds cannot be edited here.
+  auto elsewhere = Patch(R"({"resourceType":"Patient","generalPractitioner":[{"reference":"Practitioner/x"}]})",
+                         Operation(R"j({"name":"type","valueCode":"delete"},{"name":"path","valueString":"Patient.generalPractitioner.resolve()"})j"));
+  ASSERT_FALSE(elsewhere);
+  EXPECT_EQ(elsewhere.error().code(), StatusCode::kUnprocessable) << elsewhere.error().ToString();
 }
 
 }  // namespace

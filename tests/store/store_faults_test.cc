@@ -54,7 +54,9 @@ class StoreFaultsTest : public ::testing::Test {
   void Open(std::chrono::milliseconds time_limit = std::chrono::milliseconds(10'000)) {
     store_.reset();
     auto store = sqlite::OpenSqliteStore(
-        {.data_dir = dir_.path(), .clock = &clock_, .vfs = ck::testing::kFaultVfs, .query_time_limit = time_limit});
+        // The writer's cache at SQLite's default: a large write spills pages to the WAL mid-transaction.
+        {.data_dir = dir_.path(), .clock = &clock_, .vfs = ck::testing::kFaultVfs, .writer_cache_bytes = 2u << 20,
+         .query_time_limit = time_limit});
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
   }

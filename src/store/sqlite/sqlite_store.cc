@@ -786,12 +786,7 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   CK_RETURN_IF_ERROR(EnableWal(*writer));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
-  // A group commit of large transactions (a Synthea patient's Bundle touches thousands of index
-  // pages) and a bulk load's merges (hundreds of thousands of rows) write many pages in one
-  // database transaction: with SQLite's default 2 MB cache the writer spilled dirty pages to the
-  // WAL before the commit and read them back (seen in its stacks under 16 clients posting
-  // Synthea Bundles). 64 MB keeps them in memory until the commit.
-  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -65536"));
+  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options.writer_cache_bytes >> 10, 64))));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
   return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));

@@ -26,6 +26,10 @@ struct SqliteOptions {
   // probes stay in memory instead of being read from the file again (a read costs a system call
   // and a copy, even from the OS cache). Grows only as pages are read.
   std::size_t reader_cache_bytes = 2u << 20;
+  // SQLite's page cache of the writer: a group commit's dirty pages stay in it until the commit
+  // instead of being spilled to the WAL and read back (a Synthea patient's transaction touches
+  // thousands of index pages; a bulk load's merge far more). A transaction larger still spills.
+  std::size_t writer_cache_bytes = 64u << 20;
   std::chrono::milliseconds query_time_limit{10'000};  // reads running longer fail with kTooCostly
   // A bulk load: index rows are staged and become searchable at CompleteIndex (or, after a
   // crash, at the next CompleteIndex); far fewer page writes (store/sqlite/search_index_rows.h).
