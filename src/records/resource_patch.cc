@@ -28,6 +28,18 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   return out;
 }
 
+// Each operation may cost up to the resource's size (a JSON Patch insert into an array moves the
+// rest of it; a FHIRPath Patch operation binds the resource again), so the operations times the
+// size are capped: a 1 MB resource takes a thousand operations, a 10 MB one a hundred.
+constexpr std::size_t kMaxPatchWork = std::size_t{1} << 30;
+
+Status CheckWork(std::size_t operations, std::size_t resource_bytes) {
+  if (operations == 0 || resource_bytes <= kMaxPatchWork / operations) return Status::Ok();
+  return Status(StatusCode::kTooCostly, "a patch of " + std::to_string(operations) + " operations on a resource of " +
+                                            std::to_string(resource_bytes) + " bytes is more work than this server does for one "
+                                            "request; send fewer operations, or the whole resource with PUT");
+}
+
 }  // namespace
 
 Result<ResourcePatch> PatchFromResource(const fhir::Resource& resource) {
@@ -47,12 +59,15 @@ Result<std::string> ApplyPatch(std::string_view current, const ResourcePatch& pa
                                const fhir::ReadOptions& options) {
   if (patch.format == PatchFormat::kJsonPatch) {
     CK_ASSIGN_OR_RETURN(JsonValue operations, ParseJsonValue(patch.body, options.max_depth));
+    CK_RETURN_IF_ERROR(CheckWork(operations.items.size(), current.size()));
     CK_ASSIGN_OR_RETURN(JsonValue document, ParseJsonValue(current, options.max_depth));
     CK_ASSIGN_OR_RETURN(JsonValue patched, ApplyJsonPatch(std::move(document), operations));
     return WriteJsonValue(patched);
   }
   auto parameters = fhir::ReadResource(patch.body, definitions, options);
   if (!parameters) return Err(std::move(parameters).error().WithContext("the FHIRPath Patch"));
+  const fhir::Property* operations = parameters->root().Find("parameter");
+  CK_RETURN_IF_ERROR(CheckWork(operations == nullptr ? 0 : operations->values.size(), current.size()));
   fhir::ReadOptions lenient = options;
   lenient.bind.enforce_cardinality = false;
   CK_ASSIGN_OR_RETURN(fhir::Resource resource, fhir::ReadResource(current, definitions, lenient));

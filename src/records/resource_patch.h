@@ -31,7 +31,8 @@ Result<ResourcePatch> PatchFromResource(const fhir::Resource& resource);
 
 // `current` (a resource's JSON) with `patch` applied, as JSON text, not yet validated beyond
 // what applying needs. Errors: as ApplyJsonPatch and ApplyFhirPathPatch (kInvalid for a
-// malformed patch, kUnprocessable for one that cannot apply).
+// malformed patch, kUnprocessable for one that cannot apply); kTooCostly (400) when the
+// operations times the resource's size pass 1 GiB (each operation may cost the resource's size).
 Result<std::string> ApplyPatch(std::string_view current, const ResourcePatch& patch, const fhir::Definitions& definitions,
                                const fhir::ReadOptions& options);
 

@@ -124,6 +124,22 @@ TEST_F(PatchTest, BadPatchesGetTheirStatusAndChangeNothing) {
   EXPECT_EQ(Patch("/fhir/Patient/ada", R"([{"op":"add","path":"/gender","value":"male"}])").status, 410);
 }
 
+// Each operation may cost the resource's size: many operations on a large resource are refused
+// before any is applied.
+TEST_F(PatchTest, ManyOperationsOnALargeResourceAreTooCostly) {
+  // Three strings of 800 KB (FHIR caps one string at 1 MB).
+  const std::string part = R"({"url":"http://example.org/filler","valueString":")" + std::string(800u << 10, 'x') + R"("})";
+  const std::string big = R"({"resourceType":"Basic","id":"big","extension":[)" + part + "," + part + "," + part + R"(],"code":{"text":"big"}})";
+  ASSERT_EQ(Client().Put("/fhir/Basic/big", big).status, 201);
+  std::string operations = "[";
+  for (int i = 0; i < 600; ++i) operations += std::string(i ? "," : "") + R"({"op":"test","path":"/id","value":"big"})";
+  operations += "]";
+  HttpResult refused = Patch("/fhir/Basic/big", operations);
+  EXPECT_EQ(refused.status, 400) << refused.body.substr(0, 300);
+  EXPECT_NE(refused.body.find("too-costly"), std::string::npos) << refused.body.substr(0, 300);
+  EXPECT_EQ(Patch("/fhir/Basic/big", R"([{"op":"test","path":"/id","value":"big"}])").status, 200);
+}
+
 TEST_F(PatchTest, AConditionalPatchChangesTheOneMatch) {
   HttpResult patched = Patch("/fhir/Patient?identifier=http://h/mrn|1", R"([{"op":"add","path":"/gender","value":"other"}])");
   ASSERT_EQ(patched.status, 200) << patched.body;
