@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
 #include <chrono>
+#include <map>
 #include <optional>
 
 #include "fhir/json_writer.h"
