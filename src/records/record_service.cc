@@ -34,21 +34,28 @@ bool IsDefinition(std::string_view type) { return type == "ValueSet" || type == 
 // The references of a resource to resources of this server ("Type/id" or
 // "Type/id/_history/n"), each with its element's location: what referential integrity checks.
 // Contained ("#id"), absolute (another server's), urn: and conditional references are not.
-void LocalReferences(const fhir::Node& node, const std::string& location, const fhir::Definitions& definitions,
+// `location` is the path so far, extended and restored in place (every REST write walks its
+// whole resource here, so no string is built for an element that is not such a reference).
+void LocalReferences(const fhir::Node& node, std::string& location, const fhir::Definitions& definitions,
                      std::vector<std::pair<std::string, std::string>>& out) {
   for (const fhir::Property& property : node.properties) {
+    const bool is_reference = property.slot != nullptr && property.slot->element->path == "Reference.reference";
     for (std::size_t i = 0; i < property.values.size(); ++i) {
       const fhir::Node& value = property.values[i];
-      std::string here = location + "." + property.name + (property.is_array ? "[" + std::to_string(i) + "]" : "");
+      if (value.kind != fhir::JsonKind::kObject && (!is_reference || value.kind != fhir::JsonKind::kString)) continue;
+      const std::size_t restore = location.size();
+      location += "." + property.name;
+      if (property.is_array) location += "[" + std::to_string(i) + "]";
       if (value.kind == fhir::JsonKind::kObject) {
-        LocalReferences(value, here, definitions, out);
-        continue;
+        LocalReferences(value, location, definitions, out);
+      } else {
+        std::vector<std::string_view> parts = Split(value.text, '/');
+        const bool versioned = parts.size() == 4 && parts[2] == "_history";
+        if ((parts.size() == 2 || versioned) && definitions.FindResourceType(parts[0]) != nullptr && !fhir::CheckPrimitive("id", parts[1])) {
+          out.emplace_back(location, std::string(parts[0]) + "/" + std::string(parts[1]));
+        }
       }
-      if (value.kind != fhir::JsonKind::kString || property.slot == nullptr || property.slot->element->path != "Reference.reference") continue;
-      std::vector<std::string_view> parts = Split(value.text, '/');
-      const bool versioned = parts.size() == 4 && parts[2] == "_history";
-      if ((parts.size() != 2 && !versioned) || definitions.FindResourceType(parts[0]) == nullptr || fhir::CheckPrimitive("id", parts[1])) continue;
-      out.emplace_back(std::move(here), std::string(parts[0]) + "/" + std::string(parts[1]));
+      location.resize(restore);
     }
   }
 }
@@ -253,7 +260,10 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   prepared.outcome.issues = std::move(issues);
   prepared.outcome.type = resource.type_name();
   prepared.outcome.id = resource.id();
-  if (prepared.check_references) LocalReferences(resource.root(), resource.type_name(), definitions_, prepared.references);
+  if (prepared.check_references) {
+    std::string location = resource.type_name();
+    LocalReferences(resource.root(), location, definitions_, prepared.references);
+  }
   prepared.resource = std::move(resource);
   return prepared;
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -36,6 +37,26 @@ std::string IntegrityCheck(const std::filesystem::path& db_file) {
 
 std::int64_t VersionOf(const std::string& etag) { return std::stoll(etag.substr(3, etag.size() - 4)); }
 
+// `clients` threads call send(client, thread, i) for i = 0, 1, ... until the server dies; it is
+// killed with SIGKILL after a random delay in [min_ms, max_ms], and the threads are joined.
+void KillWhileSending(testing::ServerProcess& server, int clients, std::mt19937& random, int min_ms, int max_ms,
+                      const std::function<void(testing::HttpClient&, int, int)>& send) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t, port = server.port()] {
+      try {
+        testing::HttpClient client(port);
+        for (int i = 0;; ++i) send(client, t, i);
+      } catch (const std::exception&) {
+        // The server died under us: expected.
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(min_ms, max_ms)(random)));
+  server.Kill();
+  for (auto& thread : threads) thread.join();
+}
+
 TEST(CrashSafetyTest, AcknowledgedWritesSurviveSigkill) {
   testing::TempDir dir;
   std::mutex mu;
@@ -43,30 +64,17 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveSigkill) {
   std::mt19937 random(std::random_device{}());
   for (int round = 0; round < kRounds; ++round) {
     auto server = std::make_unique<testing::ServerProcess>(dir.path());
-    std::vector<std::thread> writers;
-    for (int w = 0; w < kWriters; ++w) {
-      writers.emplace_back([&, w, port = server->port()] {
-        try {
-          testing::HttpClient client(port);
-          for (int i = 0;; ++i) {
-            // Half new resources, half new versions of one resource per writer.
-            std::string id = i % 2 ? "r" + std::to_string(round) + "-w" + std::to_string(w) + "-" + std::to_string(i)
-                                   : "shared-w" + std::to_string(w);
-            std::string body = R"({"resourceType":"Observation","id":")" + id +
-                               R"(","status":"final","code":{"text":"crash"},"valueInteger":)" + std::to_string(i) + "}";
-            auto result = client.Put("/fhir/Observation/" + id, body);
-            if (result.status != 200 && result.status != 201) continue;
-            std::lock_guard lock(mu);
-            acknowledged["Observation/" + id] = VersionOf(result.Header("etag"));
-          }
-        } catch (const std::exception&) {
-          // The server died under us: expected.
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(200, 1200)(random)));
-    server->Kill();
-    for (auto& writer : writers) writer.join();
+    KillWhileSending(*server, kWriters, random, 200, 1200, [&](testing::HttpClient& client, int w, int i) {
+      // Half new resources, half new versions of one resource per writer.
+      std::string id = i % 2 ? "r" + std::to_string(round) + "-w" + std::to_string(w) + "-" + std::to_string(i)
+                             : "shared-w" + std::to_string(w);
+      std::string body = R"({"resourceType":"Observation","id":")" + id +
+                         R"(","status":"final","code":{"text":"crash"},"valueInteger":)" + std::to_string(i) + "}";
+      auto result = client.Put("/fhir/Observation/" + id, body);
+      if (result.status != 200 && result.status != 201) return;
+      std::lock_guard lock(mu);
+      acknowledged["Observation/" + id] = VersionOf(result.Header("etag"));
+    });
 
     server = std::make_unique<testing::ServerProcess>(dir.path());
     testing::HttpClient client(server->port());
@@ -110,30 +118,17 @@ TEST(CrashSafetyTest, TransactionsAreWholeOrAbsentAfterSigkill) {
   std::size_t acknowledged_total = 0;
   for (int round = 0; round < kTransactionRounds; ++round) {
     auto server = std::make_unique<testing::ServerProcess>(dir.path());
-    std::vector<std::thread> senders;
-    for (int w = 0; w < kSenders; ++w) {
-      senders.emplace_back([&, w, port = server->port()] {
-        try {
-          testing::HttpClient client(port);
-          for (int i = 0;; ++i) {
-            const std::string key = std::to_string(round) + "-" + std::to_string(w) + "-" + std::to_string(i);
-            {
-              std::lock_guard lock(mu);
-              sent[key] = false;
-            }
-            auto result = client.Post("/fhir", TransactionBundle(key));
-            if (result.status != 200) continue;
-            std::lock_guard lock(mu);
-            sent[key] = true;
-          }
-        } catch (const std::exception&) {
-          // The server died under us: expected.
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(300, 1500)(random)));
-    server->Kill();
-    for (auto& sender : senders) sender.join();
+    KillWhileSending(*server, kSenders, random, 300, 1500, [&](testing::HttpClient& client, int w, int i) {
+      const std::string key = std::to_string(round) + "-" + std::to_string(w) + "-" + std::to_string(i);
+      {
+        std::lock_guard lock(mu);
+        sent[key] = false;
+      }
+      auto result = client.Post("/fhir", TransactionBundle(key));
+      if (result.status != 200) return;
+      std::lock_guard lock(mu);
+      sent[key] = true;
+    });
 
     server = std::make_unique<testing::ServerProcess>(dir.path());
     testing::HttpClient client(server->port());
