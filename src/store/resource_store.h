@@ -84,6 +84,9 @@ class WriteTransaction {
                               const search::IndexEntries& index) = 0;
   // Sets (or, with nullopt, removes) a store-wide state value (ResourceStore::ReadMeta).
   virtual Status WriteMeta(const std::string& key, const std::optional<std::string>& value) = 0;
+  // A store-wide state value as this transaction sees it (for a read-modify-write that no other
+  // write may come between), or nullopt.
+  virtual Result<std::optional<std::string>> ReadMeta(const std::string& key) = 0;
   // The matches of `query` (ResourceStore::Search) as this transaction sees them, its own writes
   // and those of the operations before it in the same commit included: a conditional write's
   // check and its write are then one step that no other write comes between. Index rows a bulk
@@ -177,6 +180,8 @@ class ResourceStore {
   // A store-wide state value, or nullopt if none is set. "search_reindex": present while stored
   // resources still need their search index rows; its value is where that work resumes.
   virtual Result<std::optional<std::string>> ReadMeta(const std::string& key) = 0;
+  // The state values whose keys start with `prefix` (key, value), in key order, at most `limit`.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListMeta(const std::string& prefix, std::size_t limit) = 0;
 };
 
 }  // namespace ck::store

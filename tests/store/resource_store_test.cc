@@ -359,6 +359,31 @@ TEST_F(ResourceStoreTest, ANewDatabaseNeedsNoReindexAndKeepsStateValues) {
   EXPECT_EQ(*store_->ReadMeta("k"), std::nullopt);
 }
 
+TEST_F(ResourceStoreTest, ListsStateValuesByPrefixAndReadsThemInsideAWrite) {
+  ASSERT_TRUE(store_->Write([](WriteTransaction& txn) -> Status {
+    for (const char* key : {"a/1", "a/2", "a0", "a", "b/1", "a/\xff"}) CK_RETURN_IF_ERROR(txn.WriteMeta(key, std::string("v") + key));
+    return Status::Ok();
+  }).ok());
+  auto listed = store_->ListMeta("a/", 100);
+  ASSERT_TRUE(listed);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : *listed) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"a/1", "a/2", "a/\xff"}));
+  EXPECT_EQ((*store_->ListMeta("a/", 1)).size(), 1u);
+  EXPECT_EQ((*store_->ListMeta("", 100)).size(), 6u);
+
+  // A write sees its own changes and the committed state.
+  ASSERT_TRUE(store_->Write([](WriteTransaction& txn) -> Status {
+    CK_ASSIGN_OR_RETURN(std::optional<std::string> before, txn.ReadMeta("a/1"));
+    if (before != std::optional<std::string>("va/1")) return Status::Internal("committed value not seen");
+    CK_RETURN_IF_ERROR(txn.WriteMeta("a/1", "changed"));
+    CK_ASSIGN_OR_RETURN(std::optional<std::string> after, txn.ReadMeta("a/1"));
+    if (after != std::optional<std::string>("changed")) return Status::Internal("own write not seen");
+    CK_ASSIGN_OR_RETURN(std::optional<std::string> absent, txn.ReadMeta("none"));
+    return absent ? Status::Internal("absent key found") : Status::Ok();
+  }).ok());
+}
+
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {
   store_.reset();
   sqlite3* db = nullptr;

@@ -51,6 +51,14 @@ const std::string kSelectVersion = std::string(kSelectVersionColumns) + "WHERE v
 const std::string kScanCurrent =
     std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id > ? AND r.deleted = 0 ORDER BY r.id LIMIT ?";
 
+Result<std::optional<std::string>> ReadMetaValue(Connection& db, const std::string& key) {
+  CK_ASSIGN_OR_RETURN(ScopedStatement select, db.Prepare("SELECT value FROM store_meta WHERE key = ?"));
+  select->Bind(1, key);
+  CK_ASSIGN_OR_RETURN(bool found, select->Step());
+  if (!found) return std::optional<std::string>();
+  return std::optional(std::string(select->Text(0)));
+}
+
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
   SqliteWriteTransaction(Connection& db, NameIds& types, NameIds& params, const Clock& clock, Millis& last_time, bool& clock_behind,
@@ -166,6 +174,8 @@ class SqliteWriteTransaction final : public WriteTransaction {
     }
     return out;
   }
+
+  Result<std::optional<std::string>> ReadMeta(const std::string& key) override { return ReadMetaValue(db_, key); }
 
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
     CK_ASSIGN_OR_RETURN(ScopedStatement write, db_.Prepare(value ? "INSERT INTO store_meta (key, value) VALUES (?, ?) "
@@ -358,11 +368,26 @@ class SqliteStore final : public ResourceStore {
 
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
-    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT value FROM store_meta WHERE key = ?"));
-    select->Bind(1, key);
-    CK_ASSIGN_OR_RETURN(bool found, select->Step());
-    if (!found) return std::optional<std::string>();
-    return std::optional(std::string(select->Text(0)));
+    return ReadMetaValue(**reader, key);
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListMeta(const std::string& prefix, std::size_t limit) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    // The keys starting with `prefix` are those from it up to (not including) the prefix with its
+    // last byte raised by one; a last byte of 0xFF is dropped and the one before raised.
+    std::string end = prefix;
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+    if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT key, value FROM store_meta WHERE key >= ?1 "
+                                                                   "AND (?2 = '' OR key < ?2) ORDER BY key LIMIT ?3"));
+    select->Bind(1, prefix).Bind(2, end).Bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::vector<std::pair<std::string, std::string>> out;
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      out.emplace_back(std::string(select->Text(0)), std::string(select->Text(1)));
+    }
+    return out;
   }
 
   Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id, std::uint32_t limit) override {
