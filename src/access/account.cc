@@ -105,6 +105,8 @@ std::string UserToJson(const User& user) {
   m.emplace_back("totpKey", String(Base64UrlEncode(user.totp_key)));
   m.emplace_back("totpLastStep", Number(user.totp_last_step));
   m.emplace_back("recoveryCodeHashes", Strings(user.recovery_code_hashes));
+  m.emplace_back("totpPendingKey", String(Base64UrlEncode(user.totp_pending_key)));
+  m.emplace_back("pendingRecoveryCodeHashes", Strings(user.pending_recovery_code_hashes));
   m.emplace_back("created", Number(user.created));
   m.emplace_back("credentialsSince", Number(user.credentials_since));
   return WriteJsonValue(object);
@@ -115,6 +117,7 @@ Result<User> UserFromJson(std::string_view json) {
   User user;
   Reader read(object);
   std::string totp_key;
+  std::string pending_key;
   read.Text("name", user.name);
   read.List("roles", user.roles);
   read.Text("fhirUser", user.fhir_user);
@@ -124,11 +127,15 @@ Result<User> UserFromJson(std::string_view json) {
   read.Text("totpKey", totp_key);
   read.Integer("totpLastStep", user.totp_last_step);
   read.List("recoveryCodeHashes", user.recovery_code_hashes);
+  read.Text("totpPendingKey", pending_key);
+  read.List("pendingRecoveryCodeHashes", user.pending_recovery_code_hashes);
   read.Integer("created", user.created);
   read.Integer("credentialsSince", user.credentials_since);
   Result<std::string> key = Base64UrlDecode(totp_key);
-  if (!read.ok() || !key || user.name.empty()) return Err(Status(StatusCode::kCorrupt, "a stored user is not readable"));
+  Result<std::string> pending = Base64UrlDecode(pending_key);
+  if (!read.ok() || !key || !pending || user.name.empty()) return Err(Status(StatusCode::kCorrupt, "a stored user is not readable"));
   user.totp_key = std::move(*key);
+  user.totp_pending_key = std::move(*pending);
   return user;
 }
 

@@ -26,6 +26,10 @@ struct User {
   std::string totp_key;             // the raw TOTP secret, empty when not enrolled
   std::int64_t totp_last_step = -1; // the last TOTP step used (replays refused)
   std::vector<std::string> recovery_code_hashes;  // unused recovery codes (access/totp.h)
+  // An enrollment waiting for its first code: it replaces the key and recovery codes above once
+  // a code from the new key is given.
+  std::string totp_pending_key;
+  std::vector<std::string> pending_recovery_code_hashes;
   Millis created = 0;
   // Credentials before this moment are void: tokens issued earlier are refused (set when the
   // password changes or the user is disabled).

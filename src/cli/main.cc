@@ -1,4 +1,5 @@
-// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, version.
+// chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, user, client,
+// version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/account_commands.h"
 #include "cli/import_command.h"
 #include "cli/package_command.h"
 #include "cli/quality_command.h"
@@ -90,6 +92,60 @@ int main(int argc, char** argv) {
   CLI::App* reindex = app.add_subcommand("reindex", "Rebuild the search index of every stored resource (resumable)");
   AddConfigFlags(*reindex, reindex_flags);
 
+  Flags user_flags;
+  ck::cli::UserCommand user_command;
+  CLI::App* user = app.add_subcommand("user", "Manage the users who sign in (the server must be stopped)");
+  user->require_subcommand(1);
+  {
+    using Action = ck::cli::UserCommand::Action;
+    auto action = [&](const char* name, const char* help, Action chosen, bool takes_name) {
+      CLI::App* sub = user->add_subcommand(name, help);
+      AddConfigFlags(*sub, user_flags);
+      if (takes_name) sub->add_option("name", user_command.name, "The user's name")->required();
+      sub->callback([&user_command, chosen] { user_command.action = chosen; });
+      return sub;
+    };
+    CLI::App* add = action("add", "Add a user; prints a one-time password unless --password-stdin", Action::kAdd, true);
+    add->add_option("--role", user_command.roles, "A role from the access policy (repeatable)")->required();
+    add->add_option("--fhir-user", user_command.fhir_user, "The FHIR resource the user is, such as Practitioner/123");
+    add->add_flag("--password-stdin", user_command.password_stdin, "Read the password from standard input");
+    action("list", "List the users", Action::kList, false);
+    action("disable", "Disable a user (their tokens stop working)", Action::kDisable, true);
+    action("enable", "Enable a disabled user", Action::kEnable, true);
+    action("reset-password", "Give a user a new one-time password (their tokens stop working)", Action::kResetPassword, true);
+    action("enroll-totp", "Start two-factor enrollment: prints the key as a QR code and ten recovery codes", Action::kEnrollTotp,
+           true);
+    action("confirm-totp", "Finish two-factor enrollment with a code from the app", Action::kConfirmTotp, true)
+        ->add_option("code", user_command.code, "The 6-digit code the app shows")
+        ->required();
+  }
+
+  Flags client_flags;
+  ck::cli::ClientCommand client_command;
+  CLI::App* client = app.add_subcommand("client", "Manage the OAuth2 clients (apps and backend services; the server must be stopped)");
+  client->require_subcommand(1);
+  {
+    using Action = ck::cli::ClientCommand::Action;
+    CLI::App* add = client->add_subcommand("add", "Register a client; prints its client_id (and a confidential client's secret)");
+    AddConfigFlags(*add, client_flags);
+    add->add_option("name", client_command.name, "What people call it")->required();
+    add->add_option("--kind", client_command.kind, "public (PKCE), confidential (PKCE and a secret) or backend (signed JWT)")
+        ->check(CLI::IsMember({"public", "confidential", "backend"}));
+    add->add_option("--redirect-uri", client_command.redirect_uris, "Where an app receives its code (repeatable)");
+    add->add_option("--scope", client_command.scope, "The most the client may ask for (space-separated SMART scopes)");
+    add->add_option("--public-key", client_command.public_key_file, "A backend service's public key (PEM file)");
+    add->add_option("--jwks", client_command.jwks_file, "A backend service's JSON Web Key Set (file)");
+    add->add_option("--role", client_command.roles, "A backend service's role (repeatable; default integration)");
+    add->callback([&client_command] { client_command.action = Action::kAdd; });
+    CLI::App* list = client->add_subcommand("list", "List the clients");
+    AddConfigFlags(*list, client_flags);
+    list->callback([&client_command] { client_command.action = Action::kList; });
+    CLI::App* revoke = client->add_subcommand("revoke", "Revoke a client (its tokens stop working)");
+    AddConfigFlags(*revoke, client_flags);
+    revoke->add_option("client_id", client_command.name, "The client's id")->required();
+    revoke->callback([&client_command] { client_command.action = Action::kRevoke; });
+  }
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -102,6 +158,8 @@ int main(int argc, char** argv) {
                        : package->parsed() ? package_flags
                        : quality->parsed() ? quality_flags
                        : reindex->parsed() ? reindex_flags
+                       : user->parsed()    ? user_flags
+                       : client->parsed()  ? client_flags
                                            : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
@@ -113,5 +171,7 @@ int main(int argc, char** argv) {
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   if (reindex->parsed()) return ck::cli::RunReindex(*config);
+  if (user->parsed()) return ck::cli::RunUserCommand(*config, user_command);
+  if (client->parsed()) return ck::cli::RunClientCommand(*config, client_command);
   return ck::cli::RunImport(*config, import_options);
 }

@@ -75,6 +75,7 @@ const std::vector<Option>& Options() {
       {"log_level", [](Config& c, const std::string&, const std::string& v) { c.log_level = v; return Status::Ok(); }},
       {"base_url", [](Config& c, const std::string&, const std::string& v) { c.base_url = v; return Status::Ok(); }},
       {"search_time_zone", [](Config& c, const std::string&, const std::string& v) { c.search_time_zone = v; return Status::Ok(); }},
+      {"access_policy", [](Config& c, const std::string&, const std::string& v) { c.access_policy = v; return Status::Ok(); }},
       NumberOption("threads", &Config::threads),
       NumberOption("write_threads", &Config::write_threads),
       NumberOption("cache_mb", &Config::cache_mb),

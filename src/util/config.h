@@ -98,6 +98,9 @@ struct Config {
   // resource of this server that does not exist, and a delete of a resource current resources
   // refer to; "false" lets both through. Import never checks. Default "true".
   std::string referential_integrity = "true";
+  // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
+  // roles. Default none: the shipped roles as documented.
+  std::filesystem::path access_policy;
   // Log level: trace, debug, info, warn, error, off. Default info.
   std::string log_level = "info";
   // Base URL clients see, used in Location headers and bundle links. Default: derived from

@@ -16,11 +16,13 @@ struct CommandRun {
   std::string output;
 };
 
-// `chartkeeper <subcommand> --data <data> 'arg'...`
+// `chartkeeper <subcommand> --data <data> 'arg'...`, with standard input from the file `input`
+// (none: the test's own).
 inline CommandRun RunChartkeeper(const std::string& subcommand, const std::filesystem::path& data,
-                                 const std::vector<std::string>& args) {
+                                 const std::vector<std::string>& args, const std::filesystem::path& input = {}) {
   std::string command = std::string(CK_BINARY) + " " + subcommand + " --data " + data.string();
   for (const auto& arg : args) command += " '" + arg + "'";
+  if (!input.empty()) command += " < '" + input.string() + "'";
   command += " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
