@@ -48,7 +48,7 @@ struct Client {
   std::string id;    // server-assigned, "ck-" and 22 random characters
   std::string name;  // for people
   ClientKind kind = ClientKind::kPublic;
-  std::string secret_hash;                 // SHA-256 (hex) of the secret (confidential only)
+  std::string secret_hash;                 // SHA-256 (hex) of the secret: confidential, or a backend made with one
   std::vector<std::string> redirect_uris;  // exact matches (public and confidential)
   std::string scope;                       // the most this client may ask for (space-separated)
   std::string public_key_pem;              // a backend service's public key (PEM), or

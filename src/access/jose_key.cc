@@ -121,11 +121,11 @@ Result<JoseKey> JoseKey::GenerateEs256(std::string kid) {
   return JoseKey(key, std::move(kid), JoseAlgorithm::kES256, true);
 }
 
-Result<JoseKey> JoseKey::FromPrivatePem(std::string_view pem, std::string kid) {
+Result<JoseKey> JoseKey::FromPrivatePem(std::string_view pem, std::string kid, JoseAlgorithm rsa_algorithm) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key) return Err(Status::Invalid("not a PEM private key"));
-  CK_ASSIGN_OR_RETURN(JoseAlgorithm algorithm, AlgorithmOf(key.get(), JoseAlgorithm::kRS256));
+  CK_ASSIGN_OR_RETURN(JoseAlgorithm algorithm, AlgorithmOf(key.get(), rsa_algorithm));
   return JoseKey(key.release(), std::move(kid), algorithm, true);
 }
 

@@ -25,8 +25,9 @@ class JoseKey {
  public:
   // A new P-256 key pair for ES256. Errors: kInternal.
   static Result<JoseKey> GenerateEs256(std::string kid);
-  // A private key (PKCS#8 PEM) from PrivatePem. Errors: kInvalid.
-  static Result<JoseKey> FromPrivatePem(std::string_view pem, std::string kid);
+  // A private key (PKCS#8 PEM, as PrivatePem writes): EC keys as for FromPublicPem, an RSA key
+  // gets `rsa_algorithm`. Errors: kInvalid.
+  static Result<JoseKey> FromPrivatePem(std::string_view pem, std::string kid, JoseAlgorithm rsa_algorithm = JoseAlgorithm::kRS256);
   // A public key from PEM: an EC key gets ES256 (P-256) or ES384 (P-384); an RSA key (at least
   // 2048 bits) gets `rsa_algorithm`. Errors: kInvalid.
   static Result<JoseKey> FromPublicPem(std::string_view pem, std::string kid, JoseAlgorithm rsa_algorithm = JoseAlgorithm::kRS384);

@@ -314,10 +314,13 @@ int AddClient(Accounts& accounts, const ClientCommand& command) {
   if (client.name.empty() || client.name.size() > 200) return Fail(verb, Status::Invalid("a client name has 1 to 200 characters"));
   if (backend) {
     if (!command.redirect_uris.empty()) return Fail(verb, Status::Invalid("a backend service has no redirect URIs"));
-    if (command.public_key_file.empty() == command.jwks_file.empty()) {
-      return Fail(verb, Status::Invalid("a backend service needs its key: --public-key FILE or --jwks FILE"));
+    const int ways = (command.public_key_file.empty() ? 0 : 1) + (command.jwks_file.empty() ? 0 : 1) + (command.secret ? 1 : 0);
+    if (ways != 1) {
+      return Fail(verb, Status::Invalid("a backend service needs one way to prove itself: --public-key FILE, --jwks FILE or --secret"));
     }
-    if (!command.public_key_file.empty()) {
+    if (command.secret) {
+      // Nothing to read: the secret is made below.
+    } else if (!command.public_key_file.empty()) {
       Result<std::string> pem = ReadSmallFile(command.public_key_file, "--public-key");
       if (!pem) return Fail(verb, pem.error());
       if (Status ok = CheckPublicKey(*pem); !ok.ok()) return Fail(verb, ok);
@@ -331,8 +334,8 @@ int AddClient(Accounts& accounts, const ClientCommand& command) {
     client.roles = command.roles.empty() ? std::vector<std::string>{"integration"} : command.roles;
     if (Status ok = CheckRoles(accounts.policy, client.roles); !ok.ok()) return Fail(verb, ok);
   } else {
-    if (!command.public_key_file.empty() || !command.jwks_file.empty() || !command.roles.empty()) {
-      return Fail(verb, Status::Invalid("--public-key, --jwks and --role are for backend services; an app acts for its user"));
+    if (!command.public_key_file.empty() || !command.jwks_file.empty() || !command.roles.empty() || command.secret) {
+      return Fail(verb, Status::Invalid("--public-key, --jwks, --secret and --role are for backend services; an app acts for its user"));
     }
     if (command.redirect_uris.empty()) return Fail(verb, Status::Invalid("an app needs at least one --redirect-uri"));
     for (const std::string& uri : command.redirect_uris) {
@@ -344,7 +347,7 @@ int AddClient(Accounts& accounts, const ClientCommand& command) {
   if (!id) return Fail(verb, id.error());
   client.id = "ck-" + *id;
   std::string secret;
-  if (client.kind == access::ClientKind::kConfidential) {
+  if (client.kind == access::ClientKind::kConfidential || command.secret) {
     Result<std::string> bytes = RandomBytes(32);
     if (!bytes) return Fail(verb, bytes.error());
     secret = Base64UrlEncode(*bytes);

@@ -32,6 +32,7 @@ struct ClientCommand {
   std::string scope;                       // add: the most the client may ask for
   std::string public_key_file;             // add, backend: a PEM public key
   std::string jwks_file;                   // add, backend: a JSON Web Key Set
+  bool secret = false;                     // add, backend: a shared secret instead of a key (scripts, curl)
   std::vector<std::string> roles;          // add, backend: default integration
 };
 

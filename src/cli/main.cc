@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
     add->add_option("--scope", client_command.scope, "The most the client may ask for (space-separated SMART scopes)");
     add->add_option("--public-key", client_command.public_key_file, "A backend service's public key (PEM file)");
     add->add_option("--jwks", client_command.jwks_file, "A backend service's JSON Web Key Set (file)");
+    add->add_flag("--secret", client_command.secret,
+                  "A backend service proves itself with a shared secret (HTTP Basic) instead of a key pair: for scripts and curl");
     add->add_option("--role", client_command.roles, "A backend service's role (repeatable; default integration)");
     add->callback([&client_command] { client_command.action = Action::kAdd; });
     CLI::App* list = client->add_subcommand("list", "List the clients");

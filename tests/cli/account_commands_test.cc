@@ -200,6 +200,9 @@ TEST_F(AccountCommandsTest, RegistersEachKindOfClient) {
   ASSERT_EQ(backend.exit_code, 0) << backend.output;
   const std::string jwks = WriteFile("jwks.json", R"({"keys":[{"kty":"EC","crv":"P-384","x":"AA","y":"AA","kid":"1"}]})");
   ASSERT_EQ(Run("client add", {"Registry", "--kind", "backend", "--jwks", jwks}).exit_code, 0);
+  CommandRun script = Run("client add", {"Nightly script", "--kind", "backend", "--secret"});
+  ASSERT_EQ(script.exit_code, 0) << script.output;
+  EXPECT_EQ(Capture(script.output, "client_secret \\(shown once\\): (\\S+)").size(), 43u) << script.output;
 
   CommandRun listed = Run("client list", {});
   ASSERT_EQ(listed.exit_code, 0);
@@ -227,8 +230,10 @@ TEST_F(AccountCommandsTest, RefusesClientsThatCouldNotBeUsedSafely) {
       {{"app", "--kind", "public", "--redirect-uri", "https://a.example/cb", "--scope", "system/*.rs"}, "backend services"},
       {{"app", "--kind", "public", "--redirect-uri", "https://a.example/cb", "--scope", "patient/Observation.x"}, "cruds"},
       {{"app", "--kind", "public", "--redirect-uri", "https://a.example/cb", "--public-key", ec}, "for backend services"},
-      {{"svc", "--kind", "backend"}, "needs its key"},
-      {{"svc", "--kind", "backend", "--public-key", ec, "--jwks", private_jwks}, "needs its key"},
+      {{"svc", "--kind", "backend"}, "one way to prove itself"},
+      {{"svc", "--kind", "backend", "--public-key", ec, "--jwks", private_jwks}, "one way to prove itself"},
+      {{"svc", "--kind", "backend", "--public-key", ec, "--secret"}, "one way to prove itself"},
+      {{"app", "--kind", "public", "--redirect-uri", "https://a.example/cb", "--secret"}, "for backend services"},
       {{"svc", "--kind", "backend", "--public-key", small_rsa}, "2048 bits"},
       {{"svc", "--kind", "backend", "--public-key", not_pem}, "not a PEM public key"},
       {{"svc", "--kind", "backend", "--public-key", "/nonexistent.pem"}, "cannot read"},
