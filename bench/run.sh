@@ -88,7 +88,7 @@ rm -rf "$work/var-structure"
 db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
 
 echo "== 3. HTTP read by id (wrk: 2 threads, 64 connections, ${duration}s)"
-start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var"
+start_server "$work/serve.log" "$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var"
 port=$server_port
 curl -s "http://127.0.0.1:$port/fhir/Observation/_history?_count=1000" | grep -o '"fullUrl":"[^"]*"' | sed 's|.*/fhir/||; s|"$||' >"$work/ids.txt"
 echo "ids for reads: $(wc -l <"$work/ids.txt")"
@@ -104,10 +104,10 @@ echo "system history page: first ${history_first_ms} ms, 200 pages deep ${histor
 IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$port" | tee "$work/read.txt"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 echo "-- the same reads with the current-version cache off (every read goes to SQLite and zstd)"
-start_server "$work/serve-nocache.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var" --cache-mb 0
+start_server "$work/serve-nocache.log" "$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var" --cache-mb 0
 IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "http://127.0.0.1:$server_port" | tee "$work/read-nocache.txt"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-start_server "$work/serve.log" "$bin" serve --listen 127.0.0.1:0 --data "$work/var"
+start_server "$work/serve.log" "$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var"
 port=$server_port
 start_server "$work/trivial.log" "$bench_bin/trivial_http_server"
 trivial_port=$server_port

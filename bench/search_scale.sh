@@ -29,7 +29,7 @@ resources=$(echo "$import_line" | grep -o 'finished: [0-9]*' | grep -o '[0-9]*')
 db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
 index_bytes=$(sqlite3 "$work/var/chartkeeper.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\_%' ESCAPE '\\'")
 
-"$bin" serve --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
+"$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
 server=$!
 port=""
 started=$(date +%s)

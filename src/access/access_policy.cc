@@ -128,6 +128,7 @@ bool AccessPolicy::Allows(const std::vector<std::string>& roles, Permission perm
   return std::any_of(roles.begin(), roles.end(), [&](const std::string& name) {
     const RolePolicy* role = Find(name);
     if (!role || std::find(role->deny.begin(), role->deny.end(), type) != role->deny.end()) return false;
+    if (type == "*" && !role->deny.empty()) return false;  // "every type" includes the denied ones
     return std::any_of(role->scopes.begin(), role->scopes.end(),
                        [&](const ResourceScope& scope) { return scope.Covers(permission, type); });
   });

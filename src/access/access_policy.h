@@ -57,8 +57,9 @@ class AccessPolicy {
   // The role names, sorted.
   std::vector<std::string> RoleNames() const;
 
-  // Whether any of `roles` grants `permission` on `type` (a type
-  // a role denies is never reached through that role). Unknown roles grant nothing.
+  // Whether any of `roles` grants `permission` on `type` (a type a role denies is never reached
+  // through that role; "*", every type, only through a wildcard scope of a role that denies
+  // none). Unknown roles grant nothing.
   bool Allows(const std::vector<std::string>& roles, Permission permission, std::string_view type) const;
   bool TotpRequired(const std::vector<std::string>& roles) const;
   bool MayAdminister(const std::vector<std::string>& roles) const;

@@ -47,8 +47,13 @@ ScopeSet GrantedScopes(const ScopeSet& requested, const ScopeSet& allowed) {
 }
 
 TokenService::TokenService(AccountDirectory& accounts, SigningKeys& keys, store::ResourceStore& store, const Clock& clock,
-                           TokenServiceOptions options)
-    : accounts_(accounts), keys_(keys), store_(store), clock_(clock), options_(std::move(options)) {}
+                           TokenServiceOptions options, ClientLookup clients)
+    : accounts_(accounts),
+      keys_(keys),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      clients_(clients ? std::move(clients) : [&accounts](const std::string& id) { return accounts.FindClient(id); }) {}
 
 tl::expected<Client, OAuthError> TokenService::AuthenticateClient(const TokenRequest& request) {
   const bool by_assertion = !request.client_assertion.empty() || !request.client_assertion_type.empty();
@@ -183,16 +188,17 @@ tl::expected<TokenResponse, OAuthError> TokenService::Token(const TokenRequest& 
 }
 
 Result<Identity> TokenService::Authenticate(std::string_view bearer_token) {
-  auto lookup = [this](std::string_view kid) { return keys_.Find(kid); };
   std::shared_ptr<const JoseKey> held;  // keeps the key alive during the check
-  CK_ASSIGN_OR_RETURN(JsonValue claims, VerifyJwt(bearer_token, [&](std::string_view kid) -> const JoseKey* {
-                        held = lookup(kid);
-                        return held.get();
-                      }, {.now = clock_.Now(), .issuer = options_.issuer, .audience = options_.audience}));
+  auto lookup = [&](std::string_view kid) -> const JoseKey* {
+    held = keys_.Find(kid);
+    return held.get();
+  };
+  CK_ASSIGN_OR_RETURN(JsonValue claims,
+                      VerifyJwt(bearer_token, lookup, {.now = clock_.Now(), .issuer = options_.issuer, .audience = options_.audience}));
   const JsonValue* client_id = claims.Find("client_id");
   const JsonValue* scope = claims.Find("scope");
   if (!client_id || !scope) return Err(Status(StatusCode::kUnauthenticated, "invalid token: not an access token of this server"));
-  CK_ASSIGN_OR_RETURN(std::optional<Client> client, accounts_.FindClient(client_id->text));
+  CK_ASSIGN_OR_RETURN(std::optional<Client> client, clients_(client_id->text));
   if (!client || client->revoked) return Err(Status(StatusCode::kUnauthenticated, "invalid token: its client was revoked"));
   Result<ScopeSet> scopes = ParseScopes(scope->text);
   if (!scopes) return Err(Status(StatusCode::kUnauthenticated, "invalid token: its scope cannot be read"));

@@ -9,6 +9,7 @@
 // client is still registered and not revoked.
 // Thread safety: safe from any thread.
 
+#include <functional>
 #include <string>
 #include <tl/expected.hpp>
 #include <vector>
@@ -60,11 +61,14 @@ struct TokenServiceOptions {
   Millis backend_token_lifetime = 5 * 60 * 1000;
 };
 
+// The registered client with an id, or nullopt (how Authenticate finds a token's client).
+using ClientLookup = std::function<Result<std::optional<Client>>(const std::string& id)>;
+
 class TokenService {
  public:
-  // REQUIRES: every reference outlives the service.
+  // REQUIRES: every reference outlives the service. `clients` defaults to reading `accounts`.
   TokenService(AccountDirectory& accounts, SigningKeys& keys, store::ResourceStore& store, const Clock& clock,
-               TokenServiceOptions options);
+               TokenServiceOptions options, ClientLookup clients = nullptr);
 
   tl::expected<TokenResponse, OAuthError> Token(const TokenRequest& request);
   // Errors: kUnauthenticated (a token that fails a check, or whose client is gone or revoked),
@@ -80,6 +84,7 @@ class TokenService {
   store::ResourceStore& store_;
   const Clock& clock_;
   const TokenServiceOptions options_;
+  const ClientLookup clients_;
 };
 
 // The scopes of `requested` that `allowed` covers: same context, a type it names (or *), no

@@ -4,6 +4,10 @@
 #include <csignal>
 #include <chrono>
 
+#include <iostream>
+
+#include "access/access_control.h"
+#include "cli/first_start.h"
 #include "cli/offline_records.h"
 #include "cli/server_config.h"
 #include "fhir/definitions.h"
@@ -31,6 +35,16 @@ int RunServe(const Config& config) {
   };
   auto listen = ParseListenAddress(config.listen);
   if (!listen) return fail(listen.error());
+  const bool auth = config.auth == "on";
+  if (!auth && !IsLoopback(listen->host)) {
+    return fail(Status::Invalid("auth = off works only on a loopback address (127.0.0.1, ::1, localhost), not on " + listen->host));
+  }
+  access::AccessPolicy policy = access::AccessPolicy::Defaults();
+  if (!config.access_policy.empty()) {
+    auto loaded = access::AccessPolicy::FromFile(config.access_policy);
+    if (!loaded) return fail(loaded.error());
+    policy = std::move(*loaded);
+  }
 
   auto load_started = std::chrono::steady_clock::now();
   const fhir::Definitions& definitions = fhir::Definitions::R4();
@@ -79,21 +93,32 @@ int RunServe(const Config& config) {
          return api != nullptr ? api->Handle(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
        }});
   if (!server) return fail(server.error());
-  std::string base_url = config.base_url;
-  if (base_url.empty()) {
-    std::string host = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
-    base_url = "http://" + host + ":" + std::to_string((*server)->port()) + "/fhir";
+  const std::string bound_host = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
+  const std::string bound_url = "http://" + bound_host + ":" + std::to_string((*server)->port()) + "/fhir";
+  const std::string base_url = config.base_url.empty() ? bound_url : config.base_url;
+  // The server's root (issuer of its tokens, home of /auth): the base URL without /fhir.
+  const std::string root_url = base_url.ends_with("/fhir") ? base_url.substr(0, base_url.size() - 5) : base_url;
+  std::unique_ptr<access::AccessControl> access_control;
+  if (auth) {
+    if (Status made = CreateFirstAccounts(**store, clock, root_url, std::cout); !made.ok()) return fail(made);
+    auto opened = access::AccessControl::Open(**store, clock, std::move(policy), {.base_url = root_url});
+    if (!opened) return fail(opened.error());
+    access_control = std::move(*opened);
   }
   api = std::make_unique<rest::FhirApi>(records, definitions, **store,
                                         rest::FhirApiOptions{.base_url = base_url,
                                                              .max_page_size = config.max_page_size,
                                                              .max_bundle_entries = config.max_bundle_entries,
                                                              .validation = ValidationPolicyFrom(config.rest_validation),
-                                                             .referential_integrity = config.referential_integrity == "true"});
+                                                             .referential_integrity = config.referential_integrity == "true",
+                                                             .access = access_control.get()});
   ready = api.get();
-  CK_LOG_INFO("listening on {} (data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
-              base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
+  CK_LOG_INFO("listening on {} (base URL {}, data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
+              bound_url, base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
               (*server)->max_connections());
+  if (!auth) {
+    CK_LOG_WARN("auth = off: no authentication; anyone who reaches {} may read and change every record (development only)", base_url);
+  }
   if (config.referential_integrity == "false") {
     CK_LOG_WARN("referential_integrity = false: writes may refer to resources that do not exist, and deletes may leave references dangling");
   }

@@ -33,4 +33,19 @@ unsigned ReadThreads(const Config& config) {
   return std::max(2u, std::thread::hardware_concurrency());
 }
 
+bool IsLoopback(std::string_view host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  // 127.0.0.0/8 written as a dotted quad.
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
 }  // namespace ck::cli

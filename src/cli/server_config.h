@@ -16,6 +16,8 @@ struct ListenAddress {
 
 // "127.0.0.1:8080", "[::1]:8080". Errors: kInvalid.
 Result<ListenAddress> ParseListenAddress(const std::string& listen);
+// Whether a listen host is this machine only: 127.0.0.0/8, ::1 or localhost.
+bool IsLoopback(std::string_view host);
 
 // I/O threads for the HTTP server: the configured number, or one per core.
 unsigned IoThreads(const Config& config);

@@ -220,6 +220,12 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   prepared.kind = write.kind;
   prepared.expected_id = write.id;
   const std::string type = write.resource ? write.resource->type_name() : write.type;
+  CK_RETURN_IF_ERROR(Authorize(context, write.kind == Kind::kCreate   ? Interaction::kCreate
+                                        : write.kind == Kind::kUpdate ? Interaction::kUpdate
+                                                                      : Interaction::kDelete,
+                               type));
+  // A condition searches: it tells whether resources matching it exist.
+  if (!write.condition.empty()) CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, type));
   if (!write.condition.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
     search::SearchRequest request{definition->name, std::move(write.condition)};
@@ -671,14 +677,20 @@ Result<store::StoredVersion> CurrentOrError(std::optional<store::StoredVersion> 
 }
 }  // namespace
 
-Result<store::StoredVersion> RecordService::Read(const RequestContext&, std::string_view type, std::string_view id) {
+Status RecordService::Authorize(const RequestContext& context, Interaction interaction, std::string_view type) {
+  return context.guard ? context.guard->Allow(interaction, type) : Status::Ok();
+}
+
+Result<store::StoredVersion> RecordService::Read(const RequestContext& context, std::string_view type, std::string_view id) {
+  CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
   return CurrentOrError(std::move(current), type, id);
 }
 
-std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const RequestContext&, std::string_view type,
+std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const RequestContext& context, std::string_view type,
                                                                       std::string_view id) {
+  if (Status allowed = Authorize(context, Interaction::kRead, type); !allowed.ok()) return Result<store::StoredVersion>(Err(allowed));
   auto definition = CheckAddress(type, id);
   if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
   std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
@@ -686,8 +698,9 @@ std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const Requ
   return CurrentOrError(std::move(cached), type, id);
 }
 
-Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext&, std::string_view type,
+Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& context, std::string_view type,
                                                         std::string_view id, std::int64_t version) {
+  CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> found,
                       store_.ReadVersion(definition->name, std::string(id), version));
@@ -709,9 +722,9 @@ void RecordService::AddParts(std::vector<SearchPart>& parts, const std::string& 
   }
 }
 
-Result<RecordService::SearchResult> RecordService::Search(const RequestContext&, const search::SearchRequest& request) {
+Result<RecordService::SearchResult> RecordService::Search(const RequestContext& context, const search::SearchRequest& request) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(request.type));
-  (void)definition;
+  CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, definition->name));
   if (!request.compartment_type.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* compartment, CheckAddress(request.compartment_type, request.compartment_id));
     (void)compartment;
@@ -720,15 +733,22 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext&,
   CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request, options_.search_zone));
   if (result.parsed.query.contained != search::ContainedMode::kBoth) {
     CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
-    return result;
+  } else {
+    std::vector<SearchPart> parts;
+    AddParts(parts, "", "contained", result.parsed.query);
+    const std::string cursor = result.parsed.query.cursor;
+    CK_ASSIGN_OR_RETURN(result, SearchParts(std::move(parts), cursor, std::move(result)));
   }
-  std::vector<SearchPart> parts;
-  AddParts(parts, "", "contained", result.parsed.query);
-  const std::string cursor = result.parsed.query.cursor;
-  return SearchParts(std::move(parts), cursor, std::move(result));
+  DropUnreadableIncludes(context, result.page);
+  return result;
 }
 
-Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext&, const search::SearchRequest& request) {
+void RecordService::DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page) {
+  if (!context.guard) return;
+  std::erase_if(page.included, [&](const store::StoredVersion& version) { return !Authorize(context, Interaction::kRead, version.type).ok(); });
+}
+
+Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext& context, const search::SearchRequest& request) {
   std::vector<std::string> types;
   std::string cursor;
   search::SearchRequest per_type = request;
@@ -737,6 +757,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
     if (name == "_type") {
       for (std::string_view type : Split(value, ',')) {
         CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
+        CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, definition->name));
         types.push_back(definition->name);
       }
     } else if (name == "_cursor") {
@@ -746,8 +767,10 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
     }
   }
   const bool named = !types.empty();
-  if (!named) {
-    for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) types.push_back(type->name);
+  if (!named) {  // every type the caller may search
+    for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) {
+      if (Authorize(context, Interaction::kSearch, type->name).ok()) types.push_back(type->name);
+    }
   }
   std::sort(types.begin(), types.end());
   types.erase(std::unique(types.begin(), types.end()), types.end());
@@ -769,7 +792,9 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
     }
     AddParts(parts, type, type + ".contained", parsed.query);
   }
-  return SearchParts(std::move(parts), cursor, std::move(result));
+  CK_ASSIGN_OR_RETURN(result, SearchParts(std::move(parts), cursor, std::move(result)));
+  DropUnreadableIncludes(context, result.page);
+  return result;
 }
 
 Result<RecordService::SearchResult> RecordService::SearchParts(std::vector<SearchPart> parts, const std::string& cursor,
@@ -850,7 +875,9 @@ Result<store::SearchPage> RecordService::PageParts(std::vector<SearchPart> parts
   return result;
 }
 
-Result<store::HistoryPage> RecordService::History(const RequestContext&, const store::HistoryQuery& query) {
+Result<store::HistoryPage> RecordService::History(const RequestContext& context, const store::HistoryQuery& query) {
+  // System-wide history shows every type.
+  CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)));
   if (!query.id.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(query.type, query.id));
     (void)definition;

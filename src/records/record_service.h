@@ -212,6 +212,10 @@ class RecordService {
   fhir::ReadOptions ReadOptions() const;
 
  private:
+  // OK when the context's guard (if any) allows `interaction` on `type`; else kForbidden.
+  static Status Authorize(const RequestContext& context, Interaction interaction, std::string_view type);
+  // Removes the _include/_revinclude resources of types the caller may not read.
+  static void DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page);
   // Parse() for a body that must be a resource of type `expected`. Errors: as Parse(), and
   // kInvalid if the body's resourceType is another.
   Result<fhir::Resource> ParseAs(std::string_view body, const fhir::TypeDefinition& expected) const;

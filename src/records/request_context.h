@@ -1,11 +1,13 @@
 #pragma once
 // Who is asking, through which front door: carried from every entry point (REST, CLI import,
-// later MLLP and jobs) to the core, so access control and the audit trail can be added in one
-// place. Until authentication lands, the actor is whatever the front door can say (e.g. the
-// peer address); nothing trusts it yet.
+// later MLLP and jobs) to the core, where access control (records/access_guard.h) and later the
+// audit trail act in one place. The actor is the verified identity when the front door
+// authenticated the caller, else whatever it can say (the peer address).
 // Thread safety: a plain value.
 
 #include <string>
+
+#include "records/access_guard.h"
 
 namespace ck::records {
 
@@ -29,6 +31,9 @@ struct RequestContext {
   // REST turns it on (the referential_integrity setting); bulk import, whose files come in any
   // order, does not.
   bool check_references = false;
+  // What the caller may do; nullptr: a trusted caller (an offline command, or authentication
+  // turned off). REQUIRES: outlives the request.
+  const AccessGuard* guard = nullptr;
 };
 
 }  // namespace ck::records

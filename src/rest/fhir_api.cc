@@ -10,6 +10,7 @@
 #include "fhir/resource_subset.h"
 #include "records/quality_report.h"
 #include "records/bundle_plan.h"
+#include "rest/auth_api.h"
 #include "rest/bundle_entry.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
@@ -138,6 +139,7 @@ Result<fhir::Subset> ReadSubset(const std::vector<std::pair<std::string, std::st
 struct FhirApi::Call {
   const HttpRequest& request;
   records::RequestContext context;
+  std::shared_ptr<const access::TokenGuard> guard;  // the verified caller; context.guard points at it
   std::string_view interaction = "unknown";  // always a string literal
   bool pretty = false;
   bool inline_only = false;  // answer only what needs no database (on an I/O thread)
@@ -204,8 +206,21 @@ HttpResponse FhirApi::Route(Call& call) {
     if (method != "GET") return MethodNotAllowed("GET");
     return Metrics(call);
   }
+  if (options_.access && ((segments.size() == 2 && first == "auth") || (segments.size() == 2 && first == ".well-known" &&
+                                                                           segments[1] == "smart-configuration"))) {
+    return AuthEndpoint(call, segments[1]);
+  }
   if (first != kFhirPrefix) {
     return ErrorResponse(Status::NotFound("no such endpoint; the FHIR API is under /" + std::string(kFhirPrefix)));
+  }
+  // Everything under /fhir but the capability statement needs a valid token.
+  if (options_.access && !(segments.size() == 2 && segments[1] == "metadata")) {
+    const std::string_view authorization = request.Header("authorization");
+    auto guard = options_.access->Authenticate(authorization);
+    if (!guard) return UnauthorizedResponse(guard.error(), !authorization.empty());
+    call.guard = std::move(*guard);
+    call.context.guard = call.guard.get();
+    call.context.actor = call.guard->identity().subject;
   }
   if (!AcceptsJson(request)) {
     return ErrorResponse(Status(StatusCode::kNotAcceptable, "this server produces application/fhir+json only"));
@@ -213,6 +228,24 @@ HttpResponse FhirApi::Route(Call& call) {
   std::string_view pretty = request.Query("_pretty");
   call.pretty = pretty == "true";
   return RouteFhir(call, method, std::span(segments).subspan(1));
+}
+
+HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
+  const std::string_view method = call.request.method;
+  if (name == "token") {
+    call.interaction = "auth-token";
+    if (call.inline_only) return Defer(call);  // checks and records a client assertion in the database
+    return TokenResponse(*options_.access, call.request);
+  }
+  if (name == "jwks") {
+    call.interaction = "auth-jwks";
+    return method == "GET" || method == "HEAD" ? JwksResponse(*options_.access) : MethodNotAllowed("GET");
+  }
+  if (name == "smart-configuration") {
+    call.interaction = "smart-configuration";
+    return method == "GET" || method == "HEAD" ? SmartConfigurationResponse(*options_.access) : MethodNotAllowed("GET");
+  }
+  return ErrorResponse(Status::NotFound("no such endpoint under /auth (token, jwks)"));
 }
 
 // Every interaction but capabilities and read by id may reach the database: an inline-only call

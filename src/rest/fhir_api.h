@@ -17,6 +17,7 @@
 
 #include "fhir/definitions.h"
 #include "records/bundle_plan.h"
+#include "access/access_control.h"
 #include "records/record_service.h"
 #include "rest/http_message.h"
 #include "rest/metrics.h"
@@ -31,6 +32,9 @@ struct FhirApiOptions {
   // What a write that breaks a validation rule gets (strict or lenient, rest_validation).
   records::ValidationPolicy validation = records::ValidationPolicy::kStrict;
   bool referential_integrity = true;  // RequestContext::check_references of every request
+  // Who may do what (tokens, roles): every request but /healthz, /metrics, the capability
+  // statement and the OAuth2 endpoints needs a valid bearer token. nullptr: authentication off.
+  access::AccessControl* access = nullptr;
 };
 
 class FhirApi {
@@ -52,6 +56,7 @@ class FhirApi {
   struct Call;  // one request being answered
   std::optional<HttpResponse> Respond(const HttpRequest& request, bool inline_only);
   HttpResponse Route(Call& call);
+  HttpResponse AuthEndpoint(Call& call, std::string_view name);
   HttpResponse RouteFhir(Call& call, std::string_view method, std::span<const std::string> segments);
   HttpResponse Defer(Call& call);
   HttpResponse Create(Call& call, std::string_view type);

@@ -101,6 +101,7 @@ const std::vector<Option>& Options() {
       NumberOption("max_bundle_entries", &Config::max_bundle_entries),
       NumberOption("max_conditional_deletes", &Config::max_conditional_deletes),
       ChoiceOption("referential_integrity", &Config::referential_integrity, {"true", "false"}),
+      ChoiceOption("auth", &Config::auth, {"on", "off"}),
       PathListOption("packages", &Config::packages),
   };
   return options;

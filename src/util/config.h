@@ -98,6 +98,10 @@ struct Config {
   // resource of this server that does not exist, and a delete of a resource current resources
   // refer to; "false" lets both through. Import never checks. Default "true".
   std::string referential_integrity = "true";
+  // Authentication of the REST API: "on" (every request but the capability statement, the
+  // OAuth2 endpoints, /healthz and /metrics needs a bearer token) or "off" (anyone who reaches
+  // the port may do anything: only on a loopback address, for development and tests). Default on.
+  std::string auth = "on";
   // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
   // roles. Default none: the shipped roles as documented.
   std::filesystem::path access_policy;

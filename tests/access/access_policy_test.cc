@@ -33,6 +33,10 @@ TEST(AccessPolicyTest, ShipsTheDocumentedRoles) {
   EXPECT_TRUE(policy.TotpRequired({"admin"}));
   EXPECT_TRUE(policy.TotpRequired({"clinician", "auditor"}));
   EXPECT_FALSE(policy.TotpRequired({"clinician"}));
+  // Every type at once: only a wildcard of a role that denies nothing.
+  EXPECT_TRUE(policy.Allows({"admin"}, Permission::kRead, "*"));
+  EXPECT_FALSE(policy.Allows({"clinician"}, Permission::kRead, "*"));
+  EXPECT_FALSE(policy.Allows({"auditor"}, Permission::kRead, "*"));
   EXPECT_TRUE(policy.MayAdminister({"admin"}));
   EXPECT_FALSE(policy.MayAdminister({"clinician"}));
   EXPECT_TRUE(policy.MayBreakGlass({"clinician"}));

@@ -6,7 +6,7 @@ binary=$1
 shift
 data=$(mktemp -d)
 log="$data/server.log"
-"$binary" serve --listen 127.0.0.1:0 --data "$data/var" 2>"$log" &
+"$binary" serve --auth off --listen 127.0.0.1:0 --data "$data/var" 2>"$log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do

@@ -21,6 +21,7 @@ namespace ck::testing {
 struct ServerProcessOptions {
   unsigned max_open_files = 0;     // if set, the server's descriptor limit (soft and hard)
   std::filesystem::path log_file;  // if set, the server's log lines are kept here
+  bool auth = false;               // authentication on (else the server runs with --auth off)
 };
 
 class ServerProcess {
@@ -54,6 +55,7 @@ class ServerProcess {
         setrlimit(RLIMIT_NOFILE, &limit);
       }
       std::vector<std::string> args = {CK_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string()};
+      if (!options_.auth) args.insert(args.end(), {"--auth", "off"});
       args.insert(args.end(), extra_args_.begin(), extra_args_.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

@@ -1,0 +1,110 @@
+#include "access/access_control.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace ck::access {
+
+namespace {
+
+Permission PermissionOf(records::Interaction interaction) {
+  switch (interaction) {
+    case records::Interaction::kCreate: return Permission::kCreate;
+    case records::Interaction::kRead: return Permission::kRead;
+    case records::Interaction::kUpdate: return Permission::kUpdate;
+    case records::Interaction::kDelete: return Permission::kDelete;
+    case records::Interaction::kSearch: return Permission::kSearch;
+  }
+  return Permission::kRead;
+}
+
+std::string_view Verb(records::Interaction interaction) {
+  switch (interaction) {
+    case records::Interaction::kCreate: return "create";
+    case records::Interaction::kRead: return "read";
+    case records::Interaction::kUpdate: return "update";
+    case records::Interaction::kDelete: return "delete";
+    case records::Interaction::kSearch: return "search";
+  }
+  return "use";
+}
+
+JsonValue Text(std::string_view text) { return {JsonValue::Kind::kString, std::string(text), {}, {}}; }
+JsonValue Texts(std::initializer_list<std::string_view> items) {
+  JsonValue array{JsonValue::Kind::kArray, {}, {}, {}};
+  for (std::string_view item : items) array.items.push_back(Text(item));
+  return array;
+}
+
+}  // namespace
+
+Status TokenGuard::Allow(records::Interaction interaction, std::string_view type) const {
+  const Permission permission = PermissionOf(interaction);
+  const bool scoped = std::any_of(identity_.scopes.resources.begin(), identity_.scopes.resources.end(), [&](const ResourceScope& scope) {
+    return scope.context != ScopeContext::kPatient && scope.query.empty() && scope.Covers(permission, type);
+  });
+  const std::string what = type == "*" ? std::string("every resource type") : std::string(type);
+  if (!scoped) return Status(StatusCode::kForbidden, "the token's scopes do not allow " + std::string(Verb(interaction)) + " of " + what);
+  if (!policy_.Allows(identity_.roles, permission, type)) {
+    return Status(StatusCode::kForbidden, "the caller's roles do not allow " + std::string(Verb(interaction)) + " of " + what);
+  }
+  return Status::Ok();
+}
+
+AccessControl::AccessControl(store::ResourceStore& store, const Clock& clock, AccessPolicy policy, AccessControlOptions options)
+    : clock_(clock),
+      policy_(std::move(policy)),
+      options_(std::move(options)),
+      accounts_(std::make_unique<AccountDirectory>(store)),
+      keys_(std::make_unique<SigningKeys>(store, clock)) {
+  tokens_ = std::make_unique<TokenService>(
+      *accounts_, *keys_, store, clock,
+      TokenServiceOptions{.issuer = options_.base_url + "/auth", .audience = options_.base_url + "/fhir",
+                          .token_endpoint = options_.base_url + "/auth/token"},
+      [this](const std::string& id) -> Result<std::optional<Client>> {
+        auto found = clients_.find(id);
+        return found == clients_.end() ? std::optional<Client>() : std::optional<Client>(found->second);
+      });
+}
+
+Result<std::unique_ptr<AccessControl>> AccessControl::Open(store::ResourceStore& store, const Clock& clock, AccessPolicy policy,
+                                                           AccessControlOptions options) {
+  std::unique_ptr<AccessControl> control(new AccessControl(store, clock, std::move(policy), std::move(options)));
+  CK_ASSIGN_OR_RETURN(std::vector<Client> clients, control->accounts_->ListClients());
+  for (Client& client : clients) control->clients_.emplace(client.id, std::move(client));
+  // The signing keys loaded (or the first made) before the first request.
+  CK_ASSIGN_OR_RETURN(std::shared_ptr<const JoseKey> key, control->keys_->Current());
+  (void)key;
+  return control;
+}
+
+Result<std::unique_ptr<TokenGuard>> AccessControl::Authenticate(std::string_view authorization) const {
+  constexpr std::string_view kBearer = "bearer ";
+  const bool bearer = authorization.size() > kBearer.size() &&
+                      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  if (!bearer) {
+    return Err(Status(StatusCode::kUnauthenticated, authorization.empty() ? "authentication required: send Authorization: Bearer <token>"
+                                                                          : "the Authorization header must be Bearer <token>"));
+  }
+  std::string_view token = authorization.substr(kBearer.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  CK_ASSIGN_OR_RETURN(Identity identity, tokens_->Authenticate(token));
+  return std::make_unique<TokenGuard>(std::move(identity), policy_);
+}
+
+std::string AccessControl::SmartConfiguration() const {
+  JsonValue config{JsonValue::Kind::kObject, {}, {}, {}};
+  auto& m = config.members;
+  m.emplace_back("issuer", Text(options_.base_url + "/auth"));
+  m.emplace_back("jwks_uri", Text(options_.base_url + "/auth/jwks"));
+  m.emplace_back("token_endpoint", Text(options_.base_url + "/auth/token"));
+  m.emplace_back("grant_types_supported", Texts({"client_credentials"}));
+  m.emplace_back("token_endpoint_auth_methods_supported", Texts({"private_key_jwt", "client_secret_basic"}));
+  m.emplace_back("token_endpoint_auth_signing_alg_values_supported", Texts({"ES256", "ES384", "RS256", "RS384"}));
+  m.emplace_back("scopes_supported", Texts({"system/*.cruds", "system/*.rs", "system/*.read", "system/*.write"}));
+  m.emplace_back("capabilities", Texts({"client-confidential-asymmetric", "permission-v1", "permission-v2"}));
+  return WriteJsonValue(config);
+}
+
+}  // namespace ck::access

@@ -1,0 +1,74 @@
+#pragma once
+// The security layer as the front doors use it: turns an Authorization header into the guard
+// that RecordService consults (records/access_guard.h), answers the OAuth2 token endpoint and
+// publishes the signing keys. A request is allowed an interaction on a type when its token's
+// scopes AND its client's (later: user's) roles both allow it:
+//   - a token scope with a query (`system/Observation.rs?category=laboratory`) or of patient
+//     context grants nothing yet: enforcing those filters (and the patient compartment) comes
+//     with the user login; until then they are refused rather than widened;
+//   - "*" (every type: system-wide history) needs a wildcard scope and roles that deny no type.
+// The clients are read once at start (the CLI changes them only while the server is stopped),
+// so checking a token never waits for the database and can run on an I/O thread.
+// Thread safety: safe from any thread.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "access/access_policy.h"
+#include "access/account_directory.h"
+#include "access/signing_keys.h"
+#include "access/token_service.h"
+#include "records/access_guard.h"
+
+namespace ck::access {
+
+// A verified caller, as RecordService sees it.
+class TokenGuard final : public records::AccessGuard {
+ public:
+  // REQUIRES: policy outlives the guard.
+  TokenGuard(Identity identity, const AccessPolicy& policy) : identity_(std::move(identity)), policy_(policy) {}
+  Status Allow(records::Interaction interaction, std::string_view type) const override;
+  const Identity& identity() const { return identity_; }
+
+ private:
+  Identity identity_;
+  const AccessPolicy& policy_;
+};
+
+struct AccessControlOptions {
+  std::string base_url;  // the server as clients see it, without /fhir: "http://127.0.0.1:8080"
+};
+
+class AccessControl {
+ public:
+  // Loads the clients and the signing keys. REQUIRES: store and clock outlive this object.
+  // Errors: the store's.
+  static Result<std::unique_ptr<AccessControl>> Open(store::ResourceStore& store, const Clock& clock, AccessPolicy policy,
+                                                     AccessControlOptions options);
+
+  // The guard for a request's Authorization header ("Bearer <token>"). Never blocks on the
+  // database. Errors: kUnauthenticated (no bearer token, or one that fails a check).
+  Result<std::unique_ptr<TokenGuard>> Authenticate(std::string_view authorization) const;
+  // The token endpoint (POST /auth/token, a form body).
+  tl::expected<TokenResponse, OAuthError> Token(const TokenRequest& request) { return tokens_->Token(request); }
+  // {"keys": [...]} for /auth/jwks.
+  JsonValue Jwks() { return keys_->Jwks(); }
+  // The SMART configuration (/.well-known/smart-configuration) as JSON text.
+  std::string SmartConfiguration() const;
+  const AccessPolicy& policy() const { return policy_; }
+
+ private:
+  AccessControl(store::ResourceStore& store, const Clock& clock, AccessPolicy policy, AccessControlOptions options);
+
+  const Clock& clock_;
+  const AccessPolicy policy_;
+  const AccessControlOptions options_;
+  std::unique_ptr<AccountDirectory> accounts_;
+  std::unique_ptr<SigningKeys> keys_;
+  std::unique_ptr<TokenService> tokens_;
+  std::unordered_map<std::string, Client> clients_;  // read at Open, then only read
+};
+
+}  // namespace ck::access

@@ -1,0 +1,126 @@
+#include "rest/auth_api.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "rest/operation_outcome.h"
+#include "util/crypto.h"
+#include "util/json_value.h"
+
+namespace ck::rest {
+
+namespace {
+
+constexpr std::size_t kMaxTokenRequestBytes = 64 * 1024;
+
+JsonValue Text(std::string_view text) { return {JsonValue::Kind::kString, std::string(text), {}, {}}; }
+
+HttpResponse Json(int status, const JsonValue& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = WriteJsonValue(body);
+  response.With("Content-Type", "application/json").With("Cache-Control", "no-store").With("Pragma", "no-cache");
+  return response;
+}
+
+HttpResponse OAuthErrorResponse(const access::OAuthError& error, bool basic) {
+  JsonValue body{JsonValue::Kind::kObject, {}, {}, {}};
+  body.members.emplace_back("error", Text(error.error));
+  body.members.emplace_back("error_description", Text(error.description));
+  HttpResponse response = Json(error.http_status, body);
+  if (error.http_status == 401) response.With("WWW-Authenticate", basic ? "Basic realm=\"chartkeeper\"" : "Bearer realm=\"chartkeeper\"");
+  return response;
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// client_id:client_secret from "Basic <base64>", each form-urlencoded (RFC 6749 section 2.3.1).
+std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header) {
+  std::string encoded(header.substr(6));
+  encoded.erase(0, encoded.find_first_not_of(' '));
+  while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
+  std::replace(encoded.begin(), encoded.end(), '+', '-');
+  std::replace(encoded.begin(), encoded.end(), '/', '_');
+  Result<std::string> decoded = Base64UrlDecode(encoded);
+  if (!decoded) return std::nullopt;
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  auto id = ParseQuery("x=" + decoded->substr(0, colon));
+  auto secret = ParseQuery("x=" + decoded->substr(colon + 1));
+  if (!id || !secret || id->size() != 1 || secret->size() != 1) return std::nullopt;
+  return std::pair((*id)[0].second, (*secret)[0].second);
+}
+
+}  // namespace
+
+HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request) {
+  const std::string_view authorization = request.Header("authorization");
+  const bool basic = StartsWithNoCase(authorization, "basic ");
+  auto fail = [&](std::string error, std::string description, int status = 400) {
+    return OAuthErrorResponse({std::move(error), std::move(description), status}, basic);
+  };
+  if (request.method != "POST") {
+    HttpResponse response = fail("invalid_request", "the token endpoint takes POST", 405);
+    response.With("Allow", "POST");
+    return response;
+  }
+  if (!StartsWithNoCase(request.Header("content-type"), "application/x-www-form-urlencoded")) {
+    return fail("invalid_request", "send the parameters as application/x-www-form-urlencoded");
+  }
+  if (request.body.size() > kMaxTokenRequestBytes) return fail("invalid_request", "the request is too large");
+  if (!request.query.empty()) return fail("invalid_request", "send the parameters in the body, not the URL");
+  std::optional<QueryParameters> form = ParseQuery(request.body);
+  if (!form) return fail("invalid_request", "the form body is not well-formed");
+  access::TokenRequest token_request;
+  std::vector<std::string> seen;
+  for (const auto& [name, value] : *form) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) return fail("invalid_request", "parameter " + name + " given twice");
+    seen.push_back(name);
+    if (name == "grant_type") token_request.grant_type = value;
+    if (name == "scope") token_request.scope = value;
+    if (name == "client_id") token_request.client_id = value;
+    if (name == "client_assertion_type") token_request.client_assertion_type = value;
+    if (name == "client_assertion") token_request.client_assertion = value;
+    if (name == "client_secret") return fail("invalid_request", "send the client secret with HTTP Basic authentication, not in the body");
+  }
+  if (basic) {
+    auto credentials = BasicCredentials(authorization);
+    if (!credentials) return fail("invalid_client", "the Basic credentials cannot be read", 401);
+    token_request.basic_client_id = credentials->first;
+    token_request.basic_secret = credentials->second;
+  }
+  auto issued = access.Token(token_request);
+  if (!issued) return OAuthErrorResponse(issued.error(), basic);
+  JsonValue body{JsonValue::Kind::kObject, {}, {}, {}};
+  body.members.emplace_back("access_token", Text(issued->access_token));
+  body.members.emplace_back("token_type", Text("bearer"));
+  body.members.emplace_back("expires_in", JsonValue{JsonValue::Kind::kNumber, std::to_string(issued->expires_in), {}, {}});
+  body.members.emplace_back("scope", Text(issued->scope));
+  return Json(200, body);
+}
+
+HttpResponse JwksResponse(access::AccessControl& access) {
+  HttpResponse response = Json(200, access.Jwks());
+  response.headers.clear();
+  response.With("Content-Type", "application/jwk-set+json").With("Cache-Control", "max-age=300");
+  return response;
+}
+
+HttpResponse SmartConfigurationResponse(const access::AccessControl& access) {
+  HttpResponse response;
+  response.body = access.SmartConfiguration();
+  response.With("Content-Type", "application/json");
+  return response;
+}
+
+HttpResponse UnauthorizedResponse(const Status& status, bool token_sent) {
+  HttpResponse response = ErrorResponse(status);
+  response.With("WWW-Authenticate", token_sent ? "Bearer realm=\"chartkeeper\", error=\"invalid_token\"" : "Bearer realm=\"chartkeeper\"");
+  return response;
+}
+
+}  // namespace ck::rest

@@ -1,0 +1,22 @@
+#pragma once
+// The OAuth2 / SMART endpoints beside the FHIR API (access/access_control.h does the work):
+//   POST /auth/token                      client_credentials (form body; RFC 6749, SMART Backend Services)
+//   GET  /auth/jwks                       the public keys that sign access tokens
+//   GET  /.well-known/smart-configuration what a SMART client discovers
+// and the answer to a request without a valid token (401 with WWW-Authenticate, RFC 6750).
+// Thread safety: safe from any thread.
+
+#include "access/access_control.h"
+#include "rest/http_message.h"
+
+namespace ck::rest {
+
+// POST /auth/token. Never throws; errors are RFC 6749 JSON error responses.
+HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request);
+HttpResponse JwksResponse(access::AccessControl& access);
+HttpResponse SmartConfigurationResponse(const access::AccessControl& access);
+// 401 with an OperationOutcome and `WWW-Authenticate: Bearer ...` (error="invalid_token" when a
+// token was sent).
+HttpResponse UnauthorizedResponse(const Status& status, bool token_sent);
+
+}  // namespace ck::rest
