@@ -208,12 +208,14 @@ class RecordService {
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
   const RecordOptions& options() const { return options_; }
+  // OK when the context's guard (if any) allows `interaction` on `type` ("*": every type);
+  // else kForbidden. Asked by every method here; front doors ask it for operations that read
+  // through other paths ($quality-report).
+  static Status Authorize(const RequestContext& context, Interaction interaction, std::string_view type);
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
   fhir::ReadOptions ReadOptions() const;
 
  private:
-  // OK when the context's guard (if any) allows `interaction` on `type`; else kForbidden.
-  static Status Authorize(const RequestContext& context, Interaction interaction, std::string_view type);
   // Removes the _include/_revinclude resources of types the caller may not read.
   static void DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page);
   // Parse() for a body that must be a resource of type `expected`. Errors: as Parse(), and

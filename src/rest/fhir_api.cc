@@ -740,6 +740,10 @@ HttpResponse FhirApi::SearchByPost(Call& call, std::string_view type) {
 // version, so one runs at a time and a shutdown stops it.
 HttpResponse FhirApi::QualityReport(Call& call) {
   if (call.inline_only) return Defer(call);
+  // It reads every stored resource.
+  if (Status allowed = records::RecordService::Authorize(call.context, records::Interaction::kRead, "*"); !allowed.ok()) {
+    return ErrorResponse(allowed);
+  }
   std::vector<std::string> types;
   for (const auto& [name, value] : call.request.query) {
     if (name != "_type") continue;

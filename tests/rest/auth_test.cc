@@ -213,8 +213,10 @@ TEST_F(AuthTest, TheRolesLimitWhatTheScopesWouldAllow) {
   EXPECT_EQ(read.status, 403);
   EXPECT_NE(read.body.find("roles do not allow"), std::string::npos) << read.body;
   EXPECT_EQ(Client().Post("/fhir/Patient", kPatient, Bearer(token)).status, 403);
-  // Integration clients do not see every type at once (their role denies AuditEvent).
+  // Integration clients do not see every type at once (their role denies AuditEvent): not the
+  // whole server's history, nor the quality report, which reads every resource.
   EXPECT_EQ(Client().Get("/fhir/_history", Bearer(TokenFor(writer_))).status, 403);
+  EXPECT_EQ(Client().Get("/fhir/$quality-report", Bearer(TokenFor(writer_))).status, 403);
 }
 
 TEST_F(AuthTest, BadTokensAre401AndChangeNothing) {
