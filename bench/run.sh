@@ -12,6 +12,8 @@
 #      the issue's searches with 16 clients (bench/search_scale.sh)    -> search_scale.txt
 #   6. the Synthea Bundles posted as transactions with 1, 4 and 16 clients, and small
 #      transactions with 64 (bench/transactions.sh)                    -> transactions.txt
+#   7. authentication's cost: token checks per second, reads with auth on and off (bench/auth.sh)
+#                                                                      -> auth.txt
 # summary.md collects the headline numbers. Requires a release build (build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -177,5 +179,13 @@ bench/transactions.sh
   echo '## Transactions over HTTP (`transactions.txt`)'
   echo
   sed 's/^/    /' "$results/transactions.txt"
+} >>"$results/summary.md"
+echo "== 7. authentication"
+bench/auth.sh
+{
+  echo
+  echo '## Authentication (`auth.txt`)'
+  echo
+  sed 's/^/    /' "$results/auth.txt"
 } >>"$results/summary.md"
 cat "$results/summary.md"

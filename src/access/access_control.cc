@@ -89,7 +89,21 @@ Result<std::unique_ptr<TokenGuard>> AccessControl::Authenticate(std::string_view
   }
   std::string_view token = authorization.substr(kBearer.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  const Millis now = clock_.Now();
+  {
+    std::shared_lock lock(verified_mu_);
+    auto found = verified_.find(std::string(token));
+    if (found != verified_.end() && found->second.expires > now) return std::make_unique<TokenGuard>(found->second, policy_);
+  }
   CK_ASSIGN_OR_RETURN(Identity identity, tokens_->Authenticate(token));
+  {
+    std::unique_lock lock(verified_mu_);
+    if (verified_.size() >= kMaxVerifiedTokens) {
+      std::erase_if(verified_, [now](const auto& entry) { return entry.second.expires <= now; });
+      if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
+    }
+    verified_.insert_or_assign(std::string(token), identity);
+  }
   return std::make_unique<TokenGuard>(std::move(identity), policy_);
 }
 

@@ -8,10 +8,13 @@
 //     with the user login; until then they are refused rather than widened;
 //   - "*" (every type: system-wide history) needs a wildcard scope and roles that deny no type.
 // The clients are read once at start (the CLI changes them only while the server is stopped),
-// so checking a token never waits for the database and can run on an I/O thread.
+// so checking a token never waits for the database and can run on an I/O thread. A token whose
+// signature and claims were checked is remembered until it expires (at most kMaxVerifiedTokens,
+// compared whole, never by a hash), so a client's next requests skip the ECDSA verification.
 // Thread safety: safe from any thread.
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -69,6 +72,9 @@ class AccessControl {
   std::unique_ptr<SigningKeys> keys_;
   std::unique_ptr<TokenService> tokens_;
   std::unordered_map<std::string, Client> clients_;  // read at Open, then only read
+  static constexpr std::size_t kMaxVerifiedTokens = 10'000;
+  mutable std::shared_mutex verified_mu_;
+  mutable std::unordered_map<std::string, Identity> verified_;  // guarded by verified_mu_
 };
 
 }  // namespace ck::access

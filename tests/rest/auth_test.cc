@@ -1,5 +1,5 @@
 // Authentication and authorization over HTTP, black-box (the server started with auth on, its
-// clients made with `chartkeeper client add` beforehand): every request without a valid token is
+// clients stored in the data folder beforehand): every request without a valid token is
 // 401 and changes nothing; a valid token does what its scopes and its client's roles allow and no
 // more (403 otherwise, also for each bundle entry and for _include/_revinclude results).
 #include <openssl/evp.h>
@@ -7,10 +7,9 @@
 #include <sqlite3.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <regex>
-
+#include "access/account_directory.h"
 #include "access/jwt.h"
+#include "store/sqlite/sqlite_store.h"
 #include "support/chartkeeper_command.h"
 #include "support/http_client.h"
 #include "support/json.h"
@@ -41,10 +40,6 @@ std::string PemOf(EVP_PKEY* key, bool private_key) {
   return pem;
 }
 
-std::string Field(const std::string& output, const std::string& pattern) {
-  std::smatch match;
-  return std::regex_search(output, match, std::regex(pattern)) ? match[1].str() : "";
-}
 
 struct SecretClient {
   std::string id;
@@ -53,19 +48,27 @@ struct SecretClient {
 
 class AuthTest : public ::testing::Test {
  protected:
+  // The clients are stored in the data folder before the server starts, as `chartkeeper client
+  // add` stores them (tests/cli/account_commands_test.cc runs that command; the revocation test
+  // below runs `client revoke`).
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
-    writer_ = AddSecretClient("writer", {"--scope", "system/Patient.cruds system/Observation.cruds"});
-    reader_ = AddSecretClient("reader", {"--scope", "system/Patient.rs"});
-    observer_ = AddSecretClient("observer", {"--scope", "system/Observation.rs system/Patient.rs"});
-    nobody_ = AddSecretClient("nobody", {"--scope", "system/*.cruds", "--role", "researcher"});
+    writer_ = AddSecretClient("writer", "system/Patient.cruds system/Observation.cruds");
+    reader_ = AddSecretClient("reader", "system/Patient.rs");
+    observer_ = AddSecretClient("observer", "system/Observation.rs system/Patient.rs");
+    nobody_ = AddSecretClient("nobody", "system/*.cruds", "researcher");
     EVP_PKEY* key = EVP_EC_gen("P-256");
     lab_key_pem_ = new std::string(PemOf(key, true));
-    std::ofstream(dir_->path() / "lab.pem") << PemOf(key, false);
+    access::Client lab;
+    lab.id = "ck-lab";
+    lab.name = "lab";
+    lab.kind = access::ClientKind::kBackend;
+    lab.public_key_pem = PemOf(key, false);
+    lab.scope = "system/*.rs";
+    lab.roles = {"integration"};
     EVP_PKEY_free(key);
-    auto lab = Cli("client add", {"lab", "--kind", "backend", "--public-key", (dir_->path() / "lab.pem").string(), "--scope", "system/*.rs"});
-    lab_id_ = new std::string(Field(lab.output, "client_id: (ck-\\S+)"));
-    ASSERT_FALSE(lab_id_->empty()) << lab.output;
+    AddClient(lab);
+    lab_id_ = new std::string(lab.id);
     Start();
   }
   static void TearDownTestSuite() {
@@ -79,17 +82,28 @@ class AuthTest : public ::testing::Test {
     args.insert(args.end(), {"--log-level", "warn"});
     return testing::RunChartkeeper(command, dir_->path() / "var", args);
   }
-  static SecretClient AddSecretClient(const std::string& name, std::vector<std::string> extra) {
-    std::vector<std::string> args = {name, "--kind", "backend", "--secret"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto added = Cli("client add", args);
-    EXPECT_EQ(added.exit_code, 0) << added.output;
-    return {Field(added.output, "client_id: (ck-\\S+)"), Field(added.output, "client_secret \\(shown once\\): (\\S+)")};
+  static void AddClient(const access::Client& client) {
+    SystemClock clock;
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_->path() / "var", .clock = &clock});
+    ASSERT_TRUE(store) << store.error().ToString();
+    ASSERT_TRUE(access::AccountDirectory(**store).AddClient(client).ok());
+  }
+  static SecretClient AddSecretClient(const std::string& name, const std::string& scope, const std::string& role = "integration") {
+    access::Client client;
+    client.id = "ck-" + name;
+    client.name = name;
+    client.kind = access::ClientKind::kBackend;
+    client.scope = scope;
+    client.roles = {role};
+    const std::string secret = "secret-of-" + name;
+    client.secret_hash = Sha256Hex(secret);
+    AddClient(client);
+    return {client.id, secret};
   }
   // A client made while the server is stopped (the data folder is one process's at a time).
   static SecretClient AddSecretClientWhileStopped(const std::string& name) {
     Stop();
-    SecretClient client = AddSecretClient(name, {"--scope", "system/Patient.rs"});
+    SecretClient client = AddSecretClient(name, "system/Patient.rs");
     Start();
     return client;
   }
