@@ -1,9 +1,9 @@
 #include "access/jwt.h"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <gtest/gtest.h>
 
+#include "support/pem.h"
 #include "util/crypto.h"
 
 namespace ck::access {
@@ -155,25 +155,11 @@ TEST_F(JwtTest, RefusesMalformedTokens) {
   ExpectRefused(deep_input + "." + Base64UrlEncode(*key_->Sign(deep_input)), "payload is not a JSON object");
 }
 
-std::string PemOf(EVP_PKEY* key, bool private_key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (private_key) {
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  } else {
-    PEM_write_bio_PUBKEY(bio, key);
-  }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return pem;
-}
-
 TEST(JoseKeyTest, KeysRoundTripThroughPemAndJwk) {
   for (const char* kind : {"P-256", "P-384", "RSA"}) {
     EVP_PKEY* raw = std::string(kind) == "RSA" ? EVP_RSA_gen(2048) : EVP_EC_gen(kind);
-    auto signer = JoseKey::FromPrivatePem(PemOf(raw, true), "s");
-    auto from_pem = JoseKey::FromPublicPem(PemOf(raw, false), "s", JoseAlgorithm::kRS256);
+    auto signer = JoseKey::FromPrivatePem(testing::PemOf(raw, true), "s");
+    auto from_pem = JoseKey::FromPublicPem(testing::PemOf(raw, false), "s", JoseAlgorithm::kRS256);
     EVP_PKEY_free(raw);
     ASSERT_TRUE(signer && from_pem) << kind;
     EXPECT_EQ(signer->algorithm(), from_pem->algorithm()) << kind;
@@ -191,7 +177,7 @@ TEST(JoseKeyTest, KeysRoundTripThroughPemAndJwk) {
 
 TEST(JoseKeyTest, RefusesKeysThatAreUnsafeOrMalformed) {
   EVP_PKEY* small = EVP_RSA_gen(1024);
-  EXPECT_FALSE(JoseKey::FromPublicPem(PemOf(small, false), "x"));
+  EXPECT_FALSE(JoseKey::FromPublicPem(testing::PemOf(small, false), "x"));
   EVP_PKEY_free(small);
   EXPECT_FALSE(JoseKey::FromPublicPem("not pem", "x"));
   EXPECT_FALSE(JoseKey::FromPrivatePem("not pem", "x"));

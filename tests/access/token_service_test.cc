@@ -1,33 +1,19 @@
 #include "access/token_service.h"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <gtest/gtest.h>
 
 #include "access/jwt.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/temp_dir.h"
+#include "support/pem.h"
 #include "util/crypto.h"
 
 namespace ck::access {
 namespace {
 
 constexpr char kTokenUrl[] = "https://ck.example/auth/token";
-
-std::string Pem(EVP_PKEY* key, bool private_key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (private_key) {
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  } else {
-    PEM_write_bio_PUBKEY(bio, key);
-  }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return pem;
-}
 
 class TokenServiceTest : public ::testing::Test {
  protected:
@@ -48,11 +34,11 @@ class TokenServiceTest : public ::testing::Test {
     ASSERT_TRUE(accounts_->AddClient(script).ok());
 
     EVP_PKEY* raw = EVP_EC_gen("P-384");
-    signer_ = std::make_unique<JoseKey>(*JoseKey::FromPrivatePem(Pem(raw, true), "lab-key"));
+    signer_ = std::make_unique<JoseKey>(*JoseKey::FromPrivatePem(testing::PemOf(raw, true), "lab-key"));
     Client lab;
     lab.id = "ck-lab";
     lab.kind = ClientKind::kBackend;
-    lab.public_key_pem = Pem(raw, false);
+    lab.public_key_pem = testing::PemOf(raw, false);
     lab.scope = "system/*.rs";
     lab.roles = {"integration"};
     EVP_PKEY_free(raw);
@@ -193,9 +179,9 @@ TEST_F(TokenServiceTest, RefusesBadAssertions) {
 
 TEST_F(TokenServiceTest, AcceptsAnRs384AssertionFromAJwksAndRefusesRs256ForThatKey) {
   EVP_PKEY* raw = EVP_RSA_gen(2048);
-  auto rs384 = JoseKey::FromPrivatePem(Pem(raw, true), "rsa-1", JoseAlgorithm::kRS384);
-  auto rs256 = JoseKey::FromPrivatePem(Pem(raw, true), "rsa-1", JoseAlgorithm::kRS256);
-  auto public_key = JoseKey::FromPublicPem(Pem(raw, false), "rsa-1", JoseAlgorithm::kRS384);
+  auto rs384 = JoseKey::FromPrivatePem(testing::PemOf(raw, true), "rsa-1", JoseAlgorithm::kRS384);
+  auto rs256 = JoseKey::FromPrivatePem(testing::PemOf(raw, true), "rsa-1", JoseAlgorithm::kRS256);
+  auto public_key = JoseKey::FromPublicPem(testing::PemOf(raw, false), "rsa-1", JoseAlgorithm::kRS384);
   EVP_PKEY_free(raw);
   ASSERT_TRUE(rs384 && rs256 && public_key);
   Client registry;

@@ -1,6 +1,5 @@
 // `chartkeeper user ...` and `chartkeeper client ...` as an operator runs them.
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +11,7 @@
 #include "access/totp.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/chartkeeper_command.h"
+#include "support/pem.h"
 #include "support/temp_dir.h"
 #include "util/time.h"
 
@@ -50,12 +50,7 @@ class AccountCommandsTest : public ::testing::Test {
   // A new key's public half in PEM: "EC" (P-256) or "RSA" of `bits`.
   static std::string PublicKeyPem(const char* type, unsigned bits = 2048) {
     EVP_PKEY* key = std::string(type) == "EC" ? EVP_EC_gen("P-256") : EVP_RSA_gen(bits);
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PUBKEY(bio, key);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
+    std::string pem = testing::PemOf(key, false);
     EVP_PKEY_free(key);
     return pem;
   }

@@ -3,7 +3,6 @@
 // 401 and changes nothing; a valid token does what its scopes and its client's roles allow and no
 // more (403 otherwise, also for each bundle entry and for _include/_revinclude results).
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <sqlite3.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +14,7 @@
 #include "support/json.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/pem.h"
 #include "util/crypto.h"
 
 namespace ck {
@@ -25,20 +25,6 @@ using testing::HttpResult;
 using testing::ParseJson;
 
 constexpr char kBase[] = "http://ck.test";  // --base-url: the tokens' iss and aud stay the same across restarts
-
-std::string PemOf(EVP_PKEY* key, bool private_key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (private_key) {
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  } else {
-    PEM_write_bio_PUBKEY(bio, key);
-  }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return pem;
-}
 
 
 struct SecretClient {
@@ -58,12 +44,12 @@ class AuthTest : public ::testing::Test {
     observer_ = AddSecretClient("observer", "system/Observation.rs system/Patient.rs");
     nobody_ = AddSecretClient("nobody", "system/*.cruds", "researcher");
     EVP_PKEY* key = EVP_EC_gen("P-256");
-    lab_key_pem_ = new std::string(PemOf(key, true));
+    lab_key_pem_ = new std::string(testing::PemOf(key, true));
     access::Client lab;
     lab.id = "ck-lab";
     lab.name = "lab";
     lab.kind = access::ClientKind::kBackend;
-    lab.public_key_pem = PemOf(key, false);
+    lab.public_key_pem = testing::PemOf(key, false);
     lab.scope = "system/*.rs";
     lab.roles = {"integration"};
     EVP_PKEY_free(key);
