@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libzstd-dev
   rapidjson-dev libexpat1-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libexpected-dev
   libbz2-dev zlib1g-dev libarchive-dev libre2-dev libicu-dev libargon2-dev libqrencode-dev
-  libgtest-dev libgmock-dev libbenchmark-dev wrk
+  libgtest-dev libgmock-dev libbenchmark-dev wrk openssl curl
 )
 # `--fuzz`: also clang and its libFuzzer runtime, for `make fuzz` only.
 if [ "${1:-}" = "--fuzz" ]; then

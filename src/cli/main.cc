@@ -31,6 +31,11 @@ void AddConfigFlags(CLI::App& command, Flags& flags) {
   for (std::string_view key : ck::ConfigKeys()) {
     std::string name = "--" + std::string(key);
     std::replace(name.begin(), name.end(), '_', '-');
+    if (key == "insecure_http") {  // a switch: given alone, it means true
+      command.add_flag_callback(name, [&flags, key] { flags.values[std::string(key)] = "true"; },
+                                std::string("see the configuration table in the README"));
+      continue;
+    }
     command.add_option_function<std::string>(name, [&flags, key](const std::string& value) { flags.values[std::string(key)] = value; },
                                              std::string("see the configuration table in the README"));
   }

@@ -21,12 +21,14 @@
 namespace ck::cli {
 
 int RunServe(const Config& config) {
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals before any thread starts, so only sigwait below receives them: SIGINT
+  // and SIGTERM stop, SIGHUP reloads the TLS certificate.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto fail = [](const Status& status) {
     CK_LOG_ERROR("cannot start: {}", status.ToString());
@@ -38,6 +40,14 @@ int RunServe(const Config& config) {
   const bool auth = config.auth == "on";
   if (!auth && !IsLoopback(listen->host)) {
     return fail(Status::Invalid("auth = off works only on a loopback address (127.0.0.1, ::1, localhost), not on " + listen->host));
+  }
+  auto tls = TlsFilesFrom(config);
+  if (!tls) return fail(tls.error());
+  const bool insecure_http = !*tls && !IsLoopback(listen->host);
+  if (insecure_http && config.insecure_http != "true") {
+    return fail(Status::Invalid("serving " + listen->host +
+                                " without TLS would send health data in the clear: give tls_cert and tls_key (or, behind a "
+                                "TLS-terminating proxy on a trusted network, --insecure-http)"));
   }
   access::AccessPolicy policy = access::AccessPolicy::Defaults();
   if (!config.access_policy.empty()) {
@@ -83,7 +93,8 @@ int RunServe(const Config& config) {
        .idle_timeout_seconds = config.idle_timeout_seconds,
        .request_timeout_seconds = config.request_timeout_seconds,
        .write_timeout_seconds = config.write_timeout_seconds,
-       .drain_timeout_seconds = config.drain_timeout_seconds},
+       .drain_timeout_seconds = config.drain_timeout_seconds,
+       .tls = *tls},
       {.handle_inline = [&ready](const rest::HttpRequest& request) -> std::optional<rest::HttpResponse> {
          rest::FhirApi* api = ready.load();
          return api != nullptr ? api->HandleInline(request) : rest::ErrorResponse(Status::Unavailable("starting up"));
@@ -94,7 +105,7 @@ int RunServe(const Config& config) {
        }});
   if (!server) return fail(server.error());
   const std::string bound_host = listen->host.find(':') != std::string::npos ? "[" + listen->host + "]" : listen->host;
-  const std::string bound_url = "http://" + bound_host + ":" + std::to_string((*server)->port()) + "/fhir";
+  const std::string bound_url = std::string(*tls ? "https://" : "http://") + bound_host + ":" + std::to_string((*server)->port()) + "/fhir";
   const std::string base_url = config.base_url.empty() ? bound_url : config.base_url;
   // The server's root (issuer of its tokens, home of /auth): the base URL without /fhir.
   const std::string root_url = base_url.ends_with("/fhir") ? base_url.substr(0, base_url.size() - 5) : base_url;
@@ -116,6 +127,9 @@ int RunServe(const Config& config) {
   CK_LOG_INFO("listening on {} (base URL {}, data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               bound_url, base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
               (*server)->max_connections());
+  if (insecure_http) {
+    CK_LOG_WARN("insecure_http = true: serving {} without TLS; requests, tokens and records cross the network in the clear", bound_url);
+  }
   if (!auth) {
     CK_LOG_WARN("auth = off: no authentication; anyone who reaches {} may read and change every record (development only)", base_url);
   }
@@ -128,7 +142,16 @@ int RunServe(const Config& config) {
   FlushLogs();
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    if (!*tls) {
+      CK_LOG_INFO("received SIGHUP: nothing to reload (no TLS)");
+    } else if (Status reloaded = (*server)->ReloadTls(); reloaded.ok()) {
+      CK_LOG_INFO("received SIGHUP: reloaded the TLS certificate {} for new connections", (*tls)->certificate.string());
+    } else {
+      CK_LOG_ERROR("received SIGHUP: {}; still serving the previous certificate", reloaded.ToString());
+    }
+    FlushLogs();
+  }
   CK_LOG_INFO("received signal {}, shutting down: answering the requests in flight", signal);
   api->Shutdown();
   (*server)->Stop();

@@ -23,6 +23,14 @@ Result<ListenAddress> ParseListenAddress(const std::string& listen) {
   return out;
 }
 
+Result<std::optional<rest::TlsFiles>> TlsFilesFrom(const Config& config) {
+  if (config.tls_cert.empty() && config.tls_key.empty()) return std::optional<rest::TlsFiles>();
+  if (config.tls_cert.empty() || config.tls_key.empty()) {
+    return Err(Status::Invalid("TLS needs both tls_cert (the certificate chain) and tls_key (its private key)"));
+  }
+  return std::optional<rest::TlsFiles>(rest::TlsFiles{.certificate = config.tls_cert, .private_key = config.tls_key});
+}
+
 unsigned IoThreads(const Config& config) {
   if (config.threads > 0) return config.threads;
   return std::max(1u, std::thread::hardware_concurrency());

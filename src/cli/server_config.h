@@ -3,8 +3,10 @@
 // what the server and the store need. Shared by the `serve` and `import` commands.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "rest/tls_context.h"
 #include "util/config.h"
 
 namespace ck::cli {
@@ -18,6 +20,9 @@ struct ListenAddress {
 Result<ListenAddress> ParseListenAddress(const std::string& listen);
 // Whether a listen host is this machine only: 127.0.0.0/8, ::1 or localhost.
 bool IsLoopback(std::string_view host);
+
+// The TLS files, if tls_cert and tls_key are set. Errors: kInvalid (only one of them set).
+Result<std::optional<rest::TlsFiles>> TlsFilesFrom(const Config& config);
 
 // I/O threads for the HTTP server: the configured number, or one per core.
 unsigned IoThreads(const Config& config);

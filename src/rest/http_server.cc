@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <mutex>
@@ -25,6 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 using Clock = std::chrono::steady_clock;
 
 // Descriptors kept back from connections: database files and readers, logs, and the overflow
@@ -58,7 +60,18 @@ const std::string& DateNow() {
   return text;
 }
 
-class Session;
+// What the server needs of a connection of either kind (plain or TLS), to drain and evict.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  // Posted at shutdown, or to make room past the connection cap: a connection waiting for its
+  // next request is closed; one in the middle of a request finishes it first.
+  virtual void CloseIfIdle() = 0;
+  // From any thread: claims an idle connection for closing (then post CloseIfIdle); false if it
+  // is busy. The session's own strand claims it for a request the same way (ReadHeader).
+  virtual bool TryEvict() = 0;
+  virtual asio::any_io_executor executor() = 0;
+};
 
 // What every session shares with the server: constant after construction, or atomic, or
 // guarded by sessions_mu.
@@ -80,9 +93,16 @@ struct Shared {
   std::atomic<int> overflow{0};
   std::atomic<bool> draining{false};
   std::mutex sessions_mu;
-  std::unordered_set<Session*> sessions;  // guarded by sessions_mu: live sessions, for draining
+  std::unordered_set<SessionBase*> sessions;  // guarded by sessions_mu: live sessions, for draining
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls;  // guarded by tls_mu: for new connections; null: plain HTTP
 
-  void Remove(Session* session) {
+  std::shared_ptr<asio::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
+
+  void Remove(SessionBase* session) {
     std::lock_guard lock(sessions_mu);
     sessions.erase(session);
     if (draining && sessions.empty()) io.stop();
@@ -93,14 +113,24 @@ struct Shared {
   bool EvictIdle();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection; Stream is tcp::socket or TlsStream. `tls` (the context a TlsStream was made
+// with, null for plain) outlives the stream.
+template <class Stream>
+class Session final : public SessionBase {
  public:
-  Session(tcp::socket socket, Shared& shared, bool overflow)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(shared), overflow_(overflow) {
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  template <class... StreamArgs>
+  Session(Shared& shared, bool overflow, std::shared_ptr<asio::ssl::context> tls, StreamArgs&&... stream_args)
+      : tls_(std::move(tls)),
+        socket_(std::forward<StreamArgs>(stream_args)...),
+        timer_(socket_.get_executor()),
+        shared_(shared),
+        overflow_(overflow) {
     beast::error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
+    auto endpoint = beast::get_lowest_layer(socket_).remote_endpoint(ec);
     if (!ec) peer_ = endpoint.address().to_string();
-    socket_.set_option(tcp::no_delay(true), ec);
+    beast::get_lowest_layer(socket_).set_option(tcp::no_delay(true), ec);
     if (overflow_) {
       ++shared_.overflow;
     } else {
@@ -122,26 +152,38 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(shared_.sessions_mu);
       shared_.sessions.insert(this);
     }
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
+    asio::dispatch(socket_.get_executor(), [self = Self()] { self->Handshake(); });
   }
 
-  // Posted at shutdown, or to make room past the connection cap: a connection waiting for its
-  // next request is closed; one in the middle of a request finishes it first.
-  void CloseIfIdle() {
+  void CloseIfIdle() override {
     if (state_ == State::kWaiting || state_ == State::kEvicted) Close();
   }
-  // From any thread: claims an idle connection for closing (then post CloseIfIdle); false if it
-  // is busy. The session's own strand claims it for a request the same way (ReadHeader).
-  bool TryEvict() {
+  bool TryEvict() override {
     if (overflow_) return false;  // its place is not one of the max_connections
     State expected = State::kWaiting;
     return state_.compare_exchange_strong(expected, State::kEvicted);
   }
 
-  auto executor() { return socket_.get_executor(); }
+  asio::any_io_executor executor() override { return socket_.get_executor(); }
 
  private:
   enum class State { kWaiting, kReading, kBusy, kEvicted };
+
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+
+  // TLS: the handshake, within the time a new connection has for its request head.
+  void Handshake() {
+    if constexpr (kTls) {
+      auto wait = overflow_ ? Clock::duration(kOverflowTimeout) : std::chrono::seconds(options().header_timeout_seconds);
+      Arm(Clock::now() + wait);
+      socket_.async_handshake(asio::ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+        if (ec || self->closed_) return self->Close();
+        self->WaitForRequest(true);
+      });
+    } else {
+      WaitForRequest(true);
+    }
+  }
 
   const HttpServerOptions& options() const { return shared_.options; }
 
@@ -154,7 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto wait = overflow_ ? Clock::duration(kOverflowTimeout)
                           : std::chrono::seconds(first ? options().header_timeout_seconds : options().idle_timeout_seconds);
     Arm(Clock::now() + wait);
-    socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    socket_.async_read_some(buffer_.prepare(4096), [self = Self()](beast::error_code ec, std::size_t n) {
       self->buffer_.commit(n);
       if (ec || n == 0) return self->Close();
       self->ReadHeader();
@@ -172,7 +214,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options().max_body_bytes);
     request_deadline_ = Clock::now() + std::chrono::seconds(options().request_timeout_seconds);
     Arm(Clock::now() + (overflow_ ? Clock::duration(kOverflowTimeout) : std::chrono::seconds(options().header_timeout_seconds)));
-    http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_read_header(socket_, buffer_, *parser_, [self = Self()](beast::error_code ec, std::size_t) {
       self->OnHeader(ec);
     });
   }
@@ -220,7 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendContinue() {
     static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     Arm(Clock::now() + std::chrono::seconds(options().write_timeout_seconds));
-    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    asio::async_write(socket_, asio::buffer(kContinue), [self = Self()](beast::error_code ec, std::size_t) {
       if (ec) return self->Close();
       self->ReadBody();
     });
@@ -228,7 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     Arm(request_deadline_);
-    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_read(socket_, buffer_, *parser_, [self = Self()](beast::error_code ec, std::size_t) {
       self->OnBody(ec);
     });
   }
@@ -265,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (answer) return Reply(std::move(*answer), keep_alive, head);
     }
     asio::post(read ? shared_.read_pool : shared_.write_pool,
-               [self = shared_from_this(), request = std::move(request), keep_alive, head]() mutable {
+               [self = Self(), request = std::move(request), keep_alive, head]() mutable {
                  auto response = std::make_shared<HttpResponse>(
                      *self->Guarded([&] { return std::optional(self->shared_.handlers.handle(request)); }));
                  asio::post(self->socket_.get_executor(), [self, response, keep_alive, head] {
@@ -309,11 +351,13 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(response), keep_alive);
   }
 
-  // Every answer: Date (RFC 9110 6.6.1), no MIME sniffing, and no caching unless the handler
-  // says otherwise (answers carry health data).
+  // Every answer: Date (RFC 9110 6.6.1), no MIME sniffing, no caching unless the handler says
+  // otherwise (answers carry health data), and over TLS, HSTS (RFC 6797): a year, subdomains
+  // included.
   template <class Message>
   static void SetHeaders(Message& response, const HttpResponse& plain, bool keep_alive) {
     response.set(http::field::server, "Chartkeeper");
+    if constexpr (kTls) response.set(http::field::strict_transport_security, "max-age=31536000; includeSubDomains");
     response.set(http::field::date, DateNow());
     response.set("X-Content-Type-Options", "nosniff");
     response.set(http::field::cache_control, "no-store");
@@ -324,7 +368,7 @@ class Session : public std::enable_shared_from_this<Session> {
   template <class Message>
   void Send(std::shared_ptr<Message> response, bool keep_alive) {
     Arm(Clock::now() + std::chrono::seconds(options().write_timeout_seconds));
-    http::async_write(socket_, *response, [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
+    http::async_write(socket_, *response, [self = Self(), response, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->Close();
       self->WaitForRequest(false);
     });
@@ -346,7 +390,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static bool IsDisconnect(const beast::error_code& ec) {
     return ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-           ec == asio::error::eof || ec == http::error::partial_message;
+           ec == asio::error::eof || ec == http::error::partial_message || ec == asio::ssl::error::stream_truncated;
   }
 
   // Deadlines: past `deadline` the socket's operations are cancelled and timed_out_ says why
@@ -354,11 +398,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Arm(Clock::time_point deadline) {
     timed_out_ = false;
     timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this(), epoch = ++timer_epoch_](beast::error_code ec) {
+    timer_.async_wait([self = Self(), epoch = ++timer_epoch_](beast::error_code ec) {
       if (ec || epoch != self->timer_epoch_) return;
       self->timed_out_ = true;
       beast::error_code ignored;
-      self->socket_.cancel(ignored);
+      beast::get_lowest_layer(self->socket_).cancel(ignored);
     });
   }
   void Disarm() {
@@ -371,11 +415,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    socket_.close(ignored);
+    beast::get_lowest_layer(socket_).shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(socket_).close(ignored);
   }
 
-  tcp::socket socket_;
+  const std::shared_ptr<asio::ssl::context> tls_;
+  Stream socket_;
   asio::steady_timer timer_;  // on the socket's strand
   std::uint64_t timer_epoch_ = 0;
   bool timed_out_ = false;
@@ -393,9 +438,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 bool Shared::EvictIdle() {
   std::lock_guard lock(sessions_mu);
-  for (Session* session : sessions) {
+  for (SessionBase* session : sessions) {
     if (!session->TryEvict()) continue;
-    std::weak_ptr<Session> weak = session->weak_from_this();
+    std::weak_ptr<SessionBase> weak = session->weak_from_this();
     asio::post(session->executor(), [weak] {
       if (auto live = weak.lock()) live->CloseIfIdle();
     });
@@ -439,6 +484,7 @@ class BeastServer final : public HttpServer {
       return Status::Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    if (options.tls) CK_RETURN_IF_ERROR(ReloadTls());
     asio::dispatch(acceptor_.get_executor(), [this] { DoAccept(); });
     for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) {
       threads_.emplace_back([this] { RunLoop(); });
@@ -447,6 +493,14 @@ class BeastServer final : public HttpServer {
   }
 
   std::uint16_t port() const override { return port_; }
+
+  Status ReloadTls() override {
+    if (!shared_.options.tls) return Status::Invalid("the server was started without TLS");
+    CK_ASSIGN_OR_RETURN(auto context, LoadTlsContext(*shared_.options.tls));
+    std::lock_guard lock(shared_.tls_mu);
+    shared_.tls = std::move(context);
+    return Status::Ok();
+  }
   std::size_t max_connections() const override { return shared_.max_connections; }
 
   void Stop() override {
@@ -461,8 +515,8 @@ class BeastServer final : public HttpServer {
       shared_.io.stop();
       return;
     }
-    for (Session* session : shared_.sessions) {
-      std::weak_ptr<Session> weak = session->weak_from_this();
+    for (SessionBase* session : shared_.sessions) {
+      std::weak_ptr<SessionBase> weak = session->weak_from_this();
       asio::post(session->executor(), [weak] {
         if (auto live = weak.lock()) live->CloseIfIdle();
       });
@@ -518,11 +572,19 @@ class BeastServer final : public HttpServer {
                       shared_.max_connections);
         }
       }
-      if (!overflow || shared_.overflow < kMaxOverflowConnections) {
-        std::make_shared<Session>(std::move(socket), shared_, overflow)->Start();
-      }  // else the socket closes here: a clean refusal, and the backlog keeps draining
+      // Past the overflow too, the socket closes here: a clean refusal, and the backlog keeps draining.
+      if (!overflow || shared_.overflow < kMaxOverflowConnections) StartSession(std::move(socket), overflow);
       DoAccept();
     });
+  }
+
+  void StartSession(tcp::socket socket, bool overflow) {
+    if (auto tls = shared_.CurrentTls()) {
+      auto& context = *tls;
+      std::make_shared<Session<TlsStream>>(shared_, overflow, std::move(tls), std::move(socket), context)->Start();
+    } else {
+      std::make_shared<Session<tcp::socket>>(shared_, overflow, nullptr, std::move(socket))->Start();
+    }
   }
 
   // Out of descriptors (or memory): retrying at once would spin; wait, log once per episode.

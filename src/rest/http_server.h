@@ -20,6 +20,10 @@
 // and refuse the rest with 503. So a flood of idle connections neither locks everyone out nor
 // spins the accept loop (accept failures back off).
 //
+// TLS: with options.tls every connection starts with a TLS handshake (within header_timeout),
+// TLS 1.2 or 1.3 only (rest/tls_context.h), and every answer carries Strict-Transport-Security.
+// ReloadTls loads the files again for new connections; those open keep theirs.
+//
 // Shutdown: Stop stops accepting, closes idle connections, lets requests in flight finish and
 // be answered (Connection: close), and ends after at most drain_timeout.
 // Thread safety: Start/Stop/Wait from one controlling thread; handlers are called concurrently.
@@ -31,6 +35,7 @@
 #include <string>
 
 #include "rest/http_message.h"
+#include "rest/tls_context.h"
 #include "util/status.h"
 
 namespace ck::rest {
@@ -51,6 +56,7 @@ struct HttpServerOptions {
   unsigned request_timeout_seconds = 60;
   unsigned write_timeout_seconds = 60;
   unsigned drain_timeout_seconds = 30;
+  std::optional<TlsFiles> tls;                // if set, HTTPS only
 };
 
 struct HttpHandlers {
@@ -71,6 +77,9 @@ class HttpServer {
   virtual std::uint16_t port() const = 0;
   // The connection cap in force (options.max_connections, or what the descriptors allow).
   virtual std::size_t max_connections() const = 0;
+  // Loads options.tls's files again; new connections use them, open ones keep the old ones.
+  // Errors: as LoadTlsContext (the old certificate keeps serving); kInvalid without options.tls.
+  virtual Status ReloadTls() = 0;
   // Stops accepting and drains (see above); Wait then returns. Safe from any thread.
   virtual void Stop() = 0;
   // Blocks until the server has drained after Stop.

@@ -76,6 +76,8 @@ const std::vector<Option>& Options() {
       {"base_url", [](Config& c, const std::string&, const std::string& v) { c.base_url = v; return Status::Ok(); }},
       {"search_time_zone", [](Config& c, const std::string&, const std::string& v) { c.search_time_zone = v; return Status::Ok(); }},
       {"access_policy", [](Config& c, const std::string&, const std::string& v) { c.access_policy = v; return Status::Ok(); }},
+      {"tls_cert", [](Config& c, const std::string&, const std::string& v) { c.tls_cert = v; return Status::Ok(); }},
+      {"tls_key", [](Config& c, const std::string&, const std::string& v) { c.tls_key = v; return Status::Ok(); }},
       NumberOption("threads", &Config::threads),
       NumberOption("write_threads", &Config::write_threads),
       NumberOption("cache_mb", &Config::cache_mb),
@@ -102,6 +104,7 @@ const std::vector<Option>& Options() {
       NumberOption("max_conditional_deletes", &Config::max_conditional_deletes),
       ChoiceOption("referential_integrity", &Config::referential_integrity, {"true", "false"}),
       ChoiceOption("auth", &Config::auth, {"on", "off"}),
+      ChoiceOption("insecure_http", &Config::insecure_http, {"true", "false"}),
       PathListOption("packages", &Config::packages),
   };
   return options;

@@ -102,6 +102,15 @@ struct Config {
   // OAuth2 endpoints, /healthz and /metrics needs a bearer token) or "off" (anyone who reaches
   // the port may do anything: only on a loopback address, for development and tests). Default on.
   std::string auth = "on";
+  // TLS: the server's certificate chain and private key (PEM files; the key readable by its
+  // owner only). Both set: HTTPS only, TLS 1.2 and 1.3, reloaded on SIGHUP. Default none.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  // Plain HTTP on an address other than loopback: "false" refuses to start without TLS there
+  // (health data must not cross a network in the clear); "true" starts with a warning, for a
+  // server behind a TLS-terminating proxy on a trusted network. The flag --insecure-http alone
+  // means true. Default false.
+  std::string insecure_http = "false";
   // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
   // roles. Default none: the shipped roles as documented.
   std::filesystem::path access_policy;

@@ -22,6 +22,7 @@ struct ServerProcessOptions {
   unsigned max_open_files = 0;     // if set, the server's descriptor limit (soft and hard)
   std::filesystem::path log_file;  // if set, the server's log lines are kept here
   bool auth = false;               // authentication on (else the server runs with --auth off)
+  std::string listen = "127.0.0.1:0";  // any address that 127.0.0.1 reaches
 };
 
 class ServerProcess {
@@ -54,7 +55,7 @@ class ServerProcess {
         rlimit limit{options_.max_open_files, options_.max_open_files};
         setrlimit(RLIMIT_NOFILE, &limit);
       }
-      std::vector<std::string> args = {CK_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string()};
+      std::vector<std::string> args = {CK_BINARY, "serve", "--listen", options_.listen, "--data", data_dir_.string()};
       if (!options_.auth) args.insert(args.end(), {"--auth", "off"});
       args.insert(args.end(), extra_args_.begin(), extra_args_.end());
       std::vector<char*> argv;
@@ -66,12 +67,15 @@ class ServerProcess {
     close(fds[1]);
     log_ = fdopen(fds[0], "r");
     char line[4096];
-    const std::string marker = "listening on http://127.0.0.1:";
+    // "listening on http[s]://HOST:PORT/fhir (...)"
     while (std::fgets(line, sizeof line, log_) != nullptr) {
       std::string text(line);
-      auto at = text.find(marker);
+      auto at = text.find("listening on http");
       if (at == std::string::npos) continue;
-      port_ = static_cast<unsigned short>(std::stoi(text.substr(at + marker.size())));
+      auto path = text.find("/fhir", at);
+      auto colon = text.rfind(':', path);
+      if (path == std::string::npos || colon == std::string::npos || colon < at) continue;
+      port_ = static_cast<unsigned short>(std::stoi(text.substr(colon + 1)));
       break;
     }
     if (port_ == 0) throw std::runtime_error("the server did not start");
