@@ -57,14 +57,33 @@ AccessControl::AccessControl(store::ResourceStore& store, const Clock& clock, Ac
       options_(std::move(options)),
       accounts_(std::make_unique<AccountDirectory>(store)),
       keys_(std::make_unique<SigningKeys>(store, clock)) {
+  ClientLookup clients = [this](const std::string& id) -> Result<std::optional<Client>> {
+    auto found = clients_.find(id);
+    return found == clients_.end() ? std::optional<Client>() : std::optional<Client>(found->second);
+  };
+  const std::string host = options_.base_url.substr(options_.base_url.find("://") + 3);
+  flow_ = std::make_unique<AuthorizationFlow>(
+      *accounts_, policy_, clock, clients,
+      [this](const User& user) {
+        std::unique_lock lock(users_mu_);
+        users_.insert_or_assign(user.name, user);
+      },
+      AuthorizationFlowOptions{.audience = options_.base_url + "/fhir", .issuer_name = "Chartkeeper " + host});
   tokens_ = std::make_unique<TokenService>(
-      *accounts_, *keys_, store, clock,
-      TokenServiceOptions{.issuer = options_.base_url + "/auth", .audience = options_.base_url + "/fhir",
-                          .token_endpoint = options_.base_url + "/auth/token"},
-      [this](const std::string& id) -> Result<std::optional<Client>> {
-        auto found = clients_.find(id);
-        return found == clients_.end() ? std::optional<Client>() : std::optional<Client>(found->second);
-      });
+      *keys_, store, clock,
+      TokenServiceOptions{.issuer = options_.base_url + "/auth",
+                          .audience = options_.base_url + "/fhir",
+                          .token_endpoint = options_.base_url + "/auth/token",
+                          .backend_token_lifetime = options_.backend_token_lifetime,
+                          .user_token_lifetime = options_.user_token_lifetime,
+                          .session_idle = options_.session_idle},
+      clients, [this](const std::string& name) { return FindUser(name); }, flow_.get());
+}
+
+Result<std::optional<User>> AccessControl::FindUser(const std::string& name) const {
+  std::shared_lock lock(users_mu_);
+  auto found = users_.find(name);
+  return found == users_.end() ? std::optional<User>() : std::optional<User>(found->second);
 }
 
 Result<std::unique_ptr<AccessControl>> AccessControl::Open(store::ResourceStore& store, const Clock& clock, AccessPolicy policy,
@@ -72,6 +91,9 @@ Result<std::unique_ptr<AccessControl>> AccessControl::Open(store::ResourceStore&
   std::unique_ptr<AccessControl> control(new AccessControl(store, clock, std::move(policy), std::move(options)));
   CK_ASSIGN_OR_RETURN(std::vector<Client> clients, control->accounts_->ListClients());
   for (Client& client : clients) control->clients_.emplace(client.id, std::move(client));
+  CK_ASSIGN_OR_RETURN(std::vector<User> users, control->accounts_->ListUsers());
+  for (User& user : users) control->users_.emplace(user.name, std::move(user));
+  CK_RETURN_IF_ERROR(control->tokens_->Open());
   // The signing keys loaded (or the first made) before the first request.
   CK_ASSIGN_OR_RETURN(std::shared_ptr<const JoseKey> key, control->keys_->Current());
   (void)key;
@@ -93,7 +115,10 @@ Result<std::unique_ptr<TokenGuard>> AccessControl::Authenticate(std::string_view
   {
     std::shared_lock lock(verified_mu_);
     auto found = verified_.find(std::string(token));
-    if (found != verified_.end() && found->second.expires > now) return std::make_unique<TokenGuard>(found->second, policy_);
+    if (found != verified_.end() && found->second.expires > now) {
+      CK_RETURN_IF_ERROR(tokens_->StillValid(found->second));
+      return std::make_unique<TokenGuard>(found->second, policy_);
+    }
   }
   CK_ASSIGN_OR_RETURN(Identity identity, tokens_->Authenticate(token));
   {
@@ -112,12 +137,22 @@ std::string AccessControl::SmartConfiguration() const {
   auto& m = config.members;
   m.emplace_back("issuer", Text(options_.base_url + "/auth"));
   m.emplace_back("jwks_uri", Text(options_.base_url + "/auth/jwks"));
+  m.emplace_back("authorization_endpoint", Text(options_.base_url + "/auth/authorize"));
   m.emplace_back("token_endpoint", Text(options_.base_url + "/auth/token"));
-  m.emplace_back("grant_types_supported", Texts({"client_credentials"}));
-  m.emplace_back("token_endpoint_auth_methods_supported", Texts({"private_key_jwt", "client_secret_basic"}));
+  m.emplace_back("introspection_endpoint", Text(options_.base_url + "/auth/introspect"));
+  m.emplace_back("revocation_endpoint", Text(options_.base_url + "/auth/revoke"));
+  m.emplace_back("grant_types_supported", Texts({"authorization_code", "refresh_token", "client_credentials"}));
+  m.emplace_back("response_types_supported", Texts({"code"}));
+  m.emplace_back("code_challenge_methods_supported", Texts({"S256"}));
+  m.emplace_back("token_endpoint_auth_methods_supported", Texts({"private_key_jwt", "client_secret_basic", "none"}));
   m.emplace_back("token_endpoint_auth_signing_alg_values_supported", Texts({"ES256", "ES384", "RS256", "RS384"}));
-  m.emplace_back("scopes_supported", Texts({"system/*.cruds", "system/*.rs", "system/*.read", "system/*.write"}));
-  m.emplace_back("capabilities", Texts({"client-confidential-asymmetric", "permission-v1", "permission-v2"}));
+  m.emplace_back("scopes_supported", Texts({"openid", "fhirUser", "launch/patient", "offline_access", "online_access", "user/*.cruds",
+                                            "user/*.rs", "system/*.cruds", "system/*.rs", "user/*.read", "user/*.write",
+                                            "system/*.read", "system/*.write"}));
+  m.emplace_back("capabilities", Texts({"launch-standalone", "client-public", "client-confidential-symmetric",
+                                        "client-confidential-asymmetric", "sso-openid-connect", "context-standalone-patient",
+                                        "permission-offline", "permission-online", "permission-user", "permission-v1",
+                                        "permission-v2"}));
   return WriteJsonValue(config);
 }
 

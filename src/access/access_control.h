@@ -1,16 +1,19 @@
 #pragma once
 // The security layer as the front doors use it: turns an Authorization header into the guard
-// that RecordService consults (records/access_guard.h), answers the OAuth2 token endpoint and
-// publishes the signing keys. A request is allowed an interaction on a type when its token's
-// scopes AND its client's (later: user's) roles both allow it:
+// that RecordService consults (records/access_guard.h), runs the sign-in (the authorization
+// flow), answers the OAuth2 token, introspection and revocation endpoints and publishes the
+// signing keys. A request is allowed an interaction on a type when its token's scopes AND its
+// user's roles (a backend service's: its client's) both allow it:
 //   - a token scope with a query (`system/Observation.rs?category=laboratory`) or of patient
 //     context grants nothing yet: enforcing those filters (and the patient compartment) comes
 //     with the user login; until then they are refused rather than widened;
 //   - "*" (every type: system-wide history) needs a wildcard scope and roles that deny no type.
-// The clients are read once at start (the CLI changes them only while the server is stopped),
-// so checking a token never waits for the database and can run on an I/O thread. A token whose
-// signature and claims were checked is remembered until it expires (at most kMaxVerifiedTokens,
-// compared whole, never by a hash), so a client's next requests skip the ECDSA verification.
+// The clients and users are read once at start (the CLI changes them only while the server is
+// stopped; the sign-in's own changes, a new password or TOTP key, update the copy), so checking
+// a token never waits for the database and can run on an I/O thread. A token whose signature
+// and claims were checked is remembered until it expires (at most kMaxVerifiedTokens, compared
+// whole, never by a hash), so a client's next requests skip the ECDSA verification; each use
+// still checks that it was not revoked and that its user and client are in good standing.
 // Thread safety: safe from any thread.
 
 #include <memory>
@@ -21,6 +24,7 @@
 
 #include "access/access_policy.h"
 #include "access/account_directory.h"
+#include "access/authorization_flow.h"
 #include "access/signing_keys.h"
 #include "access/token_service.h"
 #include "records/access_guard.h"
@@ -42,6 +46,9 @@ class TokenGuard final : public records::AccessGuard {
 
 struct AccessControlOptions {
   std::string base_url;  // the server as clients see it, without /fhir: "http://127.0.0.1:8080"
+  Millis user_token_lifetime = 60 * 60 * 1000;
+  Millis backend_token_lifetime = 5 * 60 * 1000;
+  Millis session_idle = 15 * 60 * 1000;  // automatic logoff: an online_access sign-in unused this long ends
 };
 
 class AccessControl {
@@ -54,8 +61,13 @@ class AccessControl {
   // The guard for a request's Authorization header ("Bearer <token>"). Never blocks on the
   // database. Errors: kUnauthenticated (no bearer token, or one that fails a check).
   Result<std::unique_ptr<TokenGuard>> Authenticate(std::string_view authorization) const;
-  // The token endpoint (POST /auth/token, a form body).
+  // The token, introspection and revocation endpoints (a form body each).
   tl::expected<TokenResponse, OAuthError> Token(const TokenRequest& request) { return tokens_->Token(request); }
+  tl::expected<JsonValue, OAuthError> Introspect(const TokenRequest& request) { return tokens_->Introspect(request); }
+  tl::expected<void, OAuthError> Revoke(const TokenRequest& request) { return tokens_->Revoke(request); }
+  // The authorization endpoint: an app's request, then each form of the sign-in.
+  LoginStep Authorize(const AuthorizeRequest& request) { return flow_->Begin(request); }
+  LoginStep SubmitLogin(const LoginForm& form) { return flow_->Submit(form); }
   // {"keys": [...]} for /auth/jwks.
   JsonValue Jwks() { return keys_->Jwks(); }
   // The SMART configuration (/.well-known/smart-configuration) as JSON text.
@@ -68,10 +80,15 @@ class AccessControl {
   const Clock& clock_;
   const AccessPolicy policy_;
   const AccessControlOptions options_;
+  Result<std::optional<User>> FindUser(const std::string& name) const;
+
   std::unique_ptr<AccountDirectory> accounts_;
   std::unique_ptr<SigningKeys> keys_;
+  std::unique_ptr<AuthorizationFlow> flow_;
   std::unique_ptr<TokenService> tokens_;
   std::unordered_map<std::string, Client> clients_;  // read at Open, then only read
+  mutable std::shared_mutex users_mu_;
+  std::unordered_map<std::string, User> users_;  // guarded by users_mu_: read at Open, updated by the sign-in
   static constexpr std::size_t kMaxVerifiedTokens = 10'000;
   mutable std::shared_mutex verified_mu_;
   mutable std::unordered_map<std::string, Identity> verified_;  // guarded by verified_mu_

@@ -1,5 +1,6 @@
 #include "access/scope.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace ck::access {
@@ -72,6 +73,36 @@ std::string ResourceScope::ToString() const {
     if (permissions & (1u << i)) out.push_back(kLetters[i]);
   }
   for (std::size_t i = 0; i < query.size(); ++i) out += (i == 0 ? "?" : "&") + query[i].first + "=" + query[i].second;
+  return out;
+}
+
+ScopeSet GrantedScopes(const ScopeSet& requested, const ScopeSet& allowed) {
+  auto covers = [](const ResourceScope& given, const ResourceScope& wanted) {
+    if (given.context != wanted.context || (given.type != "*" && given.type != wanted.type)) return false;
+    if ((given.permissions & wanted.permissions) != wanted.permissions) return false;
+    return std::all_of(given.query.begin(), given.query.end(), [&](const auto& parameter) {
+      return std::find(wanted.query.begin(), wanted.query.end(), parameter) != wanted.query.end();
+    });
+  };
+  ScopeSet granted;
+  for (const ResourceScope& wanted : requested.resources) {
+    if (std::any_of(allowed.resources.begin(), allowed.resources.end(), [&](const ResourceScope& given) { return covers(given, wanted); })) {
+      granted.resources.push_back(wanted);
+    }
+  }
+  return granted;
+}
+
+std::string ScopeString(const ScopeSet& set) {
+  std::string out;
+  auto add = [&out](std::string_view scope) { out += (out.empty() ? "" : " ") + std::string(scope); };
+  if (set.openid) add("openid");
+  if (set.fhir_user) add("fhirUser");
+  if (set.launch) add("launch");
+  if (set.launch_patient) add("launch/patient");
+  if (set.offline_access) add("offline_access");
+  if (set.online_access) add("online_access");
+  for (const ResourceScope& scope : set.resources) add(scope.ToString());
   return out;
 }
 

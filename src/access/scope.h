@@ -61,6 +61,14 @@ Result<ResourceScope> ParseResourceScope(std::string_view text);
 // errors; scopes of other shapes land in `unrecognized`. Errors: kInvalid naming the scope.
 Result<ScopeSet> ParseScopes(std::string_view text);
 
+// The scope string of `set` (launch and identity scopes first, then the resource scopes in
+// order; unrecognized ones left out): what a token says it grants.
+std::string ScopeString(const ScopeSet& set);
+
+// The scopes of `requested` that `allowed` covers: same context, a type it names (or *), no
+// permission it lacks, and every query parameter it has. Resource scopes only.
+ScopeSet GrantedScopes(const ScopeSet& requested, const ScopeSet& allowed);
+
 // The resource scopes of `set` that cover `permission` on `type` (their queries aside).
 std::vector<const ResourceScope*> CoveringScopes(const ScopeSet& set, Permission permission, std::string_view type);
 

@@ -13,8 +13,6 @@ namespace {
 
 constexpr std::size_t kMaxTokenRequestBytes = 64 * 1024;
 
-JsonValue Text(std::string_view text) { return {JsonValue::Kind::kString, std::string(text), {}, {}}; }
-
 HttpResponse Json(int status, const JsonValue& body) {
   HttpResponse response;
   response.status = status;
@@ -24,9 +22,9 @@ HttpResponse Json(int status, const JsonValue& body) {
 }
 
 HttpResponse OAuthErrorResponse(const access::OAuthError& error, bool basic) {
-  JsonValue body{JsonValue::Kind::kObject, {}, {}, {}};
-  body.members.emplace_back("error", Text(error.error));
-  body.members.emplace_back("error_description", Text(error.description));
+  JsonValue body = JsonObject();
+  body.members.emplace_back("error", JsonString(error.error));
+  body.members.emplace_back("error_description", JsonString(error.description));
   HttpResponse response = Json(error.http_status, body);
   if (error.http_status == 401) response.With("WWW-Authenticate", basic ? "Basic realm=\"chartkeeper\"" : "Bearer realm=\"chartkeeper\"");
   return response;
@@ -55,18 +53,18 @@ std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_
   return std::pair((*id)[0].second, (*secret)[0].second);
 }
 
-}  // namespace
-
-HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request) {
+// The form of a request to the token, introspection or revocation endpoint, with the client's
+// Basic credentials; or the error answer.
+tl::expected<access::TokenRequest, HttpResponse> ReadTokenForm(const HttpRequest& request) {
   const std::string_view authorization = request.Header("authorization");
   const bool basic = StartsWithNoCase(authorization, "basic ");
   auto fail = [&](std::string error, std::string description, int status = 400) {
-    return OAuthErrorResponse({std::move(error), std::move(description), status}, basic);
+    return tl::unexpected(OAuthErrorResponse({std::move(error), std::move(description), status}, basic));
   };
   if (request.method != "POST") {
-    HttpResponse response = fail("invalid_request", "the token endpoint takes POST", 405);
-    response.With("Allow", "POST");
-    return response;
+    HttpResponse refused = OAuthErrorResponse({"invalid_request", "this endpoint takes POST", 405}, basic);
+    refused.With("Allow", "POST");
+    return tl::unexpected(std::move(refused));
   }
   if (!StartsWithNoCase(request.Header("content-type"), "application/x-www-form-urlencoded")) {
     return fail("invalid_request", "send the parameters as application/x-www-form-urlencoded");
@@ -75,32 +73,72 @@ HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& req
   if (!request.query.empty()) return fail("invalid_request", "send the parameters in the body, not the URL");
   std::optional<QueryParameters> form = ParseQuery(request.body);
   if (!form) return fail("invalid_request", "the form body is not well-formed");
-  access::TokenRequest token_request;
+  access::TokenRequest out;
+  const std::pair<std::string_view, std::string access::TokenRequest::*> fields[] = {
+      {"grant_type", &access::TokenRequest::grant_type},
+      {"scope", &access::TokenRequest::scope},
+      {"client_id", &access::TokenRequest::client_id},
+      {"client_assertion_type", &access::TokenRequest::client_assertion_type},
+      {"client_assertion", &access::TokenRequest::client_assertion},
+      {"code", &access::TokenRequest::code},
+      {"redirect_uri", &access::TokenRequest::redirect_uri},
+      {"code_verifier", &access::TokenRequest::code_verifier},
+      {"refresh_token", &access::TokenRequest::refresh_token},
+      {"token", &access::TokenRequest::token},
+      {"token_type_hint", &access::TokenRequest::token_type_hint},
+  };
   std::vector<std::string> seen;
   for (const auto& [name, value] : *form) {
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) return fail("invalid_request", "parameter " + name + " given twice");
     seen.push_back(name);
-    if (name == "grant_type") token_request.grant_type = value;
-    if (name == "scope") token_request.scope = value;
-    if (name == "client_id") token_request.client_id = value;
-    if (name == "client_assertion_type") token_request.client_assertion_type = value;
-    if (name == "client_assertion") token_request.client_assertion = value;
     if (name == "client_secret") return fail("invalid_request", "send the client secret with HTTP Basic authentication, not in the body");
+    for (const auto& [field, member] : fields) {
+      if (name == field) out.*member = value;
+    }
   }
   if (basic) {
     auto credentials = BasicCredentials(authorization);
     if (!credentials) return fail("invalid_client", "the Basic credentials cannot be read", 401);
-    token_request.basic_client_id = credentials->first;
-    token_request.basic_secret = credentials->second;
+    out.basic_client_id = credentials->first;
+    out.basic_secret = credentials->second;
   }
-  auto issued = access.Token(token_request);
-  if (!issued) return OAuthErrorResponse(issued.error(), basic);
-  JsonValue body{JsonValue::Kind::kObject, {}, {}, {}};
-  body.members.emplace_back("access_token", Text(issued->access_token));
-  body.members.emplace_back("token_type", Text("bearer"));
-  body.members.emplace_back("expires_in", JsonValue{JsonValue::Kind::kNumber, std::to_string(issued->expires_in), {}, {}});
-  body.members.emplace_back("scope", Text(issued->scope));
+  return out;
+}
+
+bool SentBasic(const HttpRequest& request) { return StartsWithNoCase(request.Header("authorization"), "basic "); }
+
+}  // namespace
+
+HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request) {
+  auto form = ReadTokenForm(request);
+  if (!form) return std::move(form.error());
+  auto issued = access.Token(*form);
+  if (!issued) return OAuthErrorResponse(issued.error(), SentBasic(request));
+  JsonValue body = JsonObject();
+  body.members.emplace_back("access_token", JsonString(issued->access_token));
+  body.members.emplace_back("token_type", JsonString("bearer"));
+  body.members.emplace_back("expires_in", JsonNumber(issued->expires_in));
+  body.members.emplace_back("scope", JsonString(issued->scope));
+  if (!issued->refresh_token.empty()) body.members.emplace_back("refresh_token", JsonString(issued->refresh_token));
+  if (!issued->id_token.empty()) body.members.emplace_back("id_token", JsonString(issued->id_token));
+  if (!issued->patient.empty()) body.members.emplace_back("patient", JsonString(issued->patient));
   return Json(200, body);
+}
+
+HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request) {
+  auto form = ReadTokenForm(request);
+  if (!form) return std::move(form.error());
+  auto answer = access.Introspect(*form);
+  if (!answer) return OAuthErrorResponse(answer.error(), SentBasic(request));
+  return Json(200, *answer);
+}
+
+HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request) {
+  auto form = ReadTokenForm(request);
+  if (!form) return std::move(form.error());
+  auto done = access.Revoke(*form);
+  if (!done) return OAuthErrorResponse(done.error(), SentBasic(request));
+  return Json(200, JsonObject());
 }
 
 HttpResponse JwksResponse(access::AccessControl& access) {

@@ -1,6 +1,9 @@
 #pragma once
 // The OAuth2 / SMART endpoints beside the FHIR API (access/access_control.h does the work):
-//   POST /auth/token                      client_credentials (form body; RFC 6749, SMART Backend Services)
+//   GET|POST /auth/authorize              the sign-in pages (rest/login_page.h)
+//   POST /auth/token                      client_credentials, authorization_code, refresh_token (a form body; RFC 6749)
+//   POST /auth/introspect                 RFC 7662
+//   POST /auth/revoke                     RFC 7009
 //   GET  /auth/jwks                       the public keys that sign access tokens
 //   GET  /.well-known/smart-configuration what a SMART client discovers
 // and the answer to a request without a valid token (401 with WWW-Authenticate, RFC 6750).
@@ -13,6 +16,8 @@ namespace ck::rest {
 
 // POST /auth/token. Never throws; errors are RFC 6749 JSON error responses.
 HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request);
+HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request);
+HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request);
 HttpResponse JwksResponse(access::AccessControl& access);
 HttpResponse SmartConfigurationResponse(const access::AccessControl& access);
 // 401 with an OperationOutcome and `WWW-Authenticate: Bearer ...` (error="invalid_token" when a

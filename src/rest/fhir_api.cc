@@ -11,6 +11,7 @@
 #include "records/quality_report.h"
 #include "records/bundle_plan.h"
 #include "rest/auth_api.h"
+#include "rest/login_page.h"
 #include "rest/bundle_entry.h"
 #include "rest/capability_statement.h"
 #include "rest/history_bundle.h"
@@ -237,6 +238,21 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
     if (call.inline_only) return Defer(call);  // checks and records a client assertion in the database
     return TokenResponse(*options_.access, call.request);
   }
+  if (name == "authorize") {
+    call.interaction = "auth-authorize";
+    if (call.inline_only) return Defer(call);  // checks passwords and stores users
+    return AuthorizeResponse(*options_.access, call.request, options_.base_url.starts_with("https://"));
+  }
+  if (name == "introspect") {
+    call.interaction = "auth-introspect";
+    if (call.inline_only) return Defer(call);
+    return IntrospectionResponse(*options_.access, call.request);
+  }
+  if (name == "revoke") {
+    call.interaction = "auth-revoke";
+    if (call.inline_only) return Defer(call);
+    return RevocationResponse(*options_.access, call.request);
+  }
   if (name == "jwks") {
     call.interaction = "auth-jwks";
     return method == "GET" || method == "HEAD" ? JwksResponse(*options_.access) : MethodNotAllowed("GET");
@@ -245,7 +261,7 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
     call.interaction = "smart-configuration";
     return method == "GET" || method == "HEAD" ? SmartConfigurationResponse(*options_.access) : MethodNotAllowed("GET");
   }
-  return ErrorResponse(Status::NotFound("no such endpoint under /auth (token, jwks)"));
+  return ErrorResponse(Status::NotFound("no such endpoint under /auth (authorize, token, introspect, revoke, jwks)"));
 }
 
 // Every interaction but capabilities and read by id may reach the database: an inline-only call

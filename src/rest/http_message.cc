@@ -54,22 +54,6 @@ bool HttpRequest::HasQuery(std::string_view name) const {
   return false;
 }
 
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
-
 std::optional<QueryParameters> ParseQuery(std::string_view query) {
   HttpRequest parsed;
   if (!ParseTarget("/?" + std::string(query), parsed)) return std::nullopt;

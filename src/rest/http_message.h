@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/text.h"  // PercentEncode
+
 namespace ck::rest {
 
 struct HttpRequest {
@@ -38,9 +40,6 @@ struct HttpResponse {
     return *this;
   }
 };
-
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string PercentEncode(std::string_view text);
 
 using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 

@@ -168,4 +168,9 @@ bool JsonEquals(const JsonValue& a, const JsonValue& b) {
   return false;
 }
 
+JsonValue JsonString(std::string_view text) { return {JsonValue::Kind::kString, std::string(text), {}, {}}; }
+JsonValue JsonNumber(std::int64_t value) { return {JsonValue::Kind::kNumber, std::to_string(value), {}, {}}; }
+JsonValue JsonBoolean(bool value) { return {JsonValue::Kind::kBoolean, value ? "true" : "false", {}, {}}; }
+JsonValue JsonObject() { return {JsonValue::Kind::kObject, {}, {}, {}}; }
+
 }  // namespace ck

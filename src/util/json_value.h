@@ -31,6 +31,12 @@ struct JsonValue {
   std::size_t Count() const;
 };
 
+// Leaf values and an empty object, for building documents.
+JsonValue JsonString(std::string_view text);
+JsonValue JsonNumber(std::int64_t value);
+JsonValue JsonBoolean(bool value);
+JsonValue JsonObject();
+
 // Parses JSON text (UTF-8 checked, iteratively so deep input cannot overflow the stack).
 // Errors: kInvalid naming the offset (not JSON, bad UTF-8, deeper than `max_depth`, a key twice
 // in one object).

@@ -18,6 +18,9 @@ std::vector<std::string_view> Split(std::string_view text, char separator);
 std::string_view TrimSpaces(std::string_view text);
 // `text` with ASCII letters lower-cased (header names, media types, codings).
 std::string ToLowerAscii(std::string_view text);
+
+// Percent-encodes everything but RFC 3986 unreserved characters (URLs, form values).
+std::string PercentEncode(std::string_view text);
 // Whether `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoringCase(std::string_view a, std::string_view b);
 

@@ -23,7 +23,7 @@ class TokenServiceTest : public ::testing::Test {
     store_ = std::move(*store);
     accounts_ = std::make_unique<AccountDirectory>(*store_);
     keys_ = std::make_unique<SigningKeys>(*store_, clock_);
-    service_ = std::make_unique<TokenService>(*accounts_, *keys_, *store_, clock_, Options());
+    service_ = std::make_unique<TokenService>(*keys_, *store_, clock_, Options(), Clients(), Users(), nullptr);
     // A backend service with a secret, one with a P-384 key, and a public app.
     Client script;
     script.id = "ck-script";
@@ -81,6 +81,14 @@ class TokenServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   testing::FakeClock clock_;
   std::unique_ptr<store::ResourceStore> store_;
+  // Clients and users as stored now (the server keeps a copy; here changes show at once).
+  ClientLookup Clients() {
+    return [this](const std::string& id) { return accounts_->FindClient(id); };
+  }
+  UserLookup Users() {
+    return [this](const std::string& name) { return accounts_->FindUser(name); };
+  }
+
   std::unique_ptr<AccountDirectory> accounts_;
   std::unique_ptr<SigningKeys> keys_;
   std::unique_ptr<TokenService> service_;
@@ -115,8 +123,10 @@ TEST_F(TokenServiceTest, GrantsOnlyTheScopesTheClientMayHave) {
 TEST_F(TokenServiceTest, RefusesBadClientsAndGrants) {
   ExpectError(service_->Token(BySecret("ck-script", "wrong")), "invalid_client", "wrong client secret");
   ExpectError(service_->Token(BySecret("ck-nobody", "s3cret")), "invalid_client", "unknown");
-  ExpectError(service_->Token(BySecret("ck-lab", "s3cret")), "invalid_client", "signed JWT");
-  ExpectError(service_->Token(BySecret("ck-app", "")), "unauthorized_client");
+  ExpectError(service_->Token(BySecret("ck-lab", "s3cret")), "invalid_client", "has no secret");
+  ExpectError(service_->Token(BySecret("ck-app", "")), "invalid_client", "has no secret");
+  TokenRequest public_app{.grant_type = "client_credentials", .client_id = "ck-app"};
+  ExpectError(service_->Token(public_app), "unauthorized_client");
   ExpectError(service_->Token({.grant_type = "client_credentials"}), "invalid_client");
   TokenRequest no_grant = BySecret("ck-script", "s3cret");
   no_grant.grant_type = "";
@@ -209,7 +219,7 @@ TEST_F(TokenServiceTest, RefusesTokensThatAreNotThisServersOrHaveExpired) {
   ASSERT_TRUE(token);
   TokenServiceOptions elsewhere = Options();
   elsewhere.issuer = "https://other.example/auth";
-  TokenService other(*accounts_, *keys_, *store_, clock_, elsewhere);
+  TokenService other(*keys_, *store_, clock_, elsewhere, Clients(), Users(), nullptr);
   EXPECT_EQ(other.Authenticate(token->access_token).error().code(), StatusCode::kUnauthenticated);
   std::string tampered = token->access_token;
   tampered[tampered.find('.') + 5] ^= 1;

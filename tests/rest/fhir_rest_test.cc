@@ -455,11 +455,11 @@ TEST_F(FhirRestTest, EveryListedParameterAndIncludeIsSearchable) {
     std::vector<std::string> terms;
     for (auto& param : resource["searchParam"].GetArray()) {
       terms.push_back(std::string(param["name"].GetString()) + "=" +
-                      rest::PercentEncode(value_of(param["type"].GetString(), param["definition"].GetString())));
+                      ck::PercentEncode(value_of(param["type"].GetString(), param["definition"].GetString())));
     }
     searched += terms.size();
-    for (auto& value : resource["searchInclude"].GetArray()) terms.push_back("_include=" + rest::PercentEncode(value.GetString()));
-    for (auto& value : resource["searchRevInclude"].GetArray()) terms.push_back("_revinclude=" + rest::PercentEncode(value.GetString()));
+    for (auto& value : resource["searchInclude"].GetArray()) terms.push_back("_include=" + ck::PercentEncode(value.GetString()));
+    for (auto& value : resource["searchRevInclude"].GetArray()) terms.push_back("_revinclude=" + ck::PercentEncode(value.GetString()));
     search_all(type, terms);
   }
   EXPECT_GT(searched, 2000);

@@ -389,7 +389,7 @@ TEST_F(SearchDifferentialTest, AgreesWithABruteForceEvaluationOnSynthea) {
         for (std::size_t i = 0; i < resources.size(); ++i) {
           if (probe.matches(values[i])) expected.insert(resources[i].id);
         }
-        const std::string path = std::string("/fhir/") + type + "?" + probe.name + "=" + rest::PercentEncode(probe.value) + "&_count=1000&_elements=id";
+        const std::string path = std::string("/fhir/") + type + "?" + probe.name + "=" + ck::PercentEncode(probe.value) + "&_count=1000&_elements=id";
         const std::vector<std::string> found = testing::Flatten(testing::WalkPages(client, path).pages);
         const std::set<std::string> got(found.begin(), found.end());
         ++probes;

@@ -1,0 +1,367 @@
+// User sign-in over HTTP, black-box: the authorization-code flow with PKCE through the login,
+// password-change, TOTP-enrollment and consent pages, as a browser without scripts would post
+// them; then the token endpoint (codes once, PKCE checked, refresh tokens rotated and a reused one
+// revoking its whole sign-in), introspection and revocation. Each attack gets its own refusal
+// and yields no token: login CSRF, a wrong or missing PKCE verifier, a redirect URI that was not
+// registered, password guessing (the lockout engages), a TOTP code replayed.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "access/account_directory.h"
+#include "access/password_hash.h"
+#include "access/totp.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+#include "util/crypto.h"
+#include "util/json_value.h"
+#include "util/text.h"
+#include "util/time.h"
+
+namespace ck {
+namespace {
+
+using testing::HttpClient;
+using testing::HttpResult;
+using testing::ParseJson;
+
+constexpr char kBase[] = "http://ck.test";
+constexpr char kRedirect[] = "https://app.example/callback";
+constexpr char kPassword[] = "correct horse battery";
+constexpr char kVerifier[] = "a-pkce-verifier-of-forty-three-characters-or-more-0123";
+constexpr char kTotpKey[] = "12345678901234567890";  // RFC 6238's test key
+
+std::string Challenge(const std::string& verifier) { return Base64UrlEncode(Sha256(verifier)); }
+
+// The value of a query parameter in a URL, decoded.
+std::string UrlParameter(const std::string& url, const std::string& name) {
+  std::smatch match;
+  if (!std::regex_search(url, match, std::regex("[?&]" + name + "=([^&]*)"))) return "";
+  std::string value = match[1];
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '%' && i + 2 < value.size()) {
+      out += static_cast<char>(std::stoi(value.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += value[i] == '+' ? ' ' : value[i];
+    }
+  }
+  return out;
+}
+
+// A browser on the sign-in pages: it keeps the page's hidden fields and the CSRF cookie, and
+// posts the forms as a user would fill them.
+class Browser {
+ public:
+  explicit Browser(unsigned short port) : http_(port) {}
+
+  HttpResult Open(const std::string& query) { return Keep(http_.Get("/auth/authorize?" + query)); }
+  // Posts the current page's form with `fields` ("name=value&..."); `with_cookie` false plays a
+  // forged cross-site post.
+  HttpResult Post(const std::string& step, const std::string& fields, bool with_cookie = true) {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (with_cookie && !cookie_.empty()) headers["Cookie"] = cookie_;
+    return Keep(http_.Post("/auth/authorize", "login=" + PercentEncode(login_) + "&csrf=" + PercentEncode(csrf_) + "&step=" + step +
+                                                  (fields.empty() ? "" : "&" + fields),
+                           headers));
+  }
+  void ForgeCsrf(const std::string& csrf) { csrf_ = csrf; }
+  const std::string& csrf() const { return csrf_; }
+
+ private:
+  HttpResult Keep(HttpResult page) {
+    std::smatch match;
+    if (std::regex_search(page.body, match, std::regex("name=\"login\" value=\"([^\"]*)\""))) login_ = match[1];
+    if (std::regex_search(page.body, match, std::regex("name=\"csrf\" value=\"([^\"]*)\""))) csrf_ = match[1];
+    const std::string set = page.Header("set-cookie");
+    if (!set.empty()) cookie_ = set.substr(0, set.find(';'));
+    return page;
+  }
+
+  HttpClient http_;
+  std::string login_, csrf_, cookie_;
+};
+
+class LoginTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    SystemClock clock;
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_->path() / "var", .clock = &clock});
+    ASSERT_TRUE(store) << store.error().ToString();
+    access::AccountDirectory accounts(**store);
+    const std::string hash = *access::HashPassword(kPassword);
+    auto add_user = [&](const std::string& name, const std::string& role, bool must_change, const std::string& totp_key) {
+      access::User user;
+      user.name = name;
+      user.roles = {role};
+      user.fhir_user = "Practitioner/p-" + name;
+      user.password_hash = hash;
+      user.must_change_password = must_change;
+      user.totp_key = totp_key;
+      ASSERT_TRUE(accounts.AddUser(user).ok());
+    };
+    add_user("dr.smith", "clinician", false, "");
+    add_user("dr.jones", "clinician", false, kTotpKey);
+    add_user("guessed", "clinician", false, "");
+    add_user("newadmin", "admin", true, "");
+    access::Client app;
+    app.id = "ck-app";
+    app.name = "Chart viewer";
+    app.kind = access::ClientKind::kPublic;
+    app.redirect_uris = {kRedirect};
+    app.scope = "openid fhirUser launch/patient online_access offline_access user/*.cruds patient/*.rs";
+    ASSERT_TRUE(accounts.AddClient(app).ok());
+    access::Client resource_server;
+    resource_server.id = "ck-rs";
+    resource_server.name = "resource server";
+    resource_server.kind = access::ClientKind::kConfidential;
+    resource_server.secret_hash = Sha256Hex("rs-secret");
+    resource_server.redirect_uris = {"https://rs.example/cb"};
+    resource_server.scope = "user/*.rs";
+    ASSERT_TRUE(accounts.AddClient(resource_server).ok());
+    store->reset();
+    server_ = new testing::ServerProcess(dir_->path() / "var", {"--base-url", std::string(kBase) + "/fhir"}, {.auth = true});
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  static std::string AuthorizeQuery(const std::string& scope, const std::string& challenge = Challenge(kVerifier),
+                                    const std::string& redirect = kRedirect) {
+    return "response_type=code&client_id=ck-app&redirect_uri=" + PercentEncode(redirect) + "&scope=" + PercentEncode(scope) +
+           "&state=st-1&nonce=n-1&aud=" + PercentEncode(std::string(kBase) + "/fhir") + "&code_challenge=" + challenge +
+           "&code_challenge_method=S256";
+  }
+  // Signs `user` in and approves the consent page; the redirect's code.
+  static std::string SignIn(const std::string& user, const std::string& scope = "openid fhirUser online_access user/*.cruds",
+                            const std::string& code = "") {
+    Browser browser(server_->port());
+    HttpResult page = browser.Open(AuthorizeQuery(scope));
+    EXPECT_EQ(page.status, 200) << page.body;
+    HttpResult consent = browser.Post("sign-in", "user=" + user + "&password=" + PercentEncode(kPassword) + "&code=" + code);
+    EXPECT_EQ(consent.status, 200) << consent.body;
+    EXPECT_NE(consent.body.find("name=\"decision\" value=\"approve\""), std::string::npos) << consent.body;
+    HttpResult approved = browser.Post("consent", "decision=approve");
+    EXPECT_EQ(approved.status, 302) << approved.body;
+    EXPECT_EQ(UrlParameter(approved.Header("location"), "state"), "st-1");
+    return UrlParameter(approved.Header("location"), "code");
+  }
+  static HttpResult Form(const std::string& path, const std::string& form, std::map<std::string, std::string> headers = {}) {
+    headers.emplace("Content-Type", "application/x-www-form-urlencoded");
+    return HttpClient(server_->port()).Post(path, form, headers);
+  }
+  static HttpResult Exchange(const std::string& code, const std::string& verifier = kVerifier, const std::string& redirect = kRedirect) {
+    return Form("/auth/token", "grant_type=authorization_code&client_id=ck-app&code=" + code + "&redirect_uri=" + PercentEncode(redirect) +
+                                   "&code_verifier=" + verifier);
+  }
+  static std::map<std::string, std::string> Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  static std::map<std::string, std::string> ResourceServer() {
+    std::string basic = Base64UrlEncode("ck-rs:rs-secret");
+    std::replace(basic.begin(), basic.end(), '-', '+');
+    std::replace(basic.begin(), basic.end(), '_', '/');
+    while (basic.size() % 4 != 0) basic += '=';
+    return {{"Authorization", "Basic " + basic}};
+  }
+  static JsonValue JwtClaims(const std::string& jwt) {
+    const std::size_t dot = jwt.find('.');
+    return *ParseJsonValue(*Base64UrlDecode(jwt.substr(dot + 1, jwt.find('.', dot + 1) - dot - 1)));
+  }
+
+  static testing::TempDir* dir_;
+  static testing::ServerProcess* server_;
+};
+
+testing::TempDir* LoginTest::dir_ = nullptr;
+testing::ServerProcess* LoginTest::server_ = nullptr;
+
+TEST_F(LoginTest, ASignedInUserGetsTokensThatReadAndWriteAsTheirRoleAllows) {
+  const std::string code = SignIn("dr.smith");
+  HttpResult issued = Exchange(code);
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  auto tokens = ParseJson(issued.body);
+  EXPECT_EQ(std::string(tokens["scope"].GetString()), "openid fhirUser online_access user/*.cruds");
+  EXPECT_EQ(tokens["expires_in"].GetInt(), 3600);
+  ASSERT_TRUE(tokens.HasMember("refresh_token"));
+  const JsonValue id = JwtClaims(tokens["id_token"].GetString());
+  EXPECT_EQ(id.Find("sub")->text, "dr.smith");
+  EXPECT_EQ(id.Find("aud")->text, "ck-app");
+  EXPECT_EQ(id.Find("nonce")->text, "n-1");
+  EXPECT_EQ(id.Find("fhirUser")->text, std::string(kBase) + "/fhir/Practitioner/p-dr.smith");
+
+  const std::string token = tokens["access_token"].GetString();
+  HttpClient http(server_->port());
+  HttpResult created = http.Post("/fhir/Patient", R"({"resourceType":"Patient","name":[{"family":"Login"}]})", Bearer(token));
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(http.Get("/fhir/Patient?family=Login", Bearer(token)).status, 200);
+  // The clinician role denies the audit trail whatever the scope says.
+  EXPECT_EQ(http.Get("/fhir/AuditEvent", Bearer(token)).status, 403);
+
+  // A code is good once.
+  HttpResult again = Exchange(code);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_NE(again.body.find("invalid_grant"), std::string::npos);
+}
+
+TEST_F(LoginTest, PkceIsRequiredAndChecked) {
+  Browser browser(server_->port());
+  for (const std::string& bad : {std::string("&code_challenge_method=plain"), std::string("&code_challenge=short")}) {
+    std::string query = AuthorizeQuery("user/*.rs");
+    query = std::regex_replace(query, std::regex(bad.starts_with("&code_challenge_method") ? "&code_challenge_method=S256" : "&code_challenge=[^&]*"), bad);
+    HttpResult refused = browser.Open(query);
+    EXPECT_EQ(refused.status, 302) << bad;
+    EXPECT_EQ(UrlParameter(refused.Header("location"), "error"), "invalid_request") << bad;
+  }
+  const std::string code = SignIn("dr.smith", "user/*.rs");
+  HttpResult wrong = Exchange(code, "another-verifier-that-is-also-forty-three-characters-long");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_NE(wrong.body.find("PKCE"), std::string::npos) << wrong.body;
+  // The failed attempt spent the code.
+  EXPECT_EQ(Exchange(code).status, 400);
+  EXPECT_EQ(Exchange(SignIn("dr.smith", "user/*.rs"), "").status, 400);
+}
+
+TEST_F(LoginTest, ARedirectUriThatWasNotRegisteredIsNeverRedirectedTo) {
+  Browser browser(server_->port());
+  HttpResult refused = browser.Open(AuthorizeQuery("user/*.rs", Challenge(kVerifier), "https://evil.example/cb"));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.Header("location"), "");
+  EXPECT_NE(refused.body.find("redirect_uri is not one registered"), std::string::npos);
+  // At the token endpoint the redirect URI must be the authorization request's.
+  HttpResult other = Exchange(SignIn("dr.smith", "user/*.rs"), kVerifier, "https://app.example/other");
+  EXPECT_EQ(other.status, 400);
+  EXPECT_NE(other.body.find("redirect_uri differs"), std::string::npos) << other.body;
+}
+
+TEST_F(LoginTest, PagesAreScriptFreeAndAFormWithoutItsCsrfCookieIsRefused) {
+  Browser browser(server_->port());
+  HttpResult page = browser.Open(AuthorizeQuery("user/*.rs"));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+  EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.body.find("<script"), std::string::npos);
+  EXPECT_NE(page.Header("set-cookie").find("HttpOnly; SameSite=Strict"), std::string::npos);
+
+  const std::string sign_in = "user=dr.smith&password=" + PercentEncode(kPassword);
+  HttpResult forged = browser.Post("sign-in", sign_in, false);
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_NE(forged.body.find("CSRF"), std::string::npos);
+  const std::string real = browser.csrf();
+  browser.ForgeCsrf("forged-token");
+  EXPECT_EQ(browser.Post("sign-in", sign_in).status, 403);
+  browser.ForgeCsrf(real);
+  EXPECT_EQ(browser.Post("sign-in", sign_in).status, 200);
+}
+
+TEST_F(LoginTest, RepeatedWrongPasswordsLockTheUserEvenAgainstTheRightOne) {
+  Browser browser(server_->port());
+  ASSERT_EQ(browser.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  for (int i = 0; i < 5; ++i) {
+    HttpResult wrong = browser.Post("sign-in", "user=guessed&password=wrong-guess-" + std::to_string(i));
+    EXPECT_EQ(wrong.status, i < 4 ? 401 : 429) << i;
+  }
+  HttpResult locked = browser.Post("sign-in", "user=guessed&password=" + PercentEncode(kPassword));
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_NE(locked.body.find("Too many failed sign-ins"), std::string::npos);
+  // An unknown user reads the same as a wrong password.
+  HttpResult unknown = browser.Post("sign-in", "user=nobody-at-all&password=x");
+  EXPECT_NE(unknown.body.find("Wrong user name, password or one-time code."), std::string::npos) << unknown.body;
+}
+
+TEST_F(LoginTest, ATotpUserNeedsTheCodeAndACodeWorksOnce) {
+  Browser browser(server_->port());
+  ASSERT_EQ(browser.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  EXPECT_EQ(browser.Post("sign-in", "user=dr.jones&password=" + PercentEncode(kPassword)).status, 401);
+  const std::string code = access::Hotp(kTotpKey, static_cast<std::uint64_t>(access::TotpStep(SystemClock().Now())));
+  ASSERT_FALSE(SignIn("dr.jones", "user/*.rs", code).empty());
+  // The same code again: a replay (the step was used). Drift allows the next step's code only
+  // once that step comes, so the only code that could pass now is the one just used.
+  Browser replay(server_->port());
+  ASSERT_EQ(replay.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  EXPECT_EQ(replay.Post("sign-in", "user=dr.jones&password=" + PercentEncode(kPassword) + "&code=" + code).status, 401);
+}
+
+TEST_F(LoginTest, TheFirstLoginChangesThePasswordAndEnrollsTotpWhenTheRoleRequiresIt) {
+  Browser browser(server_->port());
+  ASSERT_EQ(browser.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  HttpResult change = browser.Post("sign-in", "user=newadmin&password=" + PercentEncode(kPassword));
+  ASSERT_EQ(change.status, 200);
+  EXPECT_NE(change.body.find("name=\"new_password\""), std::string::npos) << change.body;
+  HttpResult weak = browser.Post("password", "new_password=short&new_password_again=short");
+  EXPECT_NE(weak.body.find("12"), std::string::npos) << weak.body;
+  const std::string chosen = PercentEncode("a brand new passphrase");
+  HttpResult enroll = browser.Post("password", "new_password=" + chosen + "&new_password_again=" + chosen);
+  std::smatch key;
+  ASSERT_TRUE(std::regex_search(enroll.body, key, std::regex("Key: <code>([A-Z2-7]+)</code>"))) << enroll.body;
+  EXPECT_NE(enroll.body.find("otpauth://totp/"), std::string::npos);
+  const std::string secret = *access::Base32Decode(key[1].str());
+  EXPECT_NE(browser.Post("totp", "code=000000").body.find("does not match"), std::string::npos);
+  const std::string code = access::Hotp(secret, static_cast<std::uint64_t>(access::TotpStep(SystemClock().Now())));
+  HttpResult consent = browser.Post("totp", "code=" + code);
+  EXPECT_NE(consent.body.find("value=\"approve\""), std::string::npos) << consent.body;
+  // The old password no longer signs in.
+  Browser old(server_->port());
+  ASSERT_EQ(old.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  EXPECT_EQ(old.Post("sign-in", "user=newadmin&password=" + PercentEncode(kPassword)).status, 401);
+}
+
+TEST_F(LoginTest, ARefreshTokenIsSpentOnUseAndAReuseRevokesTheWholeSignIn) {
+  auto tokens = ParseJson(Exchange(SignIn("dr.smith")).body);
+  const std::string first = tokens["refresh_token"].GetString();
+  HttpResult refreshed = Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&refresh_token=" + first);
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  const std::string second = ParseJson(refreshed.body)["refresh_token"].GetString();
+  EXPECT_NE(second, first);
+  HttpResult reused = Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&refresh_token=" + first);
+  EXPECT_EQ(reused.status, 400);
+  EXPECT_NE(reused.body.find("used before"), std::string::npos) << reused.body;
+  HttpResult after = Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&refresh_token=" + second);
+  EXPECT_EQ(after.status, 400);
+  EXPECT_NE(after.body.find("revoked"), std::string::npos) << after.body;
+  // A narrower scope may be asked for on refresh, never a wider one.
+  const std::string third = ParseJson(Exchange(SignIn("dr.smith")).body)["refresh_token"].GetString();
+  HttpResult wider = Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&scope=system/*.rs&refresh_token=" + third);
+  EXPECT_EQ(wider.status, 400);
+}
+
+TEST_F(LoginTest, IntrospectionAndRevocation) {
+  auto tokens = ParseJson(Exchange(SignIn("dr.smith")).body);
+  const std::string access_token = tokens["access_token"].GetString();
+  HttpResult active = Form("/auth/introspect", "token=" + access_token, ResourceServer());
+  ASSERT_EQ(active.status, 200) << active.body;
+  auto described = ParseJson(active.body);
+  EXPECT_TRUE(described["active"].GetBool());
+  EXPECT_EQ(std::string(described["sub"].GetString()), "dr.smith");
+  EXPECT_EQ(std::string(described["client_id"].GetString()), "ck-app");
+  // A public client may not introspect; nobody may without authenticating.
+  EXPECT_EQ(Form("/auth/introspect", "client_id=ck-app&token=" + access_token).status, 401);
+  EXPECT_EQ(Form("/auth/introspect", "token=" + access_token).status, 401);
+
+  // The app revokes its access token and its sign-in.
+  EXPECT_EQ(Form("/auth/revoke", "client_id=ck-app&token=" + access_token).status, 200);
+  EXPECT_EQ(Form("/auth/revoke", "client_id=ck-app&token=" + std::string(tokens["refresh_token"].GetString())).status, 200);
+  EXPECT_EQ(HttpClient(server_->port()).Get("/fhir/Patient", Bearer(access_token)).status, 401);
+  EXPECT_FALSE(ParseJson(Form("/auth/introspect", "token=" + access_token, ResourceServer()).body)["active"].GetBool());
+  HttpResult refresh = Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&refresh_token=" +
+                                               std::string(tokens["refresh_token"].GetString()));
+  EXPECT_EQ(refresh.status, 400);
+  // Revoking a token one does not hold is answered alike and changes nothing.
+  const std::string other = ParseJson(Exchange(SignIn("dr.smith")).body)["access_token"].GetString();
+  EXPECT_EQ(Form("/auth/revoke", "token=" + other, ResourceServer()).status, 200);
+  EXPECT_EQ(HttpClient(server_->port()).Get("/fhir/Patient", Bearer(other)).status, 200);
+}
+
+TEST_F(LoginTest, TheSmartConfigurationDescribesTheSignIn) {
+  auto config = ParseJson(HttpClient(server_->port()).Get("/.well-known/smart-configuration").body);
+  EXPECT_EQ(std::string(config["authorization_endpoint"].GetString()), std::string(kBase) + "/auth/authorize");
+  EXPECT_EQ(std::string(config["revocation_endpoint"].GetString()), std::string(kBase) + "/auth/revoke");
+  EXPECT_EQ(std::string(config["code_challenge_methods_supported"][0].GetString()), "S256");
+}
+
+}  // namespace
+}  // namespace ck
