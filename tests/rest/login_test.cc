@@ -12,6 +12,7 @@
 #include "access/password_hash.h"
 #include "access/totp.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/chartkeeper_command.h"
 #include "support/http_client.h"
 #include "support/json.h"
 #include "support/server_process.h"
@@ -109,6 +110,7 @@ class LoginTest : public ::testing::Test {
     add_user("dr.jones", "clinician", false, kTotpKey);
     add_user("guessed", "clinician", false, "");
     add_user("newadmin", "admin", true, "");
+    add_user("dr.brown", "clinician", false, "");
     access::Client app;
     app.id = "ck-app";
     app.name = "Chart viewer";
@@ -125,6 +127,9 @@ class LoginTest : public ::testing::Test {
     resource_server.scope = "user/*.rs";
     ASSERT_TRUE(accounts.AddClient(resource_server).ok());
     store->reset();
+    Start();
+  }
+  static void Start() {
     server_ = new testing::ServerProcess(dir_->path() / "var", {"--base-url", std::string(kBase) + "/fhir"}, {.auth = true});
   }
   static void TearDownTestSuite() {
@@ -354,6 +359,31 @@ TEST_F(LoginTest, IntrospectionAndRevocation) {
   const std::string other = ParseJson(Exchange(SignIn("dr.smith")).body)["access_token"].GetString();
   EXPECT_EQ(Form("/auth/revoke", "token=" + other, ResourceServer()).status, 200);
   EXPECT_EQ(HttpClient(server_->port()).Get("/fhir/Patient", Bearer(other)).status, 200);
+}
+
+TEST_F(LoginTest, AUsersTokensEndWhenTheirPasswordIsResetOrTheyAreDisabled) {
+  auto tokens = ParseJson(Exchange(SignIn("dr.brown")).body);
+  const std::string access_token = tokens["access_token"].GetString();
+  const std::string refresh_token = tokens["refresh_token"].GetString();
+  EXPECT_EQ(HttpClient(server_->port()).Get("/fhir/Patient", Bearer(access_token)).status, 200);
+  delete server_;
+  auto reset = testing::RunChartkeeper("user reset-password", dir_->path() / "var", {"dr.brown"});
+  ASSERT_EQ(reset.exit_code, 0) << reset.output;
+  Start();
+  HttpResult refused = HttpClient(server_->port()).Get("/fhir/Patient", Bearer(access_token));
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body.find("password changed"), std::string::npos) << refused.body;
+  EXPECT_EQ(Form("/auth/token", "grant_type=refresh_token&client_id=ck-app&refresh_token=" + refresh_token).status, 400);
+
+  delete server_;
+  ASSERT_EQ(testing::RunChartkeeper("user disable", dir_->path() / "var", {"dr.smith"}).exit_code, 0);
+  Start();
+  Browser browser(server_->port());
+  ASSERT_EQ(browser.Open(AuthorizeQuery("user/*.rs")).status, 200);
+  EXPECT_EQ(browser.Post("sign-in", "user=dr.smith&password=" + PercentEncode(kPassword)).status, 401);
+  delete server_;
+  ASSERT_EQ(testing::RunChartkeeper("user enable", dir_->path() / "var", {"dr.smith"}).exit_code, 0);
+  Start();
 }
 
 TEST_F(LoginTest, TheSmartConfigurationDescribesTheSignIn) {
