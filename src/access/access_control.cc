@@ -38,11 +38,25 @@ JsonValue Texts(std::initializer_list<std::string_view> items) {
 
 }  // namespace
 
+namespace {
+
+// Whether an unqueried scope of `context` kind (patient, or not) covers the permission.
+bool Scoped(const Identity& identity, bool patient_context, Permission permission, std::string_view type) {
+  return std::any_of(identity.scopes.resources.begin(), identity.scopes.resources.end(), [&](const ResourceScope& scope) {
+    return (scope.context == ScopeContext::kPatient) == patient_context && scope.query.empty() && scope.Covers(permission, type);
+  });
+}
+
+}  // namespace
+
+std::string TokenGuard::PatientLimit(records::Interaction interaction, std::string_view type) const {
+  return Scoped(identity_, false, PermissionOf(interaction), type) ? std::string() : identity_.patient;
+}
+
 Status TokenGuard::Allow(records::Interaction interaction, std::string_view type) const {
   const Permission permission = PermissionOf(interaction);
-  const bool scoped = std::any_of(identity_.scopes.resources.begin(), identity_.scopes.resources.end(), [&](const ResourceScope& scope) {
-    return scope.context != ScopeContext::kPatient && scope.query.empty() && scope.Covers(permission, type);
-  });
+  const bool scoped = Scoped(identity_, false, permission, type) ||
+                      (!identity_.patient.empty() && type != "*" && Scoped(identity_, true, permission, type));
   const std::string what = type == "*" ? std::string("every resource type") : std::string(type);
   if (!scoped) return Status(StatusCode::kForbidden, "the token's scopes do not allow " + std::string(Verb(interaction)) + " of " + what);
   if (!policy_.Allows(identity_.roles, permission, type)) {
@@ -145,13 +159,14 @@ std::string AccessControl::SmartConfiguration() const {
   m.emplace_back("response_types_supported", Texts({"code"}));
   m.emplace_back("code_challenge_methods_supported", Texts({"S256"}));
   m.emplace_back("token_endpoint_auth_methods_supported", Texts({"private_key_jwt", "client_secret_basic", "none"}));
+  m.emplace_back("id_token_signing_alg_values_supported", Texts({"ES256"}));
   m.emplace_back("token_endpoint_auth_signing_alg_values_supported", Texts({"ES256", "ES384", "RS256", "RS384"}));
-  m.emplace_back("scopes_supported", Texts({"openid", "fhirUser", "launch/patient", "offline_access", "online_access", "user/*.cruds",
-                                            "user/*.rs", "system/*.cruds", "system/*.rs", "user/*.read", "user/*.write",
+  m.emplace_back("scopes_supported", Texts({"openid", "fhirUser", "launch/patient", "offline_access", "online_access", "patient/*.rs",
+                                            "patient/*.cruds", "user/*.cruds", "user/*.rs", "system/*.cruds", "system/*.rs", "user/*.read", "user/*.write",
                                             "system/*.read", "system/*.write"}));
   m.emplace_back("capabilities", Texts({"launch-standalone", "client-public", "client-confidential-symmetric",
                                         "client-confidential-asymmetric", "sso-openid-connect", "context-standalone-patient",
-                                        "permission-offline", "permission-online", "permission-user", "permission-v1",
+                                        "permission-offline", "permission-online", "permission-patient", "permission-user", "permission-v1",
                                         "permission-v2"}));
   return WriteJsonValue(config);
 }

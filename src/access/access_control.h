@@ -4,9 +4,9 @@
 // flow), answers the OAuth2 token, introspection and revocation endpoints and publishes the
 // signing keys. A request is allowed an interaction on a type when its token's scopes AND its
 // user's roles (a backend service's: its client's) both allow it:
-//   - a token scope with a query (`system/Observation.rs?category=laboratory`) or of patient
-//     context grants nothing yet: enforcing those filters (and the patient compartment) comes
-//     with the user login; until then they are refused rather than widened;
+//   - a patient/ scope grants only within the compartment of the token's launch patient;
+//   - a token scope with a query (`system/Observation.rs?category=laboratory`) grants nothing
+//     yet: until its filter is enforced it is refused rather than widened;
 //   - "*" (every type: system-wide history) needs a wildcard scope and roles that deny no type.
 // The clients and users are read once at start (the CLI changes them only while the server is
 // stopped; the sign-in's own changes, a new password or TOTP key, update the copy), so checking
@@ -36,7 +36,10 @@ class TokenGuard final : public records::AccessGuard {
  public:
   // REQUIRES: policy outlives the guard.
   TokenGuard(Identity identity, const AccessPolicy& policy) : identity_(std::move(identity)), policy_(policy) {}
+  // A patient/ scope allows only with a launch patient, and then limits to its compartment
+  // unless a user/ or system/ scope also covers the interaction.
   Status Allow(records::Interaction interaction, std::string_view type) const override;
+  std::string PatientLimit(records::Interaction interaction, std::string_view type) const override;
   const Identity& identity() const { return identity_; }
 
  private:

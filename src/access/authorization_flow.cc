@@ -110,6 +110,10 @@ LoginStep AuthorizationFlow::Begin(const AuthorizeRequest& request) {
   if (requested->launch) return fail("invalid_scope", "EHR launch (scope launch) is not offered; use a standalone launch");
   if (granted.resources.empty()) return fail("invalid_scope", "none of the scopes asked for is allowed to this app");
 
+  // patient/ scopes need a patient, as launch/patient asks for one.
+  const bool wants_patient = granted.launch_patient || std::any_of(granted.resources.begin(), granted.resources.end(), [](const auto& scope) {
+                               return scope.context == ScopeContext::kPatient;
+                             });
   Result<std::string> id = NewSecret();
   Result<std::string> csrf = NewSecret();
   if (!id || !csrf) return ErrorPage(500, "the sign-in cannot be started");
@@ -120,7 +124,7 @@ LoginStep AuthorizationFlow::Begin(const AuthorizeRequest& request) {
   Pending pending{.request = request,
                   .client_name = (*client)->name,
                   .granted_scope = ScopeString(granted),
-                  .wants_patient = granted.launch_patient,
+                  .wants_patient = wants_patient,
                   .csrf = *csrf,
                   .expires = now + kSignInLifetime};
   auto [at, inserted] = pending_.emplace(*id, std::move(pending));

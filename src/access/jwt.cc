@@ -93,9 +93,13 @@ Result<JsonValue> VerifyJwt(std::string_view token, const JwtKeyLookup& keys, co
   }
   if (!check.audience.empty()) {
     const JsonValue* aud = claims.Find("aud");
-    bool found = aud && aud->kind == JsonValue::Kind::kString && aud->text == check.audience;
+    auto ours = [&](const JsonValue& value) {
+      return value.kind == JsonValue::Kind::kString &&
+             (value.text == check.audience || (!check.other_audience.empty() && value.text == check.other_audience));
+    };
+    bool found = aud && ours(*aud);
     if (aud && aud->is_array()) {
-      for (const JsonValue& item : aud->items) found = found || (item.kind == JsonValue::Kind::kString && item.text == check.audience);
+      for (const JsonValue& item : aud->items) found = found || ours(item);
     }
     if (!found) return Err(Refused("meant for another audience"));
   }

@@ -30,6 +30,7 @@ struct JwtCheck {
   Millis now = 0;
   std::string issuer;    // `iss` must equal it; empty: not checked
   std::string audience;  // `aud` (a string or an array) must hold it; empty: not checked
+  std::string other_audience;  // if set, `aud` may hold this one instead
   std::int64_t leeway_seconds = 30;
   // The most `exp` may be after `now` (a client assertion lives at most five minutes); 0: any.
   std::int64_t max_lifetime_seconds = 0;

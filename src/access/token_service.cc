@@ -116,8 +116,11 @@ tl::expected<void, OAuthError> TokenService::CheckAssertion(const Client& client
     auto lookup = [&](std::string_view kid) -> const JoseKey* {
       return key.kid().empty() || kid == key.kid() || (kid.empty() && keys.size() == 1) ? &key : nullptr;
     };
+    // aud: the token endpoint (SMART Backend Services) or the issuer identifier (RFC 7523 3,
+    // as oauth4webapi sends it).
     Result<JsonValue> tried = VerifyJwt(assertion, lookup, {.now = clock_.Now(), .issuer = client.id,
                                                             .audience = options_.token_endpoint,
+                                                            .other_audience = options_.issuer,
                                                             .max_lifetime_seconds = kMaxAssertionSeconds});
     const std::string& why = tried ? std::string() : tried.error().message();
     const bool other_key = !tried && (why.find("does not know") != std::string::npos || why.find("is not accepted") != std::string::npos);

@@ -8,6 +8,7 @@
 // data folder, or a server run with authentication off.
 // Thread safety: implementations are immutable and safe from any thread.
 
+#include <string>
 #include <string_view>
 
 #include "util/status.h"
@@ -22,6 +23,9 @@ class AccessGuard {
   // OK, or kForbidden saying what is missing. `type` "*" asks for every resource type at once
   // (system-wide history).
   virtual Status Allow(Interaction interaction, std::string_view type) const = 0;
+  // The Patient id whose compartment limits an allowed `interaction` on `type`, or empty when
+  // nothing limits it.
+  virtual std::string PatientLimit(Interaction interaction, std::string_view type) const = 0;
 };
 
 }  // namespace ck::records

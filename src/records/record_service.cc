@@ -220,16 +220,22 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   prepared.kind = write.kind;
   prepared.expected_id = write.id;
   const std::string type = write.resource ? write.resource->type_name() : write.type;
-  CK_RETURN_IF_ERROR(Authorize(context, write.kind == Kind::kCreate   ? Interaction::kCreate
-                                        : write.kind == Kind::kUpdate ? Interaction::kUpdate
-                                                                      : Interaction::kDelete,
-                               type));
+  const Interaction interaction = write.kind == Kind::kCreate   ? Interaction::kCreate
+                                  : write.kind == Kind::kUpdate ? Interaction::kUpdate
+                                                                : Interaction::kDelete;
+  CK_RETURN_IF_ERROR(Authorize(context, interaction, type));
   // A condition searches: it tells whether resources matching it exist.
   if (!write.condition.empty()) CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, type));
+  const std::string patient = PatientLimit(context, interaction, type);
   if (!write.condition.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
     search::SearchRequest request{definition->name, std::move(write.condition)};
     request.strict = true;  // a parameter ignored would match resources it was meant to exclude
+    // A condition of a caller limited to a compartment matches only there.
+    if (!patient.empty()) {
+      request.compartment_type = "Patient";
+      request.compartment_id = patient;
+    }
     auto parsed = search::ParseSearch(request, options_.search_zone);
     if (!parsed) return Err(std::move(parsed).error().WithContext(write.kind == Kind::kCreate ? "If-None-Exist" : "the condition"));
     prepared.condition = std::move(parsed->query);
@@ -243,6 +249,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(write.type, write.id));
     prepared.outcome.type = definition->name;
     prepared.outcome.id = write.id;
+    CK_RETURN_IF_ERROR(CheckPatientLimit(context, interaction, definition->name, write.id));
     return prepared;
   }
   fhir::Resource& resource = *write.resource;
@@ -259,6 +266,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   if (IsDefinition(resource.type_name())) prepared.definition = resource.root();
   // The index is extracted here, on the caller's thread: the store's writer only inserts it.
   CK_ASSIGN_OR_RETURN(prepared.index, search::IndexExtractor::R4().Extract(resource, options_.search_zone));
+  if (!patient.empty()) CK_RETURN_IF_ERROR(CheckWriteInCompartment(write.kind == Kind::kUpdate, resource, prepared.index, patient));
   std::vector<Issue> errors;
   std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
   prepared.recorded = errors.empty() ? std::string() : fhir::OperationOutcomeJson(errors);
@@ -681,9 +689,75 @@ Status RecordService::Authorize(const RequestContext& context, Interaction inter
   return context.guard ? context.guard->Allow(interaction, type) : Status::Ok();
 }
 
+std::string RecordService::PatientLimit(const RequestContext& context, Interaction interaction, std::string_view type) {
+  return context.guard ? context.guard->PatientLimit(interaction, type) : std::string();
+}
+
+Result<bool> RecordService::InPatientCompartment(std::string_view type, std::string_view id, const std::string& patient) const {
+  if (type == "Patient" && id == patient) return true;
+  if (definitions_.CompartmentParameters("Patient", type) == nullptr) return false;
+  search::SearchRequest request{std::string(type), {{"_id", std::string(id)}}};
+  request.compartment_type = "Patient";
+  request.compartment_id = patient;
+  CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(request, options_.search_zone));
+  parsed.query.count = 1;
+  CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed.query));
+  return !page.versions.empty();
+}
+
+Status RecordService::CheckWriteInCompartment(bool update, const fhir::Resource& resource, const search::IndexEntries& index,
+                                              const std::string& patient) const {
+  const std::string& type = resource.type_name();
+  const std::vector<std::string>* codes = definitions_.CompartmentParameters("Patient", type);
+  bool inside = type == "Patient" && resource.id() == patient;
+  for (const search::ReferenceEntry& reference : index.references) {
+    if (inside || codes == nullptr) break;
+    inside = reference.type == "Patient" && reference.id == patient && reference.url.empty() &&
+             std::find(codes->begin(), codes->end(), reference.param->code) != codes->end();
+  }
+  if (!inside) {
+    return Status(StatusCode::kForbidden, "this token writes only resources in its patient's compartment: the " + type +
+                                              " must refer to Patient/" + patient);
+  }
+  // An update must not take over a resource of another patient's compartment either.
+  if (update && !resource.id().empty()) {
+    CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(type, std::string(resource.id())));
+    if (current && !current->deleted()) {
+      CK_ASSIGN_OR_RETURN(bool was_inside, InPatientCompartment(type, resource.id(), patient));
+      if (!was_inside) return Status::NotFound(Label(type, resource.id()) + " is not known");
+    }
+  }
+  return Status::Ok();
+}
+
+Status RecordService::CheckPatientLimit(const RequestContext& context, Interaction interaction, std::string_view type,
+                                        std::string_view id) const {
+  const std::string patient = PatientLimit(context, interaction, type);
+  if (patient.empty()) return Status::Ok();
+  CK_ASSIGN_OR_RETURN(bool inside, InPatientCompartment(type, id, patient));
+  // Outside the compartment reads as absent: the caller learns nothing of what exists there.
+  return inside ? Status::Ok() : Status::NotFound(Label(type, id) + " is not known");
+}
+
+Result<search::SearchRequest> RecordService::LimitSearch(const RequestContext& context, search::SearchRequest request) const {
+  const std::string patient = PatientLimit(context, Interaction::kSearch, request.type);
+  if (patient.empty()) return request;
+  if (request.type != "Patient" && definitions_.CompartmentParameters("Patient", request.type) == nullptr) {
+    return Err(Status(StatusCode::kForbidden, "this token reaches one patient's records only, and " + request.type +
+                                                  " resources are never in a patient's compartment"));
+  }
+  if (!request.compartment_type.empty() && (request.compartment_type != "Patient" || request.compartment_id != patient)) {
+    return Err(Status(StatusCode::kForbidden, "this token reaches the compartment of its own patient only"));
+  }
+  request.compartment_type = "Patient";
+  request.compartment_id = patient;
+  return request;
+}
+
 Result<store::StoredVersion> RecordService::Read(const RequestContext& context, std::string_view type, std::string_view id) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
+  CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
   return CurrentOrError(std::move(current), type, id);
 }
@@ -693,6 +767,8 @@ std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const Requ
   if (Status allowed = Authorize(context, Interaction::kRead, type); !allowed.ok()) return Result<store::StoredVersion>(Err(allowed));
   auto definition = CheckAddress(type, id);
   if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
+  // A read limited to a compartment asks the index: not here, on an I/O thread.
+  if (!PatientLimit(context, Interaction::kRead, (*definition)->name).empty()) return std::nullopt;
   std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
   if (!cached) return std::nullopt;
   return CurrentOrError(std::move(cached), type, id);
@@ -702,6 +778,7 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& co
                                                         std::string_view id, std::int64_t version) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
+  CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> found,
                       store_.ReadVersion(definition->name, std::string(id), version));
   if (!found) return Err(Status::NotFound(Label(type, id) + " has no version " + std::to_string(version)));
@@ -722,9 +799,13 @@ void RecordService::AddParts(std::vector<SearchPart>& parts, const std::string& 
   }
 }
 
-Result<RecordService::SearchResult> RecordService::Search(const RequestContext& context, const search::SearchRequest& request) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(request.type));
+Result<RecordService::SearchResult> RecordService::Search(const RequestContext& context, const search::SearchRequest& asked) {
+  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(asked.type));
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, definition->name));
+  search::SearchRequest limited = asked;
+  limited.type = definition->name;
+  CK_ASSIGN_OR_RETURN(limited, LimitSearch(context, std::move(limited)));
+  const search::SearchRequest& request = limited;
   if (!request.compartment_type.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* compartment, CheckAddress(request.compartment_type, request.compartment_id));
     (void)compartment;
@@ -739,13 +820,24 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext& 
     const std::string cursor = result.parsed.query.cursor;
     CK_ASSIGN_OR_RETURN(result, SearchParts(std::move(parts), cursor, std::move(result)));
   }
-  DropUnreadableIncludes(context, result.page);
+  CK_RETURN_IF_ERROR(DropUnreadableIncludes(context, result.page));
   return result;
 }
 
-void RecordService::DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page) {
-  if (!context.guard) return;
-  std::erase_if(page.included, [&](const store::StoredVersion& version) { return !Authorize(context, Interaction::kRead, version.type).ok(); });
+Status RecordService::DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page) const {
+  if (!context.guard) return Status::Ok();
+  std::vector<store::StoredVersion> kept;
+  for (store::StoredVersion& version : page.included) {
+    if (!Authorize(context, Interaction::kRead, version.type).ok()) continue;
+    const std::string patient = PatientLimit(context, Interaction::kRead, version.type);
+    if (!patient.empty()) {
+      CK_ASSIGN_OR_RETURN(bool inside, InPatientCompartment(version.type, version.id, patient));
+      if (!inside) continue;
+    }
+    kept.push_back(std::move(version));
+  }
+  page.included = std::move(kept);
+  return Status::Ok();
 }
 
 Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext& context, const search::SearchRequest& request) {
@@ -758,6 +850,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
       for (std::string_view type : Split(value, ',')) {
         CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
         CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, definition->name));
+        if (auto limited = LimitSearch(context, {definition->name}); !limited) return Err(std::move(limited).error());
         types.push_back(definition->name);
       }
     } else if (name == "_cursor") {
@@ -769,7 +862,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
   const bool named = !types.empty();
   if (!named) {  // every type the caller may search
     for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) {
-      if (Authorize(context, Interaction::kSearch, type->name).ok()) types.push_back(type->name);
+      if (Authorize(context, Interaction::kSearch, type->name).ok() && LimitSearch(context, {type->name})) types.push_back(type->name);
     }
   }
   std::sort(types.begin(), types.end());
@@ -778,7 +871,8 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
   std::vector<SearchPart> parts;
   for (const std::string& type : types) {
     per_type.type = type;
-    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(per_type, options_.search_zone));
+    CK_ASSIGN_OR_RETURN(search::SearchRequest limited, LimitSearch(context, per_type));
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(limited, options_.search_zone));
     if (!parsed.ignored.empty()) {
       if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
       continue;  // a parameter this type does not have: none of its resources can match
@@ -793,7 +887,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
     AddParts(parts, type, type + ".contained", parsed.query);
   }
   CK_ASSIGN_OR_RETURN(result, SearchParts(std::move(parts), cursor, std::move(result)));
-  DropUnreadableIncludes(context, result.page);
+  CK_RETURN_IF_ERROR(DropUnreadableIncludes(context, result.page));
   return result;
 }
 
@@ -880,7 +974,9 @@ Result<store::HistoryPage> RecordService::History(const RequestContext& context,
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)));
   if (!query.id.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(query.type, query.id));
-    (void)definition;
+    CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, query.id));
+  } else if (!PatientLimit(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)).empty()) {
+    return Err(Status(StatusCode::kForbidden, "this token reaches one patient's records only: ask for the history of one resource"));
   } else if (!query.type.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(query.type));
     (void)definition;

@@ -116,7 +116,7 @@ class LoginTest : public ::testing::Test {
     app.name = "Chart viewer";
     app.kind = access::ClientKind::kPublic;
     app.redirect_uris = {kRedirect};
-    app.scope = "openid fhirUser launch/patient online_access offline_access user/*.cruds patient/*.rs";
+    app.scope = "openid fhirUser launch/patient online_access offline_access user/*.cruds patient/*.cruds";
     ASSERT_TRUE(accounts.AddClient(app).ok());
     access::Client resource_server;
     resource_server.id = "ck-rs";
@@ -145,14 +145,17 @@ class LoginTest : public ::testing::Test {
   }
   // Signs `user` in and approves the consent page; the redirect's code.
   static std::string SignIn(const std::string& user, const std::string& scope = "openid fhirUser online_access user/*.cruds",
-                            const std::string& code = "") {
+                            const std::string& code = "", const std::string& patient = "") {
     Browser browser(server_->port());
     HttpResult page = browser.Open(AuthorizeQuery(scope));
     EXPECT_EQ(page.status, 200) << page.body;
     HttpResult consent = browser.Post("sign-in", "user=" + user + "&password=" + PercentEncode(kPassword) + "&code=" + code);
     EXPECT_EQ(consent.status, 200) << consent.body;
     EXPECT_NE(consent.body.find("name=\"decision\" value=\"approve\""), std::string::npos) << consent.body;
-    HttpResult approved = browser.Post("consent", "decision=approve");
+    if (!patient.empty()) {
+      EXPECT_NE(consent.body.find("name=\"patient\""), std::string::npos) << consent.body;
+    }
+    HttpResult approved = browser.Post("consent", "decision=approve" + (patient.empty() ? "" : "&patient=" + patient));
     EXPECT_EQ(approved.status, 302) << approved.body;
     EXPECT_EQ(UrlParameter(approved.Header("location"), "state"), "st-1");
     return UrlParameter(approved.Header("location"), "code");
@@ -384,6 +387,111 @@ TEST_F(LoginTest, AUsersTokensEndWhenTheirPasswordIsResetOrTheyAreDisabled) {
   delete server_;
   ASSERT_EQ(testing::RunChartkeeper("user enable", dir_->path() / "var", {"dr.smith"}).exit_code, 0);
   Start();
+}
+
+// A patient-context token (patient/ scopes, a patient chosen at consent) reaches that patient's
+// compartment and nothing else, through every path: read, vread, search (plain, by another
+// patient, in another compartment), _include and _revinclude, history, batch entries, writes.
+class PatientTokenTest : public LoginTest {
+ protected:
+  void SetUp() override {
+    if (!ann_.empty()) return;
+    const std::string clinician = ParseJson(Exchange(SignIn("dr.smith")).body)["access_token"].GetString();
+    HttpClient http(server_->port());
+    auto create = [&](const std::string& body) {
+      HttpResult created = http.Post("/fhir/" + std::string(ParseJson(body)["resourceType"].GetString()), body, Bearer(clinician));
+      EXPECT_EQ(created.status, 201) << created.body;
+      return std::string(ParseJson(created.body)["id"].GetString());
+    };
+    ann_ = create(R"({"resourceType":"Patient","name":[{"family":"Compartment","given":["Ann"]}]})");
+    bob_ = create(R"({"resourceType":"Patient","name":[{"family":"Compartment","given":["Bob"]}]})");
+    practitioner_ = create(R"({"resourceType":"Practitioner","name":[{"family":"Doc"}]})");
+    auto observation = [&](const std::string& patient) {
+      return create(R"({"resourceType":"Observation","status":"final","code":{"text":"pulse"},"subject":{"reference":"Patient/)" +
+                    patient + R"("},"performer":[{"reference":"Practitioner/)" + practitioner_ + R"("}]})");
+    };
+    ann_observation_ = observation(ann_);
+    bob_observation_ = observation(bob_);
+    token_ = ParseJson(Exchange(SignIn("dr.smith", "launch/patient patient/*.rs patient/Observation.cu", "", ann_)).body)["access_token"].GetString();
+  }
+  HttpResult Get(const std::string& target) { return HttpClient(server_->port()).Get(target, Bearer(token_)); }
+  std::vector<std::string> Found(const std::string& target) {
+    HttpResult found = Get(target);
+    EXPECT_EQ(found.status, 200) << target << ": " << found.body;
+    std::vector<std::string> out;
+    auto bundle = ParseJson(found.body);
+    if (!bundle.HasMember("entry")) return out;
+    for (const auto& entry : bundle["entry"].GetArray()) {
+      out.push_back(std::string(entry["resource"]["resourceType"].GetString()) + "/" + entry["resource"]["id"].GetString());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  static std::string ann_, bob_, practitioner_, ann_observation_, bob_observation_, token_;
+};
+std::string PatientTokenTest::ann_, PatientTokenTest::bob_, PatientTokenTest::practitioner_, PatientTokenTest::ann_observation_,
+    PatientTokenTest::bob_observation_, PatientTokenTest::token_;
+
+TEST_F(PatientTokenTest, ReadsInsideTheCompartmentAnswerAndOthersReadAsAbsent) {
+  EXPECT_EQ(Get("/fhir/Patient/" + ann_).status, 200);
+  EXPECT_EQ(Get("/fhir/Observation/" + ann_observation_).status, 200);
+  EXPECT_EQ(Get("/fhir/Observation/" + ann_observation_ + "/_history/1").status, 200);
+  EXPECT_EQ(Get("/fhir/Observation/" + ann_observation_ + "/_history").status, 200);
+  for (const std::string& target : {"/fhir/Patient/" + bob_, "/fhir/Observation/" + bob_observation_,
+                                    "/fhir/Observation/" + bob_observation_ + "/_history/1", "/fhir/Observation/" + bob_observation_ + "/_history",
+                                    "/fhir/Practitioner/" + practitioner_}) {
+    HttpResult hidden = Get(target);
+    EXPECT_EQ(hidden.status, 404) << target << ": " << hidden.body;
+  }
+  EXPECT_EQ(Get("/fhir/Observation/_history").status, 403);
+  EXPECT_EQ(Get("/fhir/_history").status, 403);
+}
+
+TEST_F(PatientTokenTest, SearchesAndTheirIncludesStayInTheCompartment) {
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(Found("/fhir/Observation"), Ids{"Observation/" + ann_observation_});
+  EXPECT_EQ(Found("/fhir/Observation?subject=Patient/" + bob_), Ids{});
+  EXPECT_EQ(Found("/fhir/Patient?family=Compartment"), Ids{"Patient/" + ann_});
+  EXPECT_EQ(Found("/fhir/Patient/" + ann_ + "/Observation"), Ids{"Observation/" + ann_observation_});
+  EXPECT_EQ(Get("/fhir/Patient/" + bob_ + "/Observation").status, 403);
+  EXPECT_EQ(Get("/fhir/Practitioner").status, 403);
+  // _include of the performer (a Practitioner, outside every patient compartment) and of the
+  // subject; _revinclude from the patients.
+  EXPECT_EQ(Found("/fhir/Observation?_include=Observation:performer&_include=Observation:subject"),
+            (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
+  EXPECT_EQ(Found("/fhir/Patient?_revinclude=Observation:subject"), (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
+  // Searching every type at once covers only the compartment's types.
+  EXPECT_EQ(Found("/fhir?_type=Observation,Patient"), (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
+}
+
+TEST_F(PatientTokenTest, BatchEntriesAndWritesAreHeldToTheCompartment) {
+  const std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"request":{"method":"GET","url":"Observation/)" + ann_observation_ + R"("}},
+    {"request":{"method":"GET","url":"Observation/)" + bob_observation_ + R"("}},
+    {"request":{"method":"GET","url":"Observation?subject=Patient/)" + bob_ + R"("}}]})";
+  HttpResult answered = HttpClient(server_->port()).Post("/fhir", batch, Bearer(token_));
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  auto bundle = ParseJson(answered.body);
+  auto entries = bundle["entry"].GetArray();
+  EXPECT_EQ(std::string(entries[0]["response"]["status"].GetString()).substr(0, 3), "200");
+  EXPECT_EQ(std::string(entries[1]["response"]["status"].GetString()).substr(0, 3), "404");
+  EXPECT_EQ(std::string(entries[2]["response"]["status"].GetString()).substr(0, 3), "200");
+  EXPECT_FALSE(entries[2]["resource"].HasMember("entry"));
+
+  HttpClient http(server_->port());
+  auto observation = [](const std::string& patient, const std::string& id = "") {
+    return R"({"resourceType":"Observation",)" + (id.empty() ? "" : R"("id":")" + id + R"(",)") +
+           R"("status":"final","code":{"text":"weight"},"subject":{"reference":"Patient/)" + patient + R"("}})";
+  };
+  EXPECT_EQ(http.Post("/fhir/Observation", observation(ann_), Bearer(token_)).status, 201);
+  HttpResult elsewhere = http.Post("/fhir/Observation", observation(bob_), Bearer(token_));
+  EXPECT_EQ(elsewhere.status, 403) << elsewhere.body;
+  // Moving Ann's Observation to Bob, or taking Bob's over for Ann: neither.
+  EXPECT_EQ(http.Put("/fhir/Observation/" + ann_observation_, observation(bob_, ann_observation_), Bearer(token_)).status, 403);
+  EXPECT_EQ(http.Put("/fhir/Observation/" + bob_observation_, observation(ann_, bob_observation_), Bearer(token_)).status, 404);
+  EXPECT_EQ(Found("/fhir/Observation?code:text=weight").size(), 1u);
+  EXPECT_EQ(Found("/fhir/Observation?code:text=pulse").size(), 1u);
 }
 
 TEST_F(LoginTest, TheSmartConfigurationDescribesTheSignIn) {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -48,6 +49,9 @@ class ServerProcess {
     if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
     pid_ = fork();
     if (pid_ == 0) {
+      // A test that crashes must not leave its server running (and ctest waiting on the log
+      // pipe that the server's drain keeps open).
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
       DetachStdout();
