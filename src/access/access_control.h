@@ -52,6 +52,7 @@ struct AccessControlOptions {
   Millis user_token_lifetime = 60 * 60 * 1000;
   Millis backend_token_lifetime = 5 * 60 * 1000;
   Millis session_idle = 15 * 60 * 1000;  // automatic logoff: an online_access sign-in unused this long ends
+  Millis break_glass_lifetime = 60 * 60 * 1000;
 };
 
 class AccessControl {
@@ -68,6 +69,12 @@ class AccessControl {
   tl::expected<TokenResponse, OAuthError> Token(const TokenRequest& request) { return tokens_->Token(request); }
   tl::expected<JsonValue, OAuthError> Introspect(const TokenRequest& request) { return tokens_->Introspect(request); }
   tl::expected<void, OAuthError> Revoke(const TokenRequest& request) { return tokens_->Revoke(request); }
+  // Emergency access for the signed-in user behind `caller` to Patient/`patient`'s record (the
+  // caller checks that the patient exists and raises the alert). Errors: kForbidden (not a user,
+  // no role that may break the glass, or emergency access already), kInvalid (no real reason).
+  Result<TokenResponse> BreakGlass(const TokenGuard& caller, const std::string& patient, const std::string& reason);
+  // The checks of BreakGlass alone (before the caller raises the alert).
+  Status CheckBreakGlass(const TokenGuard& caller, const std::string& reason) const;
   // The authorization endpoint: an app's request, then each form of the sign-in.
   LoginStep Authorize(const AuthorizeRequest& request) { return flow_->Begin(request); }
   LoginStep SubmitLogin(const LoginForm& form) { return flow_->Submit(form); }

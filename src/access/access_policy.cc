@@ -151,5 +151,11 @@ bool AccessPolicy::MayAdminister(const std::vector<std::string>& roles) const {
 bool AccessPolicy::MayBreakGlass(const std::vector<std::string>& roles) const {
   return AnyRole(*this, roles, &RolePolicy::break_glass);
 }
+bool AccessPolicy::BreakGlassReaches(const std::vector<std::string>& roles, std::string_view type) const {
+  return type != "*" && std::any_of(roles.begin(), roles.end(), [&](const std::string& name) {
+           const RolePolicy* role = Find(name);
+           return role && role->break_glass && std::find(role->deny.begin(), role->deny.end(), type) == role->deny.end();
+         });
+}
 
 }  // namespace ck::access

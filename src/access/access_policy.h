@@ -64,6 +64,9 @@ class AccessPolicy {
   bool TotpRequired(const std::vector<std::string>& roles) const;
   bool MayAdminister(const std::vector<std::string>& roles) const;
   bool MayBreakGlass(const std::vector<std::string>& roles) const;
+  // Whether emergency access reaches `type`: some role of `roles` that may break the glass does
+  // not deny it (the audit trail stays out of reach).
+  bool BreakGlassReaches(const std::vector<std::string>& roles, std::string_view type) const;
 
  private:
   std::map<std::string, RolePolicy, std::less<>> roles_;

@@ -219,6 +219,28 @@ tl::expected<TokenResponse, OAuthError> TokenService::Token(const TokenRequest& 
   return issued;
 }
 
+Result<TokenResponse> TokenService::BreakGlassToken(const Identity& user, const std::string& patient, const std::string& reason,
+                                                   Millis lifetime) {
+  CK_ASSIGN_OR_RETURN(std::string jti, RandomBytes(16));
+  const std::int64_t now = clock_.Now() / 1000;
+  const std::string scope = "patient/*.rs";
+  JsonValue claims = JsonObject();
+  claims.members.emplace_back("iss", JsonString(options_.issuer));
+  claims.members.emplace_back("aud", JsonString(options_.audience));
+  claims.members.emplace_back("sub", JsonString(user.user));
+  claims.members.emplace_back("ck_user", JsonBoolean(true));
+  claims.members.emplace_back("client_id", JsonString(user.client_id));
+  claims.members.emplace_back("scope", JsonString(scope));
+  claims.members.emplace_back("patient", JsonString(patient));
+  claims.members.emplace_back("ck_break_glass", JsonString(reason));
+  claims.members.emplace_back("auth_time", JsonNumber(user.issued / 1000));
+  claims.members.emplace_back("iat", JsonNumber(now));
+  claims.members.emplace_back("exp", JsonNumber(now + lifetime / 1000));
+  claims.members.emplace_back("jti", JsonString(Base64UrlEncode(jti)));
+  CK_ASSIGN_OR_RETURN(std::string token, Sign(std::move(claims)));
+  return TokenResponse{.access_token = std::move(token), .scope = scope, .expires_in = lifetime / 1000, .patient = patient};
+}
+
 tl::expected<TokenResponse, OAuthError> TokenService::ClientCredentials(const Client& client, const TokenRequest& request) {
   Result<ScopeSet> allowed = ParseScopes(client.scope);
   Result<ScopeSet> requested = ParseScopes(request.scope);
@@ -331,6 +353,7 @@ Result<Identity> TokenService::Authenticate(std::string_view bearer_token) {
   identity.issued = NumericClaim(claims, "iat").value_or(0) * 1000;
   identity.expires = *NumericClaim(claims, "exp") * 1000;
   identity.patient = Claim(claims, "patient");
+  identity.break_glass = Claim(claims, "ck_break_glass");
   if (const JsonValue* user = claims.Find("ck_user"); user && user->text == "true") {
     identity.user = identity.subject;
     const Millis auth_time = NumericClaim(claims, "auth_time").value_or(0) * 1000;

@@ -68,6 +68,7 @@ struct Identity {
   std::string user;       // empty for a backend service
   std::string fhir_user;  // "Practitioner/123", or empty
   std::string patient;    // the launch patient's id, or empty
+  std::string break_glass;  // emergency access: the reason given (then `patient` is the patient)
   std::vector<std::string> roles;
   ScopeSet scopes;        // granted
   std::string jti;
@@ -104,6 +105,10 @@ class TokenService {
   // it; an unknown token is no error.
   tl::expected<void, OAuthError> Revoke(const TokenRequest& request);
 
+  // Emergency access ("break the glass") for the signed-in `user`: a token that reads and
+  // searches Patient/`patient`'s compartment for `lifetime`, carrying the reason.
+  // Errors: kInternal (signing).
+  Result<TokenResponse> BreakGlassToken(const Identity& user, const std::string& patient, const std::string& reason, Millis lifetime);
   // Errors: kUnauthenticated (a token that fails a check, or whose client or user is gone,
   // disabled or revoked), the store's.
   Result<Identity> Authenticate(std::string_view bearer_token);

@@ -112,7 +112,13 @@ int RunServe(const Config& config) {
   std::unique_ptr<access::AccessControl> access_control;
   if (auth) {
     if (Status made = CreateFirstAccounts(**store, clock, root_url, std::cout); !made.ok()) return fail(made);
-    auto opened = access::AccessControl::Open(**store, clock, std::move(policy), {.base_url = root_url});
+    constexpr Millis kMinute = 60 * 1000;
+    auto opened = access::AccessControl::Open(**store, clock, std::move(policy),
+                                              {.base_url = root_url,
+                                               .user_token_lifetime = std::max(1u, config.user_token_minutes) * kMinute,
+                                               .backend_token_lifetime = std::max(1u, config.backend_token_minutes) * kMinute,
+                                               .session_idle = std::max(1u, config.session_idle_minutes) * kMinute,
+                                               .break_glass_lifetime = std::max(1u, config.break_glass_minutes) * kMinute});
     if (!opened) return fail(opened.error());
     access_control = std::move(*opened);
   }

@@ -11,6 +11,7 @@
 #include "records/quality_report.h"
 #include "records/bundle_plan.h"
 #include "rest/auth_api.h"
+#include "rest/break_glass_api.h"
 #include "rest/login_page.h"
 #include "rest/bundle_entry.h"
 #include "rest/capability_statement.h"
@@ -145,6 +146,7 @@ struct FhirApi::Call {
   bool pretty = false;
   bool inline_only = false;  // answer only what needs no database (on an I/O thread)
   bool deferred = false;     // set when an inline-only call needs the database after all
+  bool emergency = false;    // made under emergency access (break the glass): marked in the log
 };
 
 FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
@@ -183,8 +185,9 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   metrics_.Record(call.interaction, response.status, seconds);
   // The path may hold ids but never a query string (which can hold PHI). The logger escapes
   // control characters, so a path cannot forge a line.
-  CK_LOG_INFO("request id={} method={} path={} interaction={} status={} duration_ms={:.3f}", call.context.request_id,
-              request.method, request.path, call.interaction, response.status, seconds * 1000);
+  CK_LOG_INFO("request id={} method={} path={} interaction={} status={} duration_ms={:.3f}{}", call.context.request_id,
+              request.method, request.path, call.interaction, response.status, seconds * 1000,
+              call.emergency ? " emergency_access=true" : "");
   return response;
 }
 
@@ -222,6 +225,10 @@ HttpResponse FhirApi::Route(Call& call) {
     call.guard = std::move(*guard);
     call.context.guard = call.guard.get();
     call.context.actor = call.guard->identity().subject;
+    if (!call.guard->identity().break_glass.empty()) {
+      call.context.actor += " (break-glass)";
+      call.emergency = true;
+    }
   }
   if (!AcceptsJson(request)) {
     return ErrorResponse(Status(StatusCode::kNotAcceptable, "this server produces application/fhir+json only"));
@@ -253,6 +260,11 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
     if (call.inline_only) return Defer(call);
     return RevocationResponse(*options_.access, call.request);
   }
+  if (name == "break-glass") {
+    call.interaction = "auth-break-glass";
+    if (call.inline_only) return Defer(call);
+    return BreakGlassResponse(*options_.access, records_, call.request);
+  }
   if (name == "jwks") {
     call.interaction = "auth-jwks";
     return method == "GET" || method == "HEAD" ? JwksResponse(*options_.access) : MethodNotAllowed("GET");
@@ -261,7 +273,7 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
     call.interaction = "smart-configuration";
     return method == "GET" || method == "HEAD" ? SmartConfigurationResponse(*options_.access) : MethodNotAllowed("GET");
   }
-  return ErrorResponse(Status::NotFound("no such endpoint under /auth (authorize, token, introspect, revoke, jwks)"));
+  return ErrorResponse(Status::NotFound("no such endpoint under /auth (authorize, token, introspect, revoke, break-glass, jwks)"));
 }
 
 // Every interaction but capabilities and read by id may reach the database: an inline-only call

@@ -105,6 +105,10 @@ const std::vector<Option>& Options() {
       ChoiceOption("referential_integrity", &Config::referential_integrity, {"true", "false"}),
       ChoiceOption("auth", &Config::auth, {"on", "off"}),
       ChoiceOption("insecure_http", &Config::insecure_http, {"true", "false"}),
+      NumberOption("backend_token_minutes", &Config::backend_token_minutes),
+      NumberOption("user_token_minutes", &Config::user_token_minutes),
+      NumberOption("session_idle_minutes", &Config::session_idle_minutes),
+      NumberOption("break_glass_minutes", &Config::break_glass_minutes),
       PathListOption("packages", &Config::packages),
   };
   return options;

@@ -111,6 +111,15 @@ struct Config {
   // server behind a TLS-terminating proxy on a trusted network. The flag --insecure-http alone
   // means true. Default false.
   std::string insecure_http = "false";
+  // Minutes an access token lives: for backend services (client_credentials) and for users
+  // signed in through an app. Defaults 5 and 60.
+  unsigned backend_token_minutes = 5;
+  unsigned user_token_minutes = 60;
+  // Minutes a user's sign-in (an online_access refresh token) may lie unused before it ends:
+  // automatic logoff. Default 15.
+  unsigned session_idle_minutes = 15;
+  // Minutes emergency access (break the glass) lasts once granted. Default 60.
+  unsigned break_glass_minutes = 60;
   // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
   // roles. Default none: the shipped roles as documented.
   std::filesystem::path access_policy;

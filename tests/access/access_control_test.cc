@@ -44,12 +44,40 @@ TEST(TokenGuardTest, AllowsWhatScopesAndRolesBothAllow) {
   EXPECT_EQ(narrow_admin.Allow(Interaction::kRead, "*").code(), StatusCode::kForbidden);
 }
 
-TEST(TokenGuardTest, ScopesWithQueriesOrPatientContextGrantNothingYet) {
+TEST(TokenGuardTest, ScopesWithQueriesGrantNothingYetAndPatientScopesNeedAPatient) {
   const AccessPolicy policy = AccessPolicy::Defaults();
   TokenGuard query(WithScopes("system/Observation.rs?category=laboratory"), policy);
   EXPECT_EQ(query.Allow(Interaction::kSearch, "Observation").code(), StatusCode::kForbidden);
-  TokenGuard patient(WithScopes("patient/*.rs"), policy);
-  EXPECT_EQ(patient.Allow(Interaction::kRead, "Observation").code(), StatusCode::kForbidden);
+  TokenGuard no_patient(WithScopes("patient/*.rs", {"clinician"}), policy);
+  EXPECT_EQ(no_patient.Allow(Interaction::kRead, "Observation").code(), StatusCode::kForbidden);
+}
+
+TEST(TokenGuardTest, PatientScopesLimitToTheCompartmentUnlessAUserScopeCovers) {
+  const AccessPolicy policy = AccessPolicy::Defaults();
+  Identity identity = WithScopes("patient/*.rs user/Practitioner.rs", {"clinician"});
+  identity.patient = "ann";
+  TokenGuard guard(identity, policy);
+  EXPECT_TRUE(guard.Allow(Interaction::kRead, "Observation").ok());
+  EXPECT_EQ(guard.PatientLimit(Interaction::kRead, "Observation"), "ann");
+  EXPECT_TRUE(guard.Allow(Interaction::kSearch, "Practitioner").ok());
+  EXPECT_EQ(guard.PatientLimit(Interaction::kSearch, "Practitioner"), "");
+  EXPECT_EQ(guard.Allow(Interaction::kCreate, "Observation").code(), StatusCode::kForbidden);
+  EXPECT_EQ(guard.Allow(Interaction::kRead, "*").code(), StatusCode::kForbidden);
+}
+
+TEST(TokenGuardTest, EmergencyAccessReadsOnePatientWhateverTheScopesButNotTheAuditTrail) {
+  const AccessPolicy policy = AccessPolicy::Defaults();
+  Identity identity = WithScopes("patient/*.rs", {"clinician"});
+  identity.patient = "bob";
+  identity.break_glass = "unconscious, allergies unknown";
+  TokenGuard guard(identity, policy);
+  EXPECT_TRUE(guard.Allow(Interaction::kRead, "MedicationStatement").ok());
+  EXPECT_EQ(guard.PatientLimit(Interaction::kRead, "MedicationStatement"), "bob");
+  EXPECT_EQ(guard.Allow(Interaction::kUpdate, "MedicationStatement").code(), StatusCode::kForbidden);
+  EXPECT_EQ(guard.Allow(Interaction::kRead, "AuditEvent").code(), StatusCode::kForbidden);
+  Identity analyst = identity;
+  analyst.roles = {"him-analyst"};  // may not break the glass
+  EXPECT_EQ(TokenGuard(analyst, policy).Allow(Interaction::kRead, "Observation").code(), StatusCode::kForbidden);
 }
 
 class AccessControlTest : public ::testing::Test {

@@ -111,6 +111,7 @@ class LoginTest : public ::testing::Test {
     add_user("guessed", "clinician", false, "");
     add_user("newadmin", "admin", true, "");
     add_user("dr.brown", "clinician", false, "");
+    add_user("analyst", "him-analyst", false, "");
     access::Client app;
     app.id = "ck-app";
     app.name = "Chart viewer";
@@ -492,6 +493,44 @@ TEST_F(PatientTokenTest, BatchEntriesAndWritesAreHeldToTheCompartment) {
   EXPECT_EQ(http.Put("/fhir/Observation/" + bob_observation_, observation(ann_, bob_observation_), Bearer(token_)).status, 404);
   EXPECT_EQ(Found("/fhir/Observation?code:text=weight").size(), 1u);
   EXPECT_EQ(Found("/fhir/Observation?code:text=pulse").size(), 1u);
+}
+
+// Break the glass: a clinician whose token reaches Ann asks for Bob's record with a reason.
+TEST_F(PatientTokenTest, EmergencyAccessReadsOnePatientForAnHourAndRaisesAnAlert) {
+  auto ask = [&](const std::string& token, const std::string& form) {
+    return Form("/auth/break-glass", form, Bearer(token));
+  };
+  const std::string reason = PercentEncode("unconscious in the emergency department, allergies unknown");
+  EXPECT_EQ(ask(token_, "patient=" + bob_).status, 400);                          // no reason
+  EXPECT_EQ(ask(token_, "patient=" + bob_ + "&reason=because").status, 400);      // no real reason
+  EXPECT_EQ(ask(token_, "patient=no-such-patient&reason=" + reason).status, 404);
+  EXPECT_EQ(ask("not-a-token", "patient=" + bob_ + "&reason=" + reason).status, 401);
+  const std::string analyst = ParseJson(Exchange(SignIn("analyst", "user/*.rs")).body)["access_token"].GetString();
+  EXPECT_EQ(ask(analyst, "patient=" + bob_ + "&reason=" + reason).status, 403);
+
+  HttpResult granted = ask(token_, "patient=" + bob_ + "&reason=" + reason);
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  auto answer = ParseJson(granted.body);
+  EXPECT_EQ(answer["expires_in"].GetInt(), 3600);
+  const std::string emergency = answer["access_token"].GetString();
+  HttpClient http(server_->port());
+  EXPECT_EQ(http.Get("/fhir/Observation/" + bob_observation_, Bearer(emergency)).status, 200);
+  EXPECT_EQ(http.Get("/fhir/Patient/" + bob_, Bearer(emergency)).status, 200);
+  EXPECT_EQ(http.Get("/fhir/Observation/" + ann_observation_, Bearer(emergency)).status, 404);  // one patient only
+  EXPECT_EQ(http.Get("/fhir/AuditEvent", Bearer(emergency)).status, 403);
+  EXPECT_EQ(http.Post("/fhir/Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/)" +
+                                               bob_ + R"("}})", Bearer(emergency)).status, 403);
+  EXPECT_EQ(ask(emergency, "patient=" + ann_ + "&reason=" + reason).status, 403);  // not from itself
+
+  // The alert: an active Flag on Bob saying who, until when and why.
+  const std::string clinician = ParseJson(Exchange(SignIn("dr.smith")).body)["access_token"].GetString();
+  HttpResult flag = http.Get("/fhir/" + std::string(answer["alert"].GetString()), Bearer(clinician));
+  ASSERT_EQ(flag.status, 200) << flag.body;
+  auto alert = ParseJson(flag.body);
+  EXPECT_EQ(std::string(alert["subject"]["reference"].GetString()), "Patient/" + bob_);
+  EXPECT_EQ(std::string(alert["status"].GetString()), "active");
+  EXPECT_NE(std::string(alert["code"]["text"].GetString()).find("by user dr.smith until"), std::string::npos);
+  EXPECT_NE(std::string(alert["code"]["text"].GetString()).find("allergies unknown"), std::string::npos);
 }
 
 TEST_F(LoginTest, TheSmartConfigurationDescribesTheSignIn) {
