@@ -40,18 +40,32 @@ JsonValue Texts(std::initializer_list<std::string_view> items) {
 
 namespace {
 
-// Whether an unqueried scope of `context` kind (patient, or not) covers the permission.
-bool Scoped(const Identity& identity, bool patient_context, Permission permission, std::string_view type) {
-  return std::any_of(identity.scopes.resources.begin(), identity.scopes.resources.end(), [&](const ResourceScope& scope) {
-    return (scope.context == ScopeContext::kPatient) == patient_context && scope.query.empty() && scope.Covers(permission, type);
-  });
+// The scopes of `identity` that cover the permission on the type and may be used: patient/ ones
+// only with a launch patient.
+std::vector<const ResourceScope*> Usable(const Identity& identity, Permission permission, std::string_view type) {
+  std::vector<const ResourceScope*> out;
+  for (const ResourceScope& scope : identity.scopes.resources) {
+    if (!scope.Covers(permission, type)) continue;
+    if (scope.context == ScopeContext::kPatient && (identity.patient.empty() || type == "*")) continue;
+    out.push_back(&scope);
+  }
+  return out;
 }
 
 }  // namespace
 
-std::string TokenGuard::PatientLimit(records::Interaction interaction, std::string_view type) const {
-  if (!identity_.break_glass.empty()) return identity_.patient;
-  return Scoped(identity_, false, PermissionOf(interaction), type) ? std::string() : identity_.patient;
+records::AccessLimit TokenGuard::Limit(records::Interaction interaction, std::string_view type) const {
+  if (!identity_.break_glass.empty()) return {identity_.patient, {}};
+  const std::vector<const ResourceScope*> scopes = Usable(identity_, PermissionOf(interaction), type);
+  const ResourceScope* chosen = nullptr;
+  for (const ResourceScope* scope : scopes) {
+    const bool patient = scope->context == ScopeContext::kPatient;
+    if (!patient && scope->query.empty()) return {};  // unlimited
+    // An unqueried patient scope before any queried one.
+    if (!chosen || (patient && scope->query.empty() && !chosen->query.empty())) chosen = scope;
+  }
+  if (!chosen) return {};
+  return {chosen->context == ScopeContext::kPatient ? identity_.patient : std::string(), chosen->query};
 }
 
 Status TokenGuard::Allow(records::Interaction interaction, std::string_view type) const {
@@ -62,8 +76,7 @@ Status TokenGuard::Allow(records::Interaction interaction, std::string_view type
     return Status(StatusCode::kForbidden, "emergency access reads and searches one patient's record, not " + std::string(Verb(interaction)) +
                                               " of " + std::string(type));
   }
-  const bool scoped = Scoped(identity_, false, permission, type) ||
-                      (!identity_.patient.empty() && type != "*" && Scoped(identity_, true, permission, type));
+  const bool scoped = !Usable(identity_, permission, type).empty();
   const std::string what = type == "*" ? std::string("every resource type") : std::string(type);
   if (!scoped) return Status(StatusCode::kForbidden, "the token's scopes do not allow " + std::string(Verb(interaction)) + " of " + what);
   if (!policy_.Allows(identity_.roles, permission, type)) {

@@ -5,8 +5,8 @@
 // signing keys. A request is allowed an interaction on a type when its token's scopes AND its
 // user's roles (a backend service's: its client's) both allow it:
 //   - a patient/ scope grants only within the compartment of the token's launch patient;
-//   - a token scope with a query (`system/Observation.rs?category=laboratory`) grants nothing
-//     yet: until its filter is enforced it is refused rather than widened;
+//   - a token scope with a query (`system/Observation.rs?category=laboratory`) grants reads and
+//     searches of the resources matching it;
 //   - "*" (every type: system-wide history) needs a wildcard scope and roles that deny no type.
 // The clients and users are read once at start (the CLI changes them only while the server is
 // stopped; the sign-in's own changes, a new password or TOTP key, update the copy), so checking
@@ -36,10 +36,12 @@ class TokenGuard final : public records::AccessGuard {
  public:
   // REQUIRES: policy outlives the guard.
   TokenGuard(Identity identity, const AccessPolicy& policy) : identity_(std::move(identity)), policy_(policy) {}
-  // A patient/ scope allows only with a launch patient, and then limits to its compartment
-  // unless a user/ or system/ scope also covers the interaction.
+  // A patient/ scope allows only with a launch patient, and then limits to its compartment; a
+  // scope with a query limits to resources matching it; a user/ or system/ scope without a query
+  // that also covers the interaction lifts both. Of several limited scopes, one is applied
+  // (a narrower answer, never a wider one): an unqueried patient/ scope first.
   Status Allow(records::Interaction interaction, std::string_view type) const override;
-  std::string PatientLimit(records::Interaction interaction, std::string_view type) const override;
+  records::AccessLimit Limit(records::Interaction interaction, std::string_view type) const override;
   const Identity& identity() const { return identity_; }
 
  private:

@@ -226,7 +226,12 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   CK_RETURN_IF_ERROR(Authorize(context, interaction, type));
   // A condition searches: it tells whether resources matching it exist.
   if (!write.condition.empty()) CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, type));
-  const std::string patient = PatientLimit(context, interaction, type);
+  const AccessLimit limit = Limit(context, interaction, type);
+  if (!limit.query.empty()) {
+    return Err(Status(StatusCode::kForbidden, "a scope with a query (" + limit.query.front().first + "=" +
+                                                  limit.query.front().second + ") allows reads and searches only"));
+  }
+  const std::string& patient = limit.patient;
   if (!write.condition.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
     search::SearchRequest request{definition->name, std::move(write.condition)};
@@ -249,7 +254,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(write.type, write.id));
     prepared.outcome.type = definition->name;
     prepared.outcome.id = write.id;
-    CK_RETURN_IF_ERROR(CheckPatientLimit(context, interaction, definition->name, write.id));
+    CK_RETURN_IF_ERROR(CheckLimit(context, interaction, definition->name, write.id));
     return prepared;
   }
   fhir::Resource& resource = *write.resource;
@@ -689,19 +694,25 @@ Status RecordService::Authorize(const RequestContext& context, Interaction inter
   return context.guard ? context.guard->Allow(interaction, type) : Status::Ok();
 }
 
-std::string RecordService::PatientLimit(const RequestContext& context, Interaction interaction, std::string_view type) {
-  return context.guard ? context.guard->PatientLimit(interaction, type) : std::string();
+AccessLimit RecordService::Limit(const RequestContext& context, Interaction interaction, std::string_view type) {
+  return context.guard ? context.guard->Limit(interaction, type) : AccessLimit();
 }
 
-Result<bool> RecordService::InPatientCompartment(std::string_view type, std::string_view id, const std::string& patient) const {
-  if (type == "Patient" && id == patient) return true;
-  if (definitions_.CompartmentParameters("Patient", type) == nullptr) return false;
+Result<bool> RecordService::InLimit(std::string_view type, std::string_view id, const AccessLimit& limit) const {
+  if (limit.empty()) return true;
+  if (limit.query.empty() && type == "Patient" && id == limit.patient) return true;
+  if (!limit.patient.empty() && type != "Patient" && definitions_.CompartmentParameters("Patient", type) == nullptr) return false;
   search::SearchRequest request{std::string(type), {{"_id", std::string(id)}}};
-  request.compartment_type = "Patient";
-  request.compartment_id = patient;
-  CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(request, options_.search_zone));
-  parsed.query.count = 1;
-  CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed.query));
+  request.parameters.insert(request.parameters.end(), limit.query.begin(), limit.query.end());
+  request.strict = true;  // a query parameter the type does not have matches nothing
+  if (!limit.patient.empty()) {
+    request.compartment_type = "Patient";
+    request.compartment_id = limit.patient;
+  }
+  auto parsed = search::ParseSearch(request, options_.search_zone);
+  if (!parsed) return false;
+  parsed->query.count = 1;
+  CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed->query));
   return !page.versions.empty();
 }
 
@@ -723,24 +734,27 @@ Status RecordService::CheckWriteInCompartment(bool update, const fhir::Resource&
   if (update && !resource.id().empty()) {
     CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(type, std::string(resource.id())));
     if (current && !current->deleted()) {
-      CK_ASSIGN_OR_RETURN(bool was_inside, InPatientCompartment(type, resource.id(), patient));
+      CK_ASSIGN_OR_RETURN(bool was_inside, InLimit(type, resource.id(), AccessLimit{patient, {}}));
       if (!was_inside) return Status::NotFound(Label(type, resource.id()) + " is not known");
     }
   }
   return Status::Ok();
 }
 
-Status RecordService::CheckPatientLimit(const RequestContext& context, Interaction interaction, std::string_view type,
-                                        std::string_view id) const {
-  const std::string patient = PatientLimit(context, interaction, type);
-  if (patient.empty()) return Status::Ok();
-  CK_ASSIGN_OR_RETURN(bool inside, InPatientCompartment(type, id, patient));
-  // Outside the compartment reads as absent: the caller learns nothing of what exists there.
+Status RecordService::CheckLimit(const RequestContext& context, Interaction interaction, std::string_view type,
+                                 std::string_view id) const {
+  const AccessLimit limit = Limit(context, interaction, type);
+  if (limit.empty()) return Status::Ok();
+  CK_ASSIGN_OR_RETURN(bool inside, InLimit(type, id, limit));
+  // Outside the limit reads as absent: the caller learns nothing of what exists there.
   return inside ? Status::Ok() : Status::NotFound(Label(type, id) + " is not known");
 }
 
 Result<search::SearchRequest> RecordService::LimitSearch(const RequestContext& context, search::SearchRequest request) const {
-  const std::string patient = PatientLimit(context, Interaction::kSearch, request.type);
+  const AccessLimit limit = Limit(context, Interaction::kSearch, request.type);
+  // The scope query's parameters are ANDed with the caller's own.
+  request.parameters.insert(request.parameters.end(), limit.query.begin(), limit.query.end());
+  const std::string& patient = limit.patient;
   if (patient.empty()) return request;
   if (request.type != "Patient" && definitions_.CompartmentParameters("Patient", request.type) == nullptr) {
     return Err(Status(StatusCode::kForbidden, "this token reaches one patient's records only, and " + request.type +
@@ -757,7 +771,7 @@ Result<search::SearchRequest> RecordService::LimitSearch(const RequestContext& c
 Result<store::StoredVersion> RecordService::Read(const RequestContext& context, std::string_view type, std::string_view id) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
-  CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, id));
+  CK_RETURN_IF_ERROR(CheckLimit(context, Interaction::kRead, definition->name, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> current, store_.ReadCurrent(definition->name, std::string(id)));
   return CurrentOrError(std::move(current), type, id);
 }
@@ -768,7 +782,7 @@ std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const Requ
   auto definition = CheckAddress(type, id);
   if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
   // A read limited to a compartment asks the index: not here, on an I/O thread.
-  if (!PatientLimit(context, Interaction::kRead, (*definition)->name).empty()) return std::nullopt;
+  if (!Limit(context, Interaction::kRead, (*definition)->name).empty()) return std::nullopt;
   std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
   if (!cached) return std::nullopt;
   return CurrentOrError(std::move(cached), type, id);
@@ -778,7 +792,7 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& co
                                                         std::string_view id, std::int64_t version) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
-  CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, id));
+  CK_RETURN_IF_ERROR(CheckLimit(context, Interaction::kRead, definition->name, id));
   CK_ASSIGN_OR_RETURN(std::optional<store::StoredVersion> found,
                       store_.ReadVersion(definition->name, std::string(id), version));
   if (!found) return Err(Status::NotFound(Label(type, id) + " has no version " + std::to_string(version)));
@@ -829,11 +843,8 @@ Status RecordService::DropUnreadableIncludes(const RequestContext& context, stor
   std::vector<store::StoredVersion> kept;
   for (store::StoredVersion& version : page.included) {
     if (!Authorize(context, Interaction::kRead, version.type).ok()) continue;
-    const std::string patient = PatientLimit(context, Interaction::kRead, version.type);
-    if (!patient.empty()) {
-      CK_ASSIGN_OR_RETURN(bool inside, InPatientCompartment(version.type, version.id, patient));
-      if (!inside) continue;
-    }
+    CK_ASSIGN_OR_RETURN(bool inside, InLimit(version.type, version.id, Limit(context, Interaction::kRead, version.type)));
+    if (!inside) continue;
     kept.push_back(std::move(version));
   }
   page.included = std::move(kept);
@@ -974,9 +985,9 @@ Result<store::HistoryPage> RecordService::History(const RequestContext& context,
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)));
   if (!query.id.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(query.type, query.id));
-    CK_RETURN_IF_ERROR(CheckPatientLimit(context, Interaction::kRead, definition->name, query.id));
-  } else if (!PatientLimit(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)).empty()) {
-    return Err(Status(StatusCode::kForbidden, "this token reaches one patient's records only: ask for the history of one resource"));
+    CK_RETURN_IF_ERROR(CheckLimit(context, Interaction::kRead, definition->name, query.id));
+  } else if (!Limit(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)).empty()) {
+    return Err(Status(StatusCode::kForbidden, "this token reaches some resources of the type only: ask for the history of one resource"));
   } else if (!query.type.empty()) {
     CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(query.type));
     (void)definition;

@@ -219,19 +219,21 @@ class RecordService {
   // Removes the _include/_revinclude resources the caller may not read: of types it may not
   // read, or outside the patient compartment its reads are limited to. Errors: the store's.
   Status DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page) const;
-  // The patient whose compartment limits the caller's `interaction` on `type`, or empty.
-  static std::string PatientLimit(const RequestContext& context, Interaction interaction, std::string_view type);
-  // Whether the current resource type/id is in Patient/`patient`'s compartment (by the index).
-  Result<bool> InPatientCompartment(std::string_view type, std::string_view id, const std::string& patient) const;
-  // kNotFound (as if the resource did not exist) unless type/id is in the compartment that
-  // limits the caller's `interaction` on `type`, if any.
-  Status CheckPatientLimit(const RequestContext& context, Interaction interaction, std::string_view type, std::string_view id) const;
+  // What limits the caller's `interaction` on `type` (records/access_guard.h).
+  static AccessLimit Limit(const RequestContext& context, Interaction interaction, std::string_view type);
+  // Whether the current resource type/id is within `limit` (by the index: the compartment, the
+  // query's parameters).
+  Result<bool> InLimit(std::string_view type, std::string_view id, const AccessLimit& limit) const;
+  // kNotFound (as if the resource did not exist) unless type/id is within what limits the
+  // caller's `interaction` on `type`.
+  Status CheckLimit(const RequestContext& context, Interaction interaction, std::string_view type, std::string_view id) const;
   // kForbidden unless a resource written under a patient limit is in that patient's compartment
   // (by its references, from `index`); an update must also find the stored resource there.
   Status CheckWriteInCompartment(bool update, const fhir::Resource& resource, const search::IndexEntries& index,
                                  const std::string& patient) const;
-  // A search request limited to the caller's patient compartment, if its searches of the type
-  // are. Errors: kForbidden (a type never in a Patient compartment, or another compartment).
+  // A search request limited as the caller's searches of the type are (the compartment, the
+  // scope query's parameters added). Errors: kForbidden (a type never in a Patient
+  // compartment, or another compartment).
   Result<search::SearchRequest> LimitSearch(const RequestContext& context, search::SearchRequest request) const;
   // Parse() for a body that must be a resource of type `expected`. Errors: as Parse(), and
   // kInvalid if the body's resourceType is another.

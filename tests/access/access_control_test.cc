@@ -44,10 +44,20 @@ TEST(TokenGuardTest, AllowsWhatScopesAndRolesBothAllow) {
   EXPECT_EQ(narrow_admin.Allow(Interaction::kRead, "*").code(), StatusCode::kForbidden);
 }
 
-TEST(TokenGuardTest, ScopesWithQueriesGrantNothingYetAndPatientScopesNeedAPatient) {
+TEST(TokenGuardTest, AScopeQueryLimitsToMatchingResourcesUnlessAnUnqueriedScopeCovers) {
   const AccessPolicy policy = AccessPolicy::Defaults();
   TokenGuard query(WithScopes("system/Observation.rs?category=laboratory"), policy);
-  EXPECT_EQ(query.Allow(Interaction::kSearch, "Observation").code(), StatusCode::kForbidden);
+  EXPECT_TRUE(query.Allow(Interaction::kSearch, "Observation").ok());
+  const records::AccessLimit limit = query.Limit(Interaction::kSearch, "Observation");
+  EXPECT_EQ(limit.patient, "");
+  ASSERT_EQ(limit.query.size(), 1u);
+  EXPECT_EQ(limit.query[0], (std::pair<std::string, std::string>("category", "laboratory")));
+  TokenGuard both(WithScopes("system/Observation.rs?category=laboratory system/Observation.rs"), policy);
+  EXPECT_TRUE(both.Limit(Interaction::kSearch, "Observation").empty());
+}
+
+TEST(TokenGuardTest, PatientScopesNeedAPatient) {
+  const AccessPolicy policy = AccessPolicy::Defaults();
   TokenGuard no_patient(WithScopes("patient/*.rs", {"clinician"}), policy);
   EXPECT_EQ(no_patient.Allow(Interaction::kRead, "Observation").code(), StatusCode::kForbidden);
 }
@@ -58,9 +68,9 @@ TEST(TokenGuardTest, PatientScopesLimitToTheCompartmentUnlessAUserScopeCovers) {
   identity.patient = "ann";
   TokenGuard guard(identity, policy);
   EXPECT_TRUE(guard.Allow(Interaction::kRead, "Observation").ok());
-  EXPECT_EQ(guard.PatientLimit(Interaction::kRead, "Observation"), "ann");
+  EXPECT_EQ(guard.Limit(Interaction::kRead, "Observation").patient, "ann");
   EXPECT_TRUE(guard.Allow(Interaction::kSearch, "Practitioner").ok());
-  EXPECT_EQ(guard.PatientLimit(Interaction::kSearch, "Practitioner"), "");
+  EXPECT_TRUE(guard.Limit(Interaction::kSearch, "Practitioner").empty());
   EXPECT_EQ(guard.Allow(Interaction::kCreate, "Observation").code(), StatusCode::kForbidden);
   EXPECT_EQ(guard.Allow(Interaction::kRead, "*").code(), StatusCode::kForbidden);
 }
@@ -72,7 +82,7 @@ TEST(TokenGuardTest, EmergencyAccessReadsOnePatientWhateverTheScopesButNotTheAud
   identity.break_glass = "unconscious, allergies unknown";
   TokenGuard guard(identity, policy);
   EXPECT_TRUE(guard.Allow(Interaction::kRead, "MedicationStatement").ok());
-  EXPECT_EQ(guard.PatientLimit(Interaction::kRead, "MedicationStatement"), "bob");
+  EXPECT_EQ(guard.Limit(Interaction::kRead, "MedicationStatement").patient, "bob");
   EXPECT_EQ(guard.Allow(Interaction::kUpdate, "MedicationStatement").code(), StatusCode::kForbidden);
   EXPECT_EQ(guard.Allow(Interaction::kRead, "AuditEvent").code(), StatusCode::kForbidden);
   Identity analyst = identity;

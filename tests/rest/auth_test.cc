@@ -43,6 +43,7 @@ class AuthTest : public ::testing::Test {
     reader_ = AddSecretClient("reader", "system/Patient.rs");
     observer_ = AddSecretClient("observer", "system/Observation.rs system/Patient.rs");
     nobody_ = AddSecretClient("nobody", "system/*.cruds", "researcher");
+    labs_ = AddSecretClient("labs", "system/Observation.crs?category=laboratory");
     EVP_PKEY* key = EVP_EC_gen("P-256");
     lab_key_pem_ = new std::string(testing::PemOf(key, true));
     access::Client lab;
@@ -147,14 +148,14 @@ class AuthTest : public ::testing::Test {
 
   static testing::TempDir* dir_;
   static testing::ServerProcess* server_;
-  static SecretClient writer_, reader_, observer_, nobody_;
+  static SecretClient writer_, reader_, observer_, nobody_, labs_;
   static std::string* lab_key_pem_;
   static std::string* lab_id_;
 };
 
 testing::TempDir* AuthTest::dir_ = nullptr;
 testing::ServerProcess* AuthTest::server_ = nullptr;
-SecretClient AuthTest::writer_, AuthTest::reader_, AuthTest::observer_, AuthTest::nobody_;
+SecretClient AuthTest::writer_, AuthTest::reader_, AuthTest::observer_, AuthTest::nobody_, AuthTest::labs_;
 std::string* AuthTest::lab_key_pem_ = nullptr;
 std::string* AuthTest::lab_id_ = nullptr;
 
@@ -361,6 +362,44 @@ TEST(AuthStartTest, AuthOffIsRefusedOffLoopback) {
   auto run = testing::RunChartkeeper("serve", dir.path() / "var", {"--auth", "off", "--listen", "0.0.0.0:0"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("auth = off works only on a loopback address"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace ck
+
+namespace ck {
+namespace {
+
+// A SMART v2 scope with a query reaches only the resources matching it, through every path.
+TEST_F(AuthTest, AScopeQueryLimitsReadsSearchesAndHistoryToMatchingResources) {
+  const std::string writer = TokenFor(writer_);
+  auto observation = [&](const std::string& category) {
+    const std::string body = R"({"resourceType":"Observation","status":"final","category":[{"coding":[{"system":)"
+                             R"("http://terminology.hl7.org/CodeSystem/observation-category","code":")" + category +
+                             R"("}]}],"code":{"text":"scoped"}})";
+    HttpResult created = Client().Post("/fhir/Observation", body, Bearer(writer));
+    EXPECT_EQ(created.status, 201) << created.body;
+    return std::string(ParseJson(created.body)["id"].GetString());
+  };
+  const std::string lab = observation("laboratory");
+  const std::string vitals = observation("vital-signs");
+  const std::string labs = TokenFor(labs_);
+  EXPECT_EQ(Client().Get("/fhir/Observation/" + lab, Bearer(labs)).status, 200);
+  EXPECT_EQ(Client().Get("/fhir/Observation/" + vitals, Bearer(labs)).status, 404);
+  EXPECT_EQ(Client().Get("/fhir/Observation/" + vitals + "/_history/1", Bearer(labs)).status, 404);
+  EXPECT_EQ(Client().Get("/fhir/Observation/" + vitals + "/_history", Bearer(labs)).status, 404);
+  EXPECT_EQ(Client().Get("/fhir/Observation/_history", Bearer(labs)).status, 403);
+  HttpResult found = Client().Get("/fhir/Observation?code:text=scoped", Bearer(labs));
+  ASSERT_EQ(found.status, 200) << found.body;
+  auto bundle = ParseJson(found.body);
+  ASSERT_EQ(bundle["entry"].Size(), 1u);
+  EXPECT_EQ(std::string(bundle["entry"][0]["resource"]["id"].GetString()), lab);
+  HttpResult vitals_search = Client().Get("/fhir/Observation?category=vital-signs", Bearer(labs));
+  EXPECT_FALSE(ParseJson(vitals_search.body).HasMember("entry")) << vitals_search.body;
+  // A scope with a query reads; it does not write (what a write may match is not checkable before it is stored).
+  HttpResult write = Client().Post("/fhir/Observation", R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})", Bearer(labs));
+  EXPECT_EQ(write.status, 403);
+  EXPECT_NE(write.body.find("reads and searches only"), std::string::npos) << write.body;
 }
 
 }  // namespace
