@@ -423,6 +423,7 @@ class PatientTokenTest : public LoginTest {
     auto bundle = ParseJson(found.body);
     if (!bundle.HasMember("entry")) return out;
     for (const auto& entry : bundle["entry"].GetArray()) {
+      if (!entry["resource"].HasMember("id")) continue;  // an OperationOutcome about the search
       out.push_back(std::string(entry["resource"]["resourceType"].GetString()) + "/" + entry["resource"]["id"].GetString());
     }
     std::sort(out.begin(), out.end());
@@ -462,6 +463,16 @@ TEST_F(PatientTokenTest, SearchesAndTheirIncludesStayInTheCompartment) {
   EXPECT_EQ(Found("/fhir/Observation?_include=Observation:performer&_include=Observation:subject"),
             (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
   EXPECT_EQ(Found("/fhir/Patient?_revinclude=Observation:subject"), (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
+  // Chains and _has (search part 2) never reach past the compartment: refused, or answered
+  // from inside it.
+  for (std::string target : {"/fhir/Observation?subject:Patient.name=Bob", "/fhir/Patient?_has:Observation:subject:code:text=pulse"}) {
+    HttpResult answered = Get(target);
+    if (answered.status == 200) {
+      for (const std::string& found : Found(target)) EXPECT_TRUE(found == "Patient/" + ann_ || found == "Observation/" + ann_observation_) << found;
+    } else {
+      EXPECT_EQ(answered.status / 100, 4) << target;
+    }
+  }
   // Searching every type at once covers only the compartment's types.
   EXPECT_EQ(Found("/fhir?_type=Observation,Patient"), (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
 }
