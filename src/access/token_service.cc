@@ -219,25 +219,35 @@ tl::expected<TokenResponse, OAuthError> TokenService::Token(const TokenRequest& 
   return issued;
 }
 
-Result<TokenResponse> TokenService::BreakGlassToken(const Identity& user, const std::string& patient, const std::string& reason,
-                                                   Millis lifetime) {
+Result<std::string> TokenService::SignAccessToken(const AccessClaims& access) {
   CK_ASSIGN_OR_RETURN(std::string jti, RandomBytes(16));
   const std::int64_t now = clock_.Now() / 1000;
-  const std::string scope = "patient/*.rs";
   JsonValue claims = JsonObject();
-  claims.members.emplace_back("iss", JsonString(options_.issuer));
-  claims.members.emplace_back("aud", JsonString(options_.audience));
-  claims.members.emplace_back("sub", JsonString(user.user));
-  claims.members.emplace_back("ck_user", JsonBoolean(true));
-  claims.members.emplace_back("client_id", JsonString(user.client_id));
-  claims.members.emplace_back("scope", JsonString(scope));
-  claims.members.emplace_back("patient", JsonString(patient));
-  claims.members.emplace_back("ck_break_glass", JsonString(reason));
-  claims.members.emplace_back("auth_time", JsonNumber(user.issued / 1000));
+  auto text = [&](std::string_view name, const std::string& value) {
+    if (!value.empty()) claims.members.emplace_back(name, JsonString(value));
+  };
+  text("iss", options_.issuer);
+  text("aud", options_.audience);
+  text("sub", access.subject);
+  if (access.user) claims.members.emplace_back("ck_user", JsonBoolean(true));
+  text("client_id", access.client_id);
+  text("scope", access.scope);
+  text("fhirUser", access.fhir_user.empty() ? "" : options_.audience + "/" + access.fhir_user);
+  text("patient", access.patient);
+  text("ck_break_glass", access.break_glass);
+  if (access.user) claims.members.emplace_back("auth_time", JsonNumber(access.auth_time / 1000));
   claims.members.emplace_back("iat", JsonNumber(now));
-  claims.members.emplace_back("exp", JsonNumber(now + lifetime / 1000));
-  claims.members.emplace_back("jti", JsonString(Base64UrlEncode(jti)));
-  CK_ASSIGN_OR_RETURN(std::string token, Sign(std::move(claims)));
+  claims.members.emplace_back("exp", JsonNumber(now + access.lifetime / 1000));
+  text("jti", Base64UrlEncode(jti));
+  return Sign(std::move(claims));
+}
+
+Result<TokenResponse> TokenService::BreakGlassToken(const Identity& user, const std::string& patient, const std::string& reason,
+                                                   Millis lifetime) {
+  const std::string scope = "patient/*.rs";
+  CK_ASSIGN_OR_RETURN(std::string token, SignAccessToken({.subject = user.user, .client_id = user.client_id, .scope = scope, .user = true,
+                                                          .patient = patient, .break_glass = reason, .auth_time = user.issued,
+                                                          .lifetime = lifetime}));
   return TokenResponse{.access_token = std::move(token), .scope = scope, .expires_in = lifetime / 1000, .patient = patient};
 }
 
@@ -248,45 +258,22 @@ tl::expected<TokenResponse, OAuthError> TokenService::ClientCredentials(const Cl
   if (!requested) return OAuth("invalid_scope", requested.error().message());
   const ScopeSet granted = request.scope.empty() ? *allowed : GrantedScopes(*requested, *allowed);
   if (granted.resources.empty()) return OAuth("invalid_scope", "none of the scopes asked for is allowed to this client");
-  Result<std::string> jti = RandomBytes(16);
-  if (!jti) return ServerError("the token could not be signed");
-  const std::int64_t now = clock_.Now() / 1000;
-  const std::int64_t lifetime = options_.backend_token_lifetime / 1000;
-  JsonValue claims = JsonObject();
-  claims.members.emplace_back("iss", JsonString(options_.issuer));
-  claims.members.emplace_back("aud", JsonString(options_.audience));
-  claims.members.emplace_back("sub", JsonString(client.id));
-  claims.members.emplace_back("client_id", JsonString(client.id));
-  claims.members.emplace_back("scope", JsonString(ScopeString(granted)));
-  claims.members.emplace_back("iat", JsonNumber(now));
-  claims.members.emplace_back("exp", JsonNumber(now + lifetime));
-  claims.members.emplace_back("jti", JsonString(Base64UrlEncode(*jti)));
-  Result<std::string> token = Sign(std::move(claims));
+  const std::string scope = ScopeString(granted);
+  Result<std::string> token = SignAccessToken(
+      {.subject = client.id, .client_id = client.id, .scope = scope, .lifetime = options_.backend_token_lifetime});
   if (!token) return ServerError("the token could not be signed");
-  return TokenResponse{.access_token = std::move(*token), .scope = ScopeString(granted), .expires_in = lifetime};
+  return TokenResponse{.access_token = std::move(*token), .scope = scope, .expires_in = options_.backend_token_lifetime / 1000};
 }
 
 tl::expected<TokenResponse, OAuthError> TokenService::UserTokens(const Client& client, const User& user, RefreshGrant grant,
                                                                 std::string_view nonce, bool new_family) {
   Result<ScopeSet> scopes = ParseScopes(grant.scope);
-  Result<std::string> jti = RandomBytes(16);
-  if (!scopes || !jti) return ServerError("the token could not be signed");
+  if (!scopes) return ServerError("the granted scope cannot be read");
   const std::int64_t now = clock_.Now() / 1000;
   const std::int64_t lifetime = options_.user_token_lifetime / 1000;
-  JsonValue claims = JsonObject();
-  claims.members.emplace_back("iss", JsonString(options_.issuer));
-  claims.members.emplace_back("aud", JsonString(options_.audience));
-  claims.members.emplace_back("sub", JsonString(user.name));
-  claims.members.emplace_back("ck_user", JsonBoolean(true));
-  claims.members.emplace_back("client_id", JsonString(client.id));
-  claims.members.emplace_back("scope", JsonString(grant.scope));
-  if (!user.fhir_user.empty()) claims.members.emplace_back("fhirUser", JsonString(options_.audience + "/" + user.fhir_user));
-  if (!grant.patient.empty()) claims.members.emplace_back("patient", JsonString(grant.patient));
-  claims.members.emplace_back("auth_time", JsonNumber(grant.auth_time / 1000));
-  claims.members.emplace_back("iat", JsonNumber(now));
-  claims.members.emplace_back("exp", JsonNumber(now + lifetime));
-  claims.members.emplace_back("jti", JsonString(Base64UrlEncode(*jti)));
-  Result<std::string> token = Sign(std::move(claims));
+  Result<std::string> token = SignAccessToken({.subject = user.name, .client_id = client.id, .scope = grant.scope, .user = true,
+                                               .fhir_user = user.fhir_user, .patient = grant.patient, .auth_time = grant.auth_time,
+                                               .lifetime = options_.user_token_lifetime});
   if (!token) return ServerError("the token could not be signed");
   TokenResponse response{.access_token = std::move(*token), .scope = grant.scope, .expires_in = lifetime, .patient = grant.patient};
   if (scopes->openid) {

@@ -122,6 +122,19 @@ class TokenService {
   tl::expected<TokenResponse, OAuthError> ClientCredentials(const Client& client, const TokenRequest& request);
   tl::expected<TokenResponse, OAuthError> UserTokens(const Client& client, const User& user, RefreshGrant grant,
                                                     std::string_view nonce, bool new_family);
+  // What an access token says (access/token_service.cc writes iss, aud, iat, exp and jti too).
+  struct AccessClaims {
+    std::string subject;
+    std::string client_id;
+    std::string scope;
+    bool user = false;        // a signed-in user's token: ck_user and auth_time
+    std::string fhir_user;
+    std::string patient;
+    std::string break_glass;
+    Millis auth_time = 0;
+    Millis lifetime = 0;
+  };
+  Result<std::string> SignAccessToken(const AccessClaims& claims);
   Result<std::string> Sign(JsonValue claims);
   // The claims of a current token this server signed.
   Result<JsonValue> Verify(std::string_view token);
