@@ -16,6 +16,7 @@ namespace {
 constexpr Millis kSignInLifetime = 10 * 60 * 1000;
 constexpr Millis kCodeLifetime = 60 * 1000;
 constexpr std::size_t kMaxPending = 10'000;
+constexpr std::size_t kMaxPendingPerAddress = 50;
 constexpr std::size_t kMaxCodes = 10'000;
 constexpr std::size_t kMaxParameterBytes = 4096;
 
@@ -120,13 +121,26 @@ LoginStep AuthorizationFlow::Begin(const AuthorizeRequest& request) {
   const Millis now = clock_.Now();
   std::lock_guard lock(mu_);
   Sweep(now);
-  if (pending_.size() >= kMaxPending) return ErrorPage(503, "too many sign-ins are under way; try again in a few minutes");
+  // A flood of started sign-ins must not lock others out: a cap per address, and past the
+  // global cap the oldest sign-in gives way.
+  const auto from_address = std::count_if(pending_.begin(), pending_.end(), [&](const auto& entry) {
+    return entry.second.address == request.address;
+  });
+  if (static_cast<std::size_t>(from_address) >= kMaxPendingPerAddress) {
+    return ErrorPage(429, "too many sign-ins from this address are under way; finish one or wait ten minutes");
+  }
+  if (pending_.size() >= kMaxPending) {
+    pending_.erase(std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    }));
+  }
   Pending pending{.request = request,
                   .client_name = (*client)->name,
                   .granted_scope = ScopeString(granted),
                   .wants_patient = wants_patient,
                   .csrf = *csrf,
-                  .expires = now + kSignInLifetime};
+                  .expires = now + kSignInLifetime,
+                  .address = request.address};
   auto [at, inserted] = pending_.emplace(*id, std::move(pending));
   return Show(at->first, at->second, LoginStep::Kind::kSignIn);
 }
@@ -153,7 +167,7 @@ LoginStep AuthorizationFlow::Show(const std::string& id, const Pending& pending,
 
 LoginStep AuthorizationFlow::Submit(const LoginForm& form) {
   const Millis now = clock_.Now();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Sweep(now);
   auto found = pending_.find(form.login);
   if (found == pending_.end()) return ErrorPage(400, "this sign-in has expired or is unknown; start again from the app");
@@ -165,37 +179,42 @@ LoginStep AuthorizationFlow::Submit(const LoginForm& form) {
                                : pending.at == LoginStep::Kind::kEnrollTotp     ? "totp"
                                                                                : "consent";
   if (form.step != expected) return Show(id, pending, pending.at, "Please complete this step first.");
+  if (pending.at == LoginStep::Kind::kSignIn) {
+    // The password check (Argon2id, tens of milliseconds) runs without the lock, so one sign-in
+    // never holds up the others; the sign-in is looked up again after it.
+    lock.unlock();
+    SignInCheck checked = CheckSignIn(form, now);
+    lock.lock();
+    auto again = pending_.find(id);
+    if (again == pending_.end() || again->second.at != LoginStep::Kind::kSignIn) {
+      return ErrorPage(400, "this sign-in has expired or moved on; start again from the app");
+    }
+    return SignIn(id, again->second, std::move(checked));
+  }
   switch (pending.at) {
-    case LoginStep::Kind::kSignIn: return SignIn(id, pending, form);
     case LoginStep::Kind::kChangePassword: return ChangePassword(id, pending, form);
     case LoginStep::Kind::kEnrollTotp: return ConfirmTotp(id, pending, form);
     default: return Consent(id, pending, form);
   }
 }
 
-LoginStep AuthorizationFlow::SignIn(const std::string& id, Pending& pending, const LoginForm& form) {
-  const Millis now = clock_.Now();
+AuthorizationFlow::SignInCheck AuthorizationFlow::CheckSignIn(const LoginForm& form, Millis now) {
+  SignInCheck out;
   const std::string name = form.user.substr(0, 64);
-  if (Millis until = throttle_.LockedUntil(name, form.address, now)) {
-    LoginStep step = Show(id, pending, LoginStep::Kind::kSignIn, "Too many failed sign-ins. Try again after " + FormatUtc(until) + ".");
-    step.http_status = 429;
-    return step;
+  if ((out.locked_until = throttle_.LockedUntil(name, form.address, now)) != 0) {
+    out.outcome = SignInCheck::kLocked;
+    return out;
   }
-  const std::string kWrong = "Wrong user name, password or one-time code.";
   auto failed = [&]() {
-    const Millis until = throttle_.Failed(name, form.address, now);
-    if (until != 0) {
-      CK_LOG_WARN("sign-in locked until {} for a user name or address after repeated failures", FormatInstant(until));
-      LoginStep step = Show(id, pending, LoginStep::Kind::kSignIn, kWrong + " Too many failed sign-ins. Try again after " + FormatUtc(until) + ".");
-      step.http_status = 429;
-      return step;
+    out.outcome = SignInCheck::kWrong;
+    out.locked_until = throttle_.Failed(name, form.address, now);
+    if (out.locked_until != 0) {
+      CK_LOG_WARN("sign-in locked until {} for a user name or address after repeated failures", FormatInstant(out.locked_until));
     }
-    LoginStep step = Show(id, pending, LoginStep::Kind::kSignIn, kWrong);
-    step.http_status = 401;
-    return step;
+    return out;
   };
   Result<std::optional<User>> user = CheckUserName(name).ok() ? accounts_.FindUser(name) : Result<std::optional<User>>(std::nullopt);
-  if (!user) return ErrorPage(500, "the user directory cannot be read");
+  if (!user) return out;  // kError
   if (!*user || form.password.size() > kMaxPasswordBytes) {
     VerifyPassword(dummy_hash_, form.password.substr(0, kMaxPasswordBytes));
     return failed();
@@ -207,16 +226,36 @@ LoginStep AuthorizationFlow::SignIn(const std::string& id, Pending& pending, con
     Result<User> checked = StoreUser(name, [&](User& stored) {
       return digits ? AcceptTotpCode(stored, code, now) : SpendRecoveryCode(stored, code);
     });
-    if (!checked) {
-      if (checked.error().code() != StatusCode::kUnauthenticated) return ErrorPage(500, "the user directory cannot be written");
-      return failed();
-    }
+    if (!checked) return checked.error().code() == StatusCode::kUnauthenticated ? failed() : out;
     *user = std::move(*checked);
   }
   throttle_.Succeeded(name);
-  pending.user = name;
-  pending.auth_time = now;
-  return Next(id, pending, **user);
+  out.outcome = SignInCheck::kGood;
+  out.user = std::move(**user);
+  return out;
+}
+
+LoginStep AuthorizationFlow::SignIn(const std::string& id, Pending& pending, SignInCheck checked) {
+  const std::string kWrong = "Wrong user name, password or one-time code.";
+  const std::string locked = "Too many failed sign-ins. Try again after " + FormatUtc(checked.locked_until) + ".";
+  LoginStep step;
+  switch (checked.outcome) {
+    case SignInCheck::kError:
+      return ErrorPage(500, "the user directory cannot be used");
+    case SignInCheck::kLocked:
+      step = Show(id, pending, LoginStep::Kind::kSignIn, locked);
+      step.http_status = 429;
+      return step;
+    case SignInCheck::kWrong:
+      step = Show(id, pending, LoginStep::Kind::kSignIn, checked.locked_until != 0 ? kWrong + " " + locked : kWrong);
+      step.http_status = checked.locked_until != 0 ? 429 : 401;
+      return step;
+    case SignInCheck::kGood:
+      break;
+  }
+  pending.user = checked.user.name;
+  pending.auth_time = clock_.Now();
+  return Next(id, pending, checked.user);
 }
 
 LoginStep AuthorizationFlow::Next(const std::string& id, Pending& pending, const User& user) {

@@ -46,6 +46,7 @@ struct AuthorizeRequest {
   std::string code_challenge;
   std::string code_challenge_method;
   std::string nonce;  // OpenID Connect: echoed in the ID token
+  std::string address;  // the browser's address (not a parameter): sign-ins under way are capped per address
 };
 
 // A form the login pages post back.
@@ -124,9 +125,17 @@ class AuthorizationFlow {
     Millis auth_time = 0;
     LoginStep::Kind at = LoginStep::Kind::kSignIn;
     Millis expires = 0;
+    std::string address;
   };
 
-  LoginStep SignIn(const std::string& id, Pending& pending, const LoginForm& form);
+  // What the sign-in form's credentials came to, found without touching the sign-ins.
+  struct SignInCheck {
+    enum Outcome { kError, kLocked, kWrong, kGood } outcome = kError;
+    Millis locked_until = 0;  // kLocked, or kWrong when this failure locked
+    User user;                // kGood
+  };
+  SignInCheck CheckSignIn(const LoginForm& form, Millis now);
+  LoginStep SignIn(const std::string& id, Pending& pending, SignInCheck checked);
   LoginStep ChangePassword(const std::string& id, Pending& pending, const LoginForm& form);
   LoginStep ConfirmTotp(const std::string& id, Pending& pending, const LoginForm& form);
   LoginStep Consent(const std::string& id, Pending& pending, const LoginForm& form);
@@ -146,7 +155,7 @@ class AuthorizationFlow {
   LoginThrottle throttle_;
   std::string dummy_hash_;  // verified against for unknown users, so they cost the same
 
-  std::mutex mu_;  // held for a whole step: steps of one sign-in never interleave
+  std::mutex mu_;  // held for a whole step but the password check: steps of one sign-in never interleave
   std::unordered_map<std::string, Pending> pending_;  // guarded by mu_, by sign-in id
   std::unordered_map<std::string, CodeGrant> codes_;  // guarded by mu_, by code
 };

@@ -161,6 +161,7 @@ HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest&
         if (name == field) asked.*member = value;
       }
     }
+    asked.address = request.peer;
     step = access.Authorize(asked);
   } else if (request.method == "POST") {
     std::optional<QueryParameters> form;
