@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 TEST_DIR := build/debug
 
-.PHONY: deps release debug run test bench fuzz clean
+.PHONY: deps release debug run test test-full bench fuzz clean
 
 deps:
 	tools/install_deps.sh
@@ -22,6 +22,10 @@ run: release
 
 test: debug
 	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Also the long runs CI samples: every Synthea resource through the server (about 8 minutes more).
+test-full: debug
+	cd $(TEST_DIR) && CK_ROUND_TRIP=all ctest --output-on-failure -j $(JOBS)
 
 bench: release
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
