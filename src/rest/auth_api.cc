@@ -74,7 +74,7 @@ tl::expected<access::TokenRequest, HttpResponse> ReadTokenForm(const HttpRequest
   std::optional<QueryParameters> form = ParseQuery(request.body);
   if (!form) return fail("invalid_request", "the form body is not well-formed");
   access::TokenRequest out;
-  const std::pair<std::string_view, std::string access::TokenRequest::*> fields[] = {
+  const FormField<access::TokenRequest> fields[] = {
       {"grant_type", &access::TokenRequest::grant_type},
       {"scope", &access::TokenRequest::scope},
       {"client_id", &access::TokenRequest::client_id},
@@ -87,13 +87,10 @@ tl::expected<access::TokenRequest, HttpResponse> ReadTokenForm(const HttpRequest
       {"token", &access::TokenRequest::token},
       {"token_type_hint", &access::TokenRequest::token_type_hint},
   };
-  std::vector<std::string> seen;
-  for (const auto& [name, value] : *form) {
-    if (std::find(seen.begin(), seen.end(), name) != seen.end()) return fail("invalid_request", "parameter " + name + " given twice");
-    seen.push_back(name);
-    if (name == "client_secret") return fail("invalid_request", "send the client secret with HTTP Basic authentication, not in the body");
-    for (const auto& [field, member] : fields) {
-      if (name == field) out.*member = value;
+  if (auto twice = FillForm(*form, fields, out)) return fail("invalid_request", "parameter " + *twice + " given twice");
+  for (const auto& parameter : *form) {
+    if (parameter.first == "client_secret") {
+      return fail("invalid_request", "send the client secret with HTTP Basic authentication, not in the body");
     }
   }
   if (basic) {

@@ -48,6 +48,27 @@ using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 // urls and references, form bodies.)
 std::optional<QueryParameters> ParseQuery(std::string_view query);
 
+// A parameter's place in a form's struct: its name and the string member it fills.
+template <class Form>
+using FormField = std::pair<std::string_view, std::string Form::*>;
+
+// Fills the members of `out` that `fields` name from `parameters`; others are ignored. Returns
+// the name of a parameter given twice (then `out` is incomplete), or nullopt.
+template <class Form, std::size_t N>
+std::optional<std::string> FillForm(const QueryParameters& parameters, const FormField<Form> (&fields)[N], Form& out) {
+  std::vector<std::string_view> seen;
+  for (const auto& [name, value] : parameters) {
+    for (std::string_view earlier : seen) {
+      if (earlier == name) return name;
+    }
+    seen.push_back(name);
+    for (const auto& [field, member] : fields) {
+      if (name == field) out.*member = value;
+    }
+  }
+  return std::nullopt;
+}
+
 // Splits an origin-form request target ("/fhir/Patient?name=a%20b") into request.path,
 // request.segments and request.query. Returns false if the percent-encoding is malformed.
 bool ParseTarget(std::string_view target, HttpRequest& request);

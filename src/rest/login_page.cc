@@ -142,7 +142,7 @@ HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest&
   access::LoginStep step;
   if (request.method == "GET") {
     access::AuthorizeRequest asked;
-    const std::pair<std::string_view, std::string access::AuthorizeRequest::*> fields[] = {
+    const FormField<access::AuthorizeRequest> fields[] = {
         {"response_type", &access::AuthorizeRequest::response_type},
         {"client_id", &access::AuthorizeRequest::client_id},
         {"redirect_uri", &access::AuthorizeRequest::redirect_uri},
@@ -153,14 +153,7 @@ HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest&
         {"code_challenge_method", &access::AuthorizeRequest::code_challenge_method},
         {"nonce", &access::AuthorizeRequest::nonce},
     };
-    std::vector<std::string_view> seen;
-    for (const auto& [name, value] : request.query) {
-      if (std::find(seen.begin(), seen.end(), name) != seen.end()) return Page(ErrorStep(400, "parameter " + name + " given twice"), secure);
-      seen.push_back(name);
-      for (const auto& [field, member] : fields) {
-        if (name == field) asked.*member = value;
-      }
-    }
+    if (auto twice = FillForm(request.query, fields, asked)) return Page(ErrorStep(400, "parameter " + *twice + " given twice"), secure);
     asked.address = request.peer;
     step = access.Authorize(asked);
   } else if (request.method == "POST") {
@@ -170,18 +163,14 @@ HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest&
       return Page(ErrorStep(400, "the sign-in form could not be read"), secure);
     }
     access::LoginForm posted;
-    const std::pair<std::string_view, std::string access::LoginForm::*> fields[] = {
+    const FormField<access::LoginForm> fields[] = {
         {"login", &access::LoginForm::login},           {"csrf", &access::LoginForm::csrf},
         {"step", &access::LoginForm::step},             {"user", &access::LoginForm::user},
         {"password", &access::LoginForm::password},     {"code", &access::LoginForm::code},
         {"new_password", &access::LoginForm::new_password}, {"new_password_again", &access::LoginForm::new_password_again},
         {"decision", &access::LoginForm::decision},     {"patient", &access::LoginForm::patient},
     };
-    for (const auto& [name, value] : *form) {
-      for (const auto& [field, member] : fields) {
-        if (name == field) posted.*member = value;
-      }
-    }
+    if (auto twice = FillForm(*form, fields, posted)) return Page(ErrorStep(400, "field " + *twice + " given twice"), secure);
     const std::string cookie = CookieValue(request.Header("cookie"), kCookiePrefix + posted.login.substr(0, 16));
     if (posted.csrf.empty() || !ConstantTimeEquals(cookie, posted.csrf)) {
       return Page(ErrorStep(403, "the form did not come from this sign-in (CSRF check); start again from the app"), secure);
