@@ -1,5 +1,6 @@
 #include "cli/offline_records.h"
 
+#include "cli/audited_store.h"
 #include "cli/package_command.h"
 #include "store/sqlite/sqlite_store.h"
 #include "util/log.h"
@@ -57,9 +58,11 @@ Result<std::unique_ptr<OfflineRecords>> OpenOfflineRecords(const Config& config,
   auto out = std::make_unique<OfflineRecords>();
   // No cache of current versions: an offline command reads each resource about once, and an
   // import would fill the cache with everything it writes (256 MiB of its peak memory).
-  CK_ASSIGN_OR_RETURN(out->store, store::sqlite::OpenSqliteStore(
-                                      {.data_dir = config.data_dir, .clock = &out->clock, .cache_bytes = 0, .stage_index = bulk_load}));
+  CK_ASSIGN_OR_RETURN(AuditedStore opened, OpenAuditedStore(config, {.clock = &out->clock, .cache_bytes = 0, .stage_index = bulk_load}));
+  out->store = std::move(opened.store);
+  out->audit = std::make_unique<audit::AuditTrail>(fhir::Definitions::R4(), *out->store);
   CK_ASSIGN_OR_RETURN(records::RecordOptions options, RecordOptionsFrom(config));
+  options.audit_trail = out->audit.get();
   out->records = std::make_unique<records::RecordService>(fhir::Definitions::R4(), *out->store, std::move(options));
   CK_RETURN_IF_ERROR(PrepareRecords(config, *out->records));
   return out;

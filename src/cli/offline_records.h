@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 
+#include "audit/audit_trail.h"
 #include "records/record_service.h"
 #include "store/resource_store.h"
 #include "util/config.h"
@@ -32,6 +33,7 @@ Status PrepareRecords(const Config& config, records::RecordService& records);
 struct OfflineRecords {
   SystemClock clock;
   std::unique_ptr<store::ResourceStore> store;
+  std::unique_ptr<audit::AuditTrail> audit;  // every change recorded (cli/audited_store.h)
   std::unique_ptr<records::RecordService> records;
 };
 

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "access/access_control.h"
+#include "cli/audited_store.h"
 #include "cli/first_start.h"
 #include "cli/offline_records.h"
 #include "cli/server_config.h"
@@ -17,6 +18,7 @@
 #include "rest/operation_outcome.h"
 #include "store/sqlite/sqlite_store.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace ck::cli {
 
@@ -62,16 +64,23 @@ int RunServe(const Config& config) {
               definitions.ResourceTypes().size(), definitions.SearchParameters().size(),
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count());
 
+  const bool audit_on = config.audit == "on";
+  if (!audit_on && (auth || !IsLoopback(listen->host))) {
+    return fail(Status::Invalid("audit = off works only with auth = off on a loopback address (to measure the trail's cost)"));
+  }
   SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir,
-                                               .clock = &clock,
-                                               .cache_bytes = std::size_t{config.cache_mb} << 20,
-                                               .reader_cache_bytes = (std::size_t{config.page_cache_mb} << 20) / ReadThreads(config),
-                                               .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
-  if (!store) return fail(store.error());
+  auto opened = OpenAuditedStore(config, {.clock = &clock,
+                                          .cache_bytes = std::size_t{config.cache_mb} << 20,
+                                          .reader_cache_bytes = (std::size_t{config.page_cache_mb} << 20) / ReadThreads(config),
+                                          .query_time_limit = std::chrono::milliseconds(config.query_time_limit_ms)});
+  if (!opened) return fail(opened.error());
+  std::unique_ptr<store::ResourceStore> store_owner = std::move(opened->store);
+  store::ResourceStore* const store = store_owner.get();
+  audit::AuditTrail trail(definitions, *store);
   auto options = RecordOptionsFrom(config);
   if (!options) return fail(options.error());
-  records::RecordService records(definitions, **store, std::move(*options));
+  if (audit_on) options->audit_trail = &trail;
+  records::RecordService records(definitions, *store, std::move(*options));
   if (Status prepared = PrepareRecords(config, records); !prepared.ok()) return fail(prepared);
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
@@ -111,24 +120,29 @@ int RunServe(const Config& config) {
   const std::string root_url = base_url.ends_with("/fhir") ? base_url.substr(0, base_url.size() - 5) : base_url;
   std::unique_ptr<access::AccessControl> access_control;
   if (auth) {
-    if (Status made = CreateFirstAccounts(**store, clock, root_url, std::cout); !made.ok()) return fail(made);
+    if (Status made = CreateFirstAccounts(*store, clock, root_url, std::cout); !made.ok()) return fail(made);
     constexpr Millis kMinute = 60 * 1000;
-    auto opened = access::AccessControl::Open(**store, clock, std::move(policy),
+    auto access_opened = access::AccessControl::Open(*store, clock, std::move(policy),
                                               {.base_url = root_url,
                                                .user_token_lifetime = std::max(1u, config.user_token_minutes) * kMinute,
                                                .backend_token_lifetime = std::max(1u, config.backend_token_minutes) * kMinute,
                                                .session_idle = std::max(1u, config.session_idle_minutes) * kMinute,
                                                .break_glass_lifetime = std::max(1u, config.break_glass_minutes) * kMinute});
-    if (!opened) return fail(opened.error());
-    access_control = std::move(*opened);
+    if (!access_opened) return fail(access_opened.error());
+    access_control = std::move(*access_opened);
   }
-  api = std::make_unique<rest::FhirApi>(records, definitions, **store,
+  std::vector<std::string> exclusions;
+  for (std::string_view code : Split(config.disclosures_exclude, ',')) {
+    if (!TrimSpaces(code).empty()) exclusions.emplace_back(TrimSpaces(code));
+  }
+  api = std::make_unique<rest::FhirApi>(records, definitions, *store,
                                         rest::FhirApiOptions{.base_url = base_url,
                                                              .max_page_size = config.max_page_size,
                                                              .max_bundle_entries = config.max_bundle_entries,
                                                              .validation = ValidationPolicyFrom(config.rest_validation),
                                                              .referential_integrity = config.referential_integrity == "true",
-                                                             .access = access_control.get()});
+                                                             .access = access_control.get(),
+                                                             .disclosure_exclusions = std::move(exclusions)});
   ready = api.get();
   CK_LOG_INFO("listening on {} (base URL {}, data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               bound_url, base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
@@ -138,6 +152,11 @@ int RunServe(const Config& config) {
   }
   if (!auth) {
     CK_LOG_WARN("auth = off: no authentication; anyone who reaches {} may read and change every record (development only)", base_url);
+  }
+  if (audit_on) {
+    CK_LOG_INFO("audit trail on; its checkpoints are signed with {}", AuditKeyPath(config).string());
+  } else {
+    CK_LOG_WARN("audit = off: nothing is recorded in the audit trail (benchmarks only)");
   }
   if (config.referential_integrity == "false") {
     CK_LOG_WARN("referential_integrity = false: writes may refer to resources that do not exist, and deletes may leave references dangling");

@@ -202,15 +202,79 @@ Result<WriteOutcome> RecordService::UpdateResource(const RequestContext& context
 }
 
 Result<WriteOutcome> RecordService::StoreVersion(const RequestContext& context, TransactionWrite write) {
-  CK_ASSIGN_OR_RETURN(PreparedWrite prepared, PrepareWrite(context, std::move(write)));
+  audit::AuditEntry entry = WriteEntry(context, write);
+  auto prepared = PrepareWrite(context, std::move(write));
+  if (!prepared) return Audited<WriteOutcome>(context, std::move(entry), Err(std::move(prepared).error()));
   Status status = store_.Write([&](store::WriteTransaction& txn) -> Status {
-    CK_RETURN_IF_ERROR(AppendWrite(txn, prepared));
+    CK_RETURN_IF_ERROR(AppendWrite(txn, *prepared));
     std::size_t failed = 0;
-    return CheckReferences(txn, std::span(&prepared, 1), failed);
+    CK_RETURN_IF_ERROR(CheckReferences(txn, std::span(&*prepared, 1), failed));
+    return AppendWriteRecord(txn, entry, *prepared);
   });
-  if (!status.ok()) return Err(std::move(status));
-  WritesApplied(prepared);
-  return std::move(prepared.outcome);
+  if (!status.ok()) return Audited<WriteOutcome>(context, std::move(entry), Err(std::move(status)));
+  WritesApplied(*prepared);
+  return std::move(prepared->outcome);
+}
+
+audit::AuditEntry RecordService::EntryFor(const RequestContext& context, std::string subtype, char action) {
+  audit::AuditEntry entry;
+  entry.subtype = std::move(subtype);
+  entry.action = action;
+  entry.door = context.front_door;
+  entry.user = context.user;
+  entry.client = context.client;
+  entry.roles = context.roles;
+  entry.address = context.address;
+  entry.request = context.request_id;
+  entry.purpose = context.purpose;
+  entry.reason = context.reason;
+  return entry;
+}
+
+audit::AuditEntry RecordService::WriteEntry(const RequestContext& context, const TransactionWrite& write) {
+  using Kind = TransactionWrite::Kind;
+  audit::AuditEntry entry = EntryFor(context, write.kind == Kind::kCreate   ? "create"
+                                              : write.kind == Kind::kDelete ? "delete"
+                                              : write.patch                 ? "patch"
+                                                                            : "update",
+                                     write.kind == Kind::kCreate ? 'C' : write.kind == Kind::kDelete ? 'D' : 'U');
+  const std::string type = write.resource ? write.resource->type_name() : write.type;
+  const std::string id = write.kind == Kind::kCreate ? "" : write.resource ? std::string(write.resource->id()) : write.id;
+  if (!id.empty()) entry.entities.push_back(type + "/" + id);
+  if (!write.condition.empty()) entry.query = type + "?" + QueryString(write.condition);
+  return entry;
+}
+
+Status RecordService::AppendWriteRecord(store::WriteTransaction& txn, audit::AuditEntry entry, const PreparedWrite& prepared) const {
+  if (options_.audit_trail == nullptr) return Status::Ok();
+  const WriteOutcome& outcome = prepared.outcome;
+  entry.entities.clear();
+  if (prepared.kind == TransactionWrite::Kind::kDelete && prepared.condition) {
+    for (const std::string& id : outcome.deleted) entry.entities.push_back(outcome.type + "/" + id);
+  } else if (outcome.version > 0) {
+    entry.entities.push_back(outcome.type + "/" + outcome.id + "/_history/" + std::to_string(outcome.version));
+  }
+  entry.patients = prepared.patients;
+  if (outcome.existed) {
+    entry.detail = "an existing resource matched the condition; nothing was created";
+    CK_ASSIGN_OR_RETURN(entry.patients, options_.audit_trail->PatientsOf(txn, outcome.type, outcome.id));
+  }
+  return options_.audit_trail->Append(txn, std::move(entry), {});
+}
+
+Status RecordService::RecordAccess(const RequestContext& context, audit::AuditEntry entry, const Status& outcome,
+                                   std::vector<std::string> subjects) const {
+  if (options_.audit_trail == nullptr || !context.audited) return Status::Ok();
+  entry.outcome = audit::OutcomeOf(outcome);
+  if (!outcome.ok()) {
+    entry.detail = outcome.message();
+    subjects.clear();  // nothing was returned
+  }
+  if (context.audits) {
+    options_.audit_trail->Record(std::move(entry), std::move(subjects), context.audits->Expect());
+    return Status::Ok();
+  }
+  return options_.audit_trail->RecordNow(std::move(entry), std::move(subjects));
 }
 
 Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestContext& context, TransactionWrite write) const {
@@ -223,6 +287,10 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   const Interaction interaction = write.kind == Kind::kCreate   ? Interaction::kCreate
                                   : write.kind == Kind::kUpdate ? Interaction::kUpdate
                                                                 : Interaction::kDelete;
+  if (type == "AuditEvent") {
+    return Err(Status(StatusCode::kMethodNotAllowed, "the audit trail is written by the server alone: an AuditEvent cannot be "
+                                                     "created, updated, patched or deleted"));
+  }
   CK_RETURN_IF_ERROR(Authorize(context, interaction, type));
   // A condition searches: it tells whether resources matching it exist.
   if (!write.condition.empty()) CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, type));
@@ -288,12 +356,20 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
 }
 
 Status RecordService::AppendDelete(store::WriteTransaction& txn, const std::string& type, const std::string& id,
-                                   std::optional<std::int64_t> if_match, WriteOutcome& outcome) const {
+                                   std::optional<std::int64_t> if_match, WriteOutcome& outcome,
+                                   std::vector<std::string>& patients) const {
   CK_ASSIGN_OR_RETURN(std::optional<store::CurrentVersion> current, txn.Current(type, id));
   if (!current) return Status::NotFound(Label(type, id) + " is not known");
   if (if_match && current->version != *if_match) return VersionMismatch(type, id, *if_match, current);
   outcome.version = current->version;
   if (current->deleted) return Status::Ok();
+  if (options_.audit_trail != nullptr) {
+    // Whose records these were, read before the delete takes the index rows.
+    CK_ASSIGN_OR_RETURN(std::vector<std::string> concerned, options_.audit_trail->PatientsOf(txn, type, id));
+    for (std::string& patient : concerned) {
+      if (std::find(patients.begin(), patients.end(), patient) == patients.end()) patients.push_back(std::move(patient));
+    }
+  }
   outcome.version = current->version + 1;
   outcome.last_updated = txn.Now();
   Result<std::int64_t> appended = txn.Append({type, id, outcome.version, outcome.last_updated, store::ChangeKind::kDelete, 0, ""});
@@ -310,7 +386,7 @@ Status RecordService::AppendConditionalDelete(store::WriteTransaction& txn, Prep
   }
   outcome.deleted.clear();
   for (const store::StoredVersion& match : found.versions) {
-    CK_RETURN_IF_ERROR(AppendDelete(txn, outcome.type, match.id, prepared.if_match, outcome));
+    CK_RETURN_IF_ERROR(AppendDelete(txn, outcome.type, match.id, prepared.if_match, outcome, prepared.patients));
     outcome.deleted.push_back(match.id);
   }
   outcome.id = outcome.deleted.empty() ? "" : outcome.deleted.front();
@@ -339,9 +415,10 @@ Status RecordService::AppendWrite(store::WriteTransaction& txn, PreparedWrite& p
   using Kind = TransactionWrite::Kind;
   WriteOutcome& outcome = prepared.outcome;
   outcome.existed = false;
+  prepared.patients.clear();
   if (prepared.kind == Kind::kDelete) {
     if (prepared.condition) return AppendConditionalDelete(txn, prepared);
-    return AppendDelete(txn, outcome.type, outcome.id, prepared.if_match, outcome);
+    return AppendDelete(txn, outcome.type, outcome.id, prepared.if_match, outcome, prepared.patients);
   }
   if (prepared.condition && prepared.kind == Kind::kUpdate) CK_RETURN_IF_ERROR(PickUpdated(txn, prepared));
   if (prepared.condition && prepared.kind == Kind::kCreate) {
@@ -382,6 +459,7 @@ Status RecordService::AppendWrite(store::WriteTransaction& txn, PreparedWrite& p
   index.dates.push_back({search::IndexExtractor::R4().last_updated(), outcome.last_updated, outcome.last_updated + 1});
   Result<std::int64_t> appended = txn.Append(version, index);
   index.dates.pop_back();  // the operation may run again, at another time
+  if (options_.audit_trail != nullptr) prepared.patients = options_.audit_trail->PatientsIn(outcome.type, outcome.id, index);
   return appended ? Status::Ok() : appended.error();
 }
 
@@ -448,11 +526,22 @@ void RecordService::WritesApplied(PreparedWrite& prepared) {
 }
 
 Result<std::vector<WriteOutcome>> RecordService::Transaction(const RequestContext& context, std::vector<TransactionWrite> writes) {
+  audit::AuditEntry whole = EntryFor(context, "transaction", 'E');
+  whole.detail = std::to_string(writes.size()) + " writes";
+  auto outcomes = TransactionUnaudited(context, std::move(writes), whole);
+  if (!outcomes) return Audited<std::vector<WriteOutcome>>(context, std::move(whole), std::move(outcomes));
+  return outcomes;
+}
+
+Result<std::vector<WriteOutcome>> RecordService::TransactionUnaudited(const RequestContext& context, std::vector<TransactionWrite> writes,
+                                                                      const audit::AuditEntry& whole) {
   std::vector<PreparedWrite> prepared;
   std::vector<std::string> labels;
+  std::vector<audit::AuditEntry> entries;
   std::unordered_set<std::string> written;
   for (TransactionWrite& write : writes) {
     labels.push_back(std::move(write.label));
+    entries.push_back(WriteEntry(context, write));
     auto named = [&](Status status) { return Err(std::move(status).WithContext(labels.back())); };
     auto one = PrepareWrite(context, std::move(write));
     if (!one) return named(std::move(one).error());
@@ -471,7 +560,9 @@ Result<std::vector<WriteOutcome>> RecordService::Transaction(const RequestContex
         return Status::Conflict("a " + prepared[failed].outcome.type + " matching ifNoneExist was created meanwhile; send the transaction again");
       }
     }
-    return CheckReferences(txn, prepared, failed);
+    CK_RETURN_IF_ERROR(CheckReferences(txn, prepared, failed));
+    for (std::size_t i = 0; i < prepared.size(); ++i) CK_RETURN_IF_ERROR(AppendWriteRecord(txn, entries[i], prepared[i]));
+    return options_.audit_trail == nullptr ? Status::Ok() : options_.audit_trail->Append(txn, whole, {});
   });
   if (!status.ok()) return Err(failed < labels.size() ? std::move(status).WithContext(labels[failed]) : std::move(status));
   std::vector<WriteOutcome> outcomes;
@@ -501,11 +592,13 @@ Result<TransactionWrite> RecordService::PatchWrite(const RequestContext& context
                                                   std::vector<std::pair<std::string, std::string>> condition,
                                                   const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
   std::string target(id);
+  RequestContext step = context;  // the patch is audited, not the reads it makes
+  step.audited = false;
   if (target.empty()) {
     search::SearchRequest request{std::string(type), std::move(condition)};
     request.strict = true;  // a parameter ignored would widen the search
     request.default_count = 2;
-    CK_ASSIGN_OR_RETURN(SearchResult found, Search(context, request));
+    CK_ASSIGN_OR_RETURN(SearchResult found, Search(step, request));
     if (found.page.versions.empty()) return Err(Status::NotFound("no " + std::string(type) + " matches the condition"));
     if (found.page.versions.size() > 1) {
       return Err(Status::PreconditionFailed("more than one " + std::string(type) + " matches the condition; nothing was patched"));
@@ -513,7 +606,7 @@ Result<TransactionWrite> RecordService::PatchWrite(const RequestContext& context
     target = found.page.versions[0].id;
   }
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, target));
-  CK_ASSIGN_OR_RETURN(store::StoredVersion current, Read(context, type, target));
+  CK_ASSIGN_OR_RETURN(store::StoredVersion current, Read(step, type, target));
   if (if_match && *if_match != current.version) {
     return Err(Status::PreconditionFailed("If-Match expected version " + std::to_string(*if_match) + " of " + Label(type, target) +
                                           ", found version " + std::to_string(current.version)));
@@ -526,6 +619,7 @@ Result<TransactionWrite> RecordService::PatchWrite(const RequestContext& context
   }
   if (resource->id() != target) return Err(Status::Unprocessable("a patch cannot change the resource's id"));
   TransactionWrite write{TransactionWrite::Kind::kUpdate, definition->name, "", std::move(*resource), current.version};
+  write.patch = true;
   return write;
 }
 
@@ -544,10 +638,20 @@ Result<WriteOutcome> RecordService::PatchWithRetries(const RequestContext& conte
                                                        std::vector<std::pair<std::string, std::string>> condition,
                                                        const ResourcePatch& patch, std::optional<std::int64_t> if_match) {
   constexpr int kTries = 5;
+  // Failures before the write are the patch's to record; StoreVersion records the write's.
+  audit::AuditEntry entry = EntryFor(context, "patch", 'U');
+  if (!id.empty()) entry.entities.push_back(std::string(type) + "/" + std::string(id));
+  if (!condition.empty()) entry.query = std::string(type) + "?" + QueryString(condition);
   for (int attempt = 1;; ++attempt) {
-    CK_ASSIGN_OR_RETURN(TransactionWrite write, PatchWrite(context, type, id, condition, patch, if_match));
-    auto outcome = StoreVersion(context, std::move(write));
-    if (outcome || if_match || outcome.error().code() != StatusCode::kPreconditionFailed) return outcome;
+    auto write = PatchWrite(context, type, id, condition, patch, if_match);
+    if (!write) return Audited<WriteOutcome>(context, std::move(entry), Err(std::move(write).error()));
+    RequestContext retry = context;
+    retry.audited = attempt == kTries || if_match.has_value();  // a write that will be tried again is not the outcome yet
+    auto outcome = StoreVersion(retry, std::move(*write));
+    if (outcome || if_match || outcome.error().code() != StatusCode::kPreconditionFailed) {
+      if (!outcome && !retry.audited) return Audited<WriteOutcome>(context, std::move(entry), std::move(outcome));
+      return outcome;
+    }
     if (attempt == kTries) return Err(Status::Conflict("the resource kept changing while it was patched; send the patch again"));
   }
 }
@@ -768,7 +872,32 @@ Result<search::SearchRequest> RecordService::LimitSearch(const RequestContext& c
   return request;
 }
 
+namespace {
+
+std::vector<std::string> Subjects(const store::SearchPage& page) {
+  std::vector<std::string> subjects;
+  for (const std::vector<store::StoredVersion>* list : {&page.versions, &page.included}) {
+    for (const store::StoredVersion& version : *list) subjects.push_back(version.type + "/" + version.id);
+  }
+  return subjects;
+}
+
+std::string VersionLabel(std::string_view type, std::string_view id, const Result<store::StoredVersion>& read) {
+  std::string label = std::string(type) + "/" + std::string(id);
+  if (read) label += "/_history/" + std::to_string(read->version);
+  return label;
+}
+
+}  // namespace
+
 Result<store::StoredVersion> RecordService::Read(const RequestContext& context, std::string_view type, std::string_view id) {
+  auto read = ReadUnaudited(context, type, id);
+  audit::AuditEntry entry = EntryFor(context, "read", 'R');
+  entry.entities.push_back(VersionLabel(type, id, read));
+  return Audited(context, std::move(entry), std::move(read), {std::string(type) + "/" + std::string(id)});
+}
+
+Result<store::StoredVersion> RecordService::ReadUnaudited(const RequestContext& context, std::string_view type, std::string_view id) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_RETURN_IF_ERROR(CheckLimit(context, Interaction::kRead, definition->name, id));
@@ -778,18 +907,32 @@ Result<store::StoredVersion> RecordService::Read(const RequestContext& context, 
 
 std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const RequestContext& context, std::string_view type,
                                                                       std::string_view id) {
-  if (Status allowed = Authorize(context, Interaction::kRead, type); !allowed.ok()) return Result<store::StoredVersion>(Err(allowed));
-  auto definition = CheckAddress(type, id);
-  if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
-  // A read limited to a compartment asks the index: not here, on an I/O thread.
-  if (!Limit(context, Interaction::kRead, (*definition)->name).empty()) return std::nullopt;
-  std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
-  if (!cached) return std::nullopt;
-  return CurrentOrError(std::move(cached), type, id);
+  std::optional<Result<store::StoredVersion>> answer = [&]() -> std::optional<Result<store::StoredVersion>> {
+    if (Status allowed = Authorize(context, Interaction::kRead, type); !allowed.ok()) return Result<store::StoredVersion>(Err(allowed));
+    auto definition = CheckAddress(type, id);
+    if (!definition) return Result<store::StoredVersion>(Err(std::move(definition).error()));
+    // A read limited to a compartment asks the index: not here, on an I/O thread.
+    if (!Limit(context, Interaction::kRead, (*definition)->name).empty()) return std::nullopt;
+    std::optional<store::StoredVersion> cached = store_.ReadCurrentCached((*definition)->name, std::string(id));
+    if (!cached) return std::nullopt;
+    return CurrentOrError(std::move(cached), type, id);
+  }();
+  if (!answer) return std::nullopt;
+  audit::AuditEntry entry = EntryFor(context, "read", 'R');
+  entry.entities.push_back(VersionLabel(type, id, *answer));
+  return Audited(context, std::move(entry), std::move(*answer), {std::string(type) + "/" + std::string(id)});
 }
 
 Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& context, std::string_view type,
                                                         std::string_view id, std::int64_t version) {
+  auto read = ReadVersionUnaudited(context, type, id, version);
+  audit::AuditEntry entry = EntryFor(context, "vread", 'R');
+  entry.entities.push_back(std::string(type) + "/" + std::string(id) + "/_history/" + std::to_string(version));
+  return Audited(context, std::move(entry), std::move(read), {std::string(type) + "/" + std::string(id)});
+}
+
+Result<store::StoredVersion> RecordService::ReadVersionUnaudited(const RequestContext& context, std::string_view type,
+                                                                 std::string_view id, std::int64_t version) {
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, type));
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
   CK_RETURN_IF_ERROR(CheckLimit(context, Interaction::kRead, definition->name, id));
@@ -814,6 +957,17 @@ void RecordService::AddParts(std::vector<SearchPart>& parts, const std::string& 
 }
 
 Result<RecordService::SearchResult> RecordService::Search(const RequestContext& context, const search::SearchRequest& asked) {
+  auto found = SearchUnaudited(context, asked);
+  audit::AuditEntry entry = EntryFor(context, "search-type", 'E');
+  entry.query = asked.type + "?" + QueryString(asked.parameters);
+  if (!asked.compartment_type.empty()) {
+    entry.query = asked.compartment_type + "/" + asked.compartment_id + "/" + entry.query;
+  }
+  std::vector<std::string> subjects = found ? Subjects(found->page) : std::vector<std::string>();
+  return Audited(context, std::move(entry), std::move(found), std::move(subjects));
+}
+
+Result<RecordService::SearchResult> RecordService::SearchUnaudited(const RequestContext& context, const search::SearchRequest& asked) {
   CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(asked.type));
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, definition->name));
   search::SearchRequest limited = asked;
@@ -852,6 +1006,15 @@ Status RecordService::DropUnreadableIncludes(const RequestContext& context, stor
 }
 
 Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestContext& context, const search::SearchRequest& request) {
+  auto found = SearchSystemUnaudited(context, request);
+  audit::AuditEntry entry = EntryFor(context, "search-system", 'E');
+  entry.query = "?" + QueryString(request.parameters);
+  std::vector<std::string> subjects = found ? Subjects(found->page) : std::vector<std::string>();
+  return Audited(context, std::move(entry), std::move(found), std::move(subjects));
+}
+
+Result<RecordService::SearchResult> RecordService::SearchSystemUnaudited(const RequestContext& context,
+                                                                         const search::SearchRequest& request) {
   std::vector<std::string> types;
   std::string cursor;
   search::SearchRequest per_type = request;
@@ -981,6 +1144,19 @@ Result<store::SearchPage> RecordService::PageParts(std::vector<SearchPart> parts
 }
 
 Result<store::HistoryPage> RecordService::History(const RequestContext& context, const store::HistoryQuery& query) {
+  auto page = HistoryUnaudited(context, query);
+  audit::AuditEntry entry = EntryFor(context, query.id.empty() ? query.type.empty() ? "history-system" : "history-type" : "history-instance", 'R');
+  if (!query.id.empty()) entry.entities.push_back(query.type + "/" + query.id);
+  std::vector<std::string> subjects;
+  if (page) {
+    for (const store::StoredVersion& version : page->versions) {
+      if (!version.deleted()) subjects.push_back(version.type + "/" + version.id);
+    }
+  }
+  return Audited(context, std::move(entry), std::move(page), std::move(subjects));
+}
+
+Result<store::HistoryPage> RecordService::HistoryUnaudited(const RequestContext& context, const store::HistoryQuery& query) {
   // System-wide history shows every type.
   CK_RETURN_IF_ERROR(Authorize(context, Interaction::kRead, query.type.empty() ? std::string_view("*") : std::string_view(query.type)));
   if (!query.id.empty()) {

@@ -1,8 +1,10 @@
 #pragma once
 // The one service every front door calls to keep records: create, read, vread, update, delete
 // and history of FHIR resources. It validates input against the definitions, assigns ids,
-// versions and lastUpdated, and hands the storage work to the store as one write operation (the
-// place where search index rows and audit records will join the same transaction).
+// versions and lastUpdated, and hands the storage work to the store as one write operation with
+// its search index rows and its audit record. Every interaction is audited here, so no front
+// door can skip it: a change in its own transaction; a read, search or history, and any refusal
+// or failure, as a record the caller's data waits for (RequestContext::audits).
 // Thread safety: all methods are safe from any thread.
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include "fhir/definitions.h"
 #include "fhir/json_reader.h"
 #include "fhir/resource.h"
+#include "audit/audit_trail.h"
 #include "records/request_context.h"
 #include "records/resource_patch.h"
 #include "records/validate_operation.h"
@@ -37,6 +40,10 @@ struct RecordOptions {
   bool strict_profiles = false;  // a claimed profile the server does not hold refuses the write
   search::SearchZone search_zone;  // where dates without a zone are placed (index and searches)
   std::size_t max_conditional_deletes = 1;  // most resources one conditional delete removes (up to 10,000)
+  // Where every interaction is recorded (audit/audit_trail.h): changes in their own transaction,
+  // reads, searches, refusals and failures before the caller gets the data. nullptr: nothing is
+  // recorded (tests of this layer alone; a server always has one). REQUIRES: outlives the service.
+  const audit::AuditTrail* audit_trail = nullptr;
 };
 
 // What a write produced.
@@ -71,6 +78,7 @@ struct TransactionWrite {
   // a new one). kDelete: every match is deleted (more than max_conditional_deletes:
   // kPreconditionFailed, nothing deleted; none: nothing to do).
   std::vector<std::pair<std::string, std::string>> condition;
+  bool patch = false;  // kUpdate made by a patch (audited as one)
 };
 
 class RecordService {
@@ -212,10 +220,36 @@ class RecordService {
   // else kForbidden. Asked by every method here; front doors ask it for operations that read
   // through other paths ($quality-report).
   static Status Authorize(const RequestContext& context, Interaction interaction, std::string_view type);
+  // The audit entry of an interaction by the context's caller.
+  static audit::AuditEntry EntryFor(const RequestContext& context, std::string subtype, char action);
+  // Records an interaction that changed nothing: a read, search or history returning `subjects`
+  // ("Type/id"), a refusal or failure (`outcome`), also one a front door serves itself (the
+  // audit trail's own reads). Handed to context.audits, or recorded and waited for. Errors: the
+  // audit's, when it was waited for and failed.
+  Status RecordAccess(const RequestContext& context, audit::AuditEntry entry, const Status& outcome,
+                      std::vector<std::string> subjects = {}) const;
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
   fhir::ReadOptions ReadOptions() const;
 
  private:
+  // `result`, after its access was recorded (RecordAccess): the audit's error when that failed.
+  template <class T>
+  Result<T> Audited(const RequestContext& context, audit::AuditEntry entry, Result<T> result,
+                    std::vector<std::string> subjects = {}) const {
+    Status recorded = RecordAccess(context, std::move(entry), result ? Status::Ok() : result.error(), std::move(subjects));
+    if (!recorded.ok()) return Err(std::move(recorded));
+    return result;
+  }
+  // The audit entry of a write, before it is prepared (the entity named if known).
+  static audit::AuditEntry WriteEntry(const RequestContext& context, const TransactionWrite& write);
+  Result<std::vector<WriteOutcome>> TransactionUnaudited(const RequestContext& context, std::vector<TransactionWrite> writes,
+                                                         const audit::AuditEntry& whole);
+  Result<store::StoredVersion> ReadUnaudited(const RequestContext& context, std::string_view type, std::string_view id);
+  Result<store::StoredVersion> ReadVersionUnaudited(const RequestContext& context, std::string_view type, std::string_view id,
+                                                    std::int64_t version);
+  Result<SearchResult> SearchUnaudited(const RequestContext& context, const search::SearchRequest& request);
+  Result<SearchResult> SearchSystemUnaudited(const RequestContext& context, const search::SearchRequest& request);
+  Result<store::HistoryPage> HistoryUnaudited(const RequestContext& context, const store::HistoryQuery& query);
   // Removes the _include/_revinclude resources the caller may not read: of types it may not
   // read, or outside the patient compartment its reads are limited to. Errors: the store's.
   Status DropUnreadableIncludes(const RequestContext& context, store::SearchPage& page) const;
@@ -285,12 +319,15 @@ class RecordService {
     // resources of this server, each with the element that holds it.
     bool check_references = false;
     std::vector<std::pair<std::string, std::string>> references;  // (location, "Type/id")
+    std::vector<std::string> patients;  // whose compartment the written or deleted resources are in (audit)
   };
   Result<PreparedWrite> PrepareWrite(const RequestContext& context, TransactionWrite write) const;
   // Appends a prepared write in the store's transaction (it may run more than once).
   Status AppendWrite(store::WriteTransaction& txn, PreparedWrite& prepared) const;
+  // Appends the audit record of an appended write in its transaction.
+  Status AppendWriteRecord(store::WriteTransaction& txn, audit::AuditEntry entry, const PreparedWrite& prepared) const;
   Status AppendDelete(store::WriteTransaction& txn, const std::string& type, const std::string& id,
-                      std::optional<std::int64_t> if_match, WriteOutcome& outcome) const;
+                      std::optional<std::int64_t> if_match, WriteOutcome& outcome, std::vector<std::string>& patients) const;
   Status AppendConditionalDelete(store::WriteTransaction& txn, PreparedWrite& prepared) const;
   // A conditional update's resource: the match's id (or, with none, the body's or a new one),
   // its index extracted again when that changes its id.

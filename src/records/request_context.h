@@ -1,11 +1,15 @@
 #pragma once
 // Who is asking, through which front door: carried from every entry point (REST, CLI import,
-// later MLLP and jobs) to the core, where access control (records/access_guard.h) and later the
-// audit trail act in one place. The actor is the verified identity when the front door
-// authenticated the caller, else whatever it can say (the peer address).
+// later MLLP and jobs) to the core, where access control (records/access_guard.h) and the audit
+// trail (audit/audit_trail.h) act in one place. The actor is the verified identity when the
+// front door authenticated the caller, else whatever it can say (the peer address).
 // Thread safety: a plain value.
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "audit/pending_records.h"
 
 #include "records/access_guard.h"
 
@@ -23,7 +27,20 @@ enum class ValidationPolicy {
 struct RequestContext {
   std::string front_door;  // "rest", "cli-import"
   std::string actor;       // authenticated identity, or a description of an anonymous caller
-  std::string request_id;  // correlates log lines (and later audit records) of one request
+  std::string request_id;  // correlates log lines and audit records of one request
+  // Who, for the audit trail (audit/audit_entry.h): the user signed in and the client, their
+  // roles, the peer's address; the purpose of use and the reason given for emergency access.
+  std::string user;
+  std::string client;
+  std::vector<std::string> roles;
+  std::string address;
+  std::string purpose;
+  std::string reason;
+  // Where the audit records of reads, searches, refusals and failures go: the front door
+  // answers only once they are durable. nullptr: the records service waits for each itself.
+  std::shared_ptr<audit::PendingRecords> audits;
+  // false: an internal step of an interaction that is audited as a whole (a patch's read).
+  bool audited = true;
   bool report_warnings = false;  // a write's warnings are wanted back (Prefer: return=OperationOutcome)
   ValidationPolicy validation = ValidationPolicy::kStrict;
   // Referential integrity: a write's references to resources of this server must name ones that

@@ -152,6 +152,7 @@ struct FhirApi::Call {
 FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& definitions, store::ResourceStore& store,
                  FhirApiOptions options)
     : records_(records),
+      audit_api_{records, store, options.base_url, options.default_page_size, options.max_page_size, options.disclosure_exclusions},
       definitions_(definitions),
       store_(store),
       options_(std::move(options)),
@@ -170,6 +171,9 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   call.context.report_warnings = PreferOf(request) == Prefer::kOperationOutcome;
   call.context.validation = options_.validation;
   call.context.check_references = options_.referential_integrity;
+  call.context.request_id = std::to_string(next_request_id_++);
+  call.context.address = request.peer;
+  call.context.audits = audit::PendingRecords::Make();
   HttpResponse response;
   try {
     response = Route(call);
@@ -179,8 +183,11 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
     response = ErrorResponse(Status::Internal("unexpected error").WithDetail("an exception that is not a std::exception"));
   }
   if (call.deferred) return std::nullopt;
-  call.context.request_id = std::to_string(next_request_id_++);
   response.With("X-Request-Id", call.context.request_id);
+  // The answer leaves once the request's audit records are durable (no unaudited access).
+  if (call.context.audits->any()) {
+    response.release = [audits = call.context.audits](std::function<void(Status)> done) { audits->WhenDurable(std::move(done)); };
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.Record(call.interaction, response.status, seconds);
   // The path may hold ids but never a query string (which can hold PHI). The logger escapes
@@ -221,16 +228,31 @@ HttpResponse FhirApi::Route(Call& call) {
   if (options_.access && !(segments.size() == 2 && segments[1] == "metadata")) {
     const std::string_view authorization = request.Header("authorization");
     auto guard = options_.access->Authenticate(authorization);
-    if (!guard) return UnauthorizedResponse(guard.error(), !authorization.empty());
+    if (!guard) {
+      audit::AuditEntry entry = records::RecordService::EntryFor(call.context, "authenticate", 'E');
+      entry.type = "security";
+      entry.query = request.path;
+      Status recorded = records_.RecordAccess(call.context, std::move(entry), guard.error());
+      if (!recorded.ok()) return ErrorResponse(recorded);
+      return UnauthorizedResponse(guard.error(), !authorization.empty());
+    }
     call.guard = std::move(*guard);
     call.context.guard = call.guard.get();
-    call.context.actor = call.guard->identity().subject;
-    if (!call.guard->identity().break_glass.empty()) {
+    const access::Identity& identity = call.guard->identity();
+    call.context.actor = identity.subject;
+    call.context.user = identity.user;
+    call.context.client = identity.client_id;
+    call.context.roles = identity.roles;
+    call.context.purpose = audit::PurposeOfUse(identity.roles);
+    if (!identity.break_glass.empty()) {
       call.context.actor += " (break-glass)";
+      call.context.purpose = "ETREAT";
+      call.context.reason = identity.break_glass;
       call.emergency = true;
     }
   }
-  if (!AcceptsJson(request)) {
+  const bool csv_report = segments.size() == 4 && segments[3] == "$disclosures" && AuditApi::WantsCsv(request);
+  if (!AcceptsJson(request) && !csv_report) {
     return ErrorResponse(Status(StatusCode::kNotAcceptable, "this server produces application/fhir+json only"));
   }
   std::string_view pretty = request.Query("_pretty");
@@ -280,6 +302,22 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
 // hands those back (Defer) to run where blocking is allowed.
 HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<const std::string> s) {
   if (call.inline_only && method != "GET") return Defer(call);
+  if (!s.empty() && s[0] == "AuditEvent") {
+    call.interaction = "audit-event";
+    if (call.inline_only) return Defer(call);
+    QueryParameters parameters = call.request.query;
+    if (method == "POST" && s.size() == 2 && s[1] == "_search") {
+      std::optional<QueryParameters> form = ParseQuery(call.request.body);
+      if (!form) return ErrorResponse(Status::Invalid("the _search form's percent-encoding is malformed"));
+      parameters.insert(parameters.end(), form->begin(), form->end());
+    }
+    return audit_api_.AuditEvents(call.context, method, s, parameters);
+  }
+  if (s.size() == 3 && s[0] == "Patient" && s[2] == "$disclosures") {
+    call.interaction = "disclosures";
+    if (call.inline_only) return Defer(call);
+    return method == "GET" ? audit_api_.Disclosures(call.context, s[1], call.request.query) : MethodNotAllowed("GET");
+  }
   switch (s.size()) {
     case 0:
       if (method == "POST") {

@@ -19,6 +19,7 @@
 #include "records/bundle_plan.h"
 #include "access/access_control.h"
 #include "records/record_service.h"
+#include "rest/audit_api.h"
 #include "rest/http_message.h"
 #include "rest/metrics.h"
 
@@ -35,6 +36,9 @@ struct FhirApiOptions {
   // Who may do what (tokens, roles): every request but /healthz, /metrics, the capability
   // statement and the OAuth2 endpoints needs a valid bearer token. nullptr: authentication off.
   access::AccessControl* access = nullptr;
+  // The purposes of use a disclosures report leaves out unless asked otherwise (HIPAA's
+  // exclusions as policy: "TREAT", "HPAYMT", "HOPERAT"); empty: every access is shown.
+  std::vector<std::string> disclosure_exclusions;
 };
 
 class FhirApi {
@@ -83,6 +87,7 @@ class FhirApi {
   HttpResponse ResourceResponse(Call& call, const store::StoredVersion& version);
 
   records::RecordService& records_;
+  const AuditApi audit_api_;
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;
   const FhirApiOptions options_;

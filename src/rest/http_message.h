@@ -3,12 +3,14 @@
 // server (rest/http_server.h) is the only code that knows Beast.
 // Thread safety: plain values.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "util/status.h"
 #include "util/text.h"  // PercentEncode
 
 namespace ck::rest {
@@ -34,6 +36,10 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // If set, the answer may leave only once something it depends on is durable (the audit
+  // records of the request): the server calls it with a continuation, which it may call on any
+  // thread; OK sends this answer, an error sends that error instead.
+  std::function<void(std::function<void(Status)>)> release;
 
   HttpResponse& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -336,6 +336,16 @@ class Session final : public SessionBase {
   }
 
   void Reply(HttpResponse&& plain, bool keep_alive, bool head = false) {
+    if (plain.release) {
+      auto release = std::move(plain.release);
+      plain.release = nullptr;
+      auto held = std::make_shared<HttpResponse>(std::move(plain));
+      return release([self = Self(), held, keep_alive, head](Status status) {
+        asio::post(self->socket_.get_executor(), [self, held, keep_alive, head, status = std::move(status)] {
+          self->Reply(status.ok() ? std::move(*held) : ErrorResponse(status), keep_alive, head);
+        });
+      });
+    }
     keep_alive = keep_alive && !shared_.draining && !overflow_;  // an overflow connection answers once
     const auto status = static_cast<http::status>(plain.status);
     if (head) {

@@ -15,6 +15,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "search/index_entries.h"
@@ -63,6 +65,48 @@ struct SearchPage {
   bool included_capped = false;         // search::kMaxIncluded reached: some were left out
 };
 
+// One record of the audit trail: what the audit layer wrote (`content`, its canonical bytes),
+// numbered and timed by the store and chained to the record before it (store/audit_chain.h).
+struct AuditRecord {
+  std::int64_t sequence = 0;  // 1, 2, 3... with no gaps
+  Millis time = 0;            // transaction time, as the versions of the same write
+  std::string content;
+  std::string hash;           // 64 hex digits: AuditChainHash(previous record's hash, this record)
+};
+
+// A signed statement that the trail ran up to `sequence` with `hash`: a checkpoint (kept for
+// ever, every AuditOptions::checkpoint_every records) or the head (the newest, replaced with
+// every commit that adds records).
+struct AuditSeal {
+  std::int64_t sequence = 0;
+  std::string hash;  // hex, as AuditRecord's
+  Millis time = 0;
+  std::string signature;  // over AuditSealMessage (store/audit_chain.h)
+};
+
+// What an audit record is filed under, for searches and disclosure reports (not part of the
+// hashed record: the record's content says the same).
+struct AuditLinks {
+  std::vector<std::string> patients;  // patient ids
+  std::vector<std::string> agents;    // user names and client ids
+  std::vector<std::string> entities;  // "Type/id"
+};
+
+// A search of the audit trail, newest first (or oldest first). Non-empty lists are ANDed; a
+// record matches a list when it is filed under one of its values.
+struct AuditQuery {
+  std::vector<std::string> patients;
+  std::vector<std::string> agents;
+  std::vector<std::string> entities;
+  // Top-level string fields of the content, each with the values allowed ("action", {"R"}).
+  std::vector<std::pair<std::string, std::vector<std::string>>> fields;
+  std::optional<TimeRange> time;
+  bool oldest_first = false;
+  std::int64_t after = 0;   // > 0: only records with a larger sequence (paging oldest first)
+  std::int64_t before = 0;  // > 0: only records with a smaller sequence (paging newest first)
+  std::size_t count = 50;
+};
+
 class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
@@ -95,6 +139,15 @@ class WriteTransaction {
   // The current resources ("Type/id", at most `limit`) whose reference parameters `params`
   // (source resource type, parameter URL) point at type/id, as this transaction sees them:
   // what deleting type/id would leave dangling. Staged index rows are not seen.
+  // Appends a record to the audit trail (AuditRecord), filed under `links`. Returns its
+  // sequence number.
+  virtual Result<std::int64_t> AppendAudit(std::string_view content, const AuditLinks& links) = 0;
+  // The ids of the resources of `target_type` that the current resource type/id refers to
+  // through the reference parameters `param_urls` (by its index rows; none for a resource not
+  // indexed yet).
+  virtual Result<std::vector<std::string>> ReferenceTargets(const std::string& type, const std::string& id,
+                                                            const std::vector<std::string>& param_urls,
+                                                            const std::string& target_type) = 0;
   virtual Result<std::vector<std::string>> Referrers(const std::string& type, const std::string& id,
                                                      const std::vector<std::pair<std::string, std::string>>& params,
                                                      std::size_t limit) = 0;
@@ -146,6 +199,9 @@ class ResourceStore {
   // until it is reopened). An operation may run more than once when a database fault rolled
   // back the work of a group (its effects are only those of the run that commits).
   virtual Status Write(WriteOperation operation) = 0;
+  // As Write without waiting: `done` gets what Write would return, on the store's writer thread
+  // once the outcome is known (it must be quick and must not call the store).
+  virtual void WriteAsync(WriteOperation operation, std::function<void(Status)> done) = 0;
 
   // The current version (possibly a delete), or nullopt if the resource never existed.
   virtual Result<std::optional<StoredVersion>> ReadCurrent(const std::string& type, const std::string& id) = 0;
@@ -182,6 +238,14 @@ class ResourceStore {
   virtual Result<std::optional<std::string>> ReadMeta(const std::string& key) = 0;
   // The state values whose keys start with `prefix` (key, value), in key order, at most `limit`.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListMeta(const std::string& prefix, std::size_t limit) = 0;
+
+  // The audit trail's records from sequence `from` on, in order, at most `limit`.
+  virtual Result<std::vector<AuditRecord>> ReadAudit(std::int64_t from, std::size_t limit) = 0;
+  // The records matching `query`, in its order.
+  virtual Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) = 0;
+  // The signed checkpoints from sequence `from` on, in order; the signed head, if any.
+  virtual Result<std::vector<AuditSeal>> AuditCheckpoints(std::int64_t from) = 0;
+  virtual Result<std::optional<AuditSeal>> AuditHead() = 0;
 };
 
 }  // namespace ck::store

@@ -120,6 +120,17 @@ struct Config {
   unsigned session_idle_minutes = 15;
   // Minutes emergency access (break the glass) lasts once granted. Default 60.
   unsigned break_glass_minutes = 60;
+  // The audit trail (docs/design/audit.md). audit_key: the Ed25519 key file that signs its
+  // checkpoints, kept outside the data folder; made at first start when absent. Default: next to
+  // the data folder, "<data>-audit-key.pem". audit: "off" records nothing, allowed only with
+  // auth = off on loopback (benchmarks of the trail's cost). audit_checkpoint_every: records
+  // between signed checkpoints (default 1000). disclosures_exclude: purposes of use (v3
+  // ActReason: TREAT, HPAYMT, HOPERAT...) a disclosures report leaves out unless asked
+  // otherwise, comma-separated; default none (every access shown).
+  std::filesystem::path audit_key;
+  std::string audit = "on";
+  std::size_t audit_checkpoint_every = 1000;
+  std::string disclosures_exclude;
   // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
   // roles. Default none: the shipped roles as documented.
   std::filesystem::path access_policy;

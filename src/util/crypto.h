@@ -33,6 +33,11 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // Lower-case hex of raw bytes.
 std::string HexEncode(std::string_view bytes);
 
+// Base64 with padding (RFC 4648 section 4), as FHIR's base64Binary and PEM use it.
+std::string Base64Encode(std::string_view bytes);
+// Errors: kInvalid when `text` is not padded base64.
+Result<std::string> Base64Decode(std::string_view text);
+
 // Base64url without padding (RFC 4648 section 5), as JOSE and PKCE use it.
 std::string Base64UrlEncode(std::string_view bytes);
 // Errors: kInvalid on a character outside the alphabet, padding, or an impossible length.

@@ -105,6 +105,15 @@ void AppendEscapedForLog(std::string& out, std::string_view text) {
   }
 }
 
+std::string QueryString(const std::vector<std::pair<std::string, std::string>>& parameters) {
+  std::string out;
+  for (const auto& [name, value] : parameters) {
+    if (!out.empty()) out += '&';
+    out += PercentEncode(name) + "=" + PercentEncode(value);
+  }
+  return out;
+}
+
 std::string PercentEncode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ck {
@@ -21,6 +22,8 @@ std::string ToLowerAscii(std::string_view text);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (URLs, form values).
 std::string PercentEncode(std::string_view text);
+// Parameters as a query string: "name=value&..." with names and values percent-encoded.
+std::string QueryString(const std::vector<std::pair<std::string, std::string>>& parameters);
 // Whether `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoringCase(std::string_view a, std::string_view b);
 

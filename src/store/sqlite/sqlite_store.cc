@@ -15,8 +15,10 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
+#include "store/audit_chain.h"
 #include "store/body_codec.h"
 #include "store/version_cache.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -34,6 +36,7 @@ extern const char kSqliteSchemaV4[];
 extern const char kSqliteSchemaV5[];
 extern const char kSqliteSchemaV6[];
 extern const char kSqliteSchemaV7[];
+extern const char kSqliteSchemaV8[];
 }
 
 namespace ck::store::sqlite {
@@ -41,7 +44,7 @@ namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
 const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6,
-                                     kSqliteSchemaV7};
+                                     kSqliteSchemaV7, kSqliteSchemaV8};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 
@@ -57,6 +60,24 @@ Result<std::optional<std::string>> ReadMetaValue(Connection& db, const std::stri
   CK_ASSIGN_OR_RETURN(bool found, select->Step());
   if (!found) return std::optional<std::string>();
   return std::optional(std::string(select->Text(0)));
+}
+
+Result<std::vector<AuditRecord>> AuditRows(Statement& select) {
+  std::vector<AuditRecord> out;
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return out;
+    out.push_back({select.Int(0), select.Int(1), std::string(select.Text(2)), std::string(select.Text(3))});
+  }
+}
+
+Result<std::vector<AuditSeal>> SealRows(Statement& select) {
+  std::vector<AuditSeal> out;
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return out;
+    out.push_back({select.Int(0), std::string(select.Text(1)), select.Int(2), std::string(select.Text(3))});
+  }
 }
 
 class SqliteWriteTransaction final : public WriteTransaction {
@@ -177,6 +198,78 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override { return ReadMetaValue(db_, key); }
 
+  Result<std::int64_t> AppendAudit(std::string_view content, const AuditLinks& links) override {
+    AuditSeal head{0, std::string(kAuditGenesisHash), Now(), ""};
+    {
+      CK_ASSIGN_OR_RETURN(ScopedStatement last, db_.Prepare("SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1"));
+      CK_ASSIGN_OR_RETURN(bool found, last->Step());
+      if (found) head = {last->Int(0), std::string(last->Text(1)), head.time, ""};
+    }
+    head.hash = AuditChainHash(head.hash, ++head.sequence, head.time, content);
+    CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare("INSERT INTO audit_record (seq, time, content, hash) VALUES (?, ?, ?, ?)"));
+    insert->Bind(1, head.sequence).Bind(2, head.time).Bind(3, content).Bind(4, head.hash);
+    CK_RETURN_IF_ERROR(insert->Run());
+    CK_ASSIGN_OR_RETURN(ScopedStatement link, db_.Prepare("INSERT OR IGNORE INTO audit_link (kind, value, seq) VALUES (?, ?, ?)"));
+    std::int64_t kind = 0;
+    for (const std::vector<std::string>* values : {&links.patients, &links.agents, &links.entities}) {
+      ++kind;
+      for (const std::string& value : *values) {
+        link->Bind(1, kind).Bind(2, value).Bind(3, head.sequence);
+        CK_RETURN_IF_ERROR(link->Run());
+        link->Reset();
+      }
+    }
+    audit_head_ = head;
+    return head.sequence;
+  }
+
+  Result<std::vector<std::string>> ReferenceTargets(const std::string& type, const std::string& id,
+                                                    const std::vector<std::string>& param_urls,
+                                                    const std::string& target_type) override {
+    std::vector<std::string> out;
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
+    if (!type_id) return out;
+    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
+    if (!current) return out;
+    for (const std::string& url : param_urls) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params_.Lookup(db_, url));
+      if (!param_id) continue;
+      CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT target_id FROM search_reference WHERE rid = ? AND param_id = ? "
+                                                              "AND target_type = ? AND url = ''"));
+      select->Bind(1, current->rid).Bind(2, *param_id).Bind(3, target_type);
+      while (true) {
+        CK_ASSIGN_OR_RETURN(bool row, select->Step());
+        if (!row) break;
+        std::string target(select->Text(0));
+        if (std::find(out.begin(), out.end(), target) == out.end()) out.push_back(std::move(target));
+      }
+    }
+    return out;
+  }
+
+  // Signs the audit trail's head, and a checkpoint when one is due, if this transaction added
+  // records: the last step before COMMIT.
+  Status SealAudit(const SqliteOptions& options) {
+    if (!audit_head_ || !options.audit_signer) return Status::Ok();
+    AuditSeal seal = *audit_head_;
+    CK_ASSIGN_OR_RETURN(seal.signature, options.audit_signer(AuditSealMessage(SealKind::kHead, seal)));
+    CK_ASSIGN_OR_RETURN(ScopedStatement head, db_.Prepare("INSERT OR REPLACE INTO audit_head (one, seq, hash, time, signature) "
+                                                          "VALUES (1, ?, ?, ?, ?)"));
+    head->Bind(1, seal.sequence).Bind(2, seal.hash).Bind(3, seal.time).BindBlob(4, seal.signature);
+    CK_RETURN_IF_ERROR(head->Run());
+    std::int64_t last_checkpoint = 0;
+    {
+      CK_ASSIGN_OR_RETURN(ScopedStatement last, db_.Prepare("SELECT coalesce(max(seq), 0) FROM audit_checkpoint"));
+      CK_ASSIGN_OR_RETURN(bool found, last->Step());
+      if (found) last_checkpoint = last->Int(0);
+    }
+    if (seal.sequence - last_checkpoint < std::max<std::int64_t>(options.audit_checkpoint_every, 1)) return Status::Ok();
+    CK_ASSIGN_OR_RETURN(seal.signature, options.audit_signer(AuditSealMessage(SealKind::kCheckpoint, seal)));
+    CK_ASSIGN_OR_RETURN(ScopedStatement checkpoint, db_.Prepare("INSERT INTO audit_checkpoint (seq, hash, time, signature) VALUES (?, ?, ?, ?)"));
+    checkpoint->Bind(1, seal.sequence).Bind(2, seal.hash).Bind(3, seal.time).BindBlob(4, seal.signature);
+    return checkpoint->Run();
+  }
+
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
     CK_ASSIGN_OR_RETURN(ScopedStatement write, db_.Prepare(value ? "INSERT INTO store_meta (key, value) VALUES (?, ?) "
                                                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -191,16 +284,18 @@ class SqliteWriteTransaction final : public WriteTransaction {
     std::size_t types;
     std::size_t params;
     std::size_t appended;
+    std::optional<AuditSeal> audit_head;
   };
   Mark BeginOperation() {
     operation_time_.reset();
-    return {new_types_.size(), new_params_.size(), appended_.size()};
+    return {new_types_.size(), new_params_.size(), appended_.size(), audit_head_};
   }
   // Drops what was added since `mark` (the operation was rolled back).
   void Forget(Mark mark) {
     new_types_.resize(mark.types);
     new_params_.resize(mark.params);
     appended_.resize(mark.appended);
+    audit_head_ = std::move(mark.audit_head);
   }
 
   // Type and search parameter rows inserted in this transaction; published to the shared caches
@@ -240,6 +335,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   NewNames new_types_;
   NewNames new_params_;
   std::vector<StoredVersion> appended_;
+  std::optional<AuditSeal> audit_head_;  // the newest audit record this transaction added (unsigned)
 };
 
 // Network file systems on which SQLite's WAL mode (shared memory between processes of one host)
@@ -315,13 +411,21 @@ class SqliteStore final : public ResourceStore {
   Status Write(WriteOperation operation) override {
     std::promise<Status> done;
     std::future<Status> result = done.get_future();
+    WriteAsync(std::move(operation), [&done](Status status) { done.set_value(std::move(status)); });
+    return result.get();
+  }
+
+  void WriteAsync(WriteOperation operation, std::function<void(Status)> done) override {
+    if (!writer_) return done(Status::Unavailable("the database was opened read-only"));
     {
-      std::lock_guard lock(mu_);
-      if (stopping_) return Status::Unavailable("the server is shutting down");
+      std::unique_lock lock(mu_);
+      if (stopping_) {
+        lock.unlock();
+        return done(Status::Unavailable("the server is shutting down"));
+      }
       queue_.push_back({std::move(operation), std::move(done), 0});
     }
     queue_cv_.notify_one();
-    return result.get();
   }
 
   Result<std::optional<StoredVersion>> ReadCurrent(const std::string& type, const std::string& id) override {
@@ -390,6 +494,32 @@ class SqliteStore final : public ResourceStore {
     return out;
   }
 
+  Result<std::vector<AuditRecord>> ReadAudit(std::int64_t from, std::size_t limit) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT seq, time, content, hash FROM audit_record WHERE seq >= ? "
+                                                                   "ORDER BY seq LIMIT ?"));
+    select->Bind(1, from).Bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    return AuditRows(*select);
+  }
+
+  Result<std::vector<AuditRecord>> SearchAudit(const AuditQuery& query) override;
+
+  Result<std::vector<AuditSeal>> AuditCheckpoints(std::int64_t from) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    CK_ASSIGN_OR_RETURN(ScopedStatement select,
+                        (*reader)->Prepare("SELECT seq, hash, time, signature FROM audit_checkpoint WHERE seq >= ? ORDER BY seq"));
+    select->Bind(1, from);
+    return SealRows(*select);
+  }
+
+  Result<std::optional<AuditSeal>> AuditHead() override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare("SELECT seq, hash, time, signature FROM audit_head WHERE one = 1"));
+    CK_ASSIGN_OR_RETURN(std::vector<AuditSeal> heads, SealRows(*select));
+    if (heads.empty()) return std::optional<AuditSeal>();
+    return std::optional(std::move(heads.front()));
+  }
+
   Result<std::vector<StoredVersion>> ScanCurrent(const std::string& type, const std::string& after_id, std::uint32_t limit) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(**reader, type));
@@ -409,7 +539,7 @@ class SqliteStore final : public ResourceStore {
  private:
   struct Pending {
     WriteOperation operation;
-    std::promise<Status> done;
+    std::function<void(Status)> done;
     int attempts;  // batches it was in that a database fault rolled back
   };
 
@@ -532,7 +662,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
   std::vector<Status> results(batch.size());
   Status begun = BeginBatch();
   if (!begun.ok()) {
-    for (Pending& pending : batch) pending.done.set_value(begun);
+    for (Pending& pending : batch) pending.done(begun);
     return;
   }
   SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_, options_.stage_index);
@@ -547,6 +677,13 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
     if (!step.intact) return RecoverLostBatch(batch, results, i);
     if (results[i].ok()) ++succeeded;
   }
+  // The audit trail's seals commit with the records they sign, or nothing commits.
+  if (Status sealed = txn.SealAudit(options_); !sealed.ok()) {
+    if (!writer_->InAutocommit()) (void)writer_->Execute("ROLLBACK");
+    CK_LOG_ERROR("the audit trail could not be sealed; a group of {} writes was rolled back: {}", batch.size(), sealed.ToString());
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i].ok() ? sealed : std::move(results[i]));
+    return;
+  }
   // Readers go to the database for these resources until the commit's outcome is known.
   for (const StoredVersion& version : txn.appended()) cache_.Committing(version);
   Status committed = writer_->Execute("COMMIT");
@@ -560,7 +697,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
     for (const StoredVersion& version : txn.appended()) cache_.Abandoned(version);
     FailCommit(results, committed, result_code);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 
 Status SqliteStore::BeginBatch() {
@@ -616,7 +753,7 @@ void SqliteStore::RecoverLostBatch(std::vector<Pending>& batch, std::vector<Stat
     // Operations that failed on their own before the fault keep their answer.
     const bool own_failure = i < lost_at && !results[i].ok();
     if (i == lost_at || own_failure || batch[i].attempts + 1 >= kMaxAttempts) {
-      batch[i].done.set_value(i == lost_at || !own_failure ? fault : std::move(results[i]));
+      batch[i].done(i == lost_at || !own_failure ? fault : std::move(results[i]));
       continue;
     }
     ++batch[i].attempts;
@@ -741,6 +878,55 @@ Result<HistoryPage> SqliteStore::History(const HistoryQuery& query) {
   return page;
 }
 
+// Each filter is a condition on the record (a) with positional parameters bound in order.
+Result<std::vector<AuditRecord>> SqliteStore::SearchAudit(const AuditQuery& query) {
+  std::string sql = "SELECT a.seq, a.time, a.content, a.hash FROM audit_record a WHERE 1";
+  std::vector<std::variant<std::int64_t, std::string>> values;
+  auto in_list = [&](const std::vector<std::string>& list) {
+    std::string text = "(";
+    for (const std::string& value : list) {
+      text += text.size() == 1 ? "?" : ", ?";
+      values.emplace_back(value);
+    }
+    return text + ")";
+  };
+  std::int64_t kind = 0;
+  for (const std::vector<std::string>* list : {&query.patients, &query.agents, &query.entities}) {
+    ++kind;
+    if (list->empty()) continue;
+    sql += " AND a.seq IN (SELECT seq FROM audit_link WHERE kind = " + std::to_string(kind) + " AND value IN " + in_list(*list) + ")";
+  }
+  for (const auto& [field, allowed] : query.fields) {
+    values.emplace_back("$." + field);
+    sql += " AND json_extract(a.content, ?) IN " + in_list(allowed);
+  }
+  if (query.time) {
+    sql += " AND a.time >= ? AND a.time < ?";
+    values.emplace_back(query.time->start);
+    values.emplace_back(query.time->end);
+  }
+  if (query.after > 0) {
+    sql += " AND a.seq > ?";
+    values.emplace_back(query.after);
+  }
+  if (query.before > 0) {
+    sql += " AND a.seq < ?";
+    values.emplace_back(query.before);
+  }
+  sql += query.oldest_first ? " ORDER BY a.seq LIMIT ?" : " ORDER BY a.seq DESC LIMIT ?";
+  values.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(query.count, INT64_MAX)));
+  CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+  CK_ASSIGN_OR_RETURN(ScopedStatement select, (*reader)->Prepare(sql));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (const auto* number = std::get_if<std::int64_t>(&values[i])) {
+      select->Bind(static_cast<int>(i + 1), *number);
+    } else {
+      select->Bind(static_cast<int>(i + 1), std::get<std::string>(values[i]));
+    }
+  }
+  return AuditRows(*select);
+}
+
 Result<StoreStats> SqliteStore::Stats() {
   StoreStats stats;
   std::error_code ec;
@@ -799,11 +985,25 @@ Result<Millis> NewestTime(Connection& db) {
   return row ? newest->Int(0) : 0;
 }
 
+Result<std::unique_ptr<ResourceStore>> OpenReadOnly(const SqliteOptions& options) {
+  const std::filesystem::path file = SqliteDatabasePath(options.data_dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return Err(Status::NotFound("there is no database in " + options.data_dir.string()));
+  CK_ASSIGN_OR_RETURN(auto db, Connection::Open(file, Connection::Mode::kReadOnly, options.vfs));
+  CK_ASSIGN_OR_RETURN(ScopedStatement version_query, db->Prepare("PRAGMA user_version"));
+  CK_ASSIGN_OR_RETURN(bool row, version_query->Step());
+  if (!row || version_query->Int(0) != kSchemaVersion) {
+    return Err(Status::Unavailable("the database in " + options.data_dir.string() + " needs a schema migration; start the server once first"));
+  }
+  return std::unique_ptr<ResourceStore>(new SqliteStore(options, nullptr, nullptr, 0));
+}
+
 }  // namespace
 
 std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir) { return data_dir / "chartkeeper.db"; }
 
 Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options) {
+  if (options.read_only) return OpenReadOnly(options);
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Err(Status::Internal("cannot create the data folder").WithDetail(options.data_dir.string() + ": " + ec.message()));

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,12 +35,21 @@ struct SqliteOptions {
   // A bulk load: index rows are staged and become searchable at CompleteIndex (or, after a
   // crash, at the next CompleteIndex); far fewer page writes (store/sqlite/search_index_rows.h).
   bool stage_index = false;
+  // Signs the audit trail's seals (store/audit_chain.h) with the audit key: the head at each
+  // commit that adds records, and a checkpoint once audit_checkpoint_every records have been
+  // added since the last. Empty: no seals (tests of the store alone).
+  std::function<Result<std::string>(std::string_view message)> audit_signer;
+  std::int64_t audit_checkpoint_every = 1000;
+  // Reads only, with no lock on the folder, so a running server's data can be read (verifying
+  // the audit trail); writes fail with kUnavailable. The database must exist and need no migration.
+  bool read_only = false;
 };
 
 // Opens or creates the database and starts the writer, holding an exclusive lock on the data
-// folder until the store is destroyed. Errors: kUnavailable (another process holds the folder,
+// folder until the store is destroyed (unless read_only). Errors: kUnavailable (another process holds the folder,
 // the folder is on a network file system, WAL mode cannot be used), kInternal (cannot create or
-// open the file, a database written by a newer schema version).
+// open the file, a database written by a newer schema version);
+// read_only: kNotFound when there is no database, kUnavailable when it needs a migration.
 Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
 
 // The database file inside a data folder.
