@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -14,7 +15,10 @@
 #include "access/password_hash.h"
 #include "access/totp.h"
 #include "access/two_factor.h"
+#include "audit/audit_trail.h"
+#include "cli/audited_store.h"
 #include "cli/terminal_qr.h"
+#include "fhir/definitions.h"
 #include "store/sqlite/sqlite_store.h"
 #include "util/crypto.h"
 #include "util/json_value.h"
@@ -37,10 +41,24 @@ Result<std::unique_ptr<Accounts>> OpenAccounts(const Config& config) {
   if (!config.access_policy.empty()) {
     CK_ASSIGN_OR_RETURN(accounts->policy, access::AccessPolicy::FromFile(config.access_policy));
   }
-  CK_ASSIGN_OR_RETURN(accounts->store,
-                      store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &accounts->clock, .cache_bytes = 0}));
+  CK_ASSIGN_OR_RETURN(AuditedStore opened, OpenAuditedStore(config, {.clock = &accounts->clock, .cache_bytes = 0}));
+  accounts->store = std::move(opened.store);
   accounts->directory = std::make_unique<access::AccountDirectory>(*accounts->store);
   return accounts;
+}
+
+// Records an account command in the audit trail once it has run (exit code 0: done). Errors:
+// the audit's; the command's change stands (it was its own write).
+int Audited(Accounts& accounts, std::string subtype, char action, const std::string& name, int exit_code) {
+  audit::AuditEntry entry = CommandEntry("security", std::move(subtype), action);
+  entry.detail = name;
+  entry.outcome = exit_code == 0 ? 0 : 4;
+  audit::AuditTrail trail(fhir::Definitions::R4(), *accounts.store);
+  if (Status recorded = trail.RecordNow(std::move(entry)); !recorded.ok()) {
+    std::fprintf(stderr, "chartkeeper: the audit trail could not record this command: %s\n", recorded.message().c_str());
+    return 1;
+  }
+  return exit_code;
 }
 
 int Fail(std::string_view command, const Status& status) {
@@ -376,27 +394,32 @@ int ListClients(Accounts& accounts) {
 int RunUserCommand(const Config& config, const UserCommand& command) {
   Result<std::unique_ptr<Accounts>> accounts = OpenAccounts(config);
   if (!accounts) return Fail("user", accounts.error());
-  switch (command.action) {
-    case UserCommand::Action::kAdd: return AddUser(**accounts, command);
-    case UserCommand::Action::kList: return ListUsers(**accounts);
-    default: return ChangeUser(**accounts, command);
-  }
+  using Action = UserCommand::Action;
+  static constexpr std::pair<Action, const char*> kNames[] = {
+      {Action::kAdd, "user-add"}, {Action::kList, "user-list"}, {Action::kDisable, "user-disable"}, {Action::kEnable, "user-enable"},
+      {Action::kResetPassword, "user-reset-password"}, {Action::kEnrollTotp, "totp-enroll"}, {Action::kConfirmTotp, "totp-confirm"}};
+  const char* subtype = std::find_if(std::begin(kNames), std::end(kNames), [&](const auto& n) { return n.first == command.action; })->second;
+  const int exit_code = command.action == Action::kAdd    ? AddUser(**accounts, command)
+                        : command.action == Action::kList ? ListUsers(**accounts)
+                                                          : ChangeUser(**accounts, command);
+  return Audited(**accounts, subtype, command.action == Action::kAdd ? 'C' : command.action == Action::kList ? 'R' : 'U',
+                 command.name, exit_code);
 }
 
 int RunClientCommand(const Config& config, const ClientCommand& command) {
   Result<std::unique_ptr<Accounts>> accounts = OpenAccounts(config);
   if (!accounts) return Fail("client", accounts.error());
   switch (command.action) {
-    case ClientCommand::Action::kAdd: return AddClient(**accounts, command);
-    case ClientCommand::Action::kList: return ListClients(**accounts);
+    case ClientCommand::Action::kAdd: return Audited(**accounts, "client-add", 'C', command.name, AddClient(**accounts, command));
+    case ClientCommand::Action::kList: return Audited(**accounts, "client-list", 'R', "", ListClients(**accounts));
     case ClientCommand::Action::kRevoke: {
       Result<access::Client> revoked = (*accounts)->directory->UpdateClient(command.name, [](access::Client& client) {
         client.revoked = true;
         return Status::Ok();
       });
-      if (!revoked) return Fail("client revoke", revoked.error());
+      if (!revoked) return Audited(**accounts, "client-revoke", 'U', command.name, Fail("client revoke", revoked.error()));
       std::cout << "client " << command.name << " revoked; its tokens are no longer accepted\n";
-      return 0;
+      return Audited(**accounts, "client-revoke", 'U', command.name, 0);
     }
   }
   return 2;

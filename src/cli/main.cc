@@ -1,5 +1,5 @@
 // chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, user, client,
-// version.
+// audit, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/account_commands.h"
+#include "cli/audit_command.h"
 #include "cli/import_command.h"
 #include "cli/package_command.h"
 #include "cli/quality_command.h"
@@ -153,6 +154,35 @@ int main(int argc, char** argv) {
     revoke->callback([&client_command] { client_command.action = Action::kRevoke; });
   }
 
+  Flags audit_flags;
+  ck::cli::AuditCommand audit_command;
+  CLI::App* audit = app.add_subcommand("audit", "Verify, export and report on the audit trail");
+  audit->require_subcommand(1);
+  {
+    using Action = ck::cli::AuditCommand::Action;
+    CLI::App* verify = audit->add_subcommand("verify", "Recompute the audit trail's chain and check its signed checkpoints "
+                                                       "(exit 3 if it was altered; runs beside the server)");
+    AddConfigFlags(*verify, audit_flags);
+    verify->add_option("--from", audit_command.from, "Start at this record (trusting the one before it)");
+    verify->add_option("--public-key", audit_command.public_key, "Check the seals with this public key (PEM) instead of the audit key");
+    verify->callback([&audit_command] { audit_command.action = Action::kVerify; });
+    CLI::App* exported = audit->add_subcommand("export", "Write the audit records since a time with their proofs (JSON Lines)");
+    AddConfigFlags(*exported, audit_flags);
+    exported->add_option("--since", audit_command.since, "A FHIR date or dateTime, such as 2026-01-01")->required();
+    exported->add_option("--output", audit_command.output, "A file (default: standard output)");
+    exported->callback([&audit_command] { audit_command.action = Action::kExport; });
+    CLI::App* disclosures = audit->add_subcommand("disclosures", "One patient's accounting of disclosures (who saw or changed "
+                                                                 "their records, when and why)");
+    AddConfigFlags(*disclosures, audit_flags);
+    disclosures->add_option("--patient", audit_command.patient, "The Patient's id")->required();
+    disclosures->add_option("--start", audit_command.start, "From this date (default: six years ago)");
+    disclosures->add_option("--end", audit_command.end, "Through this date (default: now)");
+    disclosures->add_option("--exclude", audit_command.exclude, "Purposes of use to leave out, such as TREAT,HPAYMT,HOPERAT");
+    disclosures->add_option("--format", audit_command.format, "csv (default) or json (a FHIR Bundle)");
+    disclosures->add_option("--output", audit_command.output, "A file (default: standard output)");
+    disclosures->callback([&audit_command] { audit_command.action = Action::kDisclosures; });
+  }
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -167,6 +197,7 @@ int main(int argc, char** argv) {
                        : reindex->parsed() ? reindex_flags
                        : user->parsed()    ? user_flags
                        : client->parsed()  ? client_flags
+                       : audit->parsed()   ? audit_flags
                                            : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
@@ -178,6 +209,7 @@ int main(int argc, char** argv) {
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   if (reindex->parsed()) return ck::cli::RunReindex(*config);
+  if (audit->parsed()) return ck::cli::RunAuditCommand(*config, audit_command);
   if (user->parsed()) return ck::cli::RunUserCommand(*config, user_command);
   if (client->parsed()) return ck::cli::RunClientCommand(*config, client_command);
   return ck::cli::RunImport(*config, import_options);

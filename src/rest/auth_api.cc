@@ -106,11 +106,31 @@ bool SentBasic(const HttpRequest& request) { return StartsWithNoCase(request.Hea
 
 }  // namespace
 
-HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request) {
+namespace {
+
+// The event of a token endpoint's request, once its form is read.
+void Describe(AuthEvent& event, std::string subtype, const access::TokenRequest& form) {
+  event.subtype = std::move(subtype);
+  event.client = !form.client_id.empty() ? form.client_id : !form.basic_client_id.empty() ? form.basic_client_id : "";
+  event.detail = form.grant_type.empty() ? form.token_type_hint : form.grant_type;
+}
+
+Status Refused(const access::OAuthError& error) {
+  return Status(error.http_status == 401 ? StatusCode::kUnauthenticated : StatusCode::kInvalid, error.error + ": " + error.description);
+}
+
+}  // namespace
+
+HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event) {
   auto form = ReadTokenForm(request);
   if (!form) return std::move(form.error());
+  Describe(event, "token", *form);
   auto issued = access.Token(*form);
-  if (!issued) return OAuthErrorResponse(issued.error(), SentBasic(request));
+  if (!issued) {
+    event.outcome = Refused(issued.error());
+    return OAuthErrorResponse(issued.error(), SentBasic(request));
+  }
+  event.patient = issued->patient;
   JsonValue body = JsonObject();
   body.members.emplace_back("access_token", JsonString(issued->access_token));
   body.members.emplace_back("token_type", JsonString("bearer"));
@@ -122,19 +142,27 @@ HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& req
   return Json(200, body);
 }
 
-HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request) {
+HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event) {
   auto form = ReadTokenForm(request);
   if (!form) return std::move(form.error());
+  Describe(event, "introspect", *form);
   auto answer = access.Introspect(*form);
-  if (!answer) return OAuthErrorResponse(answer.error(), SentBasic(request));
+  if (!answer) {
+    event.outcome = Refused(answer.error());
+    return OAuthErrorResponse(answer.error(), SentBasic(request));
+  }
   return Json(200, *answer);
 }
 
-HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request) {
+HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event) {
   auto form = ReadTokenForm(request);
   if (!form) return std::move(form.error());
+  Describe(event, "revoke", *form);
   auto done = access.Revoke(*form);
-  if (!done) return OAuthErrorResponse(done.error(), SentBasic(request));
+  if (!done) {
+    event.outcome = Refused(done.error());
+    return OAuthErrorResponse(done.error(), SentBasic(request));
+  }
   return Json(200, JsonObject());
 }
 

@@ -14,10 +14,22 @@
 
 namespace ck::rest {
 
+// What an OAuth2, sign-in or emergency-access request did, for the audit trail: each response
+// below fills it, and the FHIR API records it.
+struct AuthEvent {
+  std::string subtype;  // token, introspect, revoke, login, password-change, totp-enroll, consent, break-glass; empty: nothing to record
+  std::string user;
+  std::string client;
+  std::string detail;   // the grant type, the step
+  std::string patient;  // break the glass: whose records
+  std::string reason;   // break the glass: the reason given
+  Status outcome;
+};
+
 // POST /auth/token. Never throws; errors are RFC 6749 JSON error responses.
-HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request);
-HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request);
-HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request);
+HttpResponse TokenResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event);
+HttpResponse IntrospectionResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event);
+HttpResponse RevocationResponse(access::AccessControl& access, const HttpRequest& request, AuthEvent& event);
 HttpResponse JwksResponse(access::AccessControl& access);
 HttpResponse SmartConfigurationResponse(const access::AccessControl& access);
 // 401 with an OperationOutcome and `WWW-Authenticate: Bearer ...` (error="invalid_token" when a

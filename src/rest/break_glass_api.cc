@@ -45,7 +45,8 @@ std::string AlertFlag(const access::Identity& user, const std::string& patient, 
 
 }  // namespace
 
-HttpResponse BreakGlassResponse(access::AccessControl& access, records::RecordService& records, const HttpRequest& request) {
+HttpResponse BreakGlassResponse(access::AccessControl& access, records::RecordService& records, const HttpRequest& request,
+                                records::RequestContext context, AuthEvent& event) {
   if (request.method != "POST") {
     HttpResponse refused = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "emergency access is asked for with POST"));
     refused.With("Allow", "POST");
@@ -65,18 +66,28 @@ HttpResponse BreakGlassResponse(access::AccessControl& access, records::RecordSe
     if (name == "reason") reason = value;
   }
   const access::Identity& user = (*caller)->identity();
+  event = {.subtype = "break-glass", .user = user.user, .client = user.client_id, .patient = patient, .reason = reason};
+  auto refused = [&event](Status status) {
+    event.outcome = status;
+    return ErrorResponse(status);
+  };
   // The checks of the user and the reason come first: no alert for a refusal.
-  if (Status allowed = access.CheckBreakGlass(**caller, reason); !allowed.ok()) return ErrorResponse(allowed);
-  records::RequestContext context{.front_door = "rest", .actor = user.user + " (break-glass)"};
+  if (Status allowed = access.CheckBreakGlass(**caller, reason); !allowed.ok()) return refused(allowed);
+  context.actor = user.user + " (break-glass)";
+  context.user = user.user;
+  context.client = user.client_id;
+  context.roles = user.roles;
+  context.purpose = "ETREAT";
+  context.reason = reason;
   auto found = records.Read(context, "Patient", patient);
-  if (!found) return ErrorResponse(found.error());
+  if (!found) return refused(found.error());
   auto granted = access.BreakGlass(**caller, patient, reason);
-  if (!granted) return ErrorResponse(granted.error());
+  if (!granted) return refused(granted.error());
   const Millis now = SystemClock().Now();
   const Millis until = now + granted->expires_in * 1000;
   auto alert = records.Create(context, "Flag", AlertFlag(user, patient, reason, now, until));
-  if (!alert) return ErrorResponse(Status::Internal("the emergency access alert could not be stored; no access was granted")
-                                       .WithDetail(alert.error().ToString()));
+  if (!alert) return refused(Status::Internal("the emergency access alert could not be stored; no access was granted")
+                                 .WithDetail(alert.error().ToString()));
   CK_LOG_WARN("break the glass: user {} granted emergency access until {} (alert Flag/{})", user.user, FormatInstant(until), alert->id);
   JsonValue body = JsonObject();
   body.members.emplace_back("access_token", JsonString(granted->access_token));

@@ -9,10 +9,14 @@
 
 #include "access/access_control.h"
 #include "records/record_service.h"
+#include "rest/auth_api.h"
 #include "rest/http_message.h"
 
 namespace ck::rest {
 
-HttpResponse BreakGlassResponse(access::AccessControl& access, records::RecordService& records, const HttpRequest& request);
+// `context`: the request's (its audit records, the caller's address), filled here with the
+// caller once authenticated.
+HttpResponse BreakGlassResponse(access::AccessControl& access, records::RecordService& records, const HttpRequest& request,
+                                records::RequestContext context, AuthEvent& event);
 
 }  // namespace ck::rest

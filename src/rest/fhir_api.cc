@@ -262,30 +262,31 @@ HttpResponse FhirApi::Route(Call& call) {
 
 HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
   const std::string_view method = call.request.method;
+  AuthEvent event;
   if (name == "token") {
     call.interaction = "auth-token";
     if (call.inline_only) return Defer(call);  // checks and records a client assertion in the database
-    return TokenResponse(*options_.access, call.request);
+    return Recorded(call, event, TokenResponse(*options_.access, call.request, event));
   }
   if (name == "authorize") {
     call.interaction = "auth-authorize";
     if (call.inline_only) return Defer(call);  // checks passwords and stores users
-    return AuthorizeResponse(*options_.access, call.request, options_.base_url.starts_with("https://"));
+    return Recorded(call, event, AuthorizeResponse(*options_.access, call.request, options_.base_url.starts_with("https://"), event));
   }
   if (name == "introspect") {
     call.interaction = "auth-introspect";
     if (call.inline_only) return Defer(call);
-    return IntrospectionResponse(*options_.access, call.request);
+    return Recorded(call, event, IntrospectionResponse(*options_.access, call.request, event));
   }
   if (name == "revoke") {
     call.interaction = "auth-revoke";
     if (call.inline_only) return Defer(call);
-    return RevocationResponse(*options_.access, call.request);
+    return Recorded(call, event, RevocationResponse(*options_.access, call.request, event));
   }
   if (name == "break-glass") {
     call.interaction = "auth-break-glass";
     if (call.inline_only) return Defer(call);
-    return BreakGlassResponse(*options_.access, records_, call.request);
+    return Recorded(call, event, BreakGlassResponse(*options_.access, records_, call.request, call.context, event));
   }
   if (name == "jwks") {
     call.interaction = "auth-jwks";
@@ -296,6 +297,20 @@ HttpResponse FhirApi::AuthEndpoint(Call& call, std::string_view name) {
     return method == "GET" || method == "HEAD" ? SmartConfigurationResponse(*options_.access) : MethodNotAllowed("GET");
   }
   return ErrorResponse(Status::NotFound("no such endpoint under /auth (authorize, token, introspect, revoke, break-glass, jwks)"));
+}
+
+HttpResponse FhirApi::Recorded(Call& call, const AuthEvent& event, HttpResponse response) {
+  if (event.subtype.empty()) return response;  // refused before it was understood (a malformed form)
+  audit::AuditEntry entry = records::RecordService::EntryFor(call.context, event.subtype, 'E');
+  entry.type = event.subtype == "login" ? "login" : "security";
+  entry.user = event.user;
+  entry.client = event.client;
+  entry.detail = event.detail;
+  entry.reason = event.reason;
+  if (!event.patient.empty()) entry.patients = {event.patient};
+  if (!event.reason.empty()) entry.purpose = "ETREAT";
+  Status recorded = records_.RecordAccess(call.context, std::move(entry), event.outcome);
+  return recorded.ok() ? std::move(response) : ErrorResponse(recorded);
 }
 
 // Every interaction but capabilities and read by id may reach the database: an inline-only call

@@ -20,6 +20,7 @@
 #include "access/access_control.h"
 #include "records/record_service.h"
 #include "rest/audit_api.h"
+#include "rest/auth_api.h"
 #include "rest/http_message.h"
 #include "rest/metrics.h"
 
@@ -61,6 +62,8 @@ class FhirApi {
   std::optional<HttpResponse> Respond(const HttpRequest& request, bool inline_only);
   HttpResponse Route(Call& call);
   HttpResponse AuthEndpoint(Call& call, std::string_view name);
+  // `response`, once the audit trail holds `event` (or the audit's failure instead).
+  HttpResponse Recorded(Call& call, const AuthEvent& event, HttpResponse response);
   HttpResponse RouteFhir(Call& call, std::string_view method, std::span<const std::string> segments);
   HttpResponse Defer(Call& call);
   HttpResponse Create(Call& call, std::string_view type);

@@ -138,7 +138,7 @@ std::string CookieValue(std::string_view header, std::string_view name) {
 
 }  // namespace
 
-HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest& request, bool secure) {
+HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest& request, bool secure, AuthEvent& event) {
   access::LoginStep step;
   if (request.method == "GET") {
     access::AuthorizeRequest asked;
@@ -177,6 +177,20 @@ HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest&
     }
     posted.address = request.peer;
     step = access.SubmitLogin(posted);
+    // Each step of the sign-in that went on (or not) is an event of the audit trail.
+    using Kind = access::LoginStep::Kind;
+    const Kind asked = posted.step == "sign-in" ? Kind::kSignIn : posted.step == "password" ? Kind::kChangePassword
+                       : posted.step == "totp"  ? Kind::kEnrollTotp : Kind::kConsent;
+    event.subtype = asked == Kind::kSignIn ? "login" : asked == Kind::kChangePassword ? "password-change"
+                    : asked == Kind::kEnrollTotp ? "totp-enroll" : "consent";
+    event.user = asked == Kind::kSignIn ? posted.user.substr(0, 64) : step.user;
+    event.detail = posted.step;
+    if (step.kind == Kind::kError || step.kind == asked) {
+      event.outcome = Status(step.http_status == 401 || step.http_status == 429 ? StatusCode::kUnauthenticated : StatusCode::kInvalid,
+                             step.message.empty() ? "refused" : step.message);
+    } else if (asked == Kind::kConsent && step.redirect.find("error=access_denied") != std::string::npos) {
+      event.outcome = Status(StatusCode::kForbidden, "the user did not allow the app");
+    }
   } else {
     HttpResponse response = Page(ErrorStep(405, "use GET or POST"), secure);
     response.With("Allow", "GET, POST");

@@ -8,12 +8,13 @@
 // Thread safety: safe from any thread.
 
 #include "access/access_control.h"
+#include "rest/auth_api.h"
 #include "rest/http_message.h"
 
 namespace ck::rest {
 
 // GET /auth/authorize (the app's request in the query) or POST (a sign-in form). `secure`: the
 // server is reached over HTTPS (cookies marked Secure).
-HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest& request, bool secure);
+HttpResponse AuthorizeResponse(access::AccessControl& access, const HttpRequest& request, bool secure, AuthEvent& event);
 
 }  // namespace ck::rest
