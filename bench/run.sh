@@ -14,6 +14,8 @@
 #      transactions with 64 (bench/transactions.sh)                    -> transactions.txt
 #   7. authentication's cost: token checks per second, reads with auth on and off (bench/auth.sh)
 #                                                                      -> auth.txt
+#   8. the audit trail's cost: reads and creates with the trail on and off, and audit verify
+#      speed (bench/audit.sh)                                          -> audit.txt
 # summary.md collects the headline numbers. Requires a release build (build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -187,5 +189,13 @@ bench/auth.sh
   echo '## Authentication (`auth.txt`)'
   echo
   sed 's/^/    /' "$results/auth.txt"
+} >>"$results/summary.md"
+echo "== 8. audit trail"
+bench/audit.sh
+{
+  echo
+  echo '## Audit trail (`audit.txt`)'
+  echo
+  sed 's/^/    /' "$results/audit.txt"
 } >>"$results/summary.md"
 cat "$results/summary.md"

@@ -108,10 +108,33 @@ Result<fhir::Resource> RecordService::ParseAs(std::string_view body, const fhir:
   return fhir::BindResource(std::move(tree), definitions_, ReadOptions().bind);
 }
 
+namespace {
+
+Status AuditTrailIsReadOnly() {
+  return Status(StatusCode::kMethodNotAllowed, "the audit trail is written by the server alone: an AuditEvent cannot be "
+                                               "created, updated, patched or deleted");
+}
+
+}  // namespace
+
+Result<fhir::Resource> RecordService::ParseWrite(const RequestContext& context, TransactionWrite::Kind kind, std::string_view type,
+                                                 std::string_view id, std::string_view body) const {
+  auto refused = [&](Status status) -> Result<fhir::Resource> {
+    TransactionWrite write{kind, std::string(type), std::string(id)};
+    Status recorded = RecordAccess(context, WriteEntry(context, write), status);
+    return Err(recorded.ok() ? std::move(status) : std::move(recorded));
+  };
+  if (type == "AuditEvent") return refused(AuditTrailIsReadOnly());
+  auto definition = id.empty() ? ResourceType(type) : CheckAddress(type, id);
+  if (!definition) return refused(std::move(definition).error());
+  auto resource = ParseAs(body, **definition);
+  if (!resource) return refused(std::move(resource).error());
+  return resource;
+}
+
 Result<WriteOutcome> RecordService::Create(const RequestContext& context, std::string_view type, std::string_view body,
                                            std::vector<std::pair<std::string, std::string>> if_none_exist) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
-  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseWrite(context, TransactionWrite::Kind::kCreate, type, "", body));
   return CreateResource(context, std::move(resource), std::move(if_none_exist));
 }
 
@@ -183,15 +206,18 @@ Result<WriteOutcome> RecordService::CreateResource(const RequestContext& context
 
 Result<WriteOutcome> RecordService::Update(const RequestContext& context, std::string_view type, std::string_view id,
                                            std::string_view body, std::optional<std::int64_t> if_match) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, CheckAddress(type, id));
-  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseWrite(context, TransactionWrite::Kind::kUpdate, type, id, body));
+  const std::string name = resource.type_name();
   if (resource.id().empty()) {
-    return Err(Status::Invalid("an update needs the resource's id in the body")
-                   .WithIssues({{IssueType::kRequired, "id is required for update", definition->name + ".id"}}));
+    return Audited<WriteOutcome>(context, WriteEntry(context, {TransactionWrite::Kind::kUpdate, name, std::string(id)}),
+                                 Err(Status::Invalid("an update needs the resource's id in the body")
+                                         .WithIssues({{IssueType::kRequired, "id is required for update", name + ".id"}})));
   }
   if (resource.id() != id) {
-    return Err(Status::Invalid("the body's id '" + std::string(resource.id()) + "' differs from the URL's '" + std::string(id) + "'")
-                   .WithIssues({{IssueType::kInvalid, "id does not match the URL", definition->name + ".id"}}));
+    return Audited<WriteOutcome>(
+        context, WriteEntry(context, {TransactionWrite::Kind::kUpdate, name, std::string(id)}),
+        Err(Status::Invalid("the body's id '" + std::string(resource.id()) + "' differs from the URL's '" + std::string(id) + "'")
+                .WithIssues({{IssueType::kInvalid, "id does not match the URL", name + ".id"}})));
   }
   return UpdateResource(context, std::move(resource), if_match);
 }
@@ -287,10 +313,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   const Interaction interaction = write.kind == Kind::kCreate   ? Interaction::kCreate
                                   : write.kind == Kind::kUpdate ? Interaction::kUpdate
                                                                 : Interaction::kDelete;
-  if (type == "AuditEvent") {
-    return Err(Status(StatusCode::kMethodNotAllowed, "the audit trail is written by the server alone: an AuditEvent cannot be "
-                                                     "created, updated, patched or deleted"));
-  }
+  if (type == "AuditEvent") return Err(AuditTrailIsReadOnly());
   CK_RETURN_IF_ERROR(Authorize(context, interaction, type));
   // A condition searches: it tells whether resources matching it exist.
   if (!write.condition.empty()) CK_RETURN_IF_ERROR(Authorize(context, Interaction::kSearch, type));
@@ -581,8 +604,7 @@ Result<WriteOutcome> RecordService::Delete(const RequestContext& context, std::s
 Result<WriteOutcome> RecordService::ConditionalUpdate(const RequestContext& context, std::string_view type, std::string_view body,
                                                       std::vector<std::pair<std::string, std::string>> condition,
                                                       std::optional<std::int64_t> if_match) {
-  CK_ASSIGN_OR_RETURN(const fhir::TypeDefinition* definition, ResourceType(type));
-  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseAs(body, *definition));
+  CK_ASSIGN_OR_RETURN(fhir::Resource resource, ParseWrite(context, TransactionWrite::Kind::kUpdate, type, "", body));
   TransactionWrite write{TransactionWrite::Kind::kUpdate, "", "", std::move(resource), if_match};
   write.condition = std::move(condition);
   return StoreVersion(context, std::move(write));

@@ -240,6 +240,10 @@ class RecordService {
     if (!recorded.ok()) return Err(std::move(recorded));
     return result;
   }
+  // The resource of a create or update body (`id` empty: a new one), or the refusal, recorded:
+  // kMethodNotAllowed for AuditEvent, and the errors of ResourceType/CheckAddress and ParseAs.
+  Result<fhir::Resource> ParseWrite(const RequestContext& context, TransactionWrite::Kind kind, std::string_view type,
+                                    std::string_view id, std::string_view body) const;
   // The audit entry of a write, before it is prepared (the entity named if known).
   static audit::AuditEntry WriteEntry(const RequestContext& context, const TransactionWrite& write);
   Result<std::vector<WriteOutcome>> TransactionUnaudited(const RequestContext& context, std::vector<TransactionWrite> writes,

@@ -1,5 +1,6 @@
 #include "rest/capability_statement.h"
 
+#include <algorithm>
 #include <map>
 
 #include "fhir/json_writer.h"
@@ -51,6 +52,46 @@ void AppendStrings(std::string& out, std::string_view name, const std::vector<st
   out += ']';
 }
 
+// `,"searchParam":[...]` for `params`, each documented with `documentation(param)`.
+template <class Documentation>
+void AppendSearchParams(std::string& out, const std::vector<search::Param>& params, Documentation documentation) {
+  out += R"(,"searchParam":[)";
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (i > 0) out += ',';
+    out += R"({"name":)";
+    fhir::AppendJsonString(out, params[i]->code);
+    out += R"(,"definition":)";
+    fhir::AppendJsonString(out, params[i]->url);
+    out += R"(,"type":)";
+    fhir::AppendJsonString(out, SearchParamTypeCode(params[i]->type));
+    out += R"(,"documentation":)";
+    fhir::AppendJsonString(out, documentation(params[i]));
+    out += '}';
+  }
+  out += ']';
+}
+
+// AuditEvent is the server's own audit trail (rest/audit_api.h): read and searched by the
+// parameters that searches of it take, never written.
+void AppendAuditEvent(std::string& out, const search::IndexExtractor& extractor) {
+  static constexpr std::string_view kSearched[] = {"patient", "agent", "entity", "date", "type", "subtype", "action", "outcome"};
+  std::vector<search::Param> params;
+  for (search::Param param : extractor.ParametersOf("AuditEvent")) {
+    if (std::find(std::begin(kSearched), std::end(kSearched), param->code) != std::end(kSearched)) params.push_back(param);
+  }
+  out += R"({"type":"AuditEvent","documentation":"The server's audit trail: read-only, for the auditor and admin roles; )"
+         R"(newest first","interaction":[{"code":"read"},{"code":"search-type"}])";
+  AppendSearchParams(out, params, [](search::Param param) -> std::string_view {
+    if (param->code == "agent") return "a user name or client id; a comma for any of several";
+    switch (param->type) {
+      case fhir::SearchParamType::kDate: return "prefixes eq gt lt ge le sa eb";
+      case fhir::SearchParamType::kReference: return "Type/id (patient: also the id); a comma for any of several";
+      default: return "the code, or system|code; a comma for any of several";
+    }
+  });
+  out += R"(,"versioning":"no-version","readHistory":false,"updateCreate":false})";
+}
+
 }  // namespace
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
@@ -70,6 +111,7 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
   std::map<std::string, std::vector<std::string>> includes;
   std::map<std::string, std::vector<std::string>> revincludes;
   for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
+    if (type->name == "AuditEvent") continue;  // the audit trail is searched on its own (below)
     for (search::Param param : extractor.ParametersOf(type->name)) {
       if (param->type != fhir::SearchParamType::kReference) continue;
       const std::string value = type->name + ":" + param->code;
@@ -81,6 +123,10 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
   for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
     if (!first) out += ',';
     first = false;
+    if (type->name == "AuditEvent") {
+      AppendAuditEvent(out, extractor);
+      continue;
+    }
     out += R"({"type":)";
     fhir::AppendJsonString(out, type->name);
     out += R"(,"interaction":[)";
@@ -88,24 +134,12 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
       if (i > 0) out += ',';
       out += R"({"code":")" + std::string(kInteractions[i]) + R"("})";
     }
+    out += ']';
     // The parameters this server indexes for the type, each searchable with its type's prefixes
     // and modifiers (search/query_parser.h).
-    out += R"(],"searchParam":[)";
     std::vector<search::Param> params = extractor.ParametersOf(type->name);
     params.push_back(extractor.last_updated());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (i > 0) out += ',';
-      out += R"({"name":)";
-      fhir::AppendJsonString(out, params[i]->code);
-      out += R"(,"definition":)";
-      fhir::AppendJsonString(out, params[i]->url);
-      out += R"(,"type":)";
-      fhir::AppendJsonString(out, SearchParamTypeCode(params[i]->type));
-      out += R"(,"documentation":)";
-      fhir::AppendJsonString(out, ModifiersOf(params[i]->type));
-      out += '}';
-    }
-    out += ']';
+    AppendSearchParams(out, params, [](search::Param param) { return ModifiersOf(param->type); });
     std::vector<std::string> type_includes = {"*"};
     type_includes.insert(type_includes.end(), includes[type->name].begin(), includes[type->name].end());
     AppendStrings(out, "searchInclude", type_includes);

@@ -106,6 +106,24 @@ Result<records::ResourcePatch> PatchBody(const HttpRequest& request) {
                                                        ", or a FHIRPath Patch (a Parameters resource) as application/fhir+json"));
 }
 
+// The FHIR restful-interaction code an audit record names for one of this API's interaction
+// names ("conditional-update" is an update; "search-compartment" a type search).
+std::string RestfulSubtype(std::string_view interaction) {
+  if (interaction == "conditional-update") return "update";
+  if (interaction == "conditional-delete") return "delete";
+  if (interaction == "conditional-patch") return "patch";
+  if (interaction == "search-compartment") return "search-type";
+  if (interaction == "validate" || interaction == "quality-report" || interaction == "disclosures") return "operation";
+  return std::string(interaction);
+}
+
+char ActionOf(std::string_view method) {
+  if (method == "POST") return 'C';
+  if (method == "PUT" || method == "PATCH") return 'U';
+  if (method == "DELETE") return 'D';
+  return 'R';
+}
+
 HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse response = ErrorResponse(Status(StatusCode::kMethodNotAllowed, "method not allowed here; allowed: " + std::string(allow)));
   response.With("Allow", std::string(allow));
@@ -183,6 +201,15 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
     response = ErrorResponse(Status::Internal("unexpected error").WithDetail("an exception that is not a std::exception"));
   }
   if (call.deferred) return std::nullopt;
+  // A request refused before any layer recorded it (a body that is not JSON, an unknown route, a
+  // method not allowed, a Bundle that cannot be planned) is recorded here: every denial is.
+  if (response.status >= 400 && !call.context.audits->any()) {
+    audit::AuditEntry entry = records::RecordService::EntryFor(call.context, RestfulSubtype(call.interaction), ActionOf(request.method));
+    entry.query = request.path;
+    const Status outcome = response.status >= 500 ? Status::Internal("HTTP " + std::to_string(response.status))
+                                                  : Status::Invalid("HTTP " + std::to_string(response.status));
+    if (Status recorded = records_.RecordAccess(call.context, std::move(entry), outcome); !recorded.ok()) response = ErrorResponse(recorded);
+  }
   response.With("X-Request-Id", call.context.request_id);
   // The answer leaves once the request's audit records are durable (no unaudited access).
   if (call.context.audits->any()) {
@@ -313,6 +340,17 @@ HttpResponse FhirApi::Recorded(Call& call, const AuthEvent& event, HttpResponse 
   return recorded.ok() ? std::move(response) : ErrorResponse(recorded);
 }
 
+HttpResponse FhirApi::RecordedOperation(Call& call, std::string name, HttpResponse response) {
+  if (call.deferred) return response;  // it runs again where it may block
+  audit::AuditEntry entry = records::RecordService::EntryFor(call.context, "operation", 'E');
+  entry.detail = std::move(name);
+  const Status outcome = response.status >= 500   ? Status::Internal("HTTP " + std::to_string(response.status))
+                         : response.status >= 400 ? Status::Invalid("HTTP " + std::to_string(response.status))
+                                                  : Status::Ok();
+  Status recorded = records_.RecordAccess(call.context, std::move(entry), outcome);
+  return recorded.ok() ? std::move(response) : ErrorResponse(recorded);
+}
+
 // Every interaction but capabilities and read by id may reach the database: an inline-only call
 // hands those back (Defer) to run where blocking is allowed.
 HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<const std::string> s) {
@@ -351,7 +389,7 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       if (s[0] == "$quality-report") {
         call.interaction = "quality-report";
-        return method == "GET" ? QualityReport(call) : MethodNotAllowed("GET");
+        return method == "GET" ? RecordedOperation(call, "$quality-report", QualityReport(call)) : MethodNotAllowed("GET");
       }
       if (s[0] == "_history") {
         call.interaction = "history-system";
@@ -377,7 +415,8 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       }
       if (s[1] == "$validate") {
         call.interaction = "validate";
-        return method == "POST" || method == "GET" ? Validate(call, s[0], "") : MethodNotAllowed("GET, POST");
+        return method == "POST" || method == "GET" ? RecordedOperation(call, s[0] + "/$validate", Validate(call, s[0], ""))
+                                                   : MethodNotAllowed("GET, POST");
       }
       if (s[1] == "_history") {
         call.interaction = "history-type";
@@ -403,7 +442,8 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
     case 3:
       if (s[2] == "$validate") {
         call.interaction = "validate";
-        return method == "POST" || method == "GET" ? Validate(call, s[0], s[1]) : MethodNotAllowed("GET, POST");
+        return method == "POST" || method == "GET" ? RecordedOperation(call, s[0] + "/" + s[1] + "/$validate", Validate(call, s[0], s[1]))
+                                                   : MethodNotAllowed("GET, POST");
       }
       if (s[2] != "_history") {
         call.interaction = "search-compartment";
@@ -730,7 +770,10 @@ HttpResponse FhirApi::Bundle(Call& call) {
 Status FhirApi::Transaction(Call& call, records::BundlePlan& plan, std::vector<std::string>& entries) {
   for (std::size_t index : plan.order) {
     const records::PlannedEntry& entry = plan.entries[index];
-    if (!entry.problem.ok()) return Status(entry.problem).WithContext(entry.Label());
+    if (entry.problem.ok()) continue;
+    const Status problem = Status(entry.problem).WithContext(entry.Label());
+    Status recorded = records_.RecordAccess(call.context, records::RecordService::EntryFor(call.context, "transaction", 'E'), problem);
+    return recorded.ok() ? problem : recorded;
   }
   std::vector<records::TransactionWrite> writes;
   std::vector<std::size_t> written;  // the entry of each write
@@ -791,7 +834,18 @@ Status FhirApi::Transaction(Call& call, records::BundlePlan& plan, std::vector<s
 
 // One entry of a batch (or a read in a transaction) answered as a request of its own.
 HttpResponse FhirApi::RouteEntry(Call& call, const records::PlannedEntry& entry) {
-  if (!entry.problem.ok()) return ErrorResponse(Status(entry.problem).WithContext(entry.Label()));
+  if (!entry.problem.ok()) {
+    using Method = records::EntryMethod;
+    const Status problem = Status(entry.problem).WithContext(entry.Label());
+    audit::AuditEntry record = records::RecordService::EntryFor(
+        call.context, entry.method == Method::kPost ? "create" : entry.method == Method::kPut ? "update"
+                      : entry.method == Method::kPatch ? "patch" : entry.method == Method::kDelete ? "delete" : "read",
+        ActionOf(entry.method == Method::kPost ? "POST" : entry.method == Method::kPut ? "PUT" : entry.method == Method::kPatch ? "PATCH"
+                 : entry.method == Method::kDelete ? "DELETE" : "GET"));
+    record.query = entry.url;
+    Status recorded = records_.RecordAccess(call.context, std::move(record), problem);
+    return ErrorResponse(recorded.ok() ? problem : recorded);
+  }
   auto request = EntryRequest(entry, call.request);
   if (!request) return ErrorResponse(std::move(request).error().WithContext(entry.Label()));
   Call inner{*request, call.context};

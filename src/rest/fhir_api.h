@@ -64,6 +64,8 @@ class FhirApi {
   HttpResponse AuthEndpoint(Call& call, std::string_view name);
   // `response`, once the audit trail holds `event` (or the audit's failure instead).
   HttpResponse Recorded(Call& call, const AuthEvent& event, HttpResponse response);
+  // `response` of the operation `name`, once the audit trail holds it (its outcome from the status).
+  HttpResponse RecordedOperation(Call& call, std::string name, HttpResponse response);
   HttpResponse RouteFhir(Call& call, std::string_view method, std::span<const std::string> segments);
   HttpResponse Defer(Call& call);
   HttpResponse Create(Call& call, std::string_view type);

@@ -44,6 +44,7 @@ class AuthTest : public ::testing::Test {
     observer_ = AddSecretClient("observer", "system/Observation.rs system/Patient.rs");
     nobody_ = AddSecretClient("nobody", "system/*.cruds", "researcher");
     labs_ = AddSecretClient("labs", "system/Observation.crs?category=laboratory");
+    auditor_ = AddSecretClient("auditor", "system/AuditEvent.rs", "auditor");
     EVP_PKEY* key = EVP_EC_gen("P-256");
     lab_key_pem_ = new std::string(testing::PemOf(key, true));
     access::Client lab;
@@ -148,14 +149,14 @@ class AuthTest : public ::testing::Test {
 
   static testing::TempDir* dir_;
   static testing::ServerProcess* server_;
-  static SecretClient writer_, reader_, observer_, nobody_, labs_;
+  static SecretClient writer_, reader_, observer_, nobody_, labs_, auditor_;
   static std::string* lab_key_pem_;
   static std::string* lab_id_;
 };
 
 testing::TempDir* AuthTest::dir_ = nullptr;
 testing::ServerProcess* AuthTest::server_ = nullptr;
-SecretClient AuthTest::writer_, AuthTest::reader_, AuthTest::observer_, AuthTest::nobody_, AuthTest::labs_;
+SecretClient AuthTest::writer_, AuthTest::reader_, AuthTest::observer_, AuthTest::nobody_, AuthTest::labs_, AuthTest::auditor_;
 std::string* AuthTest::lab_key_pem_ = nullptr;
 std::string* AuthTest::lab_id_ = nullptr;
 
@@ -218,6 +219,37 @@ TEST_F(AuthTest, TheRolesLimitWhatTheScopesWouldAllow) {
   // whole server's history, nor the quality report, which reads every resource.
   EXPECT_EQ(Client().Get("/fhir/_history", Bearer(TokenFor(writer_))).status, 403);
   EXPECT_EQ(Client().Get("/fhir/$quality-report", Bearer(TokenFor(writer_))).status, 403);
+}
+
+TEST_F(AuthTest, OnlyAuditorsReadTheTrailWhichNamesEveryCallerAndEveryDenial) {
+  const std::string writer = TokenFor(writer_);
+  HttpResult created = Client().Post("/fhir/Patient", kPatient, Bearer(writer));
+  ASSERT_EQ(created.status, 201);
+  const std::string id = ParseJson(created.body)["id"].GetString();
+  EXPECT_EQ(Client().Get("/fhir/AuditEvent", Bearer(writer)).status, 403);  // integration clients do not read the trail
+  EXPECT_EQ(Client().Get("/fhir/Patient/" + id).status, 401);
+  const std::string auditor = TokenFor(auditor_);
+  EXPECT_EQ(Client().Get("/fhir/Patient/" + id, Bearer(auditor)).status, 403);  // auditors read the trail, not the records
+
+  HttpResult created_record = Client().Get("/fhir/AuditEvent?entity=Patient/" + id + "&subtype=create", Bearer(auditor));
+  ASSERT_EQ(created_record.status, 200) << created_record.body;
+  auto bundle = ParseJson(created_record.body);
+  ASSERT_EQ(bundle["entry"].Size(), 1u);
+  const auto& event = bundle["entry"][0]["resource"];
+  EXPECT_STREQ(event["agent"][0]["who"]["identifier"]["value"].GetString(), writer_.id.c_str());
+  EXPECT_STREQ(event["agent"][0]["role"][0]["text"].GetString(), "integration");
+  auto denials = ParseJson(Client().Get("/fhir/AuditEvent?outcome=4&agent=" + writer_.id, Bearer(auditor)).body);
+  ASSERT_EQ(denials["entry"].Size(), 1u);
+  EXPECT_STREQ(denials["entry"][0]["resource"]["subtype"][0]["code"].GetString(), "search-type");
+  auto unauthenticated = ParseJson(Client().Get("/fhir/AuditEvent?type=110113&subtype=authenticate", Bearer(auditor)).body);
+  EXPECT_GE(unauthenticated["entry"].Size(), 1u);
+  auto tokens = ParseJson(Client().Get("/fhir/AuditEvent?subtype=token&agent=" + auditor_.id, Bearer(auditor)).body);
+  EXPECT_GE(tokens["entry"].Size(), 1u);
+  // The auditor's refused read of a Patient is there too, with the auditor as its agent.
+  auto refused = ParseJson(Client().Get("/fhir/AuditEvent?outcome=4&entity=Patient/" + id, Bearer(auditor)).body);
+  ASSERT_EQ(refused["entry"].Size(), 1u);
+  EXPECT_STREQ(refused["entry"][0]["resource"]["agent"][0]["who"]["identifier"]["value"].GetString(), auditor_.id.c_str());
+  EXPECT_EQ(Client().Request("DELETE", "/fhir/AuditEvent/1", "", Bearer(auditor)).status, 405);
 }
 
 TEST_F(AuthTest, BadTokensAre401AndChangeNothing) {

@@ -308,8 +308,9 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  // What schemas 2 to 7 added goes: the database is as schema 1 made it.
+  // What schemas 2 to 8 added goes: the database is as schema 1 made it.
   std::string downgrade =
+      "DROP TABLE audit_record; DROP TABLE audit_link; DROP TABLE audit_checkpoint; DROP TABLE audit_head; "
       "DROP TABLE version_issues; DROP TABLE store_meta; DROP INDEX resource_by_rid; ALTER TABLE resource DROP COLUMN rid; "
       "DROP TABLE contained_resource; "
       "DROP INDEX resource_version_by_type; "

@@ -1,5 +1,7 @@
 #pragma once
-// A fresh folder under the system temp directory, removed when the object dies.
+// A fresh folder under the system temp directory, removed when the object dies, with the audit
+// key a server or command makes beside it when it is used as a data folder
+// ("<folder>-audit-key.pem", cli/audited_store.h).
 
 #include <filesystem>
 #include <random>
@@ -17,6 +19,7 @@ class TempDir {
   ~TempDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
+    std::filesystem::remove(path_.string() + "-audit-key.pem", ignored);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
