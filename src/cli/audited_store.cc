@@ -55,14 +55,18 @@ Result<AuditedStore> OpenAuditedStore(const Config& config, store::sqlite::Sqlit
   return out;
 }
 
+std::string OperatorUser() {
+  const char* login = std::getenv("USER");
+  return login != nullptr && *login != '\0' ? std::string("os:") + login : "os:uid-" + std::to_string(::getuid());
+}
+
 audit::AuditEntry CommandEntry(std::string type, std::string subtype, char action) {
   audit::AuditEntry entry;
   entry.type = std::move(type);
   entry.subtype = std::move(subtype);
   entry.action = action;
   entry.door = "cli";
-  const char* login = std::getenv("USER");
-  entry.user = login != nullptr && *login != '\0' ? std::string("os:") + login : "os:uid-" + std::to_string(::getuid());
+  entry.user = OperatorUser();
   return entry;
 }
 

@@ -27,6 +27,9 @@ struct AuditedStore {
 // data folder, not the key that signed the trail); kNotFound (the trail exists, its key does not).
 Result<AuditedStore> OpenAuditedStore(const Config& config, store::sqlite::SqliteOptions options);
 
+// Who runs an offline command, for the audit trail: "os:<login name>" (or "os:uid-<n>").
+std::string OperatorUser();
+
 // The audit entry of an offline command ("cli" front door, the operating system user).
 audit::AuditEntry CommandEntry(std::string type, std::string subtype, char action);
 

@@ -1,5 +1,7 @@
 #include "cli/importer.h"
 
+#include "cli/audited_store.h"
+
 #include "cli/input_file.h"
 
 #include <future>
@@ -29,7 +31,8 @@ Importer::Importer(records::RecordService& records, const fhir::Definitions& def
       definitions_(definitions),
       fail_fast_(options.fail_fast),
       as_transactions_(options.as_transactions),
-      context_{.front_door = "cli-import", .actor = "local operator", .request_id = "import", .validation = options.validation} {
+      context_{.front_door = "cli-import", .actor = "local operator", .request_id = "import", .user = OperatorUser(),
+               .validation = options.validation} {
   for (unsigned i = 0; i < std::max(1u, options.workers); ++i) shards_.push_back(std::make_unique<Shard>());
   for (auto& shard : shards_) workers_.emplace_back([this, s = shard.get()] { Work(*s); });
 }

@@ -1,5 +1,7 @@
 #include "cli/package_command.h"
 
+#include "cli/audited_store.h"
+
 #include <openssl/evp.h>
 
 #include <cstdio>
@@ -45,7 +47,7 @@ Result<PackageLoadReport> LoadFhirPackage(records::RecordService& records, const
       return report;
     }
   }
-  const records::RequestContext context{"package-load", "operator", ""};
+  const records::RequestContext context{.front_door = "package-load", .actor = "operator", .user = OperatorUser()};
   for (const PackageResource& resource : package.resources) {
     auto parsed = records.Parse(resource.json);
     auto outcome = parsed ? records.UpdateResource(context, std::move(*parsed), std::nullopt) : Err(parsed.error());

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "access/access_control.h"
+#include "audit/syslog_forwarder.h"
 #include "cli/audited_store.h"
 #include "cli/first_start.h"
 #include "cli/offline_records.h"
@@ -131,6 +132,17 @@ int RunServe(const Config& config) {
     if (!access_opened) return fail(access_opened.error());
     access_control = std::move(*access_opened);
   }
+  std::unique_ptr<audit::SyslogForwarder> forwarder;
+  if (!config.audit_syslog.empty()) {
+    auto target = audit::ParseSyslogTarget(config.audit_syslog);
+    if (!target) return fail(target.error());
+    target->ca_file = config.audit_syslog_ca;
+    target->cert_file = config.audit_syslog_cert;
+    target->key_file = config.audit_syslog_key;
+    auto started = audit::SyslogForwarder::Start(*store, std::move(*target));
+    if (!started) return fail(started.error());
+    forwarder = std::move(*started);
+  }
   std::vector<std::string> exclusions;
   for (std::string_view code : Split(config.disclosures_exclude, ',')) {
     if (!TrimSpaces(code).empty()) exclusions.emplace_back(TrimSpaces(code));
@@ -142,7 +154,8 @@ int RunServe(const Config& config) {
                                                              .validation = ValidationPolicyFrom(config.rest_validation),
                                                              .referential_integrity = config.referential_integrity == "true",
                                                              .access = access_control.get(),
-                                                             .disclosure_exclusions = std::move(exclusions)});
+                                                             .disclosure_exclusions = std::move(exclusions),
+                                                             .audit_syslog = forwarder != nullptr});
   ready = api.get();
   CK_LOG_INFO("listening on {} (base URL {}, data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               bound_url, base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
@@ -154,7 +167,8 @@ int RunServe(const Config& config) {
     CK_LOG_WARN("auth = off: no authentication; anyone who reaches {} may read and change every record (development only)", base_url);
   }
   if (audit_on) {
-    CK_LOG_INFO("audit trail on; its checkpoints are signed with {}", AuditKeyPath(config).string());
+    CK_LOG_INFO("audit trail on; its checkpoints are signed with {}{}", AuditKeyPath(config).string(),
+                forwarder ? "; forwarded to " + config.audit_syslog : "");
   } else {
     CK_LOG_WARN("audit = off: nothing is recorded in the audit trail (benchmarks only)");
   }

@@ -8,6 +8,7 @@
 
 #include "fhir/json_writer.h"
 #include "fhir/resource_subset.h"
+#include "audit/syslog_forwarder.h"
 #include "records/quality_report.h"
 #include "records/bundle_plan.h"
 #include "rest/auth_api.h"
@@ -908,6 +909,19 @@ HttpResponse FhirApi::Metrics(Call&) {
   if (!stats) return ErrorResponse(stats.error());
   HttpResponse response;
   response.body = metrics_.Render(*stats);
+  // The audit trail: its records, and what is not yet forwarded to the SIEM.
+  auto head = store_.AuditHead();
+  if (!head) return ErrorResponse(head.error());
+  const std::int64_t records = *head ? (*head)->sequence : 0;
+  response.body += "# HELP chartkeeper_audit_records Records in the audit trail.\n# TYPE chartkeeper_audit_records counter\n"
+                   "chartkeeper_audit_records " + std::to_string(records) + "\n";
+  if (options_.audit_syslog) {
+    auto sent = store_.ReadMeta(audit::kSyslogSentKey);
+    if (!sent) return ErrorResponse(sent.error());
+    const std::int64_t backlog = records - (*sent ? std::atoll((*sent)->c_str()) : 0);
+    response.body += "# HELP chartkeeper_audit_syslog_backlog Audit records not yet sent to the syslog collector.\n"
+                     "# TYPE chartkeeper_audit_syslog_backlog gauge\nchartkeeper_audit_syslog_backlog " + std::to_string(backlog) + "\n";
+  }
   response.With("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   return response;
 }

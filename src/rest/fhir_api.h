@@ -40,6 +40,7 @@ struct FhirApiOptions {
   // The purposes of use a disclosures report leaves out unless asked otherwise (HIPAA's
   // exclusions as policy: "TREAT", "HPAYMT", "HOPERAT"); empty: every access is shown.
   std::vector<std::string> disclosure_exclusions;
+  bool audit_syslog = false;  // the trail is forwarded to a SIEM: /metrics shows the backlog
 };
 
 class FhirApi {

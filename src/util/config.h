@@ -131,6 +131,14 @@ struct Config {
   std::string audit = "on";
   std::size_t audit_checkpoint_every = 1000;
   std::string disclosures_exclude;
+  // Forwarding of the audit trail to a SIEM (audit/syslog_forwarder.h): audit_syslog "host:port"
+  // of an RFC 5425 collector (syslog over TLS; empty: off); audit_syslog_ca, the CAs that sign its
+  // certificate (required); audit_syslog_cert and audit_syslog_key, a client certificate for
+  // mutual TLS (optional).
+  std::string audit_syslog;
+  std::filesystem::path audit_syslog_ca;
+  std::filesystem::path audit_syslog_cert;
+  std::filesystem::path audit_syslog_key;
   // A TOML file of role policies (access/access_policy.h) replacing or adding to the shipped
   // roles. Default none: the shipped roles as documented.
   std::filesystem::path access_policy;

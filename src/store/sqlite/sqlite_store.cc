@@ -83,9 +83,9 @@ Result<std::vector<AuditSeal>> SealRows(Statement& select) {
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
   SqliteWriteTransaction(Connection& db, NameIds& types, NameIds& params, const Clock& clock, Millis& last_time, bool& clock_behind,
-                         bool stage_index)
+                         bool stage_index, const std::optional<AuditSeal>& committed_audit_head)
       : db_(db), types_(types), params_(params), clock_(clock), last_time_(last_time), clock_behind_(clock_behind),
-        stage_index_(stage_index) {}
+        stage_index_(stage_index), committed_audit_head_(committed_audit_head) {}
 
   Result<std::optional<CurrentVersion>> Current(const std::string& type, const std::string& id) override {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
@@ -199,8 +199,14 @@ class SqliteWriteTransaction final : public WriteTransaction {
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override { return ReadMetaValue(db_, key); }
 
   Result<std::int64_t> AppendAudit(std::string_view content, const AuditLinks& links) override {
+    // The record before: this transaction's last, or the last committed (kept by the store once
+    // read), or the database's.
     AuditSeal head{0, std::string(kAuditGenesisHash), Now(), ""};
-    {
+    if (audit_head_) {
+      head = {audit_head_->sequence, audit_head_->hash, head.time, ""};
+    } else if (committed_audit_head_) {
+      head = {committed_audit_head_->sequence, committed_audit_head_->hash, head.time, ""};
+    } else {
       CK_ASSIGN_OR_RETURN(ScopedStatement last, db_.Prepare("SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1"));
       CK_ASSIGN_OR_RETURN(bool found, last->Step());
       if (found) head = {last->Int(0), std::string(last->Text(1)), head.time, ""};
@@ -231,18 +237,23 @@ class SqliteWriteTransaction final : public WriteTransaction {
     if (!type_id) return out;
     CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
     if (!current) return out;
+    // One look-up of the resource's rows (search_reference_by_rid) for every parameter.
+    std::vector<std::int64_t> param_ids;
     for (const std::string& url : param_urls) {
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params_.Lookup(db_, url));
-      if (!param_id) continue;
-      CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare("SELECT target_id FROM search_reference WHERE rid = ? AND param_id = ? "
-                                                              "AND target_type = ? AND url = ''"));
-      select->Bind(1, current->rid).Bind(2, *param_id).Bind(3, target_type);
-      while (true) {
-        CK_ASSIGN_OR_RETURN(bool row, select->Step());
-        if (!row) break;
-        std::string target(select->Text(0));
-        if (std::find(out.begin(), out.end(), target) == out.end()) out.push_back(std::move(target));
-      }
+      if (param_id) param_ids.push_back(*param_id);
+    }
+    if (param_ids.empty()) return out;
+    std::string sql = "SELECT target_id FROM search_reference WHERE rid = ? AND target_type = ? AND url = '' AND param_id IN (?";
+    for (std::size_t i = 1; i < param_ids.size(); ++i) sql += ", ?";
+    CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare(sql + ")"));
+    select->Bind(1, current->rid).Bind(2, target_type);
+    for (std::size_t i = 0; i < param_ids.size(); ++i) select->Bind(static_cast<int>(i + 3), param_ids[i]);
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, select->Step());
+      if (!row) break;
+      std::string target(select->Text(0));
+      if (std::find(out.begin(), out.end(), target) == out.end()) out.push_back(std::move(target));
     }
     return out;
   }
@@ -308,6 +319,8 @@ class SqliteWriteTransaction final : public WriteTransaction {
   Result<std::int64_t> MergeStaged() { return MergeStagedRows(db_); }
   // Versions appended in this transaction; they become the version cache's after commit.
   const std::vector<StoredVersion>& appended() const { return appended_; }
+  // The last audit record this transaction appended, if any.
+  const std::optional<AuditSeal>& audit_head() const { return audit_head_; }
 
  private:
   struct CurrentRow {
@@ -331,6 +344,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   Millis& last_time_;
   bool& clock_behind_;
   const bool stage_index_;
+  const std::optional<AuditSeal>& committed_audit_head_;  // the store's: the last record committed, once known
   std::optional<Millis> operation_time_;
   NewNames new_types_;
   NewNames new_params_;
@@ -616,6 +630,7 @@ class SqliteStore final : public ResourceStore {
   Millis last_time_;      // writer thread only: the newest transaction time given
   bool clock_behind_ = false;  // writer thread only: the clock was last seen behind last_time_
   Status write_failure_;  // writer thread only: once set, every write fails with it
+  std::optional<AuditSeal> committed_audit_head_;  // writer thread only: the last audit record committed, once known
 
   std::mutex mu_;
   std::condition_variable queue_cv_;
@@ -665,7 +680,8 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
     for (Pending& pending : batch) pending.done(begun);
     return;
   }
-  SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_, options_.stage_index);
+  SqliteWriteTransaction txn(*writer_, types_, params_, *options_.clock, last_time_, clock_behind_, options_.stage_index,
+                             committed_audit_head_);
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Step step = RunOperation(batch[i], txn, isolated);
@@ -689,6 +705,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
   Status committed = writer_->Execute("COMMIT");
   if (committed.ok()) {
     txn.PublishNames();
+    if (txn.audit_head()) committed_audit_head_ = txn.audit_head();
     for (const StoredVersion& version : txn.appended()) cache_.Committed(version);  // before anyone is answered
     committed_operations_ += static_cast<std::int64_t>(succeeded);
     ++commits_;
