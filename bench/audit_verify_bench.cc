@@ -12,9 +12,11 @@
 #include "audit/audit_key.h"
 #include "audit/audit_verify.h"
 #include "store/sqlite/sqlite_store.h"
+#include "util/log.h"
 
 int main(int argc, char** argv) {
   using namespace ck;
+  InitLogging("warn");
   const std::int64_t total = argc > 1 ? std::atoll(argv[1]) : 1000000;
   const auto dir = std::filesystem::temp_directory_path() / ("ck-audit-bench-" + std::to_string(std::random_device()()));
   std::filesystem::create_directories(dir);

@@ -61,9 +61,35 @@ Status AuditTrail::Append(store::WriteTransaction& txn, AuditEntry entry, const 
 }
 
 void AuditTrail::Record(AuditEntry entry, std::vector<std::string> subjects, std::function<void(Status)> done) const {
-  store_.WriteAsync([this, entry = std::move(entry), subjects = std::move(subjects)](store::WriteTransaction& txn) {
-    return Append(txn, entry, subjects);
-  }, std::move(done));
+  {
+    std::lock_guard lock(mu_);
+    waiting_.push_back({std::move(entry), std::move(subjects), std::move(done)});
+    if (scheduled_) return;
+    scheduled_ = true;
+  }
+  // The operation takes the records waiting when it first runs; a run again (the store retries
+  // a group a fault rolled back) appends the same ones.
+  auto group = std::make_shared<std::vector<Waiting>>();
+  auto taken = std::make_shared<bool>(false);
+  store_.WriteAsync(
+      [this, group, taken](store::WriteTransaction& txn) -> Status {
+        if (!*taken) {
+          std::lock_guard lock(mu_);
+          group->swap(waiting_);
+          scheduled_ = false;
+          *taken = true;
+        }
+        for (const Waiting& record : *group) CK_RETURN_IF_ERROR(Append(txn, record.entry, record.subjects));
+        return Status::Ok();
+      },
+      [this, group, taken](Status status) {
+        if (!*taken) {  // refused before it ran (the store is closing): answer those waiting
+          std::lock_guard lock(mu_);
+          group->swap(waiting_);
+          scheduled_ = false;
+        }
+        for (Waiting& record : *group) record.done(status);
+      });
 }
 
 Status AuditTrail::RecordNow(AuditEntry entry, std::vector<std::string> subjects) const {

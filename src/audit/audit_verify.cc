@@ -51,13 +51,14 @@ class Verifier {
         CK_RETURN_IF_ERROR(Classify(rows, at));
         return report_;
       }
-      if (auto checkpoint = checkpoints_.find(expected); checkpoint != checkpoints_.end()) {
-        if (checkpoint->second.hash != row.hash) return Rewritten(expected, "the signed checkpoint at " + std::to_string(expected));
+      if (next_checkpoint_ != checkpoints_.end() && next_checkpoint_->first == expected) {
+        if (next_checkpoint_->second.hash != row.hash) return Rewritten(expected, "the signed checkpoint at " + std::to_string(expected));
         last_checkpoint_ = expected;
         ++report_.checkpoints;
+        ++next_checkpoint_;
       }
-      before_previous_ = std::move(previous_);
-      previous_ = row.hash;
+      before_previous_.swap(previous_);
+      previous_.assign(row.hash);
       report_.last = expected;
       ++report_.checked;
       ++expected;
@@ -82,6 +83,7 @@ class Verifier {
       }
       checkpoints_.emplace(seal.sequence, std::move(seal));
     }
+    next_checkpoint_ = checkpoints_.begin();
     CK_ASSIGN_OR_RETURN(head_, store_.AuditHead());
     if (head_ && !key_.Verify(store::AuditSealMessage(store::SealKind::kHead, *head_), head_->signature)) {
       Broken(report_, Break::kForgedSeal, head_->sequence, "the head of the trail is not signed by the audit key");
@@ -187,6 +189,7 @@ class Verifier {
   std::int64_t from_;
   VerifyReport report_;
   std::map<std::int64_t, store::AuditSeal> checkpoints_;  // from `from_` on
+  std::map<std::int64_t, store::AuditSeal>::const_iterator next_checkpoint_;  // the next one the chain reaches
   std::optional<store::AuditSeal> head_;
   std::int64_t last_checkpoint_ = 0;  // the last checkpoint passed
   std::string previous_;         // hash of the record before the one being checked
