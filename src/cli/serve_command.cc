@@ -157,6 +157,15 @@ int RunServe(const Config& config) {
                                                              .disclosure_exclusions = std::move(exclusions),
                                                              .audit_syslog = forwarder != nullptr});
   ready = api.get();
+  // The configuration in force is recorded at each start (a change shows between two starts).
+  if (audit_on) {
+    audit::AuditEntry started = CommandEntry("security", "server-start", 'E');
+    started.detail = "listen " + bound_url + ", base_url " + base_url + ", auth " + config.auth + ", tls " + (*tls ? "on" : "off") +
+                     ", rest_validation " + config.rest_validation + ", referential_integrity " + config.referential_integrity +
+                     ", access_policy " + (config.access_policy.empty() ? "shipped" : config.access_policy.string()) +
+                     ", audit_syslog " + (config.audit_syslog.empty() ? "off" : config.audit_syslog);
+    if (Status recorded = trail.RecordNow(std::move(started)); !recorded.ok()) return fail(recorded);
+  }
   CK_LOG_INFO("listening on {} (base URL {}, data in {}, {} I/O threads, {} read threads, {} write threads, at most {} connections)",
               bound_url, base_url, config.data_dir.string(), IoThreads(config), ReadThreads(config), config.write_threads,
               (*server)->max_connections());
@@ -195,6 +204,11 @@ int RunServe(const Config& config) {
   api->Shutdown();
   (*server)->Stop();
   (*server)->Wait();
+  if (audit_on) {
+    if (Status recorded = trail.RecordNow(CommandEntry("security", "server-stop", 'E')); !recorded.ok()) {
+      CK_LOG_ERROR("the audit trail could not record the shutdown: {}", recorded.ToString());
+    }
+  }
   CK_LOG_INFO("stopped");
   FlushLogs();
   return 0;

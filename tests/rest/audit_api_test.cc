@@ -99,9 +99,11 @@ TEST_F(AuditApiTest, AuditEventIsNeverWritableAndTheAttemptIsRecorded) {
   std::set<std::string> subtypes;
   for (auto& entry : refused["entry"].GetArray()) subtypes.insert(entry["resource"]["subtype"][0]["code"].GetString());
   EXPECT_EQ(subtypes, (std::set<std::string>{"create", "update", "patch", "delete"}));
-  // The first record is still the first write.
+  // The first records are still the server's start (with its configuration) and the first write.
   auto first = ParseJson(client.Get("/fhir/AuditEvent/1").body);
-  EXPECT_STREQ(first["subtype"][0]["code"].GetString(), "update");
+  EXPECT_STREQ(first["subtype"][0]["code"].GetString(), "server-start");
+  EXPECT_NE(std::string(first["outcomeDesc"].GetString()).find("auth off"), std::string::npos);
+  EXPECT_STREQ(ParseJson(client.Get("/fhir/AuditEvent/2").body)["subtype"][0]["code"].GetString(), "update");
 }
 
 TEST_F(AuditApiTest, SearchesByPatientDateActionAndPagesNewestFirst) {
