@@ -5,6 +5,7 @@
 
 #include "util/crypto.h"
 #include "util/json_value.h"
+#include "util/text.h"
 #include "util/time.h"
 
 namespace ck::audit {
@@ -19,12 +20,18 @@ JsonValue StringArray(const std::vector<std::string>& values) {
 
 void Put(JsonValue& object, std::string name, JsonValue value) { object.members.emplace_back(std::move(name), std::move(value)); }
 
+// What a caller sent (a user name typed at sign-in, a URL) may be any bytes: the trail keeps
+// valid UTF-8, so every record can be read back and rendered.
 void PutText(JsonValue& object, std::string name, const std::string& text) {
-  if (!text.empty()) Put(object, std::move(name), JsonString(text));
+  if (!text.empty()) Put(object, std::move(name), JsonString(ToValidUtf8(text)));
 }
 
 void PutArray(JsonValue& object, std::string name, const std::vector<std::string>& values) {
-  if (!values.empty()) Put(object, std::move(name), StringArray(values));
+  if (values.empty()) return;
+  JsonValue array;
+  array.kind = JsonValue::Kind::kArray;
+  for (const std::string& value : values) array.items.push_back(JsonString(ToValidUtf8(value)));
+  Put(object, std::move(name), std::move(array));
 }
 
 JsonValue Coding(std::string_view system, std::string_view code, std::string_view display = {}) {
