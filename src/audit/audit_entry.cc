@@ -265,33 +265,27 @@ Result<std::string> AuditEventJson(const store::AuditRecord& record) {
   Put(event, "source", std::move(source));
 
   std::vector<JsonValue> entities;
+  // An entity of the given audit-entity-type (2 System Object, 1 Person) and object-role.
+  auto entity = [&entities](std::string_view type, std::string_view type_display, std::string_view role,
+                            std::string_view role_display) -> JsonValue& {
+    JsonValue& e = entities.emplace_back(JsonObject());
+    Put(e, "type", Coding(kEntityType, type, type_display));
+    if (!role.empty()) Put(e, "role", Coding(kObjectRole, role, role_display));
+    return e;
+  };
   for (const std::string& what : entry.entities) {
-    JsonValue e = JsonObject();
-    Put(e, "what", Reference(what));
-    Put(e, "type", Coding(kEntityType, "2", "System Object"));
-    Put(e, "role", Coding(kObjectRole, "4", "Domain Resource"));
-    entities.push_back(std::move(e));
+    JsonValue& e = entity("2", "System Object", "4", "Domain Resource");
+    e.members.insert(e.members.begin(), {"what", Reference(what)});
   }
-  if (!entry.query.empty()) {
-    JsonValue e = JsonObject();
-    Put(e, "type", Coding(kEntityType, "2", "System Object"));
-    Put(e, "role", Coding(kObjectRole, "24", "Query"));
-    Put(e, "query", JsonString(Base64Encode(entry.query)));
-    entities.push_back(std::move(e));
-  }
+  if (!entry.query.empty()) Put(entity("2", "System Object", "24", "Query"), "query", JsonString(Base64Encode(entry.query)));
   for (const std::string& patient : entry.patients) {
-    JsonValue e = JsonObject();
-    Put(e, "what", Reference("Patient/" + patient));
-    Put(e, "type", Coding(kEntityType, "1", "Person"));
-    Put(e, "role", Coding(kObjectRole, "1", "Patient"));
-    entities.push_back(std::move(e));
+    JsonValue& e = entity("1", "Person", "1", "Patient");
+    e.members.insert(e.members.begin(), {"what", Reference("Patient/" + patient)});
   }
   if (!entry.reason.empty()) {
-    JsonValue e = JsonObject();
-    Put(e, "type", Coding(kEntityType, "2", "System Object"));
+    JsonValue& e = entity("2", "System Object", "", "");
     Put(e, "name", JsonString("break-the-glass reason"));
     Put(e, "description", JsonString(entry.reason));
-    entities.push_back(std::move(e));
   }
   if (!entities.empty()) Put(event, "entity", Array(std::move(entities)));
   return WriteJsonValue(event);
