@@ -15,33 +15,16 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || 
 trap cleanup EXIT
 trap 'echo "audit.sh: failed at line $LINENO" >&2' ERR
 
-start_server() {  # extra serve arguments; sets $server and $base
-  "$bin" serve --listen 127.0.0.1:0 --auth off --data "$work/var" "$@" >"$work/serve.log" 2>&1 &
-  server=$!
-  local port=""
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n1 | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
-  base="http://127.0.0.1:$port"
-}
-stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+source bench/server.sh
 
 # The data: 1,000 Observations of one Patient.
-start_server
-curl -s -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Patient","id":"bench"}' "$base/fhir/Patient/bench"
-for i in $(seq 1 1000); do
-  echo "{\"resourceType\":\"Observation\",\"id\":\"o$i\",\"status\":\"final\",\"code\":{\"text\":\"weight\"},\"subject\":{\"reference\":\"Patient/bench\"},\"valueQuantity\":{\"value\":$i,\"unit\":\"kg\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"kg\"}}" \
-    | curl -s -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' --data-binary @- "$base/fhir/Observation/o$i"
-  echo "Observation/o$i"
-done >"$work/ids.txt"
+start_server --auth off
+load_observations "$work/ids.txt"
 stop_server
 
 run() {  # "reads" or "creates", then "on" or "off": requests/s
   local kind=$1 mode=$2
-  start_server --audit "$mode"
+  start_server --auth off --audit "$mode"
   if [ "$kind" = reads ]; then
     IDS_FILE="$work/ids.txt" wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/read_by_id.lua "$base" >"$work/$kind-$mode.txt"
   else

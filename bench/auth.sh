@@ -18,28 +18,11 @@ trap 'echo "auth.sh: failed at line $LINENO" >&2' ERR
 build/release/bench/token_bench --benchmark_out="$work/token.json" --benchmark_out_format=json >"$work/token.txt" 2>&1
 checks() { awk -v n="$1" '$1 == n {for (i = 1; i <= NF; i++) if ($i ~ /^checks\/s=/) {sub("checks/s=", "", $i); print $i}}' "$work/token.txt"; }
 
-# The data: 1,000 Observations of one Patient, written with authentication off.
-start_server() {  # extra serve arguments; sets $server and $base
-  "$bin" serve --listen 127.0.0.1:0 --data "$work/var" "$@" >"$work/serve.log" 2>&1 &
-  server=$!
-  local port=""
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n1 | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
-  base="http://127.0.0.1:$port"
-}
-stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+source bench/server.sh
 
+# The data: 1,000 Observations of one Patient, written with authentication off.
 start_server --auth off
-curl -s -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' -d '{"resourceType":"Patient","id":"bench"}' "$base/fhir/Patient/bench"
-for i in $(seq 1 1000); do
-  echo "{\"resourceType\":\"Observation\",\"id\":\"o$i\",\"status\":\"final\",\"code\":{\"text\":\"weight\"},\"subject\":{\"reference\":\"Patient/bench\"},\"valueQuantity\":{\"value\":$i,\"unit\":\"kg\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"kg\"}}" \
-    | curl -s -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' --data-binary @- "$base/fhir/Observation/o$i"
-  echo "Observation/o$i"
-done >"$work/ids.txt"
+load_observations "$work/ids.txt"
 stop_server
 added=$("$bin" client add bench --kind backend --secret --scope 'system/*.rs' --data "$work/var" --log-level warn)
 client_id=$(echo "$added" | sed -n 's/^client_id: //p')
