@@ -310,7 +310,7 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
   // What schemas 2 to 8 added goes: the database is as schema 1 made it.
   std::string downgrade =
-      "DROP TABLE audit_record; DROP TABLE audit_link; DROP TABLE audit_checkpoint; DROP TABLE audit_head; "
+      "DROP TABLE audit_record; DROP TABLE audit_link; DROP TABLE audit_link_recent; DROP TABLE audit_checkpoint; DROP TABLE audit_head; "
       "DROP TABLE version_issues; DROP TABLE store_meta; DROP INDEX resource_by_rid; ALTER TABLE resource DROP COLUMN rid; "
       "DROP TABLE contained_resource; "
       "DROP INDEX resource_version_by_type; "
@@ -383,6 +383,52 @@ TEST_F(ResourceStoreTest, ListsStateValuesByPrefixAndReadsThemInsideAWrite) {
     CK_ASSIGN_OR_RETURN(std::optional<std::string> absent, txn.ReadMeta("none"));
     return absent ? Status::Internal("absent key found") : Status::Ok();
   }).ok());
+}
+
+// The trail's links (patient, agent, entity) wait in record order and move to the key-ordered
+// table in groups (schema_v9.sql); a search sees every record either way, in order.
+TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
+  constexpr int kRecords = 5000;  // more than one group moves, some stay recent
+  for (int first = 0; first < kRecords; first += 250) {
+    ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
+      for (int i = first; i < first + 250; ++i) {
+        AuditLinks links{{"p" + std::to_string(i % 3)}, {"alice"}, {"Observation/o" + std::to_string(i)}};
+        CK_ASSIGN_OR_RETURN(std::int64_t seq, txn.AppendAudit("{\"n\":" + std::to_string(i) + "}", links));
+        (void)seq;
+      }
+      return Status::Ok();
+    }).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  auto count = [db](const char* table) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt, nullptr);
+    sqlite3_step(stmt);
+    const std::int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  EXPECT_GT(count("audit_link"), 0);
+  EXPECT_GT(count("audit_link_recent"), 0);
+  EXPECT_EQ(count("audit_link") + count("audit_link_recent"), 3 * kRecords);
+  sqlite3_close(db);
+
+  auto found = store_->SearchAudit({.patients = {"p1"}, .count = kRecords});
+  ASSERT_TRUE(found) << found.error().ToString();
+  ASSERT_EQ(found->size(), 1667u);  // 1, 4, ..., 4999
+  for (std::size_t i = 0; i < found->size(); ++i) {  // newest first
+    EXPECT_EQ((*found)[i].content, "{\"n\":" + std::to_string(4999 - 3 * static_cast<int>(i)) + "}") << i;
+  }
+  for (int n : {7, 4999}) {  // one moved, one recent
+    auto one = store_->SearchAudit({.patients = {"p" + std::to_string(n % 3)}, .entities = {"Observation/o" + std::to_string(n)}});
+    ASSERT_TRUE(one && one->size() == 1) << n;
+    EXPECT_EQ((*one)[0].sequence, n + 1);
+  }
+  auto page = store_->SearchAudit({.agents = {"alice"}, .before = 4200, .count = 200});
+  ASSERT_TRUE(page && page->size() == 200);
+  EXPECT_EQ(page->front().sequence, 4199);  // across the boundary between the two tables
+  EXPECT_EQ(page->back().sequence, 4000);
 }
 
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {

@@ -37,6 +37,7 @@ extern const char kSqliteSchemaV5[];
 extern const char kSqliteSchemaV6[];
 extern const char kSqliteSchemaV7[];
 extern const char kSqliteSchemaV8[];
+extern const char kSqliteSchemaV9[];
 }
 
 namespace ck::store::sqlite {
@@ -44,9 +45,11 @@ namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
 const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6,
-                                     kSqliteSchemaV7, kSqliteSchemaV8};
+                                     kSqliteSchemaV7, kSqliteSchemaV8, kSqliteSchemaV9};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
+// How many records' links wait in audit_link_recent before they move to audit_link.
+constexpr std::int64_t kAuditLinksMovedTogether = 4096;
 
 // Built once: statements are cached by their text, so the text must not be rebuilt per call.
 const std::string kSelectCurrent = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
@@ -215,12 +218,12 @@ class SqliteWriteTransaction final : public WriteTransaction {
     CK_ASSIGN_OR_RETURN(ScopedStatement insert, db_.Prepare("INSERT INTO audit_record (seq, time, content, hash) VALUES (?, ?, ?, ?)"));
     insert->Bind(1, head.sequence).Bind(2, head.time).Bind(3, content).Bind(4, head.hash);
     CK_RETURN_IF_ERROR(insert->Run());
-    CK_ASSIGN_OR_RETURN(ScopedStatement link, db_.Prepare("INSERT OR IGNORE INTO audit_link (kind, value, seq) VALUES (?, ?, ?)"));
+    CK_ASSIGN_OR_RETURN(ScopedStatement link, db_.Prepare("INSERT OR IGNORE INTO audit_link_recent (seq, kind, value) VALUES (?, ?, ?)"));
     std::int64_t kind = 0;
     for (const std::vector<std::string>* values : {&links.patients, &links.agents, &links.entities}) {
       ++kind;
       for (const std::string& value : *values) {
-        link->Bind(1, kind).Bind(2, value).Bind(3, head.sequence);
+        link->Bind(1, head.sequence).Bind(2, kind).Bind(3, value);
         CK_RETURN_IF_ERROR(link->Run());
         link->Reset();
       }
@@ -258,10 +261,14 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return out;
   }
 
-  // Signs the audit trail's head, and a checkpoint when one is due, if this transaction added
-  // records: the last step before COMMIT.
+  // If this transaction added audit records: signs the trail's head, and a checkpoint when one is
+  // due, and moves the recent links when enough wait. The last step before COMMIT.
+  Status FinishAudit(const SqliteOptions& options) {
+    if (!audit_head_) return Status::Ok();
+    if (options.audit_signer) CK_RETURN_IF_ERROR(SealAudit(options));
+    return MoveRecentAuditLinks(audit_head_->sequence);
+  }
   Status SealAudit(const SqliteOptions& options) {
-    if (!audit_head_ || !options.audit_signer) return Status::Ok();
     AuditSeal seal = *audit_head_;
     CK_ASSIGN_OR_RETURN(seal.signature, options.audit_signer(AuditSealMessage(SealKind::kHead, seal)));
     CK_ASSIGN_OR_RETURN(ScopedStatement head, db_.Prepare("INSERT OR REPLACE INTO audit_head (one, seq, hash, time, signature) "
@@ -274,11 +281,14 @@ class SqliteWriteTransaction final : public WriteTransaction {
       CK_ASSIGN_OR_RETURN(bool found, last->Step());
       if (found) last_checkpoint = last->Int(0);
     }
-    if (seal.sequence - last_checkpoint < std::max<std::int64_t>(options.audit_checkpoint_every, 1)) return Status::Ok();
-    CK_ASSIGN_OR_RETURN(seal.signature, options.audit_signer(AuditSealMessage(SealKind::kCheckpoint, seal)));
-    CK_ASSIGN_OR_RETURN(ScopedStatement checkpoint, db_.Prepare("INSERT INTO audit_checkpoint (seq, hash, time, signature) VALUES (?, ?, ?, ?)"));
-    checkpoint->Bind(1, seal.sequence).Bind(2, seal.hash).Bind(3, seal.time).BindBlob(4, seal.signature);
-    return checkpoint->Run();
+    if (seal.sequence - last_checkpoint >= std::max<std::int64_t>(options.audit_checkpoint_every, 1)) {
+      CK_ASSIGN_OR_RETURN(seal.signature, options.audit_signer(AuditSealMessage(SealKind::kCheckpoint, seal)));
+      CK_ASSIGN_OR_RETURN(ScopedStatement checkpoint,
+                          db_.Prepare("INSERT INTO audit_checkpoint (seq, hash, time, signature) VALUES (?, ?, ?, ?)"));
+      checkpoint->Bind(1, seal.sequence).Bind(2, seal.hash).Bind(3, seal.time).BindBlob(4, seal.signature);
+      CK_RETURN_IF_ERROR(checkpoint->Run());
+    }
+    return Status::Ok();
   }
 
   Status WriteMeta(const std::string& key, const std::optional<std::string>& value) override {
@@ -288,6 +298,18 @@ class SqliteWriteTransaction final : public WriteTransaction {
     write->Bind(1, key);
     if (value) write->Bind(2, *value);
     return write->Run();
+  }
+
+  // Moves audit_link_recent's rows to audit_link (schema_v9.sql) once they span
+  // kAuditLinksMovedTogether records: sorted by key, so each page of audit_link that gains rows is
+  // written once for many records rather than once per record.
+  Status MoveRecentAuditLinks(std::int64_t head) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement oldest, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1"));
+    CK_ASSIGN_OR_RETURN(bool any, oldest->Step());
+    if (!any || head - oldest->Int(0) + 1 < kAuditLinksMovedTogether) return Status::Ok();
+    CK_RETURN_IF_ERROR(db_.Execute("INSERT OR IGNORE INTO audit_link (kind, value, seq) "
+                                   "SELECT kind, value, seq FROM audit_link_recent ORDER BY kind, value, seq"));
+    return db_.Execute("DELETE FROM audit_link_recent");
   }
 
   // Marks where the next operation starts: it gets its own time, and Forget drops what it adds.
@@ -694,7 +716,7 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch, bool isolated) {
     if (results[i].ok()) ++succeeded;
   }
   // The audit trail's seals commit with the records they sign, or nothing commits.
-  if (Status sealed = txn.SealAudit(options_); !sealed.ok()) {
+  if (Status sealed = txn.FinishAudit(options_); !sealed.ok()) {
     if (!writer_->InAutocommit()) (void)writer_->Execute("ROLLBACK");
     CK_LOG_ERROR("the audit trail could not be sealed; a group of {} writes was rolled back: {}", batch.size(), sealed.ToString());
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i].ok() ? sealed : std::move(results[i]));
@@ -911,7 +933,9 @@ Result<std::vector<AuditRecord>> SqliteStore::SearchAudit(const AuditQuery& quer
   for (const std::vector<std::string>* list : {&query.patients, &query.agents, &query.entities}) {
     ++kind;
     if (list->empty()) continue;
-    sql += " AND a.seq IN (SELECT seq FROM audit_link WHERE kind = " + std::to_string(kind) + " AND value IN " + in_list(*list) + ")";
+    const std::string values_in = in_list(*list);
+    sql += " AND a.seq IN (SELECT seq FROM audit_link WHERE kind = " + std::to_string(kind) + " AND value IN " + values_in +
+           " UNION ALL SELECT seq FROM audit_link_recent WHERE kind = " + std::to_string(kind) + " AND value IN " + in_list(*list) + ")";
   }
   for (const auto& [field, allowed] : query.fields) {
     values.emplace_back("$." + field);
@@ -1027,7 +1051,7 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& opti
   CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   CK_RETURN_IF_ERROR(EnableWal(*writer));
-  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+  CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options.writer_cache_bytes >> 10, 64))));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
