@@ -185,6 +185,7 @@ struct StoreStats {
   std::int64_t database_bytes = 0;
   std::int64_t committed_operations = 0;  // write operations made durable
   std::int64_t commits = 0;               // database transactions committed (fsyncs)
+  std::int64_t integrity_faults = 0;      // stored pages that failed to authenticate (encryption)
 };
 
 class ResourceStore {

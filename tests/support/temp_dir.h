@@ -1,7 +1,7 @@
 #pragma once
-// A fresh folder under the system temp directory, removed when the object dies, with the audit
-// key a server or command makes beside it when it is used as a data folder
-// ("<folder>-audit-key.pem", cli/audited_store.h).
+// A fresh folder under the system temp directory, removed when the object dies, with the keys
+// a server or command makes beside it when it is used as a data folder
+// ("<folder>-audit-key.pem" and "<folder>-encryption-key", cli/audited_store.h).
 
 #include <filesystem>
 #include <random>
@@ -20,6 +20,7 @@ class TempDir {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
     std::filesystem::remove(path_.string() + "-audit-key.pem", ignored);
+    std::filesystem::remove(path_.string() + "-encryption-key", ignored);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -3,6 +3,10 @@
 namespace ck::store::sqlite {
 
 Status SqliteStatus(int result_code, std::string detail) {
+  if (result_code == SQLITE_IOERR_DATA) {  // store/sqlite/encrypted_vfs.h: a page that does not authenticate
+    return Status(StatusCode::kCorrupt, "a database page failed its integrity check (the file was changed or damaged)")
+        .WithDetail(std::move(detail));
+  }
   switch (result_code & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

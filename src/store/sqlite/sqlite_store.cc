@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "store/audit_chain.h"
 #include "store/body_codec.h"
 #include "store/version_cache.h"
+#include "store/sqlite/encrypted_vfs.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/search_index_rows.h"
 #include "store/sqlite/name_ids.h"
@@ -426,9 +428,10 @@ class FolderLock {
 
 class SqliteStore final : public ResourceStore {
  public:
-  SqliteStore(SqliteOptions options, std::unique_ptr<FolderLock> lock, std::unique_ptr<Connection> writer,
-              Millis newest_time)
+  SqliteStore(SqliteOptions options, std::unique_ptr<EncryptedVfs> encryption, std::unique_ptr<FolderLock> lock,
+              std::unique_ptr<Connection> writer, Millis newest_time)
       : options_(std::move(options)),
+        encryption_(std::move(encryption)),
         lock_(std::move(lock)),
         writer_(std::move(writer)),
         cache_(options_.cache_bytes),
@@ -608,7 +611,8 @@ class SqliteStore final : public ResourceStore {
       }
     }
     CK_ASSIGN_OR_RETURN(auto db, Connection::Open(SqliteDatabasePath(options_.data_dir), Connection::Mode::kReadOnly, options_.vfs));
-    CK_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options_.reader_cache_bytes >> 10, 64))));
+    CK_RETURN_IF_ERROR(db->Execute("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -" +
+                                   std::to_string(std::max<std::size_t>(options_.reader_cache_bytes >> 10, 64))));
     return std::make_unique<Reader>(*this, std::move(db));
   }
 
@@ -644,6 +648,7 @@ class SqliteStore final : public ResourceStore {
   void FailCommit(std::vector<Status>& results, const Status& committed, int result_code);
 
   const SqliteOptions options_;
+  const std::unique_ptr<EncryptedVfs> encryption_;  // before the connections: outlives them
   std::unique_ptr<FolderLock> lock_;
   std::unique_ptr<Connection> writer_;  // used by the writer thread only
   NameIds types_{"resource_type", "type_id", "name"};
@@ -978,6 +983,7 @@ Result<StoreStats> SqliteStore::Stats() {
   }
   stats.committed_operations = committed_operations_;
   stats.commits = commits_;
+  stats.integrity_faults = encryption_ ? encryption_->integrity_failures() : 0;
   return stats;
 }
 
@@ -1026,36 +1032,79 @@ Result<Millis> NewestTime(Connection& db) {
   return row ? newest->Int(0) : 0;
 }
 
-Result<std::unique_ptr<ResourceStore>> OpenReadOnly(const SqliteOptions& options) {
+// Whether the database file is encrypted, by the reserved bytes per page its header declares
+// (byte 20); nullopt when there is no database yet.
+Result<std::optional<bool>> IsEncrypted(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::optional<bool>();
+  char header[100] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() == 0) return std::optional<bool>();
+  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || std::string_view(header, 16) != std::string_view("SQLite format 3\0", 16)) {
+    return Err(Status(StatusCode::kCorrupt, file.string() + " is not a Chartkeeper database"));
+  }
+  return std::optional<bool>(static_cast<unsigned char>(header[20]) == kEncryptionReserve);
+}
+
+// Checks that the database is encrypted if and only if a data key is given, and registers the
+// encrypting VFS for it (`options.vfs` then names it).
+Result<std::unique_ptr<EncryptedVfs>> PrepareEncryption(SqliteOptions& options) {
+  const std::filesystem::path file = SqliteDatabasePath(options.data_dir);
+  CK_ASSIGN_OR_RETURN(std::optional<bool> encrypted, IsEncrypted(file));
+  if (encrypted && *encrypted && !options.data_key) {
+    return Err(Status::Invalid("the database in " + options.data_dir.string() + " is encrypted, and no data key was given"));
+  }
+  if (encrypted && !*encrypted && options.data_key) {
+    return Err(Status::Invalid("the database in " + options.data_dir.string() +
+                               " is not encrypted: encrypt it with `chartkeeper encrypt`, or open it with encryption off"));
+  }
+  if (!options.data_key) return std::unique_ptr<EncryptedVfs>();
+  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(options.data_key, options.vfs));
+  options.vfs = vfs->name();
+  return vfs;
+}
+
+Result<std::unique_ptr<ResourceStore>> OpenReadOnly(SqliteOptions options) {
   const std::filesystem::path file = SqliteDatabasePath(options.data_dir);
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return Err(Status::NotFound("there is no database in " + options.data_dir.string()));
+  CK_ASSIGN_OR_RETURN(auto encryption, PrepareEncryption(options));
   CK_ASSIGN_OR_RETURN(auto db, Connection::Open(file, Connection::Mode::kReadOnly, options.vfs));
   CK_ASSIGN_OR_RETURN(ScopedStatement version_query, db->Prepare("PRAGMA user_version"));
   CK_ASSIGN_OR_RETURN(bool row, version_query->Step());
   if (!row || version_query->Int(0) != kSchemaVersion) {
     return Err(Status::Unavailable("the database in " + options.data_dir.string() + " needs a schema migration; start the server once first"));
   }
-  return std::unique_ptr<ResourceStore>(new SqliteStore(options, nullptr, nullptr, 0));
+  return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), nullptr, nullptr, 0));
 }
 
 }  // namespace
 
 std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir) { return data_dir / "chartkeeper.db"; }
 
-Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options) {
-  if (options.read_only) return OpenReadOnly(options);
+Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options) {
+  if (options.read_only) return OpenReadOnly(std::move(options));
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Err(Status::Internal("cannot create the data folder").WithDetail(options.data_dir.string() + ": " + ec.message()));
   CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
+  CK_ASSIGN_OR_RETURN(auto encryption, PrepareEncryption(options));
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
+  if (encryption) {
+    // A new database takes the page size and the reserve (an existing one keeps its own), and
+    // switches to WAL with its journal in memory: the VFS writes no rollback journal.
+    int reserve = kEncryptionReserve;
+    CK_RETURN_IF_ERROR(writer->Execute("PRAGMA page_size = " + std::to_string(kEncryptedPageSize) + "; PRAGMA journal_mode = MEMORY"));
+    if (sqlite3_file_control(writer->handle(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK) {
+      return Err(Status::Internal("SQLite cannot reserve bytes per page for encryption"));
+    }
+  }
   CK_RETURN_IF_ERROR(EnableWal(*writer));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"));
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options.writer_cache_bytes >> 10, 64))));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
-  return std::unique_ptr<ResourceStore>(new SqliteStore(options, std::move(lock), std::move(writer), newest));
+  return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), std::move(lock), std::move(writer), newest));
 }
 
 }  // namespace ck::store::sqlite

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "store/resource_store.h"
+#include "util/secret.h"
 #include "util/time.h"
 
 namespace ck::store::sqlite {
@@ -21,7 +22,11 @@ struct SqliteOptions {
   std::filesystem::path data_dir;  // created if missing; the database is <data_dir>/chartkeeper.db
   const Clock* clock = nullptr;    // REQUIRES: non-null, outlives the store
   std::size_t max_batch = 512;     // most operations per group commit
-  std::string vfs;                 // SQLite VFS name (empty: the default); the slot for encryption
+  std::string vfs;                 // SQLite VFS name (empty: the default)
+  // The data key (32 bytes): the database and its log are encrypted with it, page by page
+  // (store/sqlite/encrypted_vfs.h), above `vfs`. Null: the database is in the clear. A database
+  // made one way is refused the other way (kInvalid).
+  std::shared_ptr<const Secret> data_key;
   std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
   // SQLite's page cache of each read-only connection: the index and record pages a search
   // probes stay in memory instead of being read from the file again (a read costs a system call
@@ -48,9 +53,11 @@ struct SqliteOptions {
 // Opens or creates the database and starts the writer, holding an exclusive lock on the data
 // folder until the store is destroyed (unless read_only). Errors: kUnavailable (another process holds the folder,
 // the folder is on a network file system, WAL mode cannot be used), kInternal (cannot create or
-// open the file, a database written by a newer schema version);
+// open the file, a database written by a newer schema version), kInvalid (an encrypted
+// database without its key, or the reverse), kCorrupt (a page that fails to authenticate:
+// the wrong key, or a changed file);
 // read_only: kNotFound when there is no database, kUnavailable when it needs a migration.
-Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(const SqliteOptions& options);
+Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options);
 
 // The database file inside a data folder.
 std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir);
