@@ -1,14 +1,9 @@
 #include "audit/audit_key.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <fstream>
-#include <sstream>
+#include "util/key_file.h"
 
 namespace ck::audit {
 namespace {
@@ -27,26 +22,8 @@ struct MdContextFree {
 
 bool IsEd25519(EVP_PKEY* key) { return key != nullptr && EVP_PKEY_get_id(key) == EVP_PKEY_ED25519; }
 
-// Whether `file` lies inside `folder` (both made absolute and normal).
-bool Inside(const std::filesystem::path& file, const std::filesystem::path& folder) {
-  std::error_code ec;
-  std::filesystem::path f = std::filesystem::weakly_canonical(file, ec);
-  std::filesystem::path d = std::filesystem::weakly_canonical(folder, ec);
-  auto [end, _] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
-  return end == d.end();
-}
-
 Result<Pkey> ReadPrivateKey(const std::filesystem::path& file) {
-  struct stat info {};
-  if (::stat(file.c_str(), &info) != 0) return Err(Status::NotFound("the audit key file " + file.string() + " does not exist"));
-  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Err(Status::Invalid("the audit key file " + file.string() + " is readable by others; chmod 600 it"));
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return Err(Status::Invalid("cannot read the audit key file " + file.string()));
-  const std::string pem = text.str();
+  CK_ASSIGN_OR_RETURN(const std::string pem, ReadKeyFile(file, "the audit key file"));
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!IsEd25519(key.get())) return Err(Status::Invalid("the audit key file " + file.string() + " does not hold an Ed25519 private key"));
@@ -62,13 +39,7 @@ Result<Pkey> CreatePrivateKey(const std::filesystem::path& file) {
   }
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Err(Status::Internal("cannot create the audit key file " + file.string()));
-  const bool written = ::write(fd, data, static_cast<std::size_t>(size)) == size && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Err(Status::Internal("cannot write the audit key file " + file.string()));
+  CK_RETURN_IF_ERROR(CreateKeyFile(file, std::string_view(data, static_cast<std::size_t>(size)), "the audit key file"));
   return key;
 }
 
@@ -87,7 +58,7 @@ AuditKeyCheck::AuditKeyCheck(std::unique_ptr<Key> key) : key_(std::move(key)) {}
 AuditKeyCheck::~AuditKeyCheck() = default;
 
 Result<std::unique_ptr<AuditKey>> AuditKey::LoadOrCreate(const std::filesystem::path& file, const std::filesystem::path& data_dir) {
-  if (Inside(file, data_dir)) {
+  if (IsInside(file, data_dir)) {
     return Err(Status::Invalid("the audit key file " + file.string() + " must be kept outside the data folder " + data_dir.string()));
   }
   std::error_code ec;

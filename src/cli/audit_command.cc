@@ -9,6 +9,7 @@
 #include "audit/audit_verify.h"
 #include "audit/disclosures.h"
 #include "cli/audited_store.h"
+#include "cli/encryption_keys.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -38,7 +39,10 @@ int Verify(const Config& config, const AuditCommand& command) {
   auto key = audit::AuditKeyCheck::FromPem(*pem);
   if (!key) return Fail(key.error());
   SystemClock clock;
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock, .cache_bytes = 0, .read_only = true});
+  auto data_key = DataKeyFor(config, NewFolder::kRefuse);
+  if (!data_key) return Fail(data_key.error());
+  auto store = store::sqlite::OpenSqliteStore(
+      {.data_dir = config.data_dir, .clock = &clock, .data_key = *data_key, .cache_bytes = 0, .read_only = true});
   if (!store) return Fail(store.error());
   auto report = audit::VerifyTrail(**store, **key, std::max<std::int64_t>(command.from, 1), [](std::int64_t checked) {
     std::fprintf(stderr, "\raudit verify: %lld records checked", static_cast<long long>(checked));

@@ -22,8 +22,9 @@ struct AuditedStore {
   std::unique_ptr<store::ResourceStore> store;
 };
 
-// Opens the store with `options` (data_dir, audit_signer and audit_checkpoint_every are set
-// from `config`). Errors: the store's; kInvalid (the key file readable by others, inside the
+// Opens the store with `options` (data_dir, data_key, audit_signer and audit_checkpoint_every
+// are set from `config`; a new folder is encrypted unless encryption is off, cli/encryption_keys.h).
+// Errors: the store's; DataKeyFor's; kInvalid (the audit key file readable by others, inside the
 // data folder, not the key that signed the trail); kNotFound (the trail exists, its key does not).
 Result<AuditedStore> OpenAuditedStore(const Config& config, store::sqlite::SqliteOptions options);
 

@@ -1,5 +1,5 @@
 // chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, user, client,
-// audit, version.
+// audit, rekey, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
@@ -12,6 +12,7 @@
 
 #include "cli/account_commands.h"
 #include "cli/audit_command.h"
+#include "cli/folder_commands.h"
 #include "cli/import_command.h"
 #include "cli/package_command.h"
 #include "cli/quality_command.h"
@@ -97,6 +98,13 @@ int main(int argc, char** argv) {
   Flags reindex_flags;
   CLI::App* reindex = app.add_subcommand("reindex", "Rebuild the search index of every stored resource (resumable)");
   AddConfigFlags(*reindex, reindex_flags);
+
+  Flags rekey_flags;
+  std::filesystem::path new_key_file;
+  CLI::App* rekey = app.add_subcommand("rekey", "Rotate the encryption key: the data key is wrapped under a new key and the old one stops opening the data folder");
+  AddConfigFlags(*rekey, rekey_flags);
+  rekey->add_option("--new-key-file", new_key_file,
+                    "The new key (a file of 64 hex digits, chmod 600); default: a new random key replaces the key file");
 
   Flags user_flags;
   ck::cli::UserCommand user_command;
@@ -195,6 +203,7 @@ int main(int argc, char** argv) {
                        : package->parsed() ? package_flags
                        : quality->parsed() ? quality_flags
                        : reindex->parsed() ? reindex_flags
+                       : rekey->parsed()   ? rekey_flags
                        : user->parsed()    ? user_flags
                        : client->parsed()  ? client_flags
                        : audit->parsed()   ? audit_flags
@@ -209,6 +218,7 @@ int main(int argc, char** argv) {
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   if (reindex->parsed()) return ck::cli::RunReindex(*config);
+  if (rekey->parsed()) return ck::cli::RunRekey(*config, new_key_file);
   if (audit->parsed()) return ck::cli::RunAuditCommand(*config, audit_command);
   if (user->parsed()) return ck::cli::RunUserCommand(*config, user_command);
   if (client->parsed()) return ck::cli::RunClientCommand(*config, client_command);

@@ -237,6 +237,12 @@ HttpResponse FhirApi::Route(Call& call) {
     if (method != "GET") return MethodNotAllowed("GET");
     HttpResponse response;
     response.body = "ok\n";
+    // A stored page that failed to authenticate (encryption at rest) means a changed or damaged
+    // file: unhealthy until an operator looks (the log names the page).
+    if (auto stats = store_.Stats(); stats && stats->integrity_faults > 0) {
+      response.status = 503;
+      response.body = "unhealthy: " + std::to_string(stats->integrity_faults) + " database pages failed their integrity check (see the log)\n";
+    }
     response.With("Content-Type", "text/plain; charset=utf-8");
     return response;
   }

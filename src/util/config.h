@@ -120,6 +120,16 @@ struct Config {
   unsigned session_idle_minutes = 15;
   // Minutes emergency access (break the glass) lasts once granted. Default 60.
   unsigned break_glass_minutes = 60;
+  // Encryption at rest (docs/design/encryption.md). encryption: "on" (a new data folder is
+  // encrypted; an unencrypted one is refused) or "off" (a new folder is made in the clear; an
+  // encrypted one is refused). The key-encryption key (64 hex digits) comes from the
+  // environment variable CHARTKEEPER_ENCRYPTION_KEY if set, else from what encryption_key_command
+  // prints (run by /bin/sh, for a KMS or an HSM), else from encryption_key_file (readable by its
+  // owner only; made at first start when absent; default next to the data folder,
+  // "<data>-encryption-key"). Defaults: on, none, "<data>-encryption-key".
+  std::string encryption = "on";
+  std::string encryption_key_command;
+  std::filesystem::path encryption_key_file;
   // The audit trail (docs/design/audit.md). audit_key: the Ed25519 key file that signs its
   // checkpoints, kept outside the data folder; made at first start when absent. Default: next to
   // the data folder, "<data>-audit-key.pem". audit: "off" records nothing, allowed only with

@@ -10,8 +10,8 @@
 
 namespace ck {
 
-// A page of its own, so that locking and the dump exclusion cover the key and nothing else.
-Result<std::unique_ptr<Secret>> Secret::Allocate(std::size_t size) {
+// Pages of its own (anonymous memory, so zeroed), so that locking and the dump exclusion cover the key and nothing else.
+Result<std::unique_ptr<Secret>> Secret::Zeroed(std::size_t size) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t mapped = (std::max<std::size_t>(size, 1) + page - 1) / page * page;
   void* data = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -22,7 +22,7 @@ Result<std::unique_ptr<Secret>> Secret::Allocate(std::size_t size) {
 }
 
 Result<std::unique_ptr<Secret>> Secret::Random(std::size_t size) {
-  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> secret, Allocate(size));
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> secret, Zeroed(size));
   if (size > 0 && RAND_bytes(static_cast<unsigned char*>(secret->data_), static_cast<int>(size)) != 1) {
     return Err(Status::Internal("the system's random number generator failed"));
   }
@@ -30,7 +30,7 @@ Result<std::unique_ptr<Secret>> Secret::Random(std::size_t size) {
 }
 
 Result<std::unique_ptr<Secret>> Secret::Copy(std::string_view bytes) {
-  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> secret, Allocate(bytes.size()));
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> secret, Zeroed(bytes.size()));
   if (!bytes.empty()) std::memcpy(secret->data_, bytes.data(), bytes.size());
   return secret;
 }

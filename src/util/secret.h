@@ -15,6 +15,9 @@ namespace ck {
 
 class Secret {
  public:
+  // `size` zero bytes, to be filled through mutable_data() while the key is made. Errors:
+  // kInternal (no memory).
+  static Result<std::unique_ptr<Secret>> Zeroed(std::size_t size);
   // `size` bytes from the CSPRNG. Errors: kInternal (no memory, no randomness).
   static Result<std::unique_ptr<Secret>> Random(std::size_t size);
   // A copy of `bytes` (the caller wipes its own copy). Errors: kInternal (no memory).
@@ -25,12 +28,12 @@ class Secret {
 
   std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
   const unsigned char* data() const { return static_cast<const unsigned char*>(data_); }
+  unsigned char* mutable_data() { return static_cast<unsigned char*>(data_); }
   std::size_t size() const { return size_; }
   bool locked() const { return locked_; }
 
  private:
   Secret(void* data, std::size_t size, std::size_t mapped, bool locked) : data_(data), size_(size), mapped_(mapped), locked_(locked) {}
-  static Result<std::unique_ptr<Secret>> Allocate(std::size_t size);
   void* data_;
   std::size_t size_;
   std::size_t mapped_;
