@@ -9,11 +9,6 @@ cd "$(dirname "$0")/.."
 bin=build/release/src/cli/chartkeeper
 duration=${BENCH_SECONDS:-15}
 out=bench/results/audit.txt
-work=$(mktemp -d)
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'echo "audit.sh: failed at line $LINENO" >&2' ERR
 
 source bench/server.sh
 

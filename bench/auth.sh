@@ -9,16 +9,10 @@ cd "$(dirname "$0")/.."
 bin=build/release/src/cli/chartkeeper
 duration=${BENCH_SECONDS:-15}
 out=bench/results/auth.txt
-work=$(mktemp -d)
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'echo "auth.sh: failed at line $LINENO" >&2' ERR
+source bench/server.sh
 
 build/release/bench/token_bench --benchmark_out="$work/token.json" --benchmark_out_format=json >"$work/token.txt" 2>&1
 checks() { awk -v n="$1" '$1 == n {for (i = 1; i <= NF; i++) if ($i ~ /^checks\/s=/) {sub("checks/s=", "", $i); print $i}}' "$work/token.txt"; }
-
-source bench/server.sh
 
 # The data: 1,000 Observations of one Patient, written with authentication off.
 start_server --auth off

@@ -16,6 +16,8 @@
 #                                                                      -> auth.txt
 #   8. the audit trail's cost: reads and creates with the trail on and off, and audit verify
 #      speed (bench/audit.sh)                                          -> audit.txt
+#   9. encryption at rest's cost: import, creates and reads on encrypted and clear folders
+#      (bench/encryption.sh)                                           -> encryption.txt
 # summary.md collects the headline numbers. Requires a release build (build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -197,5 +199,14 @@ bench/audit.sh
   echo '## Audit trail (`audit.txt`)'
   echo
   sed 's/^/    /' "$results/audit.txt"
+} >>"$results/summary.md"
+
+echo "== 9. encryption at rest"
+bench/encryption.sh
+{
+  echo
+  echo '## Encryption at rest (`encryption.txt`)'
+  echo
+  sed 's/^/    /' "$results/encryption.txt"
 } >>"$results/summary.md"
 cat "$results/summary.md"

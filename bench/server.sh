@@ -1,8 +1,15 @@
-# Sourced by the benchmark scripts: start_server [serve arguments...] starts the release server
-# on a free loopback port with its data in $work/var (log $work/serve.log) and sets $server and
-# $base; stop_server stops it. Needs $bin and $work.
+# Sourced by the benchmark scripts that run the release server ($bin): makes the scratch folder
+# $work, removed at exit with any server still running, and reports a failing line. start_server
+# [serve arguments...] starts the server on a free loopback port with its data in $data_dir
+# (default $work/var; log $work/serve.log) and sets $server and $base; stop_server stops it.
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
+
 start_server() {
-  "$bin" serve --listen 127.0.0.1:0 --data "$work/var" "$@" >"$work/serve.log" 2>&1 &
+  "$bin" serve --listen 127.0.0.1:0 --data "${data_dir:-$work/var}" "$@" >"$work/serve.log" 2>&1 &
   server=$!
   local port=""
   for _ in $(seq 1 100); do

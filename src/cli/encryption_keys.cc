@@ -104,27 +104,29 @@ Result<std::shared_ptr<const Secret>> DataKeyFor(const Config& config, NewFolder
   if (!has_key && has_database) {
     return Err(Status::Invalid("the data folder " + folder.string() +
                                " is not encrypted (it was made before encryption was on by default, or with encryption = off): "
-                               "open it with encryption = off"));
+                               "encrypt it with `chartkeeper encrypt` (server stopped), or open it with encryption = off"));
   }
   if (has_key) {
     CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, LoadKeyEncryptionKey(config));
     return store::OpenDataKey(folder, *kek);
   }
   if (new_folder == NewFolder::kRefuse) return Err(Status::NotFound("there is no database in " + folder.string()));
-  const std::filesystem::path key_file = EncryptionKeyPath(config);
-  std::unique_ptr<Secret> kek;
-  if (KeyFromKeyFile(config) && !std::filesystem::exists(key_file, ec)) {
-    if (IsInside(key_file, folder)) {
-      return Err(Status::Invalid("the encryption key file " + key_file.string() + " must be kept outside the data folder " + folder.string()));
-    }
-    CK_ASSIGN_OR_RETURN(kek, CreateKeyEncryptionKey(key_file));
-    CK_LOG_INFO("made the encryption key {} for the new data folder {}: keep a copy apart from the data and its backups; "
-                "without it the data cannot be read", key_file.string(), folder.string());
-  } else {
-    CK_ASSIGN_OR_RETURN(kek, LoadKeyEncryptionKey(config));
-  }
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, KeyEncryptionKeyForNewFolder(config));
   std::filesystem::create_directories(folder, ec);
   return store::CreateDataKey(folder, *kek);
+}
+
+Result<std::unique_ptr<Secret>> KeyEncryptionKeyForNewFolder(const Config& config) {
+  const std::filesystem::path key_file = EncryptionKeyPath(config);
+  std::error_code ec;
+  if (!KeyFromKeyFile(config) || std::filesystem::exists(key_file, ec)) return LoadKeyEncryptionKey(config);
+  if (IsInside(key_file, config.data_dir)) {
+    return Err(Status::Invalid("the encryption key file " + key_file.string() + " must be kept outside the data folder " + config.data_dir.string()));
+  }
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, CreateKeyEncryptionKey(key_file));
+  CK_LOG_INFO("made the encryption key {} for the data folder {}: keep a copy apart from the data and its backups; "
+              "without it the data cannot be read", key_file.string(), config.data_dir.string());
+  return kek;
 }
 
 Status RotateKeyEncryptionKey(const Config& config, const std::filesystem::path& new_key_file) {

@@ -28,6 +28,10 @@ enum class NewFolder { kEncrypt, kRefuse };
 // with encryption off, or a clear one with it on); kNotFound (kRefuse and no database).
 Result<std::shared_ptr<const Secret>> DataKeyFor(const Config& config, NewFolder new_folder = NewFolder::kEncrypt);
 
+// The key-encryption key for a folder being encrypted now: made as a key file when that is its
+// source and there is none (the log says where), else loaded.
+Result<std::unique_ptr<Secret>> KeyEncryptionKeyForNewFolder(const Config& config);
+
 // Rotates the key-encryption key: the data key is wrapped under the new key (from
 // `new_key_file`, or, when empty, a new random key written to the key file in place of the old),
 // and the old key stops opening the folder. Safe to run beside a server; a crash midway leaves a

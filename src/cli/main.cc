@@ -1,10 +1,11 @@
 // chartkeeper: the command-line entry point. Subcommands: serve, import, package load, quality, reindex, user, client,
-// audit, rekey, version.
+// audit, rekey, encrypt, backup, restore, version.
 // Configuration layers (lowest to highest): defaults, --config FILE (or CHARTKEEPER_CONFIG),
 // CHARTKEEPER_* environment variables, flags.
 
 #include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <iostream>
@@ -62,6 +63,9 @@ int main(int argc, char** argv) {
   // workers then hold hundreds of MiB freed but not returned (an import's peak: 587 MiB, 494 with
   // one arena per core).
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  // No core dumps: a crash must not leave health data or keys on disk in the clear.
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
   CLI::App app{"Chartkeeper: a FHIR R4 health information management server"};
   app.require_subcommand(1);
 
@@ -105,6 +109,22 @@ int main(int argc, char** argv) {
   AddConfigFlags(*rekey, rekey_flags);
   rekey->add_option("--new-key-file", new_key_file,
                     "The new key (a file of 64 hex digits, chmod 600); default: a new random key replaces the key file");
+
+  Flags encrypt_flags;
+  CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a data folder made in the clear (stop the server first)");
+  AddConfigFlags(*encrypt, encrypt_flags);
+
+  Flags backup_flags;
+  std::filesystem::path backup_folder;
+  CLI::App* backup = app.add_subcommand("backup", "Copy the data folder, consistent and encrypted, while the server serves");
+  AddConfigFlags(*backup, backup_flags);
+  backup->add_option("destination", backup_folder, "A new folder for the backup")->required();
+
+  Flags restore_flags;
+  std::filesystem::path restore_folder;
+  CLI::App* restore = app.add_subcommand("restore", "Check a backup against its manifest and restore it into an empty data folder");
+  AddConfigFlags(*restore, restore_flags);
+  restore->add_option("source", restore_folder, "The backup's folder")->required();
 
   Flags user_flags;
   ck::cli::UserCommand user_command;
@@ -204,6 +224,9 @@ int main(int argc, char** argv) {
                        : quality->parsed() ? quality_flags
                        : reindex->parsed() ? reindex_flags
                        : rekey->parsed()   ? rekey_flags
+                       : backup->parsed()  ? backup_flags
+                       : encrypt->parsed() ? encrypt_flags
+                       : restore->parsed() ? restore_flags
                        : user->parsed()    ? user_flags
                        : client->parsed()  ? client_flags
                        : audit->parsed()   ? audit_flags
@@ -219,6 +242,9 @@ int main(int argc, char** argv) {
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   if (reindex->parsed()) return ck::cli::RunReindex(*config);
   if (rekey->parsed()) return ck::cli::RunRekey(*config, new_key_file);
+  if (backup->parsed()) return ck::cli::RunBackup(*config, backup_folder);
+  if (encrypt->parsed()) return ck::cli::RunEncrypt(*config);
+  if (restore->parsed()) return ck::cli::RunRestore(*config, restore_folder);
   if (audit->parsed()) return ck::cli::RunAuditCommand(*config, audit_command);
   if (user->parsed()) return ck::cli::RunUserCommand(*config, user_command);
   if (client->parsed()) return ck::cli::RunClientCommand(*config, client_command);

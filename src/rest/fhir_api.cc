@@ -203,8 +203,11 @@ std::optional<HttpResponse> FhirApi::Respond(const HttpRequest& request, bool in
   }
   if (call.deferred) return std::nullopt;
   // A request refused before any layer recorded it (a body that is not JSON, an unknown route, a
-  // method not allowed, a Bundle that cannot be planned) is recorded here: every denial is.
-  if (response.status >= 400 && !call.context.audits->any()) {
+  // method not allowed, a Bundle that cannot be planned) is recorded here: every denial is. Not
+  // the health check saying the server is unhealthy: it touches no data, and must answer even
+  // when the database cannot take a record.
+  const bool health_check = call.interaction == "healthz" && response.status == 503;
+  if (response.status >= 400 && !call.context.audits->any() && !health_check) {
     audit::AuditEntry entry = records::RecordService::EntryFor(call.context, RestfulSubtype(call.interaction), ActionOf(request.method));
     entry.query = request.path;
     const Status outcome = response.status >= 500 ? Status::Internal("HTTP " + std::to_string(response.status))

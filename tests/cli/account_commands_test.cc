@@ -12,6 +12,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/chartkeeper_command.h"
 #include "support/pem.h"
+#include "support/data_folder.h"
 #include "support/temp_dir.h"
 #include "util/time.h"
 
@@ -35,7 +36,7 @@ class AccountCommandsTest : public ::testing::Test {
   // The stored user, read the way the server will.
   access::User StoredUser(const std::string& name) {
     SystemClock clock;
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock});
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock, .data_key = testing::DataKeyOf(dir_.path() / "var")});
     EXPECT_TRUE(store) << store.error().ToString();
     auto user = access::AccountDirectory(**store).FindUser(name);
     EXPECT_TRUE(user && *user);

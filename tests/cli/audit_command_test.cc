@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "support/chartkeeper_command.h"
+#include "support/data_folder.h"
 #include "support/temp_dir.h"
 
 namespace ck::cli {
@@ -30,10 +31,8 @@ class AuditCommandTest : public ::testing::Test {
   }
   std::filesystem::path data() const { return dir_.path() / "var"; }
   void Sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data() / "chartkeeper.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
-    sqlite3_close(db);
+    testing::RawDatabase database(data());
+    ASSERT_EQ(sqlite3_exec(database.get(), sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
   }
 
   testing::TempDir dir_;

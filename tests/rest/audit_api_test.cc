@@ -15,6 +15,7 @@
 #include "support/chartkeeper_command.h"
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/data_folder.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -200,14 +201,13 @@ TEST(AuditCrashTest, EveryAnswerReceivedHasItsRecordAfterSigkill) {
   {
     testing::ServerProcess restarted(dir.path());  // recovers the database as a restart does
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir.path() / "chartkeeper.db").c_str(), &db), SQLITE_OK);
+  testing::RawDatabase database(dir.path());
+  sqlite3* db = database.get();
   std::set<std::string> recorded;
   sqlite3_exec(db, "SELECT json_extract(content, '$.request') FROM audit_record", [](void* out, int, char** values, char**) {
     if (values[0] != nullptr) static_cast<std::set<std::string>*>(out)->insert(values[0]);
     return 0;
   }, &recorded, nullptr);
-  sqlite3_close(db);
   for (const std::string& id : answered) EXPECT_TRUE(recorded.contains(id)) << "request " << id << " was answered but not recorded";
   auto verified = testing::RunChartkeeper("audit verify", dir.path(), {});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;

@@ -13,6 +13,7 @@
 #include "support/http_client.h"
 #include "support/json.h"
 #include "support/server_process.h"
+#include "support/data_folder.h"
 #include "support/temp_dir.h"
 #include "support/pem.h"
 #include "util/crypto.h"
@@ -72,9 +73,8 @@ class AuthTest : public ::testing::Test {
   }
   static void AddClient(const access::Client& client) {
     SystemClock clock;
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_->path() / "var", .clock = &clock});
-    ASSERT_TRUE(store) << store.error().ToString();
-    ASSERT_TRUE(access::AccountDirectory(**store).AddClient(client).ok());
+    auto store = testing::OpenDataFolder(dir_->path() / "var", clock);
+    ASSERT_TRUE(access::AccountDirectory(*store).AddClient(client).ok());
   }
   static SecretClient AddSecretClient(const std::string& name, const std::string& scope, const std::string& role = "integration") {
     access::Client client;
@@ -130,14 +130,14 @@ class AuthTest : public ::testing::Test {
   // The server's signing key, read from its database (for forging tokens that are signed right
   // but wrong in their claims).
   static access::JoseKey ServerKey() {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2((dir_->path() / "var" / "chartkeeper.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    testing::RawDatabase database(dir_->path() / "var", SQLITE_OPEN_READONLY);
+    sqlite3* db = database.get();
     sqlite3_stmt* select = nullptr;
     sqlite3_prepare_v2(db, "SELECT value FROM store_meta WHERE key LIKE 'access/signing-key/%'", -1, &select, nullptr);
     std::string record;
     if (sqlite3_step(select) == SQLITE_ROW) record = reinterpret_cast<const char*>(sqlite3_column_text(select, 0));
     sqlite3_finalize(select);
-    sqlite3_close(db);
+    
     auto parsed = ParseJsonValue(record);
     return *access::JoseKey::FromPrivatePem(parsed->Find("privateKey")->text, parsed->Find("kid")->text);
   }

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "support/data_folder.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -23,15 +24,14 @@ namespace {
 constexpr int kRounds = 5;
 constexpr int kWriters = 12;
 
-std::string IntegrityCheck(const std::filesystem::path& db_file) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return "cannot open";
+// Through the encrypting VFS: the server encrypts its folder.
+std::string IntegrityCheck(const std::filesystem::path& data_dir) {
+  testing::RawDatabase db(data_dir, SQLITE_OPEN_READONLY);
   std::string result;
-  sqlite3_exec(db, "PRAGMA integrity_check", [](void* out, int, char** values, char**) {
+  sqlite3_exec(db.get(), "PRAGMA integrity_check", [](void* out, int, char** values, char**) {
     *static_cast<std::string*>(out) += values[0] != nullptr ? values[0] : "";
     return 0;
   }, &result, nullptr);
-  sqlite3_close(db);
   return result;
 }
 
@@ -86,7 +86,7 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveSigkill) {
       ++checked;
     }
     server->Stop();
-    EXPECT_EQ(IntegrityCheck(dir.path() / "chartkeeper.db"), "ok");
+    EXPECT_EQ(IntegrityCheck(dir.path()), "ok");
     std::printf("round %d: %zu acknowledged resources present after SIGKILL\n", round, checked);
   }
   EXPECT_GT(acknowledged.size(), 0u);
@@ -151,7 +151,7 @@ TEST(CrashSafetyTest, TransactionsAreWholeOrAbsentAfterSigkill) {
       }
     }
     server->Stop();
-    EXPECT_EQ(IntegrityCheck(dir.path() / "chartkeeper.db"), "ok");
+    EXPECT_EQ(IntegrityCheck(dir.path()), "ok");
     std::printf("round %d: %zu acknowledged transactions whole after SIGKILL\n", round, acknowledged);
     acknowledged_total += acknowledged;
   }

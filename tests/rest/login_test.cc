@@ -19,6 +19,7 @@
 #include "support/http_client.h"
 #include "support/json.h"
 #include "support/server_process.h"
+#include "support/data_folder.h"
 #include "support/temp_dir.h"
 #include "util/crypto.h"
 #include "util/json_value.h"
@@ -95,9 +96,8 @@ class LoginTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
     SystemClock clock;
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_->path() / "var", .clock = &clock});
-    ASSERT_TRUE(store) << store.error().ToString();
-    access::AccountDirectory accounts(**store);
+    auto store = testing::OpenDataFolder(dir_->path() / "var", clock);
+    access::AccountDirectory accounts(*store);
     const std::string hash = *access::HashPassword(kPassword);
     auto add_user = [&](const std::string& name, const std::string& role, bool must_change, const std::string& totp_key) {
       access::User user;
@@ -130,7 +130,7 @@ class LoginTest : public ::testing::Test {
     resource_server.redirect_uris = {"https://rs.example/cb"};
     resource_server.scope = "user/*.rs";
     ASSERT_TRUE(accounts.AddClient(resource_server).ok());
-    store->reset();
+    store.reset();
     Start();
   }
   static void Start() {

@@ -1107,4 +1107,73 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options) {
   return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), std::move(lock), std::move(writer), newest));
 }
 
+namespace {
+
+// Copies `from`'s database into the new, empty database of `to` in one read transaction of
+// `from` (a consistent snapshot while others write) with SQLite's online backup; `to` keeps no
+// journal (it is new: a failure leaves a file to delete, nothing to roll back) and takes the
+// page size and reserve of `from`. Then syncs `target`, the file of `to`.
+Status CopyDatabase(Connection& from, std::unique_ptr<Connection> to, const std::filesystem::path& target) {
+  CK_RETURN_IF_ERROR(to->Execute("PRAGMA journal_mode = OFF"));
+  sqlite3_backup* backup = sqlite3_backup_init(to->handle(), "main", from.handle(), "main");
+  if (backup == nullptr) return SqliteError(to->handle(), "backup");
+  const int stepped = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (stepped != SQLITE_DONE) return SqliteStatus(stepped, "backup of the database");
+  to.reset();
+  const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  return synced ? Status::Ok() : Status::Internal("cannot sync " + target.string());
+}
+
+}  // namespace
+
+Result<std::int64_t> BackupSqliteDatabase(SqliteOptions options, const std::filesystem::path& target) {
+  const std::filesystem::path file = SqliteDatabasePath(options.data_dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return Err(Status::NotFound("there is no database in " + options.data_dir.string()));
+  if (std::filesystem::exists(target, ec)) return Err(Status::Invalid(target.string() + " exists already"));
+  CK_ASSIGN_OR_RETURN(auto encryption, PrepareEncryption(options));
+  {
+    CK_ASSIGN_OR_RETURN(auto db, Connection::Open(file, Connection::Mode::kReadOnly, options.vfs));
+    CK_RETURN_IF_ERROR(db->Execute("PRAGMA temp_store = MEMORY"));
+    CK_ASSIGN_OR_RETURN(auto copy, Connection::Open(target, Connection::Mode::kReadWrite, options.vfs));
+    CK_RETURN_IF_ERROR(CopyDatabase(*db, std::move(copy), target));
+  }
+  CK_ASSIGN_OR_RETURN(auto copy, Connection::Open(target, Connection::Mode::kReadOnly, options.vfs));
+  CK_ASSIGN_OR_RETURN(ScopedStatement last, copy->Prepare("SELECT coalesce(max(seq), 0) FROM resource_version"));
+  CK_ASSIGN_OR_RETURN(bool row, last->Step());
+  return row ? last->Int(0) : 0;
+}
+
+Status EncryptSqliteDatabase(const std::filesystem::path& clear_dir, const std::filesystem::path& target_dir,
+                             std::shared_ptr<const Secret> data_key) {
+  const std::filesystem::path source = SqliteDatabasePath(clear_dir);
+  const std::filesystem::path target = SqliteDatabasePath(target_dir);
+  CK_ASSIGN_OR_RETURN(std::optional<bool> encrypted, IsEncrypted(source));
+  if (!encrypted) return Status::NotFound("there is no database in " + clear_dir.string());
+  if (*encrypted) return Status::Invalid("the database in " + clear_dir.string() + " is encrypted already");
+  std::error_code ec;
+  if (std::filesystem::exists(target, ec)) return Status::Invalid(target.string() + " exists already");
+  CK_ASSIGN_OR_RETURN(auto db, Connection::Open(source, Connection::Mode::kReadWrite, ""));
+  CK_ASSIGN_OR_RETURN(ScopedStatement page_size, db->Prepare("PRAGMA page_size"));
+  CK_ASSIGN_OR_RETURN(bool row, page_size->Step());
+  if (!row || page_size->Int(0) != kEncryptedPageSize) {
+    return Status::Invalid("the database in " + clear_dir.string() + " has pages of another size than " + std::to_string(kEncryptedPageSize) +
+                           " bytes; export and import it instead");
+  }
+  page_size->Reset();
+  // First the clear database makes room for the nonce and tag in each page (VACUUM applies the
+  // requested reserve), then the copy encrypts each page on its way to the new file.
+  int reserve = kEncryptionReserve;
+  if (sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK) {
+    return Status::Internal("SQLite cannot reserve bytes per page for encryption");
+  }
+  CK_RETURN_IF_ERROR(db->Execute("VACUUM"));
+  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(std::move(data_key)));
+  CK_ASSIGN_OR_RETURN(auto copy, Connection::Open(target, Connection::Mode::kReadWrite, vfs->name()));
+  return CopyDatabase(*db, std::move(copy), target);
+}
+
 }  // namespace ck::store::sqlite

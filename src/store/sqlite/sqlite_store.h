@@ -59,6 +59,20 @@ struct SqliteOptions {
 // read_only: kNotFound when there is no database, kUnavailable when it needs a migration.
 Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options);
 
+// A consistent copy of the database, made while it is in use (SQLite's online backup in one
+// read transaction, through the same VFS, so encrypted with the same data key), written and
+// synced to `target` (which must not exist). Uses options.data_dir, data_key and vfs. Returns the sequence number of the last
+// change it holds. Errors: kNotFound (no database), kInvalid (target exists), the store's.
+Result<std::int64_t> BackupSqliteDatabase(SqliteOptions options, const std::filesystem::path& target);
+
+// Copies the database of `clear_dir`, in the clear, into a new encrypted database in
+// `target_dir` under `data_key` (the source is vacuumed to make the page reserve encryption
+// needs, then copied through the encrypting VFS). REQUIRES: no other process writes the source. Errors: kNotFound (no
+// database), kInvalid (already encrypted, a page size other than encryption's, target exists),
+// the store's.
+Status EncryptSqliteDatabase(const std::filesystem::path& clear_dir, const std::filesystem::path& target_dir,
+                             std::shared_ptr<const Secret> data_key);
+
 // The database file inside a data folder.
 std::filesystem::path SqliteDatabasePath(const std::filesystem::path& data_dir);
 
