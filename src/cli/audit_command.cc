@@ -1,6 +1,7 @@
 #include "cli/audit_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -68,15 +69,19 @@ Result<TimeRange> DateArgument(const std::string& name, const std::string& value
   return *range;
 }
 
-// Writes `text` to --output, or standard output.
+// Writes `text` to --output (readable by its owner only: it holds who saw which patient's
+// data), or standard output.
 Status WriteOutput(const std::string& output, const std::string& text) {
   if (output.empty()) {
     std::cout << text;
     return std::cout ? Status::Ok() : Status::Internal("cannot write to standard output");
   }
   std::ofstream out(output, std::ios::binary | std::ios::trunc);
+  std::error_code ec;
+  std::filesystem::permissions(output, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   out << text;
-  return out ? Status::Ok() : Status::Internal("cannot write " + output);
+  out.flush();
+  return out && !ec ? Status::Ok() : Status::Internal("cannot write " + output);
 }
 
 int Export(const Config& config, const AuditCommand& command) {

@@ -124,6 +124,24 @@ TEST_F(FolderCommandsTest, AChangedBackupANonEmptyFolderAndAMissingKeyAreRefused
   EXPECT_FALSE(std::filesystem::exists(restored() / "chartkeeper.db"));
 }
 
+TEST_F(FolderCommandsTest, AfterRekeyTheServerReadsEverythingAndTheOldKeyOpensNothing) {
+  {
+    testing::ServerProcess server(data());
+    testing::HttpClient client(server.port());
+    ASSERT_EQ(client.Request("PUT", "/fhir/Basic/a", R"({"resourceType":"Basic","id":"a","code":{"text":"x"}})").status, 201);
+  }
+  std::filesystem::copy_file(key(), dir_.path() / "old-key");
+  auto rekeyed = testing::RunChartkeeper("rekey", data(), {"--log-level", "warn"});
+  ASSERT_EQ(rekeyed.exit_code, 0) << rekeyed.output;
+  {
+    testing::ServerProcess server(data());
+    EXPECT_EQ(testing::HttpClient(server.port()).Request("GET", "/fhir/Basic/a").status, 200);
+  }
+  auto old = testing::RunChartkeeper("audit verify", data(), {"--encryption-key-file", (dir_.path() / "old-key").string()});
+  EXPECT_NE(old.exit_code, 0);
+  EXPECT_NE(old.output.find("does not open"), std::string::npos) << old.output;
+}
+
 TEST_F(FolderCommandsTest, AFolderMadeInTheClearIsEncryptedInPlaceAndKeepsEverything) {
   const std::string marker = "Obadiah-Thistlewood";
   {
