@@ -137,12 +137,13 @@ bool AllZero(const unsigned char* bytes, std::size_t size) {
 }
 
 // Reads the stored page at `offset` (its place `place`) and decrypts it into `page`. A page
-// wholly past the end of the file reads as zeros with SQLITE_IOERR_SHORT_READ, as SQLite expects.
+// wholly past the end of the file reads as zeros with SQLITE_IOERR_SHORT_READ, as SQLite expects;
+// one that does not authenticate is SQLITE_IOERR_DATA (the caller reports it).
 int ReadPage(File& f, sqlite3_file* file, std::uint64_t place, sqlite3_int64 offset, unsigned char* page) {
   int rc = RawRead(file, page, kPage, offset);
   if (rc == SQLITE_IOERR_SHORT_READ && AllZero(page, kPage)) return rc;
   if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
-  if (rc == SQLITE_IOERR_SHORT_READ || !f.state->Open(f.kind, place, page)) return IntegrityFault(f, place);
+  if (rc == SQLITE_IOERR_SHORT_READ || !f.state->Open(f.kind, place, page)) return SQLITE_IOERR_DATA;
   return SQLITE_OK;
 }
 
@@ -164,7 +165,9 @@ int DatabaseRead(File& f, sqlite3_file* file, unsigned char* out, int amount, sq
   while (amount > 0) {
     const sqlite3_int64 page_offset = offset / kPage * kPage;
     const int piece = static_cast<int>(std::min<sqlite3_int64>(amount, page_offset + kPage - offset));
-    const int rc = ReadFromPage(f, file, static_cast<std::uint64_t>(page_offset / kPage + 1), page_offset, out, piece, offset);
+    const auto place = static_cast<std::uint64_t>(page_offset / kPage + 1);
+    const int rc = ReadFromPage(f, file, place, page_offset, out, piece, offset);
+    if (rc == SQLITE_IOERR_DATA) return IntegrityFault(f, place);
     if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
     if (rc != SQLITE_OK) result = rc;
     out += piece;
@@ -213,10 +216,11 @@ int WalRead(File& f, sqlite3_file* file, unsigned char* out, int amount, sqlite3
     int rc = piece.page ? ReadFromPage(f, file, piece.frame, piece.page_offset, out, piece.size, offset)
                         : RawRead(file, out, piece.size, offset);
     if (rc == SQLITE_IOERR_DATA && whole_frame) {
-      --f.state->integrity_failures;  // counted above; not a fault of its own here
       CK_LOG_WARN("frame {} of {} does not authenticate; the write-ahead log is taken to end before it", piece.frame, f.path);
       std::memset(out, 0, static_cast<std::size_t>(piece.size));
       rc = SQLITE_OK;
+    } else if (rc == SQLITE_IOERR_DATA) {
+      return IntegrityFault(f, piece.frame);
     }
     if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
     if (rc != SQLITE_OK) result = rc;
