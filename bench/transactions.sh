@@ -13,11 +13,7 @@ bin=build/release/src/cli/chartkeeper
 synthea=../shared/testdata/synthea
 duration=${BENCH_SECONDS:-15}
 out=bench/results/transactions.txt
-work=$(mktemp -d)
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'echo "transactions.sh: failed at line $LINENO" >&2' ERR
+source bench/server.sh
 
 mkdir -p "$work/bundles"
 for file in "$synthea"/*.json.bz2; do bzcat "$file" >"$work/bundles/$(basename "$file" .bz2)"; done
@@ -26,20 +22,7 @@ ls "$work"/bundles/*.json | grep -v '/0-' >"$work/patients"
 resources=$(cat $(cat "$work/patients") | grep -o '"request"' | wc -l)
 bundles=$(wc -l <"$work/patients")
 
-start_server() {  # a new database; sets $server and $base
-  rm -rf "$work/var"
-  "$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
-  server=$!
-  local port=""
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n1 | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
-  base="http://127.0.0.1:$port"
-}
-stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+fresh_server() { rm -rf "$work/var"; start_server --auth off; }  # a new database
 metric() { curl -s "$base/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 post() {  # file: prints "<status> <seconds>"
   curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/fhir+json' -H 'Prefer: return=minimal' \
@@ -50,7 +33,7 @@ export -f post
 {
   echo "# Transactions over HTTP ($(date -u +%Y-%m-%d), $(nproc) cores): $bundles Synthea patient Bundles, $resources resources"
   for clients in 1 4 16; do
-    start_server
+    fresh_server
     export base
     while read -r batch; do [ "$(post "$batch" | cut -d' ' -f1)" = 200 ] || { echo "batch $batch failed" >&2; exit 1; }; done <"$work/batches"
     writes_before=$(metric chartkeeper_store_writes_total)
@@ -67,7 +50,7 @@ export -f post
       'BEGIN { printf "patient transactions, %d clients: %.0f resources/s, %.2f transactions per fsync, p99 %d ms per Bundle\n", c, n / (e - s), k ? w / k : 0, p }'
     stop_server
   done
-  start_server
+  fresh_server
   cat >"$work/small.json" <<'BUNDLE'
 {"resourceType":"Bundle","type":"transaction","entry":[
  {"fullUrl":"urn:uuid:3f0c1a52-9d7e-4b8a-8c61-2e5f4d7a9b10","resource":{"resourceType":"Patient","name":[{"family":"Bench"}],"gender":"female"},"request":{"method":"POST","url":"Patient"}},
