@@ -43,7 +43,7 @@ int Verify(const Config& config, const AuditCommand& command) {
   auto data_key = DataKeyFor(config, NewFolder::kRefuse);
   if (!data_key) return Fail(data_key.error());
   auto store = store::sqlite::OpenSqliteStore(
-      {.data_dir = config.data_dir, .clock = &clock, .data_key = *data_key, .cache_bytes = 0, .read_only = true});
+      {.data_dir = config.data_dir, .clock = &clock, .data_keys = *data_key, .cache_bytes = 0, .read_only = true});
   if (!store) return Fail(store.error());
   auto report = audit::VerifyTrail(**store, **key, std::max<std::int64_t>(command.from, 1), [](std::int64_t checked) {
     std::fprintf(stderr, "\raudit verify: %lld records checked", static_cast<long long>(checked));

@@ -28,7 +28,7 @@ Result<AuditedStore> OpenAuditedStore(const Config& config, store::sqlite::Sqlit
   // Filled in below once the trail is checked; the store signs nothing before a write commits.
   auto signer = std::make_shared<std::shared_ptr<const audit::AuditKey>>(key);
   options.data_dir = config.data_dir;
-  CK_ASSIGN_OR_RETURN(options.data_key, DataKeyFor(config));
+  CK_ASSIGN_OR_RETURN(options.data_keys, DataKeyFor(config));
   options.audit_checkpoint_every = static_cast<std::int64_t>(config.audit_checkpoint_every);
   options.audit_signer = [signer](std::string_view message) -> Result<std::string> {
     if (!*signer) return Err(Status::Internal("no audit key"));

@@ -92,28 +92,27 @@ Result<std::unique_ptr<Secret>> LoadKeyEncryptionKey(const Config& config) {
   return KeyFromFile(EncryptionKeyPath(config), config);
 }
 
-Result<std::shared_ptr<const Secret>> DataKeyFor(const Config& config, NewFolder new_folder) {
+Result<std::shared_ptr<store::DataKeyRing>> DataKeyFor(const Config& config, NewFolder new_folder) {
   const std::filesystem::path& folder = config.data_dir;
   const bool has_key = store::HasDataKey(folder);
   std::error_code ec;
   const bool has_database = std::filesystem::exists(store::sqlite::SqliteDatabasePath(folder), ec);
   if (config.encryption == "off") {
     if (has_key) return Err(Status::Invalid("the data folder " + folder.string() + " is encrypted; open it with encryption on and its key"));
-    return std::shared_ptr<const Secret>();
+    return std::shared_ptr<store::DataKeyRing>();
   }
   if (!has_key && has_database) {
     return Err(Status::Invalid("the data folder " + folder.string() +
                                " is not encrypted (it was made before encryption was on by default, or with encryption = off): "
                                "encrypt it with `chartkeeper encrypt` (server stopped), or open it with encryption = off"));
   }
-  if (has_key) {
-    CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, LoadKeyEncryptionKey(config));
-    return store::OpenDataKey(folder, *kek);
+  if (!has_key) {
+    if (new_folder == NewFolder::kRefuse) return Err(Status::NotFound("there is no database in " + folder.string()));
+    CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, KeyEncryptionKeyForNewFolder(config));
+    std::filesystem::create_directories(folder, ec);
+    if (auto made = store::CreateDataKey(folder, *kek); !made) return Err(made.error());
   }
-  if (new_folder == NewFolder::kRefuse) return Err(Status::NotFound("there is no database in " + folder.string()));
-  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, KeyEncryptionKeyForNewFolder(config));
-  std::filesystem::create_directories(folder, ec);
-  return store::CreateDataKey(folder, *kek);
+  return store::DataKeyRing::Open(folder, [config] { return LoadKeyEncryptionKey(config); });
 }
 
 Result<std::unique_ptr<Secret>> KeyEncryptionKeyForNewFolder(const Config& config) {
@@ -152,6 +151,18 @@ Status RotateKeyEncryptionKey(const Config& config, const std::filesystem::path&
   CK_RETURN_IF_ERROR(ReplaceKeyFile(key_file, text.text, "the encryption key file"));
   std::filesystem::remove(next, ec);
   return store::KeepOnlyDataKeyWrapping(config.data_dir, *new_kek);
+}
+
+}  // namespace ck::cli
+
+namespace ck::cli {
+
+Status RotateDataKey(const Config& config, const std::function<bool(const store::sqlite::RekeyProgress&)>& progress) {
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, LoadKeyEncryptionKey(config));
+  CK_RETURN_IF_ERROR(store::BeginDataKeyRotation(config.data_dir, *kek));
+  CK_ASSIGN_OR_RETURN(auto keys, store::DataKeyRing::Open(config.data_dir, [config] { return LoadKeyEncryptionKey(config); }));
+  CK_RETURN_IF_ERROR(store::sqlite::ReencryptDatabase(config.data_dir, std::move(keys), progress));
+  return store::FinishDataKeyRotation(config.data_dir, *kek);
 }
 
 }  // namespace ck::cli

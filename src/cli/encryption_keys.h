@@ -6,8 +6,11 @@
 // A key is 64 hexadecimal digits (32 bytes); it is never logged.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
+#include "store/data_key.h"
+#include "store/sqlite/page_rekey.h"
 #include "util/config.h"
 #include "util/secret.h"
 
@@ -21,12 +24,13 @@ std::filesystem::path EncryptionKeyPath(const Config& config);
 Result<std::unique_ptr<Secret>> LoadKeyEncryptionKey(const Config& config);
 
 enum class NewFolder { kEncrypt, kRefuse };
-// The data key to open config.data_dir with; null when encryption is off. A folder without a
+// The data keys to open config.data_dir with; null when encryption is off. A folder without a
 // database yet gets a new data key (with kEncrypt), wrapped under the key-encryption key, which
 // is made first as a key file when that is its source and there is none (the log says where).
-// Errors: those of LoadKeyEncryptionKey and store::OpenDataKey; kInvalid (an encrypted folder
+// The ring loads the key-encryption key again from its source when another process rotated it.
+// Errors: those of LoadKeyEncryptionKey and store::OpenDataKeys; kInvalid (an encrypted folder
 // with encryption off, or a clear one with it on); kNotFound (kRefuse and no database).
-Result<std::shared_ptr<const Secret>> DataKeyFor(const Config& config, NewFolder new_folder = NewFolder::kEncrypt);
+Result<std::shared_ptr<store::DataKeyRing>> DataKeyFor(const Config& config, NewFolder new_folder = NewFolder::kEncrypt);
 
 // The key-encryption key for a folder being encrypted now: made as a key file when that is its
 // source and there is none (the log says where), else loaded.
@@ -38,5 +42,12 @@ Result<std::unique_ptr<Secret>> KeyEncryptionKeyForNewFolder(const Config& confi
 // folder that the old or the new key opens. Errors: those of the loads; kInvalid (no new key
 // file is given while the key comes from the environment or a command).
 Status RotateKeyEncryptionKey(const Config& config, const std::filesystem::path& new_key_file);
+
+// Rotates the data key (`chartkeeper rekey --data-key`): a new data key becomes current, every
+// page is re-encrypted under it (store/sqlite/page_rekey.h), then the old key is dropped. Safe to
+// run beside a server, which keeps serving (and takes up the new key); stopped midway, it resumes
+// where it was when run again. Errors: those of LoadKeyEncryptionKey, store::BeginDataKeyRotation
+// and store::sqlite::ReencryptDatabase.
+Status RotateDataKey(const Config& config, const std::function<bool(const store::sqlite::RekeyProgress&)>& progress);
 
 }  // namespace ck::cli

@@ -87,10 +87,30 @@ bool IsEmptyOrAbsent(const std::filesystem::path& folder) {
 
 }  // namespace
 
-int RunRekey(const Config& config, const std::filesystem::path& new_key_file) {
+int RunRekey(const Config& config, const std::filesystem::path& new_key_file, bool data_key) {
   if (config.encryption == "off") {
     std::fprintf(stderr, "chartkeeper rekey: encryption is off; there is no key to rotate\n");
     return 2;
+  }
+  if (data_key) {
+    constexpr std::uint64_t kReportEvery = 25'000;  // pages, about 100 MB
+    std::uint64_t reported = 0;
+    int pass = 0;
+    const Status rotated = RotateDataKey(config, [&](const store::sqlite::RekeyProgress& progress) {
+      if (progress.pass != pass) {
+        pass = progress.pass;
+        reported = 0;
+      }
+      if (progress.checked < progress.pages && progress.checked < reported + kReportEvery) return true;
+      reported = progress.checked;
+      std::printf("pass %d: %llu of %llu pages checked, %llu re-encrypted\n", progress.pass, static_cast<unsigned long long>(progress.checked),
+                  static_cast<unsigned long long>(progress.pages), static_cast<unsigned long long>(progress.rewritten));
+      std::fflush(stdout);
+      return true;
+    });
+    if (!rotated.ok()) return Fail("rekey", rotated);
+    std::printf("every page of %s is encrypted under a new data key; the old data key is dropped\n", config.data_dir.c_str());
+    return 0;
   }
   if (Status rotated = RotateKeyEncryptionKey(config, new_key_file); !rotated.ok()) return Fail("rekey", rotated);
   std::printf("the data folder %s now opens with %s only; the old key no longer opens it\n", config.data_dir.c_str(),
@@ -125,7 +145,7 @@ int RunEncrypt(const Config& config) {
     auto data_key = store::CreateDataKey(staging, **kek);
     if (!data_key) return Fail("encrypt", data_key.error());
     if (Status copied = store::sqlite::EncryptSqliteDatabase(folder, staging, *data_key); !copied.ok()) return Fail("encrypt", copied);
-    auto check = store::sqlite::OpenSqliteStore({.data_dir = staging, .clock = &clock, .data_key = *data_key, .cache_bytes = 0, .read_only = true});
+    auto check = store::sqlite::OpenSqliteStore({.data_dir = staging, .clock = &clock, .data_keys = store::DataKeyRing::Of(*data_key), .cache_bytes = 0, .read_only = true});
     if (!check) return Fail("encrypt", Status::Internal("the encrypted copy cannot be read back: " + check.error().ToString()));
   }
   // The swap: from the moment the data key is in the folder, the clear database is refused
@@ -151,7 +171,7 @@ int RunBackup(const Config& config, const std::filesystem::path& destination) {
   std::filesystem::create_directories(destination, ec);
   if (ec) return Fail("backup", Status::Internal("cannot create " + destination.string() + ": " + ec.message()));
   SystemClock clock;
-  auto last_change = store::sqlite::BackupSqliteDatabase({.data_dir = config.data_dir, .clock = &clock, .data_key = *data_key},
+  auto last_change = store::sqlite::BackupSqliteDatabase({.data_dir = config.data_dir, .clock = &clock, .data_keys = *data_key},
                                                          store::sqlite::SqliteDatabasePath(destination));
   if (!last_change) return Fail("backup", last_change.error());
   if (encrypted) {
@@ -178,7 +198,7 @@ int RunRestore(const Config& config, const std::filesystem::path& source) {
     if (config.encryption == "off") return Fail("restore", Status::Invalid("the backup is encrypted; restore it with encryption on and its key"));
     auto kek = LoadKeyEncryptionKey(config);
     if (!kek) return Fail("restore", kek.error());
-    if (auto opened = store::OpenDataKey(source, **kek); !opened) return Fail("restore", opened.error());
+    if (auto opened = store::OpenDataKeys(source, **kek); !opened) return Fail("restore", opened.error());
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -190,7 +210,7 @@ int RunRestore(const Config& config, const std::filesystem::path& source) {
   // The key must open what was restored, or the restore is of no use.
   auto data_key = DataKeyFor(config, NewFolder::kRefuse);
   SystemClock clock;
-  auto store = data_key ? store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock, .data_key = *data_key, .read_only = true})
+  auto store = data_key ? store::sqlite::OpenSqliteStore({.data_dir = config.data_dir, .clock = &clock, .data_keys = *data_key, .read_only = true})
                         : Result<std::unique_ptr<store::ResourceStore>>(Err(data_key.error()));
   if (!store) {
     return Fail("restore", Status::Invalid("restored into " + config.data_dir.string() + ", but it cannot be opened: " + store.error().ToString()));

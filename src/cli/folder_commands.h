@@ -1,6 +1,6 @@
 #pragma once
-// Commands on the data folder as a whole: `chartkeeper rekey` (rotate the key-encryption key,
-// cli/encryption_keys.h), `encrypt` (convert a folder made in the clear), `backup` and `restore`. Each prints what it did and returns the process
+// Commands on the data folder as a whole: `chartkeeper rekey` (rotate the key-encryption key or
+// the data key, cli/encryption_keys.h), `encrypt` (convert a folder made in the clear), `backup` and `restore`. Each prints what it did and returns the process
 // exit code.
 //
 // A backup is a folder: chartkeeper.db (a consistent copy made while the server serves,
@@ -14,7 +14,9 @@
 
 namespace ck::cli {
 
-int RunRekey(const Config& config, const std::filesystem::path& new_key_file);
+// Rotates the key-encryption key, or with `data_key` the data key itself (re-encrypting every
+// page online, resumable).
+int RunRekey(const Config& config, const std::filesystem::path& new_key_file, bool data_key);
 // Encrypts a data folder made in the clear (needs the folder to itself: stop the server): an
 // encrypted copy is made beside it and checked, then takes the clear database's place.
 int RunEncrypt(const Config& config);

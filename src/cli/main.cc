@@ -107,8 +107,12 @@ int main(int argc, char** argv) {
   std::filesystem::path new_key_file;
   CLI::App* rekey = app.add_subcommand("rekey", "Rotate the encryption key: the data key is wrapped under a new key and the old one stops opening the data folder");
   AddConfigFlags(*rekey, rekey_flags);
+  bool rotate_data_key = false;
   rekey->add_option("--new-key-file", new_key_file,
                     "The new key (a file of 64 hex digits, chmod 600); default: a new random key replaces the key file");
+  rekey->add_flag("--data-key", rotate_data_key,
+                  "Rotate the data key instead: every page is re-encrypted under a new one while the server serves (resumable)")
+      ->excludes("--new-key-file");
 
   Flags encrypt_flags;
   CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a data folder made in the clear (stop the server first)");
@@ -241,7 +245,7 @@ int main(int argc, char** argv) {
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
   if (reindex->parsed()) return ck::cli::RunReindex(*config);
-  if (rekey->parsed()) return ck::cli::RunRekey(*config, new_key_file);
+  if (rekey->parsed()) return ck::cli::RunRekey(*config, new_key_file, rotate_data_key);
   if (backup->parsed()) return ck::cli::RunBackup(*config, backup_folder);
   if (encrypt->parsed()) return ck::cli::RunEncrypt(*config);
   if (restore->parsed()) return ck::cli::RunRestore(*config, restore_folder);

@@ -36,7 +36,7 @@ class AccountCommandsTest : public ::testing::Test {
   // The stored user, read the way the server will.
   access::User StoredUser(const std::string& name) {
     SystemClock clock;
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock, .data_key = testing::DataKeyOf(dir_.path() / "var")});
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock, .data_keys = testing::DataKeyOf(dir_.path() / "var")});
     EXPECT_TRUE(store) << store.error().ToString();
     auto user = access::AccountDirectory(**store).FindUser(name);
     EXPECT_TRUE(user && *user);

@@ -51,7 +51,7 @@ TEST_F(EncryptionKeysTest, ANewFolderGetsAKeyFileOnlyItsOwnerReadsAndOpensWithIt
   EXPECT_TRUE(store::HasDataKey(config_.data_dir));
   auto again = DataKeyFor(config_);
   ASSERT_TRUE(again && *again);
-  EXPECT_EQ((*again)->bytes(), (*made)->bytes());
+  EXPECT_EQ((*again)->keys()->current->bytes(), (*made)->keys()->current->bytes());
 }
 
 TEST_F(EncryptionKeysTest, AWrongMissingOrLooselyKeptKeyIsRefusedAndNothingChanges) {
@@ -94,7 +94,7 @@ TEST_F(EncryptionKeysTest, TheKeyMayComeFromTheEnvironmentOrACommand) {
   config_.encryption_key_command = "printf '%s\\n' " + key;
   auto by_command = DataKeyFor(config_);
   ASSERT_TRUE(by_command && *by_command) << by_command.error().ToString();
-  EXPECT_EQ((*by_command)->bytes(), (*made)->bytes());
+  EXPECT_EQ((*by_command)->keys()->current->bytes(), (*made)->keys()->current->bytes());
 
   config_.encryption_key_command = "echo the vault is sealed >&2; exit 3";
   auto failed = DataKeyFor(config_);
@@ -133,7 +133,7 @@ TEST_F(EncryptionKeysTest, RotationLeavesOnlyTheNewKeyAbleToOpenTheFolder) {
   EXPECT_FALSE(std::filesystem::exists(key_file().string() + ".new"));
   auto reopened = DataKeyFor(config_);
   ASSERT_TRUE(reopened && *reopened);
-  EXPECT_EQ((*reopened)->bytes(), (*data_key)->bytes());  // the pages need no change
+  EXPECT_EQ((*reopened)->keys()->current->bytes(), (*data_key)->keys()->current->bytes());  // the pages need no change
   WriteKeyFile(dir_.path() / "old-key", old_key);
   Config old = config_;
   old.encryption_key_file = dir_.path() / "old-key";
@@ -147,7 +147,7 @@ TEST_F(EncryptionKeysTest, RotationLeavesOnlyTheNewKeyAbleToOpenTheFolder) {
   kms.encryption_key_file = dir_.path() / "kms-key";
   auto by_kms = DataKeyFor(kms);
   ASSERT_TRUE(by_kms && *by_kms);
-  EXPECT_EQ((*by_kms)->bytes(), (*data_key)->bytes());
+  EXPECT_EQ((*by_kms)->keys()->current->bytes(), (*data_key)->keys()->current->bytes());
 }
 
 TEST_F(EncryptionKeysTest, ARotationStoppedHalfwayLeavesAFolderEitherKeyOpens) {
@@ -155,11 +155,11 @@ TEST_F(EncryptionKeysTest, ARotationStoppedHalfwayLeavesAFolderEitherKeyOpens) {
   auto old_key = LoadKeyEncryptionKey(config_);
   auto new_key = Secret::Random(32);
   ASSERT_TRUE(store::AddDataKeyWrapping(config_.data_dir, **old_key, **new_key).ok());
-  EXPECT_TRUE(store::OpenDataKey(config_.data_dir, **old_key));
-  EXPECT_TRUE(store::OpenDataKey(config_.data_dir, **new_key));
+  EXPECT_TRUE(store::OpenDataKeys(config_.data_dir, **old_key));
+  EXPECT_TRUE(store::OpenDataKeys(config_.data_dir, **new_key));
   ASSERT_TRUE(store::KeepOnlyDataKeyWrapping(config_.data_dir, **new_key).ok());
-  EXPECT_FALSE(store::OpenDataKey(config_.data_dir, **old_key));
-  EXPECT_TRUE(store::OpenDataKey(config_.data_dir, **new_key));
+  EXPECT_FALSE(store::OpenDataKeys(config_.data_dir, **old_key));
+  EXPECT_TRUE(store::OpenDataKeys(config_.data_dir, **new_key));
 }
 
 TEST_F(EncryptionKeysTest, TheKeyFileMustLieOutsideTheDataFolder) {

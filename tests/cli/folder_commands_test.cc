@@ -31,40 +31,68 @@ class FolderCommandsTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  Config config_;
+};
+
+// Clients writing Basic resources as fast as the server takes them, remembering which writes
+// were acknowledged.
+class WriteStorm {
+ public:
+  explicit WriteStorm(int port) {
+    for (int t = 0; t < 4; ++t) {
+      writers_.emplace_back([this, port, t] {
+        testing::HttpClient client(port);
+        for (int i = 0; !stop_; ++i) {
+          const std::string id = "w" + std::to_string(t) + "-" + std::to_string(i);
+          auto put = client.Request("PUT", "/fhir/Basic/" + id, R"({"resourceType":"Basic","id":")" + id + R"(","code":{"text":"storm"}})");
+          std::lock_guard lock(mu_);
+          if (put.status / 100 == 2) {
+            acknowledged_.push_back(id);
+          } else {
+            ++failed_;
+          }
+        }
+      });
+    }
+  }
+  ~WriteStorm() { Stop(); }
+
+  // Waits until at least `n` writes were acknowledged; returns them.
+  std::vector<std::string> AwaitAcknowledged(std::size_t n) {
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::lock_guard lock(mu_);
+      if (acknowledged_.size() >= n) return acknowledged_;
+    }
+  }
+  void Stop() {
+    stop_ = true;
+    for (auto& writer : writers_) writer.join();
+    writers_.clear();
+  }
+  std::vector<std::string> acknowledged() {
+    std::lock_guard lock(mu_);
+    return acknowledged_;
+  }
+  int failed() {
+    std::lock_guard lock(mu_);
+    return failed_;
+  }
+
+ private:
+  std::atomic<bool> stop_ = false;
+  std::mutex mu_;
+  std::vector<std::string> acknowledged_;
+  int failed_ = 0;
+  std::vector<std::thread> writers_;
 };
 
 TEST_F(FolderCommandsTest, ABackupDuringAWriteStormRestoresEveryWriteAcknowledgedBeforeIt) {
   testing::ServerProcess server(data());
-  std::atomic<bool> stop = false;
-  std::mutex mu;
-  std::vector<std::string> acknowledged;
-  std::vector<std::thread> writers;
-  for (int t = 0; t < 4; ++t) {
-    writers.emplace_back([&, t] {
-      testing::HttpClient client(server.port());
-      for (int i = 0; !stop; ++i) {
-        const std::string id = "w" + std::to_string(t) + "-" + std::to_string(i);
-        auto put = client.Request("PUT", "/fhir/Basic/" + id, R"({"resourceType":"Basic","id":")" + id + R"(","code":{"text":"storm"}})");
-        if (put.status / 100 == 2) {
-          std::lock_guard lock(mu);
-          acknowledged.push_back(id);
-        }
-      }
-    });
-  }
-  while (true) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::lock_guard lock(mu);
-    if (acknowledged.size() >= 200) break;
-  }
-  std::vector<std::string> before;
-  {
-    std::lock_guard lock(mu);
-    before = acknowledged;
-  }
+  WriteStorm storm(server.port());
+  const std::vector<std::string> before = storm.AwaitAcknowledged(200);
   auto made = testing::RunChartkeeper("backup", data(), {backup().string(), "--log-level", "warn"});
-  stop = true;
-  for (auto& writer : writers) writer.join();
+  storm.Stop();
   ASSERT_EQ(made.exit_code, 0) << made.output;
   EXPECT_NE(made.output.find("encrypted"), std::string::npos) << made.output;
   EXPECT_TRUE(std::filesystem::exists(backup() / "manifest.json"));
@@ -140,6 +168,46 @@ TEST_F(FolderCommandsTest, AfterRekeyTheServerReadsEverythingAndTheOldKeyOpensNo
   auto old = testing::RunChartkeeper("audit verify", data(), {"--encryption-key-file", (dir_.path() / "old-key").string()});
   EXPECT_NE(old.exit_code, 0);
   EXPECT_NE(old.output.find("does not open"), std::string::npos) << old.output;
+}
+
+TEST_F(FolderCommandsTest, ADataKeyRotationUnderLoadKeepsEveryWriteAndTheOldDataKeyOpensNothing) {
+  auto kek = [&] {
+    config_.data_dir = data();
+    return *cli::LoadKeyEncryptionKey(config_);
+  };
+  std::shared_ptr<const Secret> old_data_key;
+  std::vector<std::string> written;
+  {
+    testing::ServerProcess server(data());
+    WriteStorm storm(server.port());
+    storm.AwaitAcknowledged(1000);
+    old_data_key = store::OpenDataKeys(data(), *kek())->current;
+    auto rotated = testing::RunChartkeeper("rekey", data(), {"--data-key", "--log-level", "warn"});
+    const std::size_t during = storm.acknowledged().size();
+    storm.AwaitAcknowledged(during + 100);  // the server goes on writing, under the new key
+    storm.Stop();
+    ASSERT_EQ(rotated.exit_code, 0) << rotated.output;
+    EXPECT_NE(rotated.output.find("re-encrypted"), std::string::npos) << rotated.output;
+    EXPECT_EQ(storm.failed(), 0);
+    written = storm.acknowledged();
+    testing::HttpClient client(server.port());
+    for (std::size_t i = 0; i < written.size(); i += 17) EXPECT_EQ(client.Request("GET", "/fhir/Basic/" + written[i]).status, 200) << written[i];
+    EXPECT_EQ(client.Request("GET", "/healthz").status, 200);
+  }
+  const store::DataKeys keys = *store::OpenDataKeys(data(), *kek());
+  EXPECT_TRUE(keys.previous.empty());
+  EXPECT_NE(keys.current->bytes(), old_data_key->bytes());
+  {
+    testing::ServerProcess server(data());
+    testing::HttpClient client(server.port());
+    for (const std::string& id : written) EXPECT_EQ(client.Request("GET", "/fhir/Basic/" + id).status, 200) << id;
+  }
+  auto old = store::sqlite::EncryptedVfs::Register(store::DataKeyRing::Of(old_data_key));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(store::sqlite::SqliteDatabasePath(data()).c_str(), &db, SQLITE_OPEN_READONLY, (*old)->name().c_str()), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "SELECT count(*) FROM resource_version", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_GT((*old)->integrity_failures(), 0);
 }
 
 TEST_F(FolderCommandsTest, AFolderMadeInTheClearIsEncryptedInPlaceAndKeepsEverything) {

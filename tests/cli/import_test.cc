@@ -32,7 +32,7 @@ class ImportTest : public ::testing::Test {
   }
   // Reads a resource back through the same core the server uses.
   Result<store::StoredVersion> ReadBack(const std::string& type, const std::string& id) {
-    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock_, .data_key = testing::DataKeyOf(dir_.path() / "var")});
+    auto store = store::sqlite::OpenSqliteStore({.data_dir = dir_.path() / "var", .clock = &clock_, .data_keys = testing::DataKeyOf(dir_.path() / "var")});
     if (!store) return Err(store.error());
     records::RecordService service(fhir::Definitions::R4(), **store);
     return service.Read({"test", "tester", "1"}, type, id);

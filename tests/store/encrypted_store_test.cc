@@ -41,7 +41,7 @@ class EncryptedStoreTest : public ::testing::Test {
 
   Status Open(std::shared_ptr<const Secret> key) {
     store_.reset();
-    auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_, .data_key = std::move(key), .cache_bytes = 0});
+    auto store = sqlite::OpenSqliteStore({.data_dir = dir_.path(), .clock = &clock_, .data_keys = key ? DataKeyRing::Of(std::move(key)) : nullptr, .cache_bytes = 0});
     if (!store) return store.error();
     store_ = std::move(*store);
     return Status::Ok();
@@ -137,7 +137,7 @@ TEST_F(EncryptedStoreTest, AClearDatabaseIsNotOpenedAsEncrypted) {
     auto store = sqlite::OpenSqliteStore({.data_dir = clear.path(), .clock = &clock_});
     ASSERT_TRUE(store);
   }
-  auto refused = sqlite::OpenSqliteStore({.data_dir = clear.path(), .clock = &clock_, .data_key = key_});
+  auto refused = sqlite::OpenSqliteStore({.data_dir = clear.path(), .clock = &clock_, .data_keys = DataKeyRing::Of(key_)});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), StatusCode::kInvalid);
   EXPECT_NE(refused.error().message().find("not encrypted"), std::string::npos);
@@ -177,7 +177,7 @@ class EncryptedPagesTest : public EncryptedStoreTest {
   // SQLITE_IOERR_DATA when the VFS found a page that does not authenticate (whatever code SQLite
   // itself reports it with), or SQLite's own code.
   int IntegrityCheck() {
-    auto vfs = sqlite::EncryptedVfs::Register(key_);
+    auto vfs = sqlite::EncryptedVfs::Register(DataKeyRing::Of(key_));
     EXPECT_TRUE(vfs);
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(database().c_str(), &db, SQLITE_OPEN_READONLY, (*vfs)->name().c_str());

@@ -17,8 +17,8 @@
 
 namespace ck::testing {
 
-// The folder's data key; null for a folder in the clear.
-inline std::shared_ptr<const Secret> DataKeyOf(const std::filesystem::path& data_dir) {
+// The folder's data keys; null for a folder in the clear.
+inline std::shared_ptr<store::DataKeyRing> DataKeyOf(const std::filesystem::path& data_dir) {
   if (!store::HasDataKey(data_dir)) return nullptr;
   Config config;
   config.data_dir = data_dir;
@@ -34,7 +34,7 @@ inline std::unique_ptr<store::ResourceStore> OpenDataFolder(const std::filesyste
   config.data_dir = data_dir;
   auto key = cli::DataKeyFor(config);
   if (!key) throw std::runtime_error(key.error().ToString());
-  auto store = store::sqlite::OpenSqliteStore({.data_dir = data_dir, .clock = &clock, .data_key = *key});
+  auto store = store::sqlite::OpenSqliteStore({.data_dir = data_dir, .clock = &clock, .data_keys = *key});
   if (!store) throw std::runtime_error(store.error().ToString());
   return std::move(*store);
 }

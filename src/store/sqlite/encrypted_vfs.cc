@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "util/log.h"
 
@@ -40,7 +42,7 @@ struct EncryptedVfs::State {
   sqlite3_vfs* root = nullptr;
   sqlite3_io_methods methods{};
   std::string name;
-  std::shared_ptr<const Secret> key;
+  std::shared_ptr<DataKeyRing> keys;
   EVP_CIPHER* cipher = nullptr;
   // Nonces: a random 96-bit start per registration, then one more per page written, so no two
   // writes under this key share one within a process, and two processes would have to draw
@@ -65,8 +67,10 @@ struct EncryptedVfs::State {
   }
 
   // Encrypts the page `in` (kPage bytes, of which the reserve is ignored) at `place` into `out`
-  // (may be `in`). False when OpenSSL fails.
+  // (may be `in`) under the current data key. False when OpenSSL fails.
   bool Seal(FileKind kind, std::uint64_t place, const unsigned char* in, unsigned char* out) {
+    const std::shared_ptr<const DataKeys> held = keys->keys();
+    const Secret& key = *held->current;
     const int clear = kind == FileKind::kDatabase && place == 1 ? kHeaderBytes : 0;
     if (out != in) std::memcpy(out, in, clear);
     unsigned char* nonce = out + kBody;
@@ -74,31 +78,63 @@ struct EncryptedVfs::State {
     EVP_CIPHER_CTX* ctx = Context();
     const auto aad = PlaceOf(kind, place);
     int n = 0;
-    return ctx != nullptr && EVP_EncryptInit_ex2(ctx, cipher, key->data(), nonce, nullptr) == 1 &&
+    return ctx != nullptr && EVP_EncryptInit_ex2(ctx, cipher, key.data(), nonce, nullptr) == 1 &&
            EVP_EncryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1 &&
            EVP_EncryptUpdate(ctx, nullptr, &n, out, clear) == 1 &&
            EVP_EncryptUpdate(ctx, out + clear, &n, in + clear, kBody - clear) == 1 && EVP_EncryptFinal_ex(ctx, out + kBody, &n) == 1 &&
            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTag, out + kBody + kNonce) == 1;
   }
 
-  // Decrypts the stored page `page` (kPage bytes) at `place` in place, zeroing its reserve.
-  // False when it does not authenticate.
-  bool Open(FileKind kind, std::uint64_t place, unsigned char* page) {
+  // Decrypts the stored page `stored` (kPage bytes) at `place` under `key` into `page` (may be
+  // `stored`), its reserve zeroed. False when it does not authenticate.
+  bool OpenUnder(const Secret& key, FileKind kind, std::uint64_t place, const unsigned char* stored, unsigned char* page) {
     const int clear = kind == FileKind::kDatabase && place == 1 ? kHeaderBytes : 0;
     std::array<unsigned char, kEncryptionReserve> reserve;
-    std::memcpy(reserve.data(), page + kBody, kEncryptionReserve);
+    std::memcpy(reserve.data(), stored + kBody, kEncryptionReserve);
+    if (page != stored) std::memcpy(page, stored, clear);
     EVP_CIPHER_CTX* ctx = Context();
     const auto aad = PlaceOf(kind, place);
     int n = 0;
-    const bool opened = ctx != nullptr && EVP_DecryptInit_ex2(ctx, cipher, key->data(), reserve.data(), nullptr) == 1 &&
+    const bool opened = ctx != nullptr && EVP_DecryptInit_ex2(ctx, cipher, key.data(), reserve.data(), nullptr) == 1 &&
                         EVP_DecryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1 &&
-                        EVP_DecryptUpdate(ctx, nullptr, &n, page, clear) == 1 &&
-                        EVP_DecryptUpdate(ctx, page + clear, &n, page + clear, kBody - clear) == 1 &&
+                        EVP_DecryptUpdate(ctx, nullptr, &n, stored, clear) == 1 &&
+                        EVP_DecryptUpdate(ctx, page + clear, &n, stored + clear, kBody - clear) == 1 &&
                         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTag, reserve.data() + kNonce) == 1 &&
                         EVP_DecryptFinal_ex(ctx, page + kBody, &n) == 1;
     std::memset(page + kBody, 0, kEncryptionReserve);
     return opened;
   }
+
+  // The key the stored page authenticates under, among `held`'s.
+  EncryptedVfs::PageKey KeyOf(const DataKeys& held, FileKind kind, std::uint64_t place, const unsigned char* stored) {
+    std::array<unsigned char, kPage> scratch;
+    if (OpenUnder(*held.current, kind, place, stored, scratch.data())) return EncryptedVfs::PageKey::kCurrent;
+    for (const auto& key : held.previous) {
+      if (OpenUnder(*key, kind, place, stored, scratch.data())) return EncryptedVfs::PageKey::kPrevious;
+    }
+    return EncryptedVfs::PageKey::kNone;
+  }
+
+  // Decrypts the stored page `page` (kPage bytes) at `place` in place, under whichever data key
+  // it was written with. False when it authenticates under none (after a look at whether another
+  // process rotated the data key).
+  bool Open(FileKind kind, std::uint64_t place, unsigned char* page) {
+    std::array<unsigned char, kPage> stored;
+    std::memcpy(stored.data(), page, kPage);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const std::shared_ptr<const DataKeys> held = keys->keys();
+      if (OpenUnder(*held->current, kind, place, stored.data(), page)) return true;
+      for (const auto& key : held->previous) {
+        if (OpenUnder(*key, kind, place, stored.data(), page)) return true;
+      }
+      auto refreshed = keys->Refresh();
+      if (!refreshed || !*refreshed) return false;
+    }
+    return false;
+  }
+
+  // Whether a data key rotation is under way (pages are being rewritten in place).
+  bool Rotating() const { return !keys->keys()->previous.empty(); }
 };
 
 namespace {
@@ -139,12 +175,18 @@ bool AllZero(const unsigned char* bytes, std::size_t size) {
 // Reads the stored page at `offset` (its place `place`) and decrypts it into `page`. A page
 // wholly past the end of the file reads as zeros with SQLITE_IOERR_SHORT_READ, as SQLite expects;
 // one that does not authenticate is SQLITE_IOERR_DATA (the caller reports it).
+// While the data key is rotated, a page of the database may be read in the middle of its
+// rewrite in place (store/sqlite/page_rekey.h): such a read is tried again before it counts.
 int ReadPage(File& f, sqlite3_file* file, std::uint64_t place, sqlite3_int64 offset, unsigned char* page) {
-  int rc = RawRead(file, page, kPage, offset);
-  if (rc == SQLITE_IOERR_SHORT_READ && AllZero(page, kPage)) return rc;
-  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
-  if (rc == SQLITE_IOERR_SHORT_READ || !f.state->Open(f.kind, place, page)) return SQLITE_IOERR_DATA;
-  return SQLITE_OK;
+  constexpr int kAttemptsWhileRotating = 4;
+  for (int attempt = 1;; ++attempt) {
+    int rc = RawRead(file, page, kPage, offset);
+    if (rc == SQLITE_IOERR_SHORT_READ && AllZero(page, kPage)) return rc;
+    if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
+    if (rc == SQLITE_OK && f.state->Open(f.kind, place, page)) return SQLITE_OK;
+    if (f.kind != FileKind::kDatabase || attempt == kAttemptsWhileRotating || !f.state->Rotating()) return SQLITE_IOERR_DATA;
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
+  }
 }
 
 // A read of [offset, offset + amount) of the page stored at `page_offset` (`place`), whole or
@@ -277,6 +319,25 @@ int OpenFile(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int fl
   return SQLITE_OK;
 }
 
+// SQLite's write lock and checkpoint lock (the first two of its shared-memory locks): whoever
+// takes one is about to write pages, so it first makes sure it holds the current data key (another
+// process may have rotated it). A process that cannot get the current key does not write.
+constexpr int kWalWriteLock = 0, kWalCheckpointLock = 1;
+
+int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
+  sqlite3_file* real = Real(file);
+  const int rc = real->pMethods->xShmLock(real, offset, n, flags);
+  const bool writes = (flags & SQLITE_SHM_LOCK) != 0 && (flags & SQLITE_SHM_EXCLUSIVE) != 0 && offset <= kWalCheckpointLock &&
+                      offset + n > kWalWriteLock;
+  if (rc != SQLITE_OK || !writes) return rc;
+  if (auto refreshed = Of(file).state->keys->Refresh(); !refreshed) {
+    CK_LOG_ERROR("{}: nothing is written", refreshed.error().message());
+    real->pMethods->xShmLock(real, offset, n, SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE);
+    return SQLITE_IOERR_SHMLOCK;
+  }
+  return SQLITE_OK;
+}
+
 void InstallMethods(sqlite3_io_methods& m) {
   m.iVersion = 2;  // no xFetch: memory-mapped reads would bypass decryption
   m.xClose = [](sqlite3_file* file) { return Real(file)->pMethods->xClose(Real(file)); };
@@ -308,7 +369,7 @@ void InstallMethods(sqlite3_io_methods& m) {
   m.xShmMap = [](sqlite3_file* file, int region, int size, int extend, void volatile** out) {
     return Real(file)->pMethods->xShmMap(Real(file), region, size, extend, out);
   };
-  m.xShmLock = [](sqlite3_file* file, int offset, int n, int flags) { return Real(file)->pMethods->xShmLock(Real(file), offset, n, flags); };
+  m.xShmLock = &ShmLock;
   m.xShmBarrier = [](sqlite3_file* file) { Real(file)->pMethods->xShmBarrier(Real(file)); };
   m.xShmUnmap = [](sqlite3_file* file, int remove) { return Real(file)->pMethods->xShmUnmap(Real(file), remove); };
 }
@@ -317,10 +378,15 @@ std::atomic<int> registrations{0};
 
 }  // namespace
 
-Result<std::unique_ptr<EncryptedVfs>> EncryptedVfs::Register(std::shared_ptr<const Secret> key, const std::string& root) {
-  if (key == nullptr || key->size() != 32) return Err(Status::Invalid("the data key must be 32 bytes"));
+Result<std::unique_ptr<EncryptedVfs>> EncryptedVfs::Register(std::shared_ptr<DataKeyRing> keys, const std::string& root) {
+  if (keys == nullptr) return Err(Status::Invalid("no data key"));
+  const std::shared_ptr<const DataKeys> held = keys->keys();
+  const auto wrong_size = [](const std::shared_ptr<const Secret>& key) { return key == nullptr || key->size() != 32; };
+  if (wrong_size(held->current) || std::any_of(held->previous.begin(), held->previous.end(), wrong_size)) {
+    return Err(Status::Invalid("a data key must be 32 bytes"));
+  }
   auto state = std::make_unique<State>();
-  state->key = std::move(key);
+  state->keys = std::move(keys);
   state->root = sqlite3_vfs_find(root.empty() ? nullptr : root.c_str());
   if (state->root == nullptr) return Err(Status::Invalid("SQLite has no VFS named '" + root + "'"));
   if (RAND_bytes(state->nonce_start.data(), kNonce) != 1) return Err(Status::Internal("the system's random number generator failed"));
@@ -348,6 +414,32 @@ EncryptedVfs::EncryptedVfs(std::unique_ptr<State> state)
 EncryptedVfs::~EncryptedVfs() {
   sqlite3_vfs_unregister(&state_->vfs);
   EVP_CIPHER_free(state_->cipher);
+}
+
+}  // namespace ck::store::sqlite
+
+namespace ck::store::sqlite {
+
+EncryptedVfs::PageKey EncryptedVfs::KeyOfStoredPage(std::uint64_t page_number, const unsigned char* stored) const {
+  return state_->KeyOf(*state_->keys->keys(), FileKind::kDatabase, page_number, stored);
+}
+
+bool EncryptedVfs::Reseal(std::uint64_t page_number, unsigned char* stored) const {
+  const std::shared_ptr<const DataKeys> held = state_->keys->keys();
+  std::array<unsigned char, kPage> page;
+  bool opened = state_->OpenUnder(*held->current, FileKind::kDatabase, page_number, stored, page.data());
+  for (std::size_t i = 0; !opened && i < held->previous.size(); ++i) {
+    opened = state_->OpenUnder(*held->previous[i], FileKind::kDatabase, page_number, stored, page.data());
+  }
+  return opened && state_->Seal(FileKind::kDatabase, page_number, page.data(), stored);
+}
+
+int EncryptedVfs::ReadStoredPage(sqlite3_file* file, std::uint64_t page_number, unsigned char* stored) {
+  return RawRead(file, stored, kPage, static_cast<sqlite3_int64>(page_number - 1) * kPage);
+}
+
+int EncryptedVfs::WriteStoredPage(sqlite3_file* file, std::uint64_t page_number, const unsigned char* stored) {
+  return RawWrite(file, stored, kPage, static_cast<sqlite3_int64>(page_number - 1) * kPage);
 }
 
 }  // namespace ck::store::sqlite

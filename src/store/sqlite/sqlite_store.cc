@@ -23,6 +23,7 @@
 #include "store/body_codec.h"
 #include "store/version_cache.h"
 #include "store/sqlite/encrypted_vfs.h"
+#include "store/sqlite/page_rekey.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/search_index_rows.h"
 #include "store/sqlite/name_ids.h"
@@ -1051,15 +1052,15 @@ Result<std::optional<bool>> IsEncrypted(const std::filesystem::path& file) {
 Result<std::unique_ptr<EncryptedVfs>> PrepareEncryption(SqliteOptions& options) {
   const std::filesystem::path file = SqliteDatabasePath(options.data_dir);
   CK_ASSIGN_OR_RETURN(std::optional<bool> encrypted, IsEncrypted(file));
-  if (encrypted && *encrypted && !options.data_key) {
+  if (encrypted && *encrypted && !options.data_keys) {
     return Err(Status::Invalid("the database in " + options.data_dir.string() + " is encrypted, and no data key was given"));
   }
-  if (encrypted && !*encrypted && options.data_key) {
+  if (encrypted && !*encrypted && options.data_keys) {
     return Err(Status::Invalid("the database in " + options.data_dir.string() +
                                " is not encrypted: encrypt it with `chartkeeper encrypt`, or open it with encryption off"));
   }
-  if (!options.data_key) return std::unique_ptr<EncryptedVfs>();
-  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(options.data_key, options.vfs));
+  if (!options.data_keys) return std::unique_ptr<EncryptedVfs>();
+  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(options.data_keys, options.vfs));
   options.vfs = vfs->name();
   return vfs;
 }
@@ -1089,6 +1090,9 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options) {
   if (ec) return Err(Status::Internal("cannot create the data folder").WithDetail(options.data_dir.string() + ": " + ec.message()));
   CK_ASSIGN_OR_RETURN(auto lock, FolderLock::Acquire(options.data_dir));
   CK_ASSIGN_OR_RETURN(auto encryption, PrepareEncryption(options));
+  if (encryption) {
+    CK_RETURN_IF_ERROR(RestoreTornPages(options.data_dir, *encryption));  // a data key rotation stopped by a power cut
+  }
   CK_ASSIGN_OR_RETURN(auto writer, Connection::Open(SqliteDatabasePath(options.data_dir), Connection::Mode::kReadWrite, options.vfs));
   if (encryption) {
     // A new database takes the page size and the reserve (an existing one keeps its own), and
@@ -1171,7 +1175,7 @@ Status EncryptSqliteDatabase(const std::filesystem::path& clear_dir, const std::
     return Status::Internal("SQLite cannot reserve bytes per page for encryption");
   }
   CK_RETURN_IF_ERROR(db->Execute("VACUUM"));
-  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(std::move(data_key)));
+  CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(DataKeyRing::Of(std::move(data_key))));
   CK_ASSIGN_OR_RETURN(auto copy, Connection::Open(target, Connection::Mode::kReadWrite, vfs->name()));
   return CopyDatabase(*db, std::move(copy), target);
 }

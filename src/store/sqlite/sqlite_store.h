@@ -13,6 +13,7 @@
 #include <string>
 
 #include "store/resource_store.h"
+#include "store/data_key.h"
 #include "util/secret.h"
 #include "util/time.h"
 
@@ -23,10 +24,10 @@ struct SqliteOptions {
   const Clock* clock = nullptr;    // REQUIRES: non-null, outlives the store
   std::size_t max_batch = 512;     // most operations per group commit
   std::string vfs;                 // SQLite VFS name (empty: the default)
-  // The data key (32 bytes): the database and its log are encrypted with it, page by page
-  // (store/sqlite/encrypted_vfs.h), above `vfs`. Null: the database is in the clear. A database
-  // made one way is refused the other way (kInvalid).
-  std::shared_ptr<const Secret> data_key;
+  // The data keys (store/data_key.h): the database and its log are encrypted page by page under
+  // the current one (store/sqlite/encrypted_vfs.h), above `vfs`. Null: the database is in the
+  // clear. A database made one way is refused the other way (kInvalid).
+  std::shared_ptr<DataKeyRing> data_keys;
   std::size_t cache_bytes = 256u << 20;  // budget of the current-version cache; 0 disables it
   // SQLite's page cache of each read-only connection: the index and record pages a search
   // probes stay in memory instead of being read from the file again (a read costs a system call
@@ -61,7 +62,7 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options);
 
 // A consistent copy of the database, made while it is in use (SQLite's online backup in one
 // read transaction, through the same VFS, so encrypted with the same data key), written and
-// synced to `target` (which must not exist). Uses options.data_dir, data_key and vfs. Returns the sequence number of the last
+// synced to `target` (which must not exist). Uses options.data_dir, data_keys and vfs. Returns the sequence number of the last
 // change it holds. Errors: kNotFound (no database), kInvalid (target exists), the store's.
 Result<std::int64_t> BackupSqliteDatabase(SqliteOptions options, const std::filesystem::path& target);
 
