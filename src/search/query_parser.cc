@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "search/decimal_interval.h"
@@ -92,6 +94,12 @@ class Parser {
       CK_ASSIGN_OR_RETURN(out.query.compartment, Compartment());
     }
     for (const auto& [raw_name, value] : request_.parameters) {
+      if (raw_name.starts_with("_has:") || raw_name.find('.') != std::string::npos) {  // a chain: modifiers sit inside it
+        CK_ASSIGN_OR_RETURN(Condition condition, ParseLinked(request_.type, raw_name, raw_name, value, 1));
+        out.query.all_of.push_back(std::move(condition));
+        out.link_parameters.emplace_back(raw_name, value);
+        continue;
+      }
       std::string name = raw_name;
       std::string modifier;
       if (std::size_t colon = name.find(':'); colon != std::string::npos) {
@@ -138,6 +146,99 @@ class Parser {
   Param Find(const std::string& code) const {
     auto it = params_.find(code);
     return it == params_.end() ? nullptr : it->second;
+  }
+
+  // The parameter `code` of `type` (of the searched type: Find).
+  Param FindIn(const std::string& type, std::string_view code) const {
+    if (code == "_lastUpdated") return last_updated_;
+    if (type == request_.type) return Find(std::string(code));
+    for (Param param : IndexExtractor::R4().ParametersOf(type)) {
+      if (param->code == code) return param;
+    }
+    return nullptr;
+  }
+
+  static constexpr int kMaxChainLinks = 8;
+
+  // What is left of a parameter's name at `type`: `param[:modifier]`, a chain
+  // `param[:TargetType].rest`, or a reverse chain `_has:SourceType:param:rest` (R4 search,
+  // "Chained parameters" and "Reverse Chaining"). Without a target type, a chain goes to every
+  // type the reference may point to that has the next parameter, as long as they agree on its
+  // kind; otherwise the type must be named. Errors name the whole parameter (`raw`).
+  Result<Condition> ParseLinked(const std::string& type, std::string_view text, const std::string& raw, const std::string& value, int links) {
+    if (links > kMaxChainLinks) return Err(Bad(raw, "a chain of more than " + std::to_string(kMaxChainLinks) + " links is not supported"));
+    if (text.starts_with("_has:")) return ParseReverse(type, text.substr(5), raw, value, links);
+    const std::size_t dot = text.find('.');
+    const std::string_view head = text.substr(0, dot);
+    const std::size_t colon = head.find(':');
+    const std::string code(head.substr(0, colon));
+    const std::string modifier(colon == std::string_view::npos ? std::string_view() : head.substr(colon + 1));
+    const Param param = FindIn(type, code);
+    if (param == nullptr || param->type == SearchParamType::kSpecial) {
+      return Err(Bad(raw, "'" + code + "' is not a search parameter of " + type + " this server supports"));
+    }
+    if (dot == std::string_view::npos) return ParseCondition(raw, param, modifier, value);
+    if (param->type != SearchParamType::kReference) return Err(Bad(raw, "'" + code + "' of " + type + " is not a reference: it cannot be chained"));
+    const std::string_view rest = text.substr(dot + 1);
+    if (rest.empty()) return Err(Bad(raw, "nothing follows the '.'"));
+    std::vector<std::string> candidates = param->targets;
+    if (!modifier.empty()) {
+      if (std::find(candidates.begin(), candidates.end(), modifier) == candidates.end()) {
+        return Err(Bad(raw, type + "." + code + " does not point to '" + modifier + "'"));
+      }
+      candidates = {modifier};
+    }
+    const bool reverse_next = rest.starts_with("_has:");
+    if (reverse_next && candidates.size() > 1) return Err(Bad(raw, code + " may point to several types: name one, as in " + code + ":" + candidates[0] + "._has:..."));
+    const std::string next(rest.substr(0, std::min(rest.find(':'), rest.find('.'))));
+    auto chain = std::make_shared<Chain>();
+    std::optional<SearchParamType> next_type;
+    for (const std::string& target : candidates) {
+      const Param next_param = reverse_next ? nullptr : FindIn(target, next);
+      if (!reverse_next && next_param == nullptr) continue;
+      if (next_param != nullptr && next_type && *next_type != next_param->type) {
+        return Err(Bad(raw, code + " may point to several types whose '" + next + "' parameters differ in kind: name the type, as in " + code + ":" +
+                                target + "." + std::string(rest)));
+      }
+      if (next_param != nullptr) next_type = next_param->type;
+      CK_ASSIGN_OR_RETURN(Condition inner, ParseLinked(target, rest, raw, value, links + 1));
+      chain->types.push_back(target);
+      chain->inner.push_back(std::move(inner));
+    }
+    if (chain->types.empty()) {
+      return Err(Bad(raw, "'" + next + "' is not a search parameter of any type " + type + "." + code + " may point to"));
+    }
+    Condition condition{param};
+    condition.chain = std::move(chain);
+    return condition;
+  }
+
+  // `SourceType:param:rest` after `_has:`: resources of `type` that a SourceType resource
+  // meeting `rest` points to through its reference parameter `param`.
+  Result<Condition> ParseReverse(const std::string& type, std::string_view text, const std::string& raw, const std::string& value, int links) {
+    const std::size_t first = text.find(':');
+    const std::size_t second = first == std::string_view::npos ? first : text.find(':', first + 1);
+    if (second == std::string_view::npos || second + 1 == text.size()) {
+      return Err(Bad(raw, "expected _has:Type:parameter:parameter, as in _has:Observation:patient:code=1234-5"));
+    }
+    const std::string source(text.substr(0, first));
+    const std::string code(text.substr(first + 1, second - first - 1));
+    if (fhir::Definitions::R4().FindResourceType(source) == nullptr) return Err(Bad(raw, "'" + source + "' is not a resource type"));
+    const Param param = FindIn(source, code);
+    if (param == nullptr || param->type != SearchParamType::kReference) {
+      return Err(Bad(raw, "'" + code + "' is not a reference parameter of " + source));
+    }
+    if (std::find(param->targets.begin(), param->targets.end(), type) == param->targets.end()) {
+      return Err(Bad(raw, source + "." + code + " never points to " + type));
+    }
+    CK_ASSIGN_OR_RETURN(Condition inner, ParseLinked(source, text.substr(second + 1), raw, value, links + 1));
+    auto chain = std::make_shared<Chain>();
+    chain->reverse = true;
+    chain->types = {source};
+    chain->inner.push_back(std::move(inner));
+    Condition condition{param};
+    condition.chain = std::move(chain);
+    return condition;
   }
 
   Result<CompartmentFilter> Compartment() const {

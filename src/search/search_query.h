@@ -7,6 +7,7 @@
 // Thread safety: plain values.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -83,8 +84,27 @@ struct CompositeMatch {
   std::optional<NumberMatch> third;
 };
 
+struct Condition;
+
+// A chained parameter (`subject:Patient.name=peter`) or a reverse chain
+// (`_has:Observation:patient:code=1234-5`), in place of the condition's own matches.
+//   chain: the condition's `param` is a reference parameter of the searched type; a resource
+//     matches when it points through it to a resource of one of `types` meeting the `inner`
+//     condition of that type (the same index: `inner[i]` is for `types[i]`).
+//   reverse: the condition's `param` is a reference parameter of `types[0]` (the only type);
+//     a resource matches when a resource of that type meeting `inner[0]` points to it through it.
+// Inner conditions may chain further. Deleted resources have no index values, so a chain never
+// passes through one.
+struct Chain {
+  bool reverse = false;
+  std::vector<std::string> types;
+  std::vector<Condition> inner;
+};
+
 struct Condition {
   Param param;
+  // Set for a chained or reverse chained parameter; then no other member is.
+  std::shared_ptr<const Chain> chain;
   // :missing=true (no value indexed) or false (some value); when set, `any_of` is empty.
   std::optional<bool> missing;
   bool negated = false;  // :not (token): resources with no value matching any of `any_of`

@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 #include "cli/input_file.h"
 #include "fhir/json_reader.h"
@@ -239,6 +240,55 @@ class SearchDifferentialTest : public ::testing::Test {
     delete dir_;
   }
 
+  // Each stored resource of `type`'s values of its parameter `code`, by brute force (the
+  // parameter's FHIRPath expression).
+  static std::vector<Values> ValuesOf(const std::string& type, const std::string& code) {
+    const fhir::Definitions& definitions = fhir::Definitions::R4();
+    for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
+      if (param.code != code || std::find(param.bases.begin(), param.bases.end(), type) == param.bases.end()) continue;
+      return ValuesOf(type, param);
+    }
+    ADD_FAILURE() << type << " has no parameter " << code;
+    return {};
+  }
+  static std::vector<Values> ValuesOf(const std::string& type, const fhir::SearchParameterDefinition& param) {
+    const fhir::Definitions& definitions = fhir::Definitions::R4();
+    const std::vector<Stored>& resources = (*stored_)[type];
+    auto expression = fhirpath::Expression::Compile(param.expression, definitions, *definitions.FindResourceType(type));
+    EXPECT_TRUE(expression) << param.code << ": " << expression.error().ToString();
+    std::vector<Values> values(resources.size());
+    for (std::size_t i = 0; expression && i < resources.size(); ++i) {
+      auto found = expression->Evaluate(resources[i].resource, definitions);
+      EXPECT_TRUE(found) << param.code << ": " << found.error().ToString();
+      if (!found) continue;
+      for (const fhirpath::Value& item : *found) Collect(item, param.type, values[i]);
+    }
+    return values;
+  }
+  static const fhir::SearchParameterDefinition& Parameter(const std::string& type, const std::string& code) {
+    for (const fhir::SearchParameterDefinition& param : fhir::Definitions::R4().SearchParameters()) {
+      if (param.code == code && std::find(param.bases.begin(), param.bases.end(), type) != param.bases.end()) return param;
+    }
+    throw std::invalid_argument(type + " has no parameter " + code);
+  }
+
+  // Runs `type?query` through every page; true when it finds exactly `expected`, else a failure
+  // naming the query and the differences.
+  static bool Agrees(HttpClient& client, const std::string& type, const std::string& query, const std::set<std::string>& expected) {
+    const std::string path = "/fhir/" + type + "?" + query + "&_count=1000&_elements=id";
+    const std::vector<std::string> found = testing::Flatten(testing::WalkPages(client, path).pages);
+    const std::set<std::string> got(found.begin(), found.end());
+    if (got == expected && got.size() == found.size()) return true;
+    std::vector<std::string> missing, extra;
+    std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
+    std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
+    ADD_FAILURE() << path << ": " << expected.size() << " expected, " << found.size() << " found; missing "
+                  << ::testing::PrintToString(std::vector<std::string>(missing.begin(), missing.begin() + std::min<std::size_t>(3, missing.size())))
+                  << ", extra "
+                  << ::testing::PrintToString(std::vector<std::string>(extra.begin(), extra.begin() + std::min<std::size_t>(3, extra.size())));
+    return false;
+  }
+
   static testing::TempDir* dir_;
   static testing::ServerProcess* server_;
   static std::map<std::string, std::vector<Stored>>* stored_;
@@ -369,46 +419,132 @@ TEST_F(SearchDifferentialTest, AgreesWithABruteForceEvaluationOnSynthea) {
   for (const char* type : kTypes) {
     const std::vector<Stored>& resources = (*stored_)[type];
     ASSERT_FALSE(resources.empty()) << type;
-    const fhir::TypeDefinition& type_definition = *definitions.FindResourceType(type);
     for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
       if (param.expression.empty() || param.type == SearchParamType::kComposite || param.type == SearchParamType::kSpecial) continue;
       const bool applies = std::any_of(param.bases.begin(), param.bases.end(), [&](const std::string& base) {
         return base == type || base == "Resource" || base == "DomainResource";
       });
       if (!applies) continue;
-      auto expression = fhirpath::Expression::Compile(param.expression, definitions, type_definition);
-      ASSERT_TRUE(expression) << param.code << ": " << expression.error().ToString();
-      std::vector<Values> values(resources.size());
-      for (std::size_t i = 0; i < resources.size(); ++i) {
-        auto found = expression->Evaluate(resources[i].resource, definitions);
-        ASSERT_TRUE(found) << param.code << ": " << found.error().ToString();
-        for (const fhirpath::Value& item : *found) Collect(item, param.type, values[i]);
-      }
+      const std::vector<Values> values = ValuesOf(type, param);
       for (const Probe& probe : ProbesFor(param, values, random)) {
         std::set<std::string> expected;
         for (std::size_t i = 0; i < resources.size(); ++i) {
           if (probe.matches(values[i])) expected.insert(resources[i].id);
         }
-        const std::string path = std::string("/fhir/") + type + "?" + probe.name + "=" + ck::PercentEncode(probe.value) + "&_count=1000&_elements=id";
-        const std::vector<std::string> found = testing::Flatten(testing::WalkPages(client, path).pages);
-        const std::set<std::string> got(found.begin(), found.end());
         ++probes;
-        if (got == expected && got.size() == found.size()) {
-          ++agreed;
-          continue;
-        }
-        std::vector<std::string> missing, extra;
-        std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
-        std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
-        ADD_FAILURE() << path << ": " << expected.size() << " expected, " << found.size() << " found; missing "
-                      << ::testing::PrintToString(std::vector<std::string>(missing.begin(), missing.begin() + std::min<std::size_t>(3, missing.size())))
-                      << ", extra "
-                      << ::testing::PrintToString(std::vector<std::string>(extra.begin(), extra.begin() + std::min<std::size_t>(3, extra.size())));
+        if (Agrees(client, type, probe.name + "=" + ck::PercentEncode(probe.value), expected)) ++agreed;
       }
     }
   }
   std::printf("search differential: %d of %d searches agree with the brute-force evaluation\n", agreed, probes);
   EXPECT_GT(probes, 500);
+  EXPECT_EQ(agreed, probes);
+}
+
+// A link of a generated chain: resources of `from` pointing through `reference` to resources of
+// `to` (a chain), or resources of `to` that resources of `from` point to through `reference`
+// (`_has`, reverse).
+struct Link {
+  std::string from;
+  std::string reference;
+  std::string to;
+};
+
+// Chained and reverse chained searches (`Observation?subject:Patient.family=...`,
+// `Patient?_has:Condition:patient:code=...`, two links deep), with the inner probes generated as
+// above, against the brute force: follow the references among the stored resources.
+TEST_F(SearchDifferentialTest, ChainsAndReverseChainsAgreeWithABruteForceEvaluationOnSynthea) {
+  std::mt19937 random(20261207);
+  HttpClient client(server_->port());
+  int probes = 0;
+  int agreed = 0;
+  // The ids of the resources of `type` whose parameter `code` points to one of `targets`.
+  auto pointing = [&](const std::string& type, const std::string& code, const std::set<std::string>& targets) {
+    const std::vector<Values> references = ValuesOf(type, code);
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < references.size(); ++i) {
+      for (const std::string& reference : references[i].references) {
+        if (targets.count(reference) > 0) out.insert((*stored_)[type][i].id);
+      }
+    }
+    return out;
+  };
+  // The "Type/id" of the resources that `type`'s parameter `code` of the resources `ids` points to.
+  auto pointed_to = [&](const std::string& type, const std::string& code, const std::set<std::string>& ids) {
+    const std::vector<Values> references = ValuesOf(type, code);
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < references.size(); ++i) {
+      if (ids.count((*stored_)[type][i].id) == 0) continue;
+      out.insert(references[i].references.begin(), references[i].references.end());
+    }
+    return out;
+  };
+  struct Case {
+    std::vector<Link> links;  // outermost first
+    bool reverse;
+    std::string inner_type;
+    std::string inner_code;
+  };
+  const Case cases[] = {
+      {{{"Observation", "subject", "Patient"}}, false, "Patient", "family"},
+      {{{"Encounter", "patient", "Patient"}}, false, "Patient", "birthdate"},
+      {{{"DiagnosticReport", "result", "Observation"}}, false, "Observation", "code"},
+      {{{"Condition", "encounter", "Encounter"}}, false, "Encounter", "date"},
+      {{{"Observation", "encounter", "Encounter"}, {"Encounter", "subject", "Patient"}}, false, "Patient", "gender"},
+      {{{"Condition", "patient", "Patient"}}, true, "Condition", "code"},
+      {{{"Observation", "patient", "Patient"}}, true, "Observation", "code"},
+      {{{"Observation", "encounter", "Encounter"}}, true, "Observation", "date"},
+      {{{"Encounter", "patient", "Patient"}, {"Procedure", "encounter", "Encounter"}}, true, "Procedure", "code"},
+  };
+  int found_some = 0;
+  constexpr int kRounds = 3;  // of probes per case, each from other values
+  for (int round = 0; round < kRounds; ++round) {
+    for (const Case& test : cases) {
+      const std::vector<Stored>& inner = (*stored_)[test.inner_type];
+      const fhir::SearchParameterDefinition& param = Parameter(test.inner_type, test.inner_code);
+      const std::vector<Values> values = ValuesOf(test.inner_type, param);
+      for (const Probe& probe : ProbesFor(param, values, random)) {
+        std::set<std::string> matched;  // "Type/id" of the inner resources the probe matches
+        for (std::size_t i = 0; i < inner.size(); ++i) {
+          if (probe.matches(values[i])) matched.insert(test.inner_type + "/" + inner[i].id);
+        }
+        std::string name;
+        std::string outer_type;
+        if (!test.reverse) {  // links[0].from ← ... ← inner: walk from the inside out
+          for (std::size_t l = test.links.size(); l-- > 0;) {
+            const Link& link = test.links[l];
+            std::set<std::string> ids = pointing(link.from, link.reference, matched);
+            matched.clear();
+            for (const std::string& id : ids) matched.insert(link.from + "/" + id);
+          }
+          outer_type = test.links[0].from;
+          for (const Link& link : test.links) name += link.reference + ":" + link.to + ".";
+        } else {  // links[0].to is the outer type; each link's `from` points to its `to`
+          for (std::size_t l = test.links.size(); l-- > 0;) {
+            const Link& link = test.links[l];
+            std::set<std::string> ids;
+            for (const std::string& typed : matched) ids.insert(typed.substr(typed.find('/') + 1));
+            std::set<std::string> targets = pointed_to(link.from, link.reference, ids);
+            matched.clear();
+            for (const std::string& target : targets) {
+              if (target.starts_with(link.to + "/")) matched.insert(target);
+            }
+          }
+          outer_type = test.links[0].to;
+          for (const Link& link : test.links) name += "_has:" + link.from + ":" + link.reference + ":";
+        }
+        std::set<std::string> expected;
+        for (const std::string& typed : matched) expected.insert(typed.substr(typed.find('/') + 1));
+        ++probes;
+        found_some += expected.empty() ? 0 : 1;
+        if (Agrees(client, outer_type, name + probe.name + "=" + ck::PercentEncode(probe.value), expected)) ++agreed;
+      }
+    }
+  }
+  std::printf("chained search differential: %d of %d searches agree with the brute-force evaluation (%d find something)\n", agreed, probes,
+              found_some);
+  EXPECT_GT(probes, 120);
+  EXPECT_GT(found_some, probes / 3);
   EXPECT_EQ(agreed, probes);
 }
 

@@ -572,7 +572,10 @@ Result<std::vector<std::int64_t>> CompositeParamIds(Connection& db, NameIds& par
   return ids;
 }
 
-Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
+Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, const search::Condition& condition,
+                           const std::string& type_name, std::int64_t type_id);
+
+Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
   if (query.compartment) {
     // Points to the compartment's resource through one of its parameters (an index range in
@@ -622,6 +625,16 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& params, const search::Sear
     out.drivers.push_back(std::move(clause));
   }
   for (const search::Condition& condition : query.all_of) {
+    if (condition.chain) {
+      CK_ASSIGN_OR_RETURN(Clause clause, ChainClause(db, types, params, condition, query.type, type_id));
+      clause.test_index = out.tests.size();
+      Sql test;
+      test << "(";
+      test.Append(clause.test) << ")";
+      out.tests.push_back(std::move(test));
+      out.drivers.push_back(std::move(clause));
+      continue;
+    }
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
     Clause clause;
     MatchWriter writer(type_id, param_id.value_or(-1), clause);  // no id: no resource has a value
@@ -666,6 +679,71 @@ Sql DistinctSet(const Clause& clause) {
     sql.Append(clause.parts[i]);
   }
   return sql;
+}
+
+// The rids of the resources of `type_name` that meet `condition` (which may chain further), as
+// one SELECT; nullopt when no resource of the type was ever stored.
+Result<std::optional<Sql>> MatchingSet(Connection& db, NameIds& types, NameIds& params, const std::string& type_name,
+                                       const search::Condition& condition) {
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types.Lookup(db, type_name));
+  if (!type_id) return std::optional<Sql>();
+  search::SearchQuery inner;
+  inner.type = type_name;
+  inner.all_of = {condition};
+  CK_ASSIGN_OR_RETURN(Clauses clauses, BuildClauses(db, types, params, inner, *type_id));
+  if (!clauses.drivers.empty()) return std::optional<Sql>(DistinctSet(clauses.drivers[0]));
+  Sql set;  // a negative condition (:not, :missing=true): every resource of the type it holds for
+  set << "SELECT m.rid FROM resource m WHERE m.type_id = ";
+  set.Value(*type_id) << " AND m.deleted = 0 AND ";
+  set.Append(OnCandidate(clauses.tests[0], "m.rid"));
+  return std::optional<Sql>(std::move(set));
+}
+
+// A chained parameter's clause: the resources whose reference points to a resource meeting the
+// inner condition (one part per target type); a reverse chain's: the resources a resource
+// meeting the inner condition points to.
+Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, const search::Condition& condition,
+                           const std::string& type_name, std::int64_t type_id) {
+  const search::Chain& chain = *condition.chain;
+  Clause clause;
+  clause.ranged = true;
+  for (std::size_t i = 0; i < chain.types.size(); ++i) {
+    CK_ASSIGN_OR_RETURN(std::optional<Sql> inner, MatchingSet(db, types, params, chain.types[i], chain.inner[i]));
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
+    if (!inner || !param_id) continue;
+    if (!clause.test.text.empty()) clause.test << " OR ";
+    Sql& part = clause.parts.emplace_back();
+    if (chain.reverse) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> source_type_id, types.Lookup(db, chain.types[i]));
+      part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
+      part.Value(type_id) << " AND t.deleted = 0 AND t.id IN (SELECT x.target_id FROM search_reference x WHERE x.type_id = ";
+      part.Value(source_type_id.value_or(-1)) << " AND x.param_id = ";
+      part.Value(*param_id) << " AND x.url = '' AND x.target_type = ";
+      part.Value(type_name) << " AND x.rid IN (";
+      part.Append(*inner) << "))";
+      clause.test << "r.rid IN (";
+      clause.test.Append(part) << ")";
+      continue;
+    }
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> target_type_id, types.Lookup(db, chain.types[i]));
+    Sql targets;  // the ids of the target type's resources that meet the inner condition
+    targets << "x.url = '' AND x.target_type = ";
+    targets.Value(chain.types[i]) << " AND x.target_id IN (SELECT t.id FROM resource t WHERE t.type_id = ";
+    targets.Value(target_type_id.value_or(-1)) << " AND t.rid IN (";
+    targets.Append(*inner) << "))";
+    part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+    part.Value(type_id) << " AND x.param_id = ";
+    part.Value(*param_id) << " AND ";
+    part.Append(targets);
+    clause.test << "EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id = ";
+    clause.test.Value(*param_id) << " AND ";
+    clause.test.Append(targets) << ")";
+  }
+  if (clause.parts.empty()) {  // nothing of the types was ever stored, or nothing points through the parameter
+    clause.parts.emplace_back() << "SELECT x.rid FROM resource x WHERE 0";
+    clause.test << "0";
+  }
+  return clause;
 }
 
 // How many rids a clause's set holds, counted up to `cap`: what the planner compares.
@@ -891,7 +969,7 @@ Result<std::optional<PreparedSearch>> Prepare(Connection& db, NameIds& types, Na
   prepared->contained = query.contained == search::ContainedMode::kOnly;
   prepared->type_id = prepared->contained ? -*type_id : *type_id;
   prepared->by_container = prepared->contained && !query.contained_alone;
-  CK_ASSIGN_OR_RETURN(prepared->clauses, BuildClauses(db, params, query, prepared->type_id));
+  CK_ASSIGN_OR_RETURN(prepared->clauses, BuildClauses(db, types, params, query, prepared->type_id));
   CK_ASSIGN_OR_RETURN(prepared->plan, ChoosePlan(db, prepared->clauses, query));
   return prepared;
 }
