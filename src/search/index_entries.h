@@ -104,6 +104,12 @@ struct UriEntry {
 struct CompositeEntry;
 struct ContainedEntries;
 
+// The text `_text` and `_content` search (full_text.h), folded as string search folds it.
+struct FullText {
+  std::string narrative;  // empty when the resource has none
+  std::string content;    // values separated by newlines
+};
+
 struct IndexEntries {
   std::vector<TokenEntry> tokens;
   std::vector<IdentifierTypeEntry> identifier_types;
@@ -116,6 +122,7 @@ struct IndexEntries {
   std::vector<UriEntry> uris;
   std::vector<CompositeEntry> composites;
   std::vector<ContainedEntries> contained;  // of the resources in `contained`, for _contained
+  FullText full_text;  // of the resource with its contained ones
 
   std::size_t size() const;
 };

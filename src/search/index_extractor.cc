@@ -1,6 +1,7 @@
 #include "search/index_extractor.h"
 
 #include "search/decimal_interval.h"
+#include "search/full_text.h"
 #include "search/search_text.h"
 #include "terminology/ucum.h"
 
@@ -273,6 +274,7 @@ Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource, con
       out.contained.push_back({node.type->name, i, std::move(entries)});
     }
   }
+  out.full_text = ExtractFullText(resource);
   return out;
 }
 

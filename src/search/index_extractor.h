@@ -12,9 +12,9 @@
 // The resources in `contained` are extracted too, each as a resource of its own type (for
 // `_contained`).
 //
-// Not extracted here: _lastUpdated (the transaction time, known only inside the write), the
-// parameters without an expression (_text, _content, _query: full text comes with search part
-// 2) and special parameters.
+// The text `_text` and `_content` search is gathered too (full_text.h). Not extracted here:
+// _lastUpdated (the transaction time, known only inside the write), _query and special
+// parameters.
 // Thread safety: immutable after construction; Extract may run on any thread.
 
 #include <string>

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "search/decimal_interval.h"
+#include "search/full_text.h"
 #include "search/index_extractor.h"
 #include "search/search_text.h"
 #include "terminology/ucum.h"
@@ -106,6 +107,13 @@ class Parser {
         modifier = name.substr(colon + 1);
         name.resize(colon);
       }
+      if (name == "_text" || name == "_content") {
+        if (!modifier.empty()) return Err(Bad(raw_name, "takes no modifier"));
+        CK_ASSIGN_OR_RETURN(Condition condition, FullTextCondition(name, value));
+        out.query.all_of.push_back(std::move(condition));
+        out.link_parameters.emplace_back(raw_name, value);
+        continue;
+      }
       if (name == "_include" || name == "_revinclude") {
         if (!modifier.empty() && modifier != "iterate") return Err(Bad(raw_name, "the only modifier is :iterate"));
         CK_ASSIGN_OR_RETURN(Include include, ParseInclude(raw_name, name == "_revinclude", value));
@@ -156,6 +164,24 @@ class Parser {
       if (param->code == code) return param;
     }
     return nullptr;
+  }
+
+  // _text (the narrative) or _content (all the text): each comma-separated value a text search
+  // (full_text.h), OR'ed.
+  Result<Condition> FullTextCondition(const std::string& name, const std::string& value) const {
+    const bool narrative = name == "_text";
+    Condition condition{fhir::Definitions::R4().FindSearchParameter(narrative ? "http://hl7.org/fhir/SearchParameter/DomainResource-text"
+                                                                             : "http://hl7.org/fhir/SearchParameter/Resource-content")};
+    if (condition.param == nullptr) return Err(Status::Internal("the R4 definitions lack " + name));
+    std::string any;
+    for (const std::string& text : SplitValues(value)) {
+      auto query = FullTextQuery(text);
+      if (!query) return Err(Bad(name, query.error().message()));
+      any += (any.empty() ? "(" : " OR (") + *query + ")";
+    }
+    if (any.empty()) return Err(Bad(name, "nothing to search for"));
+    condition.full_text = std::string(narrative ? "{narrative}" : "{content}") + " : (" + any + ")";
+    return condition;
   }
 
   static constexpr int kMaxChainLinks = 8;

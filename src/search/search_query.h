@@ -105,6 +105,9 @@ struct Condition {
   Param param;
   // Set for a chained or reverse chained parameter; then no other member is.
   std::shared_ptr<const Chain> chain;
+  // _text or _content: the FTS5 query over the resource's narrative or all its text
+  // (full_text.h), restricted to the column; then no other member is set.
+  std::string full_text;
   // :missing=true (no value indexed) or false (some value); when set, `any_of` is empty.
   std::optional<bool> missing;
   bool negated = false;  // :not (token): resources with no value matching any of `any_of`

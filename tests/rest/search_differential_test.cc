@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -17,6 +19,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "cli/input_file.h"
 #include "fhir/json_reader.h"
@@ -30,6 +33,7 @@
 #include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "util/crypto.h"
 #include "util/time.h"
 
 namespace ck {
@@ -43,6 +47,9 @@ using testing::ParseJson;
 constexpr int kPatients = 3;
 const char* const kTypes[] = {"Patient",   "Observation",       "Condition",        "Encounter",
                               "Procedure", "MedicationRequest", "DiagnosticReport", "Immunization"};
+// Also read for full text: the types Synthea writes narratives (CarePlan) and notes
+// (DocumentReference, text/plain attachments) for.
+const char* const kTextTypes[] = {"CarePlan", "DocumentReference"};
 
 // One resource's values of one parameter, as the R4 search page describes each kind.
 struct Values {
@@ -213,8 +220,10 @@ class SearchDifferentialTest : public ::testing::Test {
     server_ = new testing::ServerProcess(dir_->path() / "data");
     stored_ = new std::map<std::string, std::vector<Stored>>();
     HttpClient client(server_->port());
-    for (const char* type : kTypes) {
-      std::string path = std::string("/fhir/") + type + "?_count=1000";
+    std::vector<std::string> fetched(std::begin(kTypes), std::end(kTypes));
+    fetched.insert(fetched.end(), std::begin(kTextTypes), std::end(kTextTypes));
+    for (const std::string& type : fetched) {
+      std::string path = "/fhir/" + type + "?_count=1000";
       while (!path.empty()) {
         auto result = client.Get(path);
         ASSERT_EQ(result.status, 200) << result.body;
@@ -545,6 +554,104 @@ TEST_F(SearchDifferentialTest, ChainsAndReverseChainsAgreeWithABruteForceEvaluat
               found_some);
   EXPECT_GT(probes, 120);
   EXPECT_GT(found_some, probes / 3);
+  EXPECT_EQ(agreed, probes);
+}
+
+// Full text by brute force: the text of narrative XHTML (between tags, entities decoded); a
+// resource's text (every string and markdown value, narratives, the decoded data of text/*
+// attachments); and the words of a text, folded as string search folds it and cut at every
+// character that is not an ASCII letter or digit.
+std::string XhtmlText(std::string_view xhtml) {
+  std::string plain;
+  bool in_tag = false;
+  for (char c : xhtml) {
+    if (c == '<' || c == '>') {
+      in_tag = c == '<';
+      plain += ' ';
+    } else if (!in_tag) {
+      plain += c;
+    }
+  }
+  for (const auto& [entity, c] : {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}) {
+    for (std::size_t at = plain.find(entity); at != std::string::npos; at = plain.find(entity, at + 1)) plain.replace(at, std::strlen(entity), c);
+  }
+  return plain;
+}
+
+std::string Narrative(const fhir::Resource& resource) {
+  const fhir::Property* text = resource.root().Find("text");
+  return text == nullptr ? "" : XhtmlText(text->values[0].TextOf("div"));
+}
+
+void AddContent(const Node& node, std::string& out) {
+  const std::string type = node.type == nullptr ? "" : node.type->name;
+  if (node.kind == fhir::JsonKind::kString) {
+    if (type == "string" || type == "markdown") out += node.text + "\n";
+    if (type == "xhtml") out += XhtmlText(node.text) + "\n";
+    return;
+  }
+  if ((type == "Attachment" || type == "Binary") && node.TextOf("contentType").starts_with("text/")) {
+    if (auto decoded = Base64Decode(node.TextOf("data"))) out += *decoded + "\n";
+  }
+  for (const fhir::Property& property : node.properties) {
+    for (const Node& value : property.values) AddContent(value, out);
+  }
+}
+
+std::set<std::string> Words(const std::string& text) {
+  std::set<std::string> words;
+  std::string word;
+  for (char c : search::NormalizeForSearch(text) + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) {
+      word += c;
+    } else if (!word.empty()) {
+      words.insert(std::exchange(word, ""));
+    }
+  }
+  return words;
+}
+
+// `_text` on the Synthea narratives and `_content` on their notes and other text: words and
+// prefixes drawn from them, against the brute force.
+TEST_F(SearchDifferentialTest, FullTextAgreesWithABruteForceEvaluationOnSynthea) {
+  std::mt19937 random(20261207);
+  HttpClient client(server_->port());
+  int probes = 0;
+  int agreed = 0;
+  const std::pair<const char*, const char*> kSearches[] = {{"Patient", "_text"},   {"CarePlan", "_text"},  {"DocumentReference", "_content"},
+                                                           {"Patient", "_content"}, {"Condition", "_content"}, {"Encounter", "_content"}};
+  for (const auto& [type, name] : kSearches) {
+    const std::vector<Stored>& resources = (*stored_)[type];
+    std::vector<std::set<std::string>> words;
+    std::vector<std::size_t> having;
+    for (const Stored& stored : resources) {
+      std::string text;
+      if (std::string_view(name) == "_text") {
+        text = Narrative(stored.resource);
+      } else {
+        AddContent(stored.resource.root(), text);
+      }
+      words.push_back(Words(text));
+      if (!words.back().empty()) having.push_back(words.size() - 1);
+    }
+    ASSERT_FALSE(having.empty()) << type << " " << name;
+    for (int i = 0; i < 6; ++i) {
+      const std::set<std::string>& some = words[having[std::uniform_int_distribution<std::size_t>(0, having.size() - 1)(random)]];
+      std::string word = *std::next(some.begin(), static_cast<long>(std::uniform_int_distribution<std::size_t>(0, some.size() - 1)(random)));
+      const bool prefix = i % 2 == 1 && word.size() > 3;
+      if (prefix) word.resize(3);
+      std::set<std::string> expected;
+      for (std::size_t r = 0; r < resources.size(); ++r) {
+        const bool has = prefix ? std::any_of(words[r].begin(), words[r].end(), [&](const std::string& w) { return w.starts_with(word); })
+                                : words[r].count(word) > 0;
+        if (has) expected.insert(resources[r].id);
+      }
+      ++probes;
+      if (Agrees(client, type, std::string(name) + "=" + ck::PercentEncode(prefix ? word + "*" : word), expected)) ++agreed;
+    }
+  }
+  std::printf("full text differential: %d of %d searches agree with the brute-force evaluation\n", agreed, probes);
+  EXPECT_EQ(probes, 36);
   EXPECT_EQ(agreed, probes);
 }
 

@@ -178,6 +178,9 @@ Status RemoveIndexRows(Connection& db, std::int64_t rid) {
     return Status::Ok();
   };
   CK_RETURN_IF_ERROR(remove(rid, rid));
+  CK_ASSIGN_OR_RETURN(ScopedStatement text, db.Prepare("DELETE FROM search_fulltext WHERE rowid = ?"));
+  text->Bind(1, rid);
+  CK_RETURN_IF_ERROR(text->Run());
   if (rid <= 0 || rid >= kMaxContainerRid) return Status::Ok();
   const std::int64_t first = ContainedRid(rid, 0);
   const std::int64_t last = ContainedRid(rid, kMaxContained - 1);
@@ -196,6 +199,11 @@ std::string CompositeParamUrl(const std::string& composite_url, const std::strin
 
 Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resource, const search::IndexEntries& entries, bool staged) {
   CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, resource.type_id, resource.rid, names.new_params, staged), entries));
+  if (!entries.full_text.content.empty()) {  // FTS5 merges its own segments: never staged
+    CK_ASSIGN_OR_RETURN(ScopedStatement text, db.Prepare("INSERT INTO search_fulltext (rowid, type_id, narrative, content) VALUES (?, ?, ?, ?)"));
+    text->Bind(1, resource.rid).Bind(2, resource.type_id).Bind(3, entries.full_text.narrative).Bind(4, entries.full_text.content);
+    CK_RETURN_IF_ERROR(text->Run());
+  }
   if (entries.contained.empty()) return Status::Ok();
   if (resource.rid <= 0 || resource.rid >= kMaxContainerRid) {
     return Status::Internal("resource number out of the range whose contained resources can be indexed")

@@ -624,15 +624,29 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, co
     out.tests.push_back(clause.test);
     out.drivers.push_back(std::move(clause));
   }
+  auto add_driver = [&out](Clause clause) {
+    clause.test_index = out.tests.size();
+    Sql test;
+    test << "(";
+    test.Append(clause.test) << ")";
+    out.tests.push_back(std::move(test));
+    out.drivers.push_back(std::move(clause));
+  };
   for (const search::Condition& condition : query.all_of) {
     if (condition.chain) {
       CK_ASSIGN_OR_RETURN(Clause clause, ChainClause(db, types, params, condition, query.type, type_id));
-      clause.test_index = out.tests.size();
-      Sql test;
-      test << "(";
-      test.Append(clause.test) << ")";
-      out.tests.push_back(std::move(test));
-      out.drivers.push_back(std::move(clause));
+      add_driver(std::move(clause));
+      continue;
+    }
+    if (!condition.full_text.empty()) {  // _text, _content: the FTS5 table's matches (schema_v10.sql)
+      Clause clause;
+      Sql& part = clause.parts.emplace_back();
+      part << "SELECT rowid AS rid FROM search_fulltext WHERE search_fulltext MATCH ";
+      part.Value(condition.full_text) << " AND type_id = ";
+      part.Value(type_id);
+      clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
+      clause.test.Value(condition.full_text) << ")";
+      add_driver(std::move(clause));
       continue;
     }
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
