@@ -139,7 +139,15 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     // and modifiers (search/query_parser.h).
     std::vector<search::Param> params = extractor.ParametersOf(type->name);
     params.push_back(extractor.last_updated());
-    AppendSearchParams(out, params, [](search::Param param) { return ModifiersOf(param->type); });
+    // Full text (search/full_text.h): _content of every resource, _text of those with a narrative.
+    params.push_back(definitions.FindSearchParameter("http://hl7.org/fhir/SearchParameter/Resource-content"));
+    if (type->base != nullptr && type->base->name == "DomainResource") {
+      params.push_back(definitions.FindSearchParameter("http://hl7.org/fhir/SearchParameter/DomainResource-text"));
+    }
+    AppendSearchParams(out, params, [](search::Param param) -> std::string_view {
+      if (param->code == "_text" || param->code == "_content") return "full text: words, prefix*, \"phrases\", AND, OR, NOT, parentheses";
+      return ModifiersOf(param->type);
+    });
     std::vector<std::string> type_includes = {"*"};
     type_includes.insert(type_includes.end(), includes[type->name].begin(), includes[type->name].end());
     AppendStrings(out, "searchInclude", type_includes);
