@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Search at scale (issue 8's benchmark): the Synthea sample scaled to about 1,000,000 resources
+# Search at scale (issues 8 and 13's benchmarks): the Synthea sample scaled to about 1,000,000 resources
 # (bench/scale_synthea.cc: 13 copies with new ids and shifted dates), imported once with every
 # search parameter indexed, then the first page of each search the issue names, 16 concurrent
 # clients (wrk, 2 threads), p50 and p99. Writes bench/results/search_scale.txt. Run by
@@ -19,7 +19,9 @@ trap 'echo "search_scale.sh: failed at line $LINENO" >&2' ERR
 
 build/release/bench/scale_synthea "$copies" "$work/bundles"
 echo "== import of $copies copies of the Synthea sample (uncompressed bundles)"
-/usr/bin/time -v "$bin" import --data "$work/var" --log-level warn "$work"/bundles/shared-*.json "$work"/bundles/copy*.json \
+# A folder in the clear, so that sqlite3 can measure the index (encryption's cost is
+# bench/encryption.sh's).
+/usr/bin/time -v "$bin" import --encryption off --data "$work/var" --log-level warn "$work"/bundles/shared-*.json "$work"/bundles/copy*.json \
   >"$work/import.log" 2>&1
 import_line=$(grep "import finished" "$work/import.log")
 import_rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/import.log")
@@ -28,8 +30,9 @@ rm -rf "$work/bundles"
 resources=$(echo "$import_line" | grep -o 'finished: [0-9]*' | grep -o '[0-9]*')
 db_bytes=$(du -cb "$work"/var/chartkeeper.db* | tail -n1 | cut -f1)
 index_bytes=$(sqlite3 "$work/var/chartkeeper.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\_%' ESCAPE '\\'")
+text_bytes=$(sqlite3 "$work/var/chartkeeper.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_fulltext%'")
 
-"$bin" serve --auth off --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
+"$bin" serve --auth off --encryption off --listen 127.0.0.1:0 --data "$work/var" >"$work/serve.log" 2>&1 &
 server=$!
 port=""
 started=$(date +%s)
@@ -66,6 +69,11 @@ make_paths sort_date "/fhir/Observation?patient=@P&_sort=-date"
 make_paths include_subject "/fhir/Observation?patient=@P&code=$height&_include=Observation:subject"
 make_paths revinclude_subject "/fhir/Patient?family=@F&_count=10&_revinclude=Observation:subject"
 make_paths count_code "/fhir/Observation?code=$height&_summary=count"
+# Search part 2 (issue 13): a chain, a reverse chain, full text of a common and a rare word.
+make_paths chain_family "/fhir/Observation?subject:Patient.family=@F&code=$height"
+make_paths has_condition "/fhir/Patient?_has:Condition:patient:code=44054006&family=@F"
+make_paths content_common "/fhir/DocumentReference?_content=patient"
+make_paths content_rare "/fhir/DocumentReference?_content=fibrillation"
 count_matches=$(curl -s "$base/fhir/Observation?code=$height&_summary=count" | grep -o '"total":[0-9]*' | cut -d: -f2)
 
 # wrk's latency at percentile $2 ("50%", "99%") in ms, from its output file $1.
@@ -82,9 +90,10 @@ latency() {  # p50 and p99 in ms of the paths of $1 with $2 clients (16 by defau
 {
   echo "# Search at scale ($(date -u +%Y-%m-%d), $(nproc) cores): $resources resources"
   echo "import: $import_line, peak RSS $((import_rss_kb / 1024)) MiB"
-  echo "database: $db_bytes bytes ($((db_bytes / resources)) per resource), of which the search index $index_bytes ($((index_bytes / resources)) per resource)"
+  echo "database: $db_bytes bytes ($((db_bytes / resources)) per resource), of which the search index $index_bytes ($((index_bytes / resources)) per resource; full text $text_bytes of it)"
   echo "first page, 16 clients:"
-  for name in patient_code code_date code_value family_prefix sort_date include_subject revinclude_subject count_code; do
+  for name in patient_code code_date code_value family_prefix sort_date include_subject revinclude_subject count_code \
+    chain_family has_condition content_common content_rare; do
     echo "  $name: $(latency "$name")   e.g. $(head -n1 "$work/$name.paths")"
   done
   # Counting speed: one client, so the time is the count's own, not a queue's.

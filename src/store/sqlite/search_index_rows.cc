@@ -200,8 +200,8 @@ std::string CompositeParamUrl(const std::string& composite_url, const std::strin
 Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resource, const search::IndexEntries& entries, bool staged) {
   CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, resource.type_id, resource.rid, names.new_params, staged), entries));
   if (!entries.full_text.content.empty()) {  // FTS5 merges its own segments: never staged
-    CK_ASSIGN_OR_RETURN(ScopedStatement text, db.Prepare("INSERT INTO search_fulltext (rowid, type_id, narrative, content) VALUES (?, ?, ?, ?)"));
-    text->Bind(1, resource.rid).Bind(2, resource.type_id).Bind(3, entries.full_text.narrative).Bind(4, entries.full_text.content);
+    CK_ASSIGN_OR_RETURN(ScopedStatement text, db.Prepare("INSERT INTO search_fulltext (rowid, narrative, content) VALUES (?, ?, ?)"));
+    text->Bind(1, resource.rid).Bind(2, entries.full_text.narrative).Bind(3, entries.full_text.content);
     CK_RETURN_IF_ERROR(text->Run());
   }
   if (entries.contained.empty()) return Status::Ok();

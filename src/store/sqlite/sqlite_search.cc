@@ -641,9 +641,9 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, co
     if (!condition.full_text.empty()) {  // _text, _content: the FTS5 table's matches (schema_v10.sql)
       Clause clause;
       Sql& part = clause.parts.emplace_back();
-      part << "SELECT rowid AS rid FROM search_fulltext WHERE search_fulltext MATCH ";
-      part.Value(condition.full_text) << " AND type_id = ";
-      part.Value(type_id);
+      part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
+      part.Value(type_id) << " AND t.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
+      part.Value(condition.full_text) << ")";
       clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
       clause.test.Value(condition.full_text) << ")";
       add_driver(std::move(clause));
