@@ -154,6 +154,7 @@ FullText ExtractFullText(const fhir::Resource& resource) {
 }
 
 Result<std::string> FullTextQuery(std::string_view text) {
+  constexpr int kMaxNesting = 16;  // FTS5's parser has a bounded stack
   CK_ASSIGN_OR_RETURN(std::vector<Piece> pieces, Split(text));
   std::string query;
   int open = 0;
@@ -180,7 +181,7 @@ Result<std::string> FullTextQuery(std::string_view text) {
       case Piece::kOpen:
         if (after_term) query += " AND ";
         query += "(";
-        ++open;
+        if (++open > kMaxNesting) return Err(Status::Invalid("parentheses nested more than " + std::to_string(kMaxNesting) + " deep"));
         after_term = false;
         break;
       case Piece::kClose:

@@ -7,7 +7,7 @@
 //
 // A search's value is read as R4 describes: words, "quoted phrases", `word*` prefixes, AND, OR
 // and NOT (any case; a space between two terms is AND; NOT needs a term before it, "a NOT b"),
-// and parentheses. It becomes an FTS5 query in which every word and phrase is a quoted string,
+// and parentheses (nested at most 16 deep). It becomes an FTS5 query in which every word and phrase is a quoted string,
 // so nothing a client writes is taken as FTS5 syntax of its own.
 // Thread safety: pure functions.
 
@@ -23,7 +23,8 @@ namespace ck::search {
 FullText ExtractFullText(const fhir::Resource& resource);
 
 // The FTS5 query for a `_text`/`_content` value. Errors: kInvalid saying what is wrong (an
-// unclosed quote or parenthesis, an operator without a term on either side, nothing to search).
+// unclosed quote or parenthesis, parentheses nested too deep, an operator without a term on
+// either side, nothing to search).
 Result<std::string> FullTextQuery(std::string_view text);
 
 }  // namespace ck::search

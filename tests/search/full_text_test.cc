@@ -53,6 +53,11 @@ TEST(FullTextTest, ATextSearchBecomesAnFts5QueryWithEveryTermQuoted) {
 }
 
 TEST(FullTextTest, AMalformedTextSearchSaysWhatIsWrong) {
+  EXPECT_TRUE(FullTextQuery(std::string(16, '(') + "a" + std::string(16, ')')));
+  const std::string deep = std::string(3000, '(') + "a" + std::string(3000, ')');  // past FTS5's parser stack: refused before it
+  for (const std::string& bad : {std::string(""), std::string(17, '(') + "a" + std::string(17, ')'), deep}) {
+    EXPECT_FALSE(FullTextQuery(bad)) << bad.size();
+  }
   for (const char* bad : {"", "   ", "\"open phrase", "(a OR b", "a OR b)", "AND a", "a OR", "NOT a", "()", "a (OR b)", "***", "\"\""}) {
     auto query = FullTextQuery(bad);
     EXPECT_FALSE(query) << bad << " became " << *query;
