@@ -214,17 +214,21 @@ TEST_F(PageRekeyTest, APageTornByAPowerCutIsPutBackFromTheJournalWhenTheStoreOpe
   ASSERT_TRUE(BeginDataKeyRotation(dir_.path(), *kek_).ok());
   const std::string file = ReadFile(database());
   const auto page = [&](std::uint64_t n) { return file.substr((n - 1) * kEncryptedPageSize, kEncryptedPageSize); };
-  // The rotation journalled pages 5 and 6 and was rewriting 5 when the power went: half of it
-  // is new bytes. Page 6 was not reached; its journal copy is not put back over it (the journal
-  // holds page 7's bytes there, which do not authenticate as page 6: nothing a put-back would
-  // be checked against).
-  ASSERT_TRUE(sqlite::WriteRekeyJournal(dir_.path(), {{5, page(5)}, {6, page(7)}}).ok());
-  std::string torn = page(5);
-  std::fill(torn.begin() + kEncryptedPageSize / 2, torn.end(), '\x5a');
-  WritePage(database(), 5, torn);
+  // The rotation journalled pages 1, 5 and 6 and was rewriting 1 and 5 when the power went: half
+  // of each is new bytes (page 1 too, which SQLite reads first: the repair must not need it).
+  // Page 6 was not reached; its journal copy is not put back over it (the journal holds page
+  // 7's bytes there, which do not authenticate as page 6: nothing a put-back would be checked
+  // against).
+  ASSERT_TRUE(sqlite::WriteRekeyJournal(dir_.path(), {{1, page(1)}, {5, page(5)}, {6, page(7)}}).ok());
+  for (std::uint64_t n : {1, 5}) {
+    std::string torn = page(n);
+    std::fill(torn.begin() + kEncryptedPageSize / 2, torn.end(), '\x5a');
+    WritePage(database(), n, torn);
+  }
 
-  ASSERT_TRUE(OpenStore().ok());
+  ASSERT_TRUE(OpenStore().ok());  // page 1 is whole again (and then rewritten by the store's own use)
   EXPECT_FALSE(std::filesystem::exists(sqlite::RekeyJournalPath(dir_.path())));
+  ExpectReadable({"b0", "b150", "b299"});
   store_.reset();
   const std::string repaired = ReadFile(database());
   EXPECT_EQ(repaired.substr(4 * kEncryptedPageSize, kEncryptedPageSize), page(5));

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -18,29 +19,69 @@ namespace {
 constexpr std::uint64_t kChunkPages = 256;
 constexpr std::chrono::seconds kPatience{60};
 constexpr int kMaxPasses = 5;
+constexpr int kCheckpointLockSlot = 1;  // SQLite's WAL_CKPT_LOCK among its shared-memory locks
 
 // SQLite's checkpoint lock, taken through the connection's own database file so that SQLite's
 // lock bookkeeping sees it; retried while a checkpoint holds it.
 class CheckpointLock {
  public:
   static Result<std::unique_ptr<CheckpointLock>> Take(sqlite3_file* file) {
-    constexpr int kCheckpointLock = 1;
     const auto give_up = std::chrono::steady_clock::now() + kPatience;
     for (;;) {
-      const int rc = file->pMethods->xShmLock(file, kCheckpointLock, 1, SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE);
+      const int rc = file->pMethods->xShmLock(file, kCheckpointLockSlot, 1, SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE);
       if (rc == SQLITE_OK) return std::unique_ptr<CheckpointLock>(new CheckpointLock(file));
       if (rc != SQLITE_BUSY) return Err(SqliteStatus(rc, "the checkpoint lock"));
       if (std::chrono::steady_clock::now() > give_up) return Err(Status::Unavailable("SQLite's checkpoint lock stayed taken for a minute"));
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
-  ~CheckpointLock() { file_->pMethods->xShmLock(file_, 1, 1, SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE); }
+  ~CheckpointLock() { file_->pMethods->xShmLock(file_, kCheckpointLockSlot, 1, SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE); }
   CheckpointLock(const CheckpointLock&) = delete;
   CheckpointLock& operator=(const CheckpointLock&) = delete;
 
  private:
   explicit CheckpointLock(sqlite3_file* file) : file_(file) {}
   sqlite3_file* file_;
+};
+
+// The database file opened through the VFS alone, with no connection, so that nothing of it is
+// read but what the caller reads (a torn page 1 or schema page would stop a connection before
+// the repair); its shared memory is mapped so that SQLite's locks can be taken.
+class DatabaseFile {
+ public:
+  static Result<std::unique_ptr<DatabaseFile>> Open(const std::filesystem::path& path, const EncryptedVfs& encrypted) {
+    sqlite3_vfs* vfs = sqlite3_vfs_find(encrypted.name().c_str());
+    if (vfs == nullptr) return Err(Status::Internal("the encrypting VFS is not registered"));
+    std::unique_ptr<DatabaseFile> out(new DatabaseFile(vfs, path));
+    int flags = 0;
+    if (const int rc = vfs->xOpen(vfs, out->name_, out->file(), SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READWRITE, &flags); rc != SQLITE_OK) {
+      return Err(SqliteStatus(rc, "opening " + path.string()));
+    }
+    out->open_ = true;
+    void volatile* region = nullptr;
+    if (const int rc = out->file()->pMethods->xShmMap(out->file(), 0, 32 * 1024, 1, &region); rc != SQLITE_OK) {
+      return Err(SqliteStatus(rc, "mapping the shared memory of " + path.string()));
+    }
+    out->mapped_ = true;
+    return out;
+  }
+  ~DatabaseFile() {
+    if (mapped_) file()->pMethods->xShmUnmap(file(), 0);
+    if (open_) file()->pMethods->xClose(file());
+    sqlite3_free_filename(name_);
+  }
+  DatabaseFile(const DatabaseFile&) = delete;
+  DatabaseFile& operator=(const DatabaseFile&) = delete;
+  sqlite3_file* file() { return reinterpret_cast<sqlite3_file*>(storage_.data()); }
+
+ private:
+  DatabaseFile(sqlite3_vfs* vfs, const std::filesystem::path& path)
+      : name_(sqlite3_create_filename(path.c_str(), (path.string() + "-journal").c_str(), (path.string() + "-wal").c_str(), 0, nullptr)),
+        storage_(static_cast<std::size_t>(vfs->szOsFile) / sizeof(std::max_align_t) + 1) {}
+  sqlite3_filename name_;
+  std::vector<std::max_align_t> storage_;  // the VFS's sqlite3_file, szOsFile bytes
+  bool open_ = false;
+  bool mapped_ = false;
 };
 
 // A connection to the database, its shared memory mapped (so its locks can be taken), and its
@@ -134,20 +175,16 @@ Status TruncateLog(Connection& db) {
 Status RestoreTornPages(const std::filesystem::path& data_dir, const EncryptedVfs& vfs) {
   std::error_code ec;
   if (!std::filesystem::exists(RekeyJournalPath(data_dir), ec)) return Status::Ok();
-  CK_ASSIGN_OR_RETURN(OpenDatabase db, OpenThrough(data_dir, vfs));
-  CK_ASSIGN_OR_RETURN(auto lock, CheckpointLock::Take(db.file));
-  return PutBackTornPages(data_dir, vfs, db.file);
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<DatabaseFile> database, DatabaseFile::Open(SqliteDatabasePath(data_dir), vfs));
+  CK_ASSIGN_OR_RETURN(auto lock, CheckpointLock::Take(database->file()));
+  return PutBackTornPages(data_dir, vfs, database->file());
 }
 
 Status ReencryptDatabase(const std::filesystem::path& data_dir, std::shared_ptr<DataKeyRing> keys,
                          const std::function<bool(const RekeyProgress&)>& progress) {
   CK_ASSIGN_OR_RETURN(auto vfs, EncryptedVfs::Register(std::move(keys)));
+  CK_RETURN_IF_ERROR(RestoreTornPages(data_dir, *vfs));
   CK_ASSIGN_OR_RETURN(OpenDatabase db, OpenThrough(data_dir, *vfs));
-  std::error_code ec;
-  if (std::filesystem::exists(RekeyJournalPath(data_dir), ec)) {
-    CK_ASSIGN_OR_RETURN(auto lock, CheckpointLock::Take(db.file));
-    CK_RETURN_IF_ERROR(PutBackTornPages(data_dir, *vfs, db.file));
-  }
   for (int pass = 1; pass <= kMaxPasses; ++pass) {
     RekeyProgress done{.pages = 0, .checked = 0, .rewritten = 0, .pass = pass};
     for (std::uint64_t first = 1;; first += kChunkPages) {
