@@ -96,8 +96,11 @@ class Parser {
     }
     for (const auto& [raw_name, value] : request_.parameters) {
       if (raw_name.starts_with("_has:") || raw_name.find('.') != std::string::npos) {  // a chain: modifiers sit inside it
-        CK_ASSIGN_OR_RETURN(Condition condition, ParseLinked(request_.type, raw_name, raw_name, value, 1));
-        out.query.all_of.push_back(std::move(condition));
+        chain_targets_ = 0;
+        dead_end_.clear();
+        CK_ASSIGN_OR_RETURN(std::optional<Condition> condition, ParseLinked(request_.type, raw_name, raw_name, value, 1));
+        if (!condition) return Err(Bad(raw_name, dead_end_));
+        out.query.all_of.push_back(std::move(*condition));
         out.link_parameters.emplace_back(raw_name, value);
         continue;
       }
@@ -185,13 +188,21 @@ class Parser {
   }
 
   static constexpr int kMaxChainLinks = 8;
+  // Target types one chain may branch into in all (a reference to any type has 145): past it the
+  // chain must name its types, or `Basic?subject.subject.subject...` would grow without bound.
+  static constexpr int kMaxChainTargets = 256;
+  int chain_targets_ = 0;
+  std::string dead_end_;  // why the first branch of a chain that led nowhere did
 
   // What is left of a parameter's name at `type`: `param[:modifier]`, a chain
   // `param[:TargetType].rest`, or a reverse chain `_has:SourceType:param:rest` (R4 search,
   // "Chained parameters" and "Reverse Chaining"). Without a target type, a chain goes to every
   // type the reference may point to that has the next parameter, as long as they agree on its
-  // kind; otherwise the type must be named. Errors name the whole parameter (`raw`).
-  Result<Condition> ParseLinked(const std::string& type, std::string_view text, const std::string& raw, const std::string& value, int links) {
+  // kind; otherwise the type must be named. A branch on which no type has the parameters named
+  // further on is left out; nullopt when every branch is (dead_end_ says why). Errors name the
+  // whole parameter (`raw`).
+  Result<std::optional<Condition>> ParseLinked(const std::string& type, std::string_view text, const std::string& raw, const std::string& value,
+                                               int links) {
     if (links > kMaxChainLinks) return Err(Bad(raw, "a chain of more than " + std::to_string(kMaxChainLinks) + " links is not supported"));
     if (text.starts_with("_has:")) return ParseReverse(type, text.substr(5), raw, value, links);
     const std::size_t dot = text.find('.');
@@ -203,7 +214,10 @@ class Parser {
     if (param == nullptr || param->type == SearchParamType::kSpecial) {
       return Err(Bad(raw, "'" + code + "' is not a search parameter of " + type + " this server supports"));
     }
-    if (dot == std::string_view::npos) return ParseCondition(raw, param, modifier, value);
+    if (dot == std::string_view::npos) {
+      CK_ASSIGN_OR_RETURN(Condition condition, ParseCondition(raw, param, modifier, value));
+      return std::optional<Condition>(std::move(condition));
+    }
     if (param->type != SearchParamType::kReference) return Err(Bad(raw, "'" + code + "' of " + type + " is not a reference: it cannot be chained"));
     const std::string_view rest = text.substr(dot + 1);
     if (rest.empty()) return Err(Bad(raw, "nothing follows the '.'"));
@@ -222,26 +236,33 @@ class Parser {
     for (const std::string& target : candidates) {
       const Param next_param = reverse_next ? nullptr : FindIn(target, next);
       if (!reverse_next && next_param == nullptr) continue;
+      if (++chain_targets_ > kMaxChainTargets) {
+        return Err(Bad(raw, "the chain reaches more than " + std::to_string(kMaxChainTargets) +
+                                " resource types through references that may point to any type: name the types, as in subject:Patient.name"));
+      }
       if (next_param != nullptr && next_type && *next_type != next_param->type) {
         return Err(Bad(raw, code + " may point to several types whose '" + next + "' parameters differ in kind: name the type, as in " + code + ":" +
                                 target + "." + std::string(rest)));
       }
       if (next_param != nullptr) next_type = next_param->type;
-      CK_ASSIGN_OR_RETURN(Condition inner, ParseLinked(target, rest, raw, value, links + 1));
+      CK_ASSIGN_OR_RETURN(std::optional<Condition> inner, ParseLinked(target, rest, raw, value, links + 1));
+      if (!inner) continue;
       chain->types.push_back(target);
-      chain->inner.push_back(std::move(inner));
+      chain->inner.push_back(std::move(*inner));
     }
     if (chain->types.empty()) {
-      return Err(Bad(raw, "'" + next + "' is not a search parameter of any type " + type + "." + code + " may point to"));
+      if (dead_end_.empty()) dead_end_ = "'" + next + "' is not a search parameter of any type " + type + "." + code + " may point to";
+      return std::optional<Condition>();
     }
     Condition condition{param};
     condition.chain = std::move(chain);
-    return condition;
+    return std::optional<Condition>(std::move(condition));
   }
 
   // `SourceType:param:rest` after `_has:`: resources of `type` that a SourceType resource
   // meeting `rest` points to through its reference parameter `param`.
-  Result<Condition> ParseReverse(const std::string& type, std::string_view text, const std::string& raw, const std::string& value, int links) {
+  Result<std::optional<Condition>> ParseReverse(const std::string& type, std::string_view text, const std::string& raw, const std::string& value,
+                                                int links) {
     const std::size_t first = text.find(':');
     const std::size_t second = first == std::string_view::npos ? first : text.find(':', first + 1);
     if (second == std::string_view::npos || second + 1 == text.size()) {
@@ -257,14 +278,15 @@ class Parser {
     if (std::find(param->targets.begin(), param->targets.end(), type) == param->targets.end()) {
       return Err(Bad(raw, source + "." + code + " never points to " + type));
     }
-    CK_ASSIGN_OR_RETURN(Condition inner, ParseLinked(source, text.substr(second + 1), raw, value, links + 1));
+    CK_ASSIGN_OR_RETURN(std::optional<Condition> inner, ParseLinked(source, text.substr(second + 1), raw, value, links + 1));
+    if (!inner) return inner;
     auto chain = std::make_shared<Chain>();
     chain->reverse = true;
     chain->types = {source};
-    chain->inner.push_back(std::move(inner));
+    chain->inner.push_back(std::move(*inner));
     Condition condition{param};
     condition.chain = std::move(chain);
-    return condition;
+    return std::optional<Condition>(std::move(condition));
   }
 
   Result<CompartmentFilter> Compartment() const {

@@ -126,6 +126,7 @@ TEST_F(ChainedSearchTest, MalformedAndAmbiguousChainsAreRefusedNamingTheParamete
                           "Observation?subject:Patient.=x", "Patient?_has:Observation:code:code=x", "Patient?_has:Observation:encounter:code=x",
                           "Patient?_has:Robot:patient:code=x", "Patient?_has:Observation:patient=x", "Observation?subject._has:Condition:subject:code=x",
                           "Organization?partof.partof.partof.partof.partof.partof.partof.partof.name=x",
+                          "Basic?subject.subject.subject.subject._id=x",  // references to any type: a bounded fan-out
                           "Observation?subject:Patient.name=x:y:z"}) {
     const std::string answer = Diagnostics(bad);
     if (std::string(bad).ends_with("x:y:z")) {  // the value is not the name: an ordinary value
@@ -138,6 +139,8 @@ TEST_F(ChainedSearchTest, MalformedAndAmbiguousChainsAreRefusedNamingTheParamete
   EXPECT_NE(Diagnostics("Observation?subject:Robot.name=x").find("subject:Robot.name"), std::string::npos);
   EXPECT_NE(Diagnostics("Patient?_has:Observation:encounter:code=x").find("never points to Patient"), std::string::npos);
   EXPECT_EQ(Ids("Organization?partof.partof.partof.partof.partof.partof.partof.name=x"), (Ids_{}));  // eight links
+  EXPECT_EQ(Ids("Basic?subject._id=o1"), (Ids_{}));  // one reference to any type: 145 target types, allowed
+  EXPECT_NE(Diagnostics("Basic?subject.subject.subject.subject._id=x").find("name the types"), std::string::npos);
 }
 
 }  // namespace
