@@ -68,45 +68,41 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_CORE, &no_core);
   CLI::App app{"Chartkeeper: a FHIR R4 health information management server"};
   app.require_subcommand(1);
+  // Every command takes the configuration flags; one command runs, so they share one Flags.
+  Flags flags;
+  auto command = [&flags](CLI::App& parent, const char* name, const std::string& help) {
+    CLI::App* sub = parent.add_subcommand(name, help);
+    AddConfigFlags(*sub, flags);
+    return sub;
+  };
 
-  Flags serve_flags;
-  CLI::App* serve = app.add_subcommand("serve", "Serve the FHIR REST API");
-  AddConfigFlags(*serve, serve_flags);
+  CLI::App* serve = command(app, "serve", "Serve the FHIR REST API");
 
-  Flags import_flags;
   ck::cli::ImportOptions import_options;
-  CLI::App* import = app.add_subcommand("import", "Load NDJSON files and FHIR Bundles (.bz2 too) into the data folder");
-  AddConfigFlags(*import, import_flags);
+  CLI::App* import = command(app, "import", "Load NDJSON files and FHIR Bundles (.bz2 too) into the data folder");
   import->add_option("files", import_options.files, "NDJSON (.ndjson) or Bundle (.json) files")->required();
   import->add_flag("--fail-fast", import_options.fail_fast, "Stop at the first rejected resource");
   import->add_flag("--as-transactions", import_options.as_transactions,
                    "Apply each transaction Bundle whole: all of its entries or none (others entry by entry)");
 
-  Flags package_flags;
   std::vector<std::string> package_files;
   CLI::App* package = app.add_subcommand("package", "Manage FHIR packages (implementation guides)");
   package->require_subcommand(1);
   CLI::App* package_load =
-      package->add_subcommand("load", "Store the profiles, value sets and code systems of FHIR packages (.tgz) in the data folder");
-  AddConfigFlags(*package_load, package_flags);
+      command(*package, "load", "Store the profiles, value sets and code systems of FHIR packages (.tgz) in the data folder");
   package_load->add_option("files", package_files, "FHIR packages (.tgz), such as hl7.fhir.us.core-6.1.0.tgz")->required();
 
-  Flags quality_flags;
   ck::cli::QualityOptions quality_options;
-  CLI::App* quality = app.add_subcommand("quality", "Report the data quality of the stored resources: errors and warnings per rule, "
+  CLI::App* quality = command(app, "quality", "Report the data quality of the stored resources: errors and warnings per rule, "
                                                     "unresolved references, worst offenders");
-  AddConfigFlags(*quality, quality_flags);
   quality->add_option("--type", quality_options.types, "Only resources of this type (repeatable)");
   quality->add_option("--json", quality_options.json_file, "Also write the report as JSON to this file");
 
-  Flags reindex_flags;
-  CLI::App* reindex = app.add_subcommand("reindex", "Rebuild the search index of every stored resource (resumable)");
-  AddConfigFlags(*reindex, reindex_flags);
+  CLI::App* reindex = command(app, "reindex", "Rebuild the search index of every stored resource (resumable)");
 
-  Flags rekey_flags;
   std::filesystem::path new_key_file;
-  CLI::App* rekey = app.add_subcommand("rekey", "Rotate the encryption key: the data key is wrapped under a new key and the old one stops opening the data folder");
-  AddConfigFlags(*rekey, rekey_flags);
+  CLI::App* rekey = command(app, "rekey", "Rotate the encryption key: the data key is wrapped under a new key and the old one "
+                                          "stops opening the data folder (with --data-key: rotate the data key itself)");
   bool rotate_data_key = false;
   rekey->add_option("--new-key-file", new_key_file,
                     "The new key (a file of 64 hex digits, chmod 600); default: a new random key replaces the key file");
@@ -114,31 +110,23 @@ int main(int argc, char** argv) {
                   "Rotate the data key instead: every page is re-encrypted under a new one while the server serves (resumable)")
       ->excludes("--new-key-file");
 
-  Flags encrypt_flags;
-  CLI::App* encrypt = app.add_subcommand("encrypt", "Encrypt a data folder made in the clear (stop the server first)");
-  AddConfigFlags(*encrypt, encrypt_flags);
+  CLI::App* encrypt = command(app, "encrypt", "Encrypt a data folder made in the clear (stop the server first)");
 
-  Flags backup_flags;
   std::filesystem::path backup_folder;
-  CLI::App* backup = app.add_subcommand("backup", "Copy the data folder, consistent and encrypted, while the server serves");
-  AddConfigFlags(*backup, backup_flags);
+  CLI::App* backup = command(app, "backup", "Copy the data folder, consistent and encrypted, while the server serves");
   backup->add_option("destination", backup_folder, "A new folder for the backup")->required();
 
-  Flags restore_flags;
   std::filesystem::path restore_folder;
-  CLI::App* restore = app.add_subcommand("restore", "Check a backup against its manifest and restore it into an empty data folder");
-  AddConfigFlags(*restore, restore_flags);
+  CLI::App* restore = command(app, "restore", "Check a backup against its manifest and restore it into an empty data folder");
   restore->add_option("source", restore_folder, "The backup's folder")->required();
 
-  Flags user_flags;
   ck::cli::UserCommand user_command;
   CLI::App* user = app.add_subcommand("user", "Manage the users who sign in (the server must be stopped)");
   user->require_subcommand(1);
   {
     using Action = ck::cli::UserCommand::Action;
     auto action = [&](const char* name, const char* help, Action chosen, bool takes_name) {
-      CLI::App* sub = user->add_subcommand(name, help);
-      AddConfigFlags(*sub, user_flags);
+      CLI::App* sub = command(*user, name, help);
       if (takes_name) sub->add_option("name", user_command.name, "The user's name")->required();
       sub->callback([&user_command, chosen] { user_command.action = chosen; });
       return sub;
@@ -158,14 +146,12 @@ int main(int argc, char** argv) {
         ->required();
   }
 
-  Flags client_flags;
   ck::cli::ClientCommand client_command;
   CLI::App* client = app.add_subcommand("client", "Manage the OAuth2 clients (apps and backend services; the server must be stopped)");
   client->require_subcommand(1);
   {
     using Action = ck::cli::ClientCommand::Action;
-    CLI::App* add = client->add_subcommand("add", "Register a client; prints its client_id (and a confidential client's secret)");
-    AddConfigFlags(*add, client_flags);
+    CLI::App* add = command(*client, "add", "Register a client; prints its client_id (and a confidential client's secret)");
     add->add_option("name", client_command.name, "What people call it")->required();
     add->add_option("--kind", client_command.kind, "public (PKCE), confidential (PKCE and a secret) or backend (signed JWT)")
         ->check(CLI::IsMember({"public", "confidential", "backend"}));
@@ -177,35 +163,29 @@ int main(int argc, char** argv) {
                   "A backend service proves itself with a shared secret (HTTP Basic) instead of a key pair: for scripts and curl");
     add->add_option("--role", client_command.roles, "A backend service's role (repeatable; default integration)");
     add->callback([&client_command] { client_command.action = Action::kAdd; });
-    CLI::App* list = client->add_subcommand("list", "List the clients");
-    AddConfigFlags(*list, client_flags);
+    CLI::App* list = command(*client, "list", "List the clients");
     list->callback([&client_command] { client_command.action = Action::kList; });
-    CLI::App* revoke = client->add_subcommand("revoke", "Revoke a client (its tokens stop working)");
-    AddConfigFlags(*revoke, client_flags);
+    CLI::App* revoke = command(*client, "revoke", "Revoke a client (its tokens stop working)");
     revoke->add_option("client_id", client_command.name, "The client's id")->required();
     revoke->callback([&client_command] { client_command.action = Action::kRevoke; });
   }
 
-  Flags audit_flags;
   ck::cli::AuditCommand audit_command;
   CLI::App* audit = app.add_subcommand("audit", "Verify, export and report on the audit trail");
   audit->require_subcommand(1);
   {
     using Action = ck::cli::AuditCommand::Action;
-    CLI::App* verify = audit->add_subcommand("verify", "Recompute the audit trail's chain and check its signed checkpoints "
-                                                       "(exit 3 if it was altered; runs beside the server)");
-    AddConfigFlags(*verify, audit_flags);
+    CLI::App* verify = command(*audit, "verify", "Recompute the audit trail's chain and check its signed checkpoints "
+                                                 "(exit 3 if it was altered; runs beside the server)");
     verify->add_option("--from", audit_command.from, "Start at this record (trusting the one before it)");
     verify->add_option("--public-key", audit_command.public_key, "Check the seals with this public key (PEM) instead of the audit key");
     verify->callback([&audit_command] { audit_command.action = Action::kVerify; });
-    CLI::App* exported = audit->add_subcommand("export", "Write the audit records since a time with their proofs (JSON Lines)");
-    AddConfigFlags(*exported, audit_flags);
+    CLI::App* exported = command(*audit, "export", "Write the audit records since a time with their proofs (JSON Lines)");
     exported->add_option("--since", audit_command.since, "A FHIR date or dateTime, such as 2026-01-01")->required();
     exported->add_option("--output", audit_command.output, "A file (default: standard output)");
     exported->callback([&audit_command] { audit_command.action = Action::kExport; });
-    CLI::App* disclosures = audit->add_subcommand("disclosures", "One patient's accounting of disclosures (who saw or changed "
+    CLI::App* disclosures = command(*audit, "disclosures", "One patient's accounting of disclosures (who saw or changed "
                                                                  "their records, when and why)");
-    AddConfigFlags(*disclosures, audit_flags);
     disclosures->add_option("--patient", audit_command.patient, "The Patient's id")->required();
     disclosures->add_option("--start", audit_command.start, "From this date (default: six years ago)");
     disclosures->add_option("--end", audit_command.end, "Through this date (default: now)");
@@ -223,18 +203,6 @@ int main(int argc, char** argv) {
     std::cout << "chartkeeper " << CK_VERSION << " (FHIR 4.0.1)\n";
     return 0;
   }
-  const Flags& flags = serve->parsed()     ? serve_flags
-                       : package->parsed() ? package_flags
-                       : quality->parsed() ? quality_flags
-                       : reindex->parsed() ? reindex_flags
-                       : rekey->parsed()   ? rekey_flags
-                       : backup->parsed()  ? backup_flags
-                       : encrypt->parsed() ? encrypt_flags
-                       : restore->parsed() ? restore_flags
-                       : user->parsed()    ? user_flags
-                       : client->parsed()  ? client_flags
-                       : audit->parsed()   ? audit_flags
-                                           : import_flags;
   auto config = LoadConfig(flags);
   if (!config) {
     std::cerr << "chartkeeper: " << config.error().message() << "\n";
