@@ -105,12 +105,13 @@ struct EncryptedVfs::State {
     return opened;
   }
 
-  // The key the stored page authenticates under, among `held`'s.
-  EncryptedVfs::PageKey KeyOf(const DataKeys& held, FileKind kind, std::uint64_t place, const unsigned char* stored) {
-    std::array<unsigned char, kPage> scratch;
-    if (OpenUnder(*held.current, kind, place, stored, scratch.data())) return EncryptedVfs::PageKey::kCurrent;
+  // Decrypts the stored page `stored` into `page` (not `stored`) under whichever of `held`'s keys
+  // it authenticates under, and says which.
+  EncryptedVfs::PageKey OpenUnderAny(const DataKeys& held, FileKind kind, std::uint64_t place, const unsigned char* stored,
+                                     unsigned char* page) {
+    if (OpenUnder(*held.current, kind, place, stored, page)) return EncryptedVfs::PageKey::kCurrent;
     for (const auto& key : held.previous) {
-      if (OpenUnder(*key, kind, place, stored, scratch.data())) return EncryptedVfs::PageKey::kPrevious;
+      if (OpenUnder(*key, kind, place, stored, page)) return EncryptedVfs::PageKey::kPrevious;
     }
     return EncryptedVfs::PageKey::kNone;
   }
@@ -122,11 +123,7 @@ struct EncryptedVfs::State {
     std::array<unsigned char, kPage> stored;
     std::memcpy(stored.data(), page, kPage);
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const std::shared_ptr<const DataKeys> held = keys->keys();
-      if (OpenUnder(*held->current, kind, place, stored.data(), page)) return true;
-      for (const auto& key : held->previous) {
-        if (OpenUnder(*key, kind, place, stored.data(), page)) return true;
-      }
+      if (OpenUnderAny(*keys->keys(), kind, place, stored.data(), page) != EncryptedVfs::PageKey::kNone) return true;
       auto refreshed = keys->Refresh();
       if (!refreshed || !*refreshed) return false;
     }
@@ -416,22 +413,15 @@ EncryptedVfs::~EncryptedVfs() {
   EVP_CIPHER_free(state_->cipher);
 }
 
-}  // namespace ck::store::sqlite
-
-namespace ck::store::sqlite {
-
 EncryptedVfs::PageKey EncryptedVfs::KeyOfStoredPage(std::uint64_t page_number, const unsigned char* stored) const {
-  return state_->KeyOf(*state_->keys->keys(), FileKind::kDatabase, page_number, stored);
+  std::array<unsigned char, kPage> page;
+  return state_->OpenUnderAny(*state_->keys->keys(), FileKind::kDatabase, page_number, stored, page.data());
 }
 
 bool EncryptedVfs::Reseal(std::uint64_t page_number, unsigned char* stored) const {
-  const std::shared_ptr<const DataKeys> held = state_->keys->keys();
   std::array<unsigned char, kPage> page;
-  bool opened = state_->OpenUnder(*held->current, FileKind::kDatabase, page_number, stored, page.data());
-  for (std::size_t i = 0; !opened && i < held->previous.size(); ++i) {
-    opened = state_->OpenUnder(*held->previous[i], FileKind::kDatabase, page_number, stored, page.data());
-  }
-  return opened && state_->Seal(FileKind::kDatabase, page_number, page.data(), stored);
+  return state_->OpenUnderAny(*state_->keys->keys(), FileKind::kDatabase, page_number, stored, page.data()) != PageKey::kNone &&
+         state_->Seal(FileKind::kDatabase, page_number, page.data(), stored);
 }
 
 int EncryptedVfs::ReadStoredPage(sqlite3_file* file, std::uint64_t page_number, unsigned char* stored) {
