@@ -110,9 +110,9 @@ class Parser {
         modifier = name.substr(colon + 1);
         name.resize(colon);
       }
-      if (name == "_text" || name == "_content") {
+      if (IsFullText(name)) {
         if (!modifier.empty()) return Err(Bad(raw_name, "takes no modifier"));
-        CK_ASSIGN_OR_RETURN(Condition condition, FullTextCondition(name, value));
+        CK_ASSIGN_OR_RETURN(Condition condition, FullTextCondition(name, value, raw_name));
         out.query.all_of.push_back(std::move(condition));
         out.link_parameters.emplace_back(raw_name, value);
         continue;
@@ -170,8 +170,8 @@ class Parser {
   }
 
   // _text (the narrative) or _content (all the text): each comma-separated value a text search
-  // (full_text.h), OR'ed.
-  Result<Condition> FullTextCondition(const std::string& name, const std::string& value) const {
+  // (full_text.h), OR'ed. Errors name the parameter as given (`raw`).
+  Result<Condition> FullTextCondition(const std::string& name, const std::string& value, const std::string& raw) const {
     const bool narrative = name == "_text";
     Condition condition{fhir::Definitions::R4().FindSearchParameter(narrative ? "http://hl7.org/fhir/SearchParameter/DomainResource-text"
                                                                              : "http://hl7.org/fhir/SearchParameter/Resource-content")};
@@ -179,13 +179,15 @@ class Parser {
     std::string any;
     for (const std::string& text : SplitValues(value)) {
       auto query = FullTextQuery(text);
-      if (!query) return Err(Bad(name, query.error().message()));
+      if (!query) return Err(Bad(raw, query.error().message()));
       any += (any.empty() ? "(" : " OR (") + *query + ")";
     }
-    if (any.empty()) return Err(Bad(name, "nothing to search for"));
+    if (any.empty()) return Err(Bad(raw, "nothing to search for"));
     condition.full_text = std::string(narrative ? "{narrative}" : "{content}") + " : (" + any + ")";
     return condition;
   }
+
+  static bool IsFullText(std::string_view code) { return code == "_text" || code == "_content"; }
 
   static constexpr int kMaxChainLinks = 8;
   // Target types one chain may branch into in all (a reference to any type has 145): past it the
@@ -210,6 +212,11 @@ class Parser {
     const std::size_t colon = head.find(':');
     const std::string code(head.substr(0, colon));
     const std::string modifier(colon == std::string_view::npos ? std::string_view() : head.substr(colon + 1));
+    if (dot == std::string_view::npos && IsFullText(code)) {  // full text at the chain's end
+      if (!modifier.empty()) return Err(Bad(raw, code + " takes no modifier"));
+      CK_ASSIGN_OR_RETURN(Condition condition, FullTextCondition(code, value, raw));
+      return std::optional<Condition>(std::move(condition));
+    }
     const Param param = FindIn(type, code);
     if (param == nullptr || param->type == SearchParamType::kSpecial) {
       return Err(Bad(raw, "'" + code + "' is not a search parameter of " + type + " this server supports"));
@@ -234,8 +241,9 @@ class Parser {
     auto chain = std::make_shared<Chain>();
     std::optional<SearchParamType> next_type;
     for (const std::string& target : candidates) {
-      const Param next_param = reverse_next ? nullptr : FindIn(target, next);
-      if (!reverse_next && next_param == nullptr) continue;
+      const bool any_type_has_next = reverse_next || IsFullText(next);  // _has and full text apply to every type
+      const Param next_param = any_type_has_next ? nullptr : FindIn(target, next);
+      if (!any_type_has_next && next_param == nullptr) continue;
       if (++chain_targets_ > kMaxChainTargets) {
         return Err(Bad(raw, "the chain reaches more than " + std::to_string(kMaxChainTargets) +
                                 " resource types through references that may point to any type: name the types, as in subject:Patient.name"));

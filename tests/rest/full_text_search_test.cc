@@ -88,6 +88,14 @@ TEST_F(FullTextSearchTest, AccentsAndCaseAreFoldedAndTextAttachmentsAreContent) 
   EXPECT_EQ(Ids("?_type=Condition,DocumentReference&_content=seps*,septic"), (Ids_{"c1", "d1"}));
 }
 
+TEST_F(FullTextSearchTest, FullTextEndsChainsAndReverseChains) {
+  EXPECT_EQ(Ids("/Patient?_has:Condition:subject:_content=ladder"), (Ids_{"p1"}));
+  EXPECT_EQ(Ids("/Patient?_has:Condition:subject:_text=ladder"), (Ids_{}));  // in a note, not a narrative
+  EXPECT_EQ(Ids("/Condition?subject:Patient._text=jones"), (Ids_{"c1", "c2"}));
+  EXPECT_EQ(Ids("/Condition?subject:Patient._text=smith"), (Ids_{}));
+  EXPECT_EQ(Ids("/Condition?subject:Patient._text:exact=jones"), (Ids_{"status 400"}));
+}
+
 TEST_F(FullTextSearchTest, AnUpdateReplacesTheTextAndADeleteRemovesIt) {
   HttpClient client(server_.port());
   ASSERT_EQ(client.Put("/fhir/Condition/c1", R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},)" +

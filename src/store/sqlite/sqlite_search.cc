@@ -575,6 +575,19 @@ Result<std::vector<std::int64_t>> CompositeParamIds(Connection& db, NameIds& par
 Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, const search::Condition& condition,
                            const std::string& type_name, std::int64_t type_id);
 
+// _text or _content (search/full_text.h): the resources of the type among the FTS5 table's
+// matches of `query` (schema_v10.sql).
+Clause FullTextClause(const std::string& query, std::int64_t type_id) {
+  Clause clause;
+  Sql& part = clause.parts.emplace_back();
+  part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
+  part.Value(type_id) << " AND t.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
+  part.Value(query) << ")";
+  clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
+  clause.test.Value(query) << ")";
+  return clause;
+}
+
 Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
   if (query.compartment) {
@@ -638,15 +651,8 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, co
       add_driver(std::move(clause));
       continue;
     }
-    if (!condition.full_text.empty()) {  // _text, _content: the FTS5 table's matches (schema_v10.sql)
-      Clause clause;
-      Sql& part = clause.parts.emplace_back();
-      part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
-      part.Value(type_id) << " AND t.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
-      part.Value(condition.full_text) << ")";
-      clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
-      clause.test.Value(condition.full_text) << ")";
-      add_driver(std::move(clause));
+    if (!condition.full_text.empty()) {
+      add_driver(FullTextClause(condition.full_text, type_id));
       continue;
     }
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
@@ -721,10 +727,10 @@ Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, cons
   const search::Chain& chain = *condition.chain;
   Clause clause;
   clause.ranged = true;
-  for (std::size_t i = 0; i < chain.types.size(); ++i) {
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
+  for (std::size_t i = 0; param_id && i < chain.types.size(); ++i) {
     CK_ASSIGN_OR_RETURN(std::optional<Sql> inner, MatchingSet(db, types, params, chain.types[i], chain.inner[i]));
-    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
-    if (!inner || !param_id) continue;
+    if (!inner) continue;
     if (!clause.test.text.empty()) clause.test << " OR ";
     Sql& part = clause.parts.emplace_back();
     if (chain.reverse) {
