@@ -92,6 +92,16 @@ Result<std::unique_ptr<Secret>> LoadKeyEncryptionKey(const Config& config) {
   return KeyFromFile(EncryptionKeyPath(config), config);
 }
 
+namespace {
+
+// The folder's data keys, the key-encryption key loaded again from its source when the ring
+// needs it (another process rotated it).
+Result<std::shared_ptr<store::DataKeyRing>> KeyRingOf(const Config& config) {
+  return store::DataKeyRing::Open(config.data_dir, [config] { return LoadKeyEncryptionKey(config); });
+}
+
+}  // namespace
+
 Result<std::shared_ptr<store::DataKeyRing>> DataKeyFor(const Config& config, NewFolder new_folder) {
   const std::filesystem::path& folder = config.data_dir;
   const bool has_key = store::HasDataKey(folder);
@@ -112,7 +122,7 @@ Result<std::shared_ptr<store::DataKeyRing>> DataKeyFor(const Config& config, New
     std::filesystem::create_directories(folder, ec);
     if (auto made = store::CreateDataKey(folder, *kek); !made) return Err(made.error());
   }
-  return store::DataKeyRing::Open(folder, [config] { return LoadKeyEncryptionKey(config); });
+  return KeyRingOf(config);
 }
 
 Result<std::unique_ptr<Secret>> KeyEncryptionKeyForNewFolder(const Config& config) {
@@ -153,14 +163,10 @@ Status RotateKeyEncryptionKey(const Config& config, const std::filesystem::path&
   return store::KeepOnlyDataKeyWrapping(config.data_dir, *new_kek);
 }
 
-}  // namespace ck::cli
-
-namespace ck::cli {
-
 Status RotateDataKey(const Config& config, const std::function<bool(const store::sqlite::RekeyProgress&)>& progress) {
   CK_ASSIGN_OR_RETURN(std::unique_ptr<Secret> kek, LoadKeyEncryptionKey(config));
   CK_RETURN_IF_ERROR(store::BeginDataKeyRotation(config.data_dir, *kek));
-  CK_ASSIGN_OR_RETURN(auto keys, store::DataKeyRing::Open(config.data_dir, [config] { return LoadKeyEncryptionKey(config); }));
+  CK_ASSIGN_OR_RETURN(auto keys, KeyRingOf(config));
   CK_RETURN_IF_ERROR(store::sqlite::ReencryptDatabase(config.data_dir, std::move(keys), progress));
   return store::FinishDataKeyRotation(config.data_dir, *kek);
 }
