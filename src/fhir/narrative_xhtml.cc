@@ -143,7 +143,34 @@ class NarrativeChecker {
   bool has_content_ = false;
 };
 
+// Collects character data, a space for each element boundary.
+class TextCollector {
+ public:
+  std::string Collect(std::string_view xhtml) {
+    XML_SetUserData(parser_.get(), this);
+    XML_SetElementHandler(parser_.get(), &TextCollector::OnBoundary, &TextCollector::OnEnd);
+    XML_SetCharacterDataHandler(parser_.get(), &TextCollector::OnText);
+    if (xhtml.size() <= INT_MAX) XML_Parse(parser_.get(), xhtml.data(), static_cast<int>(xhtml.size()), XML_TRUE);
+    return std::move(text_);
+  }
+
+ private:
+  struct ParserDeleter {
+    void operator()(XML_Parser parser) const { XML_ParserFree(parser); }
+  };
+  static void OnBoundary(void* data, const XML_Char*, const XML_Char**) { static_cast<TextCollector*>(data)->text_ += ' '; }
+  static void OnEnd(void* data, const XML_Char*) { static_cast<TextCollector*>(data)->text_ += ' '; }
+  static void OnText(void* data, const XML_Char* text, int length) {
+    static_cast<TextCollector*>(data)->text_.append(text, static_cast<std::size_t>(length));
+  }
+
+  std::unique_ptr<XML_ParserStruct, ParserDeleter> parser_{XML_ParserCreate("UTF-8")};
+  std::string text_;
+};
+
 }  // namespace
+
+std::string NarrativeText(std::string_view xhtml) { return TextCollector().Collect(xhtml); }
 
 std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml, NarrativeRules rules) {
   return NarrativeChecker(0).Check(xhtml, rules);

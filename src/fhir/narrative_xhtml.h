@@ -29,4 +29,9 @@ std::optional<std::string> CheckNarrativeXhtml(std::string_view xhtml, Narrative
 // Same rules and result as CheckNarrativeXhtml.
 std::optional<std::string> CheckNarrativeContent(std::string_view content);
 
+// The text a reader sees in `xhtml`: its character data, every entity and character reference
+// decoded, a space where an element starts or ends (for full-text search). What follows a
+// point where the XML is not well-formed is left out.
+std::string NarrativeText(std::string_view xhtml);
+
 }  // namespace ck::fhir

@@ -3,42 +3,13 @@
 #include <cctype>
 #include <vector>
 
+#include "fhir/narrative_xhtml.h"
 #include "search/search_text.h"
 #include "util/crypto.h"
 #include "util/text.h"
 
 namespace ck::search {
 namespace {
-
-// The text of narrative XHTML: the character data between tags, entities for <, >, & and
-// quotes decoded, tags replaced by a space.
-std::string XhtmlText(std::string_view xhtml) {
-  std::string out;
-  for (std::size_t i = 0; i < xhtml.size(); ++i) {
-    if (xhtml[i] == '<') {
-      const std::size_t end = xhtml.find('>', i);
-      if (end == std::string_view::npos) break;
-      out += ' ';
-      i = end;
-      continue;
-    }
-    if (xhtml[i] == '&') {
-      static const std::pair<std::string_view, char> kEntities[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
-      bool decoded = false;
-      for (const auto& [entity, c] : kEntities) {
-        if (xhtml.substr(i, entity.size()) == entity) {
-          out += c;
-          i += entity.size() - 1;
-          decoded = true;
-          break;
-        }
-      }
-      if (decoded) continue;
-    }
-    out += xhtml[i];
-  }
-  return out;
-}
 
 bool IsText(std::string_view content_type) {
   std::string lower;
@@ -63,7 +34,7 @@ class Collector {
     const std::string_view type = node.type == nullptr ? std::string_view() : std::string_view(node.type->name);
     if (node.kind == fhir::JsonKind::kString) {
       if (type == "xhtml") {
-        const std::string text = NormalizeForSearch(XhtmlText(node.text));
+        const std::string text = NormalizeForSearch(fhir::NarrativeText(node.text));
         out_.content += text + '\n';
         if (depth_ == 2) out_.narrative += text + '\n';  // the resource's own text.div, not a contained one's
       } else if (type == "string" || type == "markdown") {

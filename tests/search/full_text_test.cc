@@ -18,7 +18,7 @@ FullText Of(std::string_view json) {
 
 TEST(FullTextTest, TheNarrativeAndEveryStringOfTheResourceFoldedWithItsContainedOnesAndTextAttachments) {
   const FullText text = Of(R"({"resourceType":"DocumentReference","status":"current",
-      "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Suspected <b>Sépsis</b> &amp; shock</p></div>"},
+      "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Suspected <b>Sépsis</b> &amp; shock in the caf&#233; &#x2014; cold</p></div>"},
       "description":"Discharge SUMMARY","contained":[{"resourceType":"Practitioner","id":"a","name":[{"family":"Müller"}],
         "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">contained narrative</div>"}}],
       "content":[{"attachment":{"contentType":"text/plain; charset=utf-8","data":"UGF0aWVudCByZXBvcnRzIGNoZXN0IHBhaW4="}},
@@ -26,6 +26,7 @@ TEST(FullTextTest, TheNarrativeAndEveryStringOfTheResourceFoldedWithItsContained
   EXPECT_NE(text.narrative.find("suspected"), std::string::npos) << text.narrative;
   EXPECT_NE(text.narrative.find("sepsis"), std::string::npos);
   EXPECT_NE(text.narrative.find("& shock"), std::string::npos);
+  EXPECT_NE(text.narrative.find("cafe"), std::string::npos);  // character references decoded, then folded
   EXPECT_EQ(text.narrative.find("contained narrative"), std::string::npos);  // the resource's own only
   EXPECT_EQ(text.narrative.find("<p>"), std::string::npos);
   EXPECT_NE(text.content.find("discharge summary"), std::string::npos) << text.content;
