@@ -170,6 +170,31 @@ TEST_F(FolderCommandsTest, AfterRekeyTheServerReadsEverythingAndTheOldKeyOpensNo
   EXPECT_NE(old.output.find("does not open"), std::string::npos) << old.output;
 }
 
+TEST_F(FolderCommandsTest, ADataKeyRotationWithTheWrongKeyOrNoEncryptionChangesNothing) {
+  {
+    testing::ServerProcess server(data());
+    ASSERT_EQ(testing::HttpClient(server.port()).Request("PUT", "/fhir/Basic/a", R"({"resourceType":"Basic","id":"a","code":{"text":"x"}})").status, 201);
+  }
+  auto bytes = [](const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string key_file = bytes(store::DataKeyPath(data())), database = bytes(store::sqlite::SqliteDatabasePath(data()));
+  const std::filesystem::path wrong = dir_.path() / "wrong-key";
+  std::ofstream(wrong) << std::string(64, 'a') << "\n";
+  std::filesystem::permissions(wrong, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto refused = testing::RunChartkeeper("rekey", data(), {"--data-key", "--encryption-key-file", wrong.string(), "--log-level", "warn"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("does not open"), std::string::npos) << refused.output;
+  auto off = testing::RunChartkeeper("rekey", data(), {"--data-key", "--encryption", "off", "--log-level", "warn"});
+  EXPECT_NE(off.exit_code, 0);
+  EXPECT_NE(off.output.find("encryption is off"), std::string::npos) << off.output;
+  auto both = testing::RunChartkeeper("rekey", data(), {"--data-key", "--new-key-file", wrong.string()});
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_EQ(bytes(store::DataKeyPath(data())), key_file);
+  EXPECT_EQ(bytes(store::sqlite::SqliteDatabasePath(data())), database);
+}
+
 TEST_F(FolderCommandsTest, ADataKeyRotationUnderLoadKeepsEveryWriteAndTheOldDataKeyOpensNothing) {
   auto kek = [&] {
     config_.data_dir = data();
