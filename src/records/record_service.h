@@ -184,6 +184,18 @@ class RecordService {
   // be parameters of every type searched) the types' matches are merged in its order.
   Result<SearchResult> SearchSystem(const RequestContext& context, const search::SearchRequest& request);
 
+  // $everything: R4's Patient/[id]/$everything and Patient/$everything, and
+  // Encounter/[id]/$everything (defined by later FHIR versions). `request.type` is Patient or
+  // Encounter, `request.compartment_id` the id (empty: every patient the caller may see). The
+  // resources of the compartment (the compartment's resource first, then by type), then those of
+  // types outside it that they refer to (Practitioner, Organization, Medication, Location...),
+  // each once, as pages of a search: `_count`, `_cursor` (the page's links), `_since` (an
+  // instant: only resources changed since), `_type` (only these types). Types the caller may not
+  // search are left out; a caller limited to one patient gets that patient's only.
+  // Errors: kNotFound (another type, the resource), kGone, kInvalid (another parameter, a bad
+  // value), kForbidden (another patient, or Encounter for a caller limited to one patient).
+  Result<SearchResult> Everything(const RequestContext& context, const search::SearchRequest& request);
+
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;
   // The problems of a parsed resource beyond its JSON structure (validation/validator.h):
@@ -253,6 +265,7 @@ class RecordService {
                                                     std::int64_t version);
   Result<SearchResult> SearchUnaudited(const RequestContext& context, const search::SearchRequest& request);
   Result<SearchResult> SearchSystemUnaudited(const RequestContext& context, const search::SearchRequest& request);
+  Result<SearchResult> EverythingUnaudited(const RequestContext& context, const search::SearchRequest& request);
   Result<store::HistoryPage> HistoryUnaudited(const RequestContext& context, const store::HistoryQuery& query);
   // Removes the _include/_revinclude resources the caller may not read: of types it may not
   // read, or outside the patient compartment its reads are limited to. Errors: the store's.

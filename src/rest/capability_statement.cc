@@ -159,6 +159,11 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
            std::string(features.multiple_deletes ? "multiple" : "single") + "\"";
     AppendStrings(out, "referencePolicy", features.referential_integrity ? std::vector<std::string>{"literal", "enforced"}
                                                                           : std::vector<std::string>{"literal"});
+    if (type->name == "Patient") {
+      out += R"(,"operation":[{"name":"everything","definition":"http://hl7.org/fhir/OperationDefinition/Patient-everything"}])";
+    } else if (type->name == "Encounter") {  // defined by FHIR R5; this server answers it on R4
+      out += R"(,"operation":[{"name":"everything","definition":"http://hl7.org/fhir/OperationDefinition/Encounter-everything"}])";
+    }
     out += '}';
   }
   out += R"(],"interaction":[{"code":"transaction"},{"code":"batch"},{"code":"history-system"},{"code":"search-system"}],)"

@@ -114,7 +114,7 @@ std::string RestfulSubtype(std::string_view interaction) {
   if (interaction == "conditional-delete") return "delete";
   if (interaction == "conditional-patch") return "patch";
   if (interaction == "search-compartment") return "search-type";
-  if (interaction == "validate" || interaction == "quality-report" || interaction == "disclosures") return "operation";
+  if (interaction == "validate" || interaction == "quality-report" || interaction == "disclosures" || interaction == "everything") return "operation";
   return std::string(interaction);
 }
 
@@ -423,6 +423,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "search-type";
         return method == "POST" ? SearchByPost(call, s[0]) : MethodNotAllowed("POST");
       }
+      if (s[1] == "$everything") {
+        call.interaction = "everything";
+        return method == "GET" ? Everything(call, s[0], "") : MethodNotAllowed("GET");
+      }
       if (s[1] == "$validate") {
         call.interaction = "validate";
         return method == "POST" || method == "GET" ? RecordedOperation(call, s[0] + "/$validate", Validate(call, s[0], ""))
@@ -454,6 +458,10 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "validate";
         return method == "POST" || method == "GET" ? RecordedOperation(call, s[0] + "/" + s[1] + "/$validate", Validate(call, s[0], s[1]))
                                                    : MethodNotAllowed("GET, POST");
+      }
+      if (s[2] == "$everything") {
+        call.interaction = "everything";
+        return method == "GET" ? Everything(call, s[0], s[1]) : MethodNotAllowed("GET");
       }
       if (s[2] != "_history") {
         call.interaction = "search-compartment";
@@ -716,6 +724,23 @@ HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vecto
   if (!compartment_type.empty()) search_url += "/" + std::string(compartment_type) + "/" + std::string(compartment_id);
   if (!type.empty()) search_url += "/" + std::string(type);
   response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url);
+  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
+  response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+HttpResponse FhirApi::Everything(Call& call, std::string_view type, std::string_view id) {
+  if (call.inline_only) return Defer(call);
+  search::SearchRequest request{std::string(type), call.request.query};
+  request.compartment_id = id;
+  request.base_url = options_.base_url;
+  request.default_count = options_.default_page_size;
+  request.max_count = options_.max_page_size;
+  auto result = records_.Everything(call.context, request);
+  if (!result) return ErrorResponse(result.error());
+  std::string url = options_.base_url + "/" + std::string(type) + (id.empty() ? "" : "/" + std::string(id)) + "/$everything";
+  HttpResponse response;
+  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, url);
   if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
   response.With("Content-Type", kFhirJson);
   return response;

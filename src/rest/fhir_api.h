@@ -83,6 +83,8 @@ class FhirApi {
   HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
+  // GET [type]/[id]/$everything, Patient/$everything (id empty): a searchset of pages.
+  HttpResponse Everything(Call& call, std::string_view type, std::string_view id);
   HttpResponse Bundle(Call& call);
   Status Transaction(Call& call, records::BundlePlan& plan, std::vector<std::string>& entries);
   HttpResponse RouteEntry(Call& call, const records::PlannedEntry& entry);

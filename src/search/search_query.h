@@ -126,12 +126,21 @@ struct Include {
 };
 
 // A compartment search (`Patient/123/Observation`): resources that point to the compartment's
-// resource through any of `params`, or (`itself`) that resource.
+// resource through any of `params`, or (`itself`) that resource. With `id` empty, the members
+// of every compartment of the type (`Patient/$everything`).
 struct CompartmentFilter {
   std::string type;  // "Patient"
   std::string id;
   std::vector<Param> params;
   bool itself = false;
+  // $everything: instead of the members, the resources of the searched type that members refer
+  // to (the compartment's own resource, and the members of each type listed, found through its
+  // parameters as `params` finds them). `params` and `itself` are then unused.
+  struct Members {
+    std::string type;
+    std::vector<Param> params;
+  };
+  std::vector<Members> referenced_by;
 };
 
 // The most resources included with one page; past it the Bundle says some were left out.

@@ -67,6 +67,15 @@ TEST_F(AuditApiTest, EveryInteractionLeavesItsAuditEventInOrder) {
                                                         "delete", "create", "transaction"}));
 }
 
+TEST_F(AuditApiTest, EverythingIsRecordedAsAnOperationOnThePatientsRecords) {
+  ASSERT_EQ(Client().Get("/fhir/Patient/p1/$everything").status, 200);
+  auto bundle = ParseJson(Client().Get("/fhir/AuditEvent?subtype=operation&patient=Patient/p1").body);
+  ASSERT_EQ(bundle["entry"].Size(), 1u) << testing::ToJson(bundle);
+  const std::string event = testing::ToJson(bundle["entry"][0]["resource"]);
+  EXPECT_NE(event.find("Patient/p1/$everything"), std::string::npos) << event;
+  EXPECT_NE(event.find(R"("reference":"Patient/p1")"), std::string::npos) << event;
+}
+
 TEST_F(AuditApiTest, AnEventSaysWhoWhatWhenAndWhichPatient) {
   HttpResult read = Client().Get("/fhir/Observation/o1");
   ASSERT_EQ(read.status, 200);

@@ -483,6 +483,18 @@ TEST_F(PatientTokenTest, SearchesAndTheirIncludesStayInTheCompartment) {
   EXPECT_EQ(Found("/fhir?_type=Observation,Patient"), (Ids{"Observation/" + ann_observation_, "Patient/" + ann_}));
 }
 
+TEST_F(PatientTokenTest, EverythingIsThePatientsOwnCompartmentOnly) {
+  using Ids = std::vector<std::string>;
+  // The Practitioner the observation refers to is outside every patient compartment: a patient
+  // token does not reach it, so $everything leaves it out.
+  const Ids own{"Observation/" + ann_observation_, "Patient/" + ann_};
+  EXPECT_EQ(Found("/fhir/Patient/" + ann_ + "/$everything"), own);
+  EXPECT_EQ(Found("/fhir/Patient/$everything"), own);
+  EXPECT_EQ(Get("/fhir/Patient/" + bob_ + "/$everything").status, 403);
+  HttpResult encounter = Get("/fhir/Encounter/any/$everything");
+  EXPECT_EQ(encounter.status, 403) << encounter.body;
+}
+
 TEST_F(PatientTokenTest, BatchEntriesAndWritesAreHeldToTheCompartment) {
   const std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[
     {"request":{"method":"GET","url":"Observation/)" + ann_observation_ + R"("}},

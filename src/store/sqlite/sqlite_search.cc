@@ -588,51 +588,110 @@ Clause FullTextClause(const std::string& query, std::int64_t type_id) {
   return clause;
 }
 
+// Limits reference rows (`x`) to those that point to the compartment's resource (to any
+// resource of its type when it has no id).
+void PointsIntoCompartment(Sql& sql, const search::CompartmentFilter& compartment) {
+  sql << " AND x.url = '' AND x.target_type = ";
+  sql.Value(compartment.type);
+  if (!compartment.id.empty()) {
+    sql << " AND x.target_id = ";
+    sql.Value(compartment.id);
+  }
+}
+
+// The compartment's own resource (every resource of its type when it has no id) among the
+// resources of type `type_id`, as one SELECT of rids.
+Sql CompartmentResource(const search::CompartmentFilter& compartment, std::int64_t type_id) {
+  Sql sql;
+  sql << "SELECT x.rid FROM resource x WHERE x.type_id = ";
+  sql.Value(type_id) << " AND x.deleted = 0";
+  if (!compartment.id.empty()) {
+    sql << " AND x.id = ";
+    sql.Value(compartment.id);
+  }
+  return sql;
+}
+
+// The members of type `type_id` that point into the compartment through `members` (one SELECT
+// of rids per parameter, appended to `parts`); their parameter ids are added to `param_ids`.
+Status AddMemberParts(Connection& db, NameIds& params, const search::CompartmentFilter& compartment, std::int64_t type_id,
+                      const std::vector<search::Param>& members, std::vector<Sql>& parts, Sql* param_ids) {
+  for (search::Param param : members) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
+    if (!param_id) continue;
+    if (param_ids != nullptr) param_ids->Value(*param_id) << ", ";
+    Sql& part = parts.emplace_back();
+    part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+    part.Value(type_id) << " AND x.param_id = ";
+    part.Value(*param_id);
+    PointsIntoCompartment(part, compartment);
+  }
+  return Status::Ok();
+}
+
+// A compartment search's clause: the resources that point into the compartment through one of
+// its parameters (an index range in rid order per parameter when the compartment has an id), or
+// are its own resource.
+Result<Clause> CompartmentClause(Connection& db, NameIds& params, const search::CompartmentFilter& compartment, std::int64_t type_id) {
+  Clause clause;
+  clause.ordered = !compartment.id.empty();
+  clause.ranged = true;
+  Sql param_ids;
+  param_ids << "(";
+  CK_RETURN_IF_ERROR(AddMemberParts(db, params, compartment, type_id, compartment.params, clause.parts, &param_ids));
+  param_ids << "-1)";
+  clause.test << "(EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id IN ";
+  clause.test.Append(param_ids);
+  PointsIntoCompartment(clause.test, compartment);
+  clause.test << ")";
+  if (compartment.itself) {
+    Sql itself = CompartmentResource(compartment, type_id);
+    clause.test << " OR r.rid IN (";
+    clause.test.Append(itself) << ")";
+    clause.parts.push_back(std::move(itself));
+  }
+  clause.test << ")";
+  if (clause.parts.empty()) {  // no resource of the type refers to anything through these
+    clause.parts.emplace_back() << "SELECT x.rid FROM resource x WHERE 0";
+  }
+  return clause;
+}
+
+// $everything's clause for a type outside the compartment: the resources of `type_name` that
+// the compartment's resource or its members (CompartmentFilter::referenced_by) refer to.
+Result<Clause> ReferencedClause(Connection& db, NameIds& types, NameIds& params, const search::CompartmentFilter& compartment,
+                                const std::string& type_name, std::int64_t type_id) {
+  std::vector<Sql> members;
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> compartment_type_id, types.Lookup(db, compartment.type));
+  if (compartment_type_id) members.push_back(CompartmentResource(compartment, *compartment_type_id));
+  for (const search::CompartmentFilter::Members& of_type : compartment.referenced_by) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> member_type_id, types.Lookup(db, of_type.type));
+    if (!member_type_id) continue;
+    CK_RETURN_IF_ERROR(AddMemberParts(db, params, compartment, *member_type_id, of_type.params, members, nullptr));
+  }
+  Clause clause;
+  clause.ranged = true;
+  Sql& part = clause.parts.emplace_back();
+  part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
+  part.Value(type_id) << " AND t.deleted = 0 AND t.id IN (SELECT y.target_id FROM search_reference y WHERE y.url = '' AND y.target_type = ";
+  part.Value(type_name) << " AND y.rid IN (";
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) part << " UNION ALL ";
+    part.Append(members[i]);
+  }
+  if (members.empty()) part << "SELECT 0 WHERE 0";
+  part << "))";
+  clause.test << "r.rid IN (";
+  clause.test.Append(part) << ")";
+  return clause;
+}
+
 Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
   if (query.compartment) {
-    // Points to the compartment's resource through one of its parameters (an index range in
-    // rid order per parameter), or is that resource (one rid).
-    const search::CompartmentFilter& compartment = *query.compartment;
-    Sql param_ids;
-    param_ids << "(-1";
-    Clause clause;
-    clause.ordered = clause.ranged = true;
-    auto target = [&](Sql& sql) {
-      sql << " AND x.target_id = ";
-      sql.Value(compartment.id) << " AND x.url = '' AND x.target_type = ";
-      sql.Value(compartment.type);
-    };
-    for (search::Param param : compartment.params) {
-      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
-      if (!param_id) continue;
-      param_ids << ", ";
-      param_ids.Value(*param_id);
-      Sql& part = clause.parts.emplace_back();
-      part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
-      part.Value(type_id) << " AND x.param_id = ";
-      part.Value(*param_id);
-      target(part);
-    }
-    param_ids << ")";
-    clause.test << "(EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id IN ";
-    clause.test.Append(param_ids);
-    target(clause.test);
-    clause.test << ")";
-    if (compartment.itself) {
-      Sql itself;
-      itself << "SELECT x.rid FROM resource x WHERE x.type_id = ";
-      itself.Value(type_id) << " AND x.id = ";
-      itself.Value(compartment.id) << " AND x.deleted = 0";
-      clause.test << " OR r.rid IN (";
-      clause.test.Append(itself) << ")";
-      clause.parts.push_back(std::move(itself));
-    }
-    clause.test << ")";
-    if (clause.parts.empty()) {  // no resource of the type refers to anything through these
-      Sql& none = clause.parts.emplace_back();
-      none << "SELECT x.rid FROM resource x WHERE 0";
-    }
+    CK_ASSIGN_OR_RETURN(Clause clause, query.compartment->referenced_by.empty()
+                                           ? CompartmentClause(db, params, *query.compartment, type_id)
+                                           : ReferencedClause(db, types, params, *query.compartment, query.type, type_id));
     clause.test_index = out.tests.size();
     out.tests.push_back(clause.test);
     out.drivers.push_back(std::move(clause));
