@@ -85,6 +85,11 @@ Status TokenGuard::Allow(records::Interaction interaction, std::string_view type
   return Status::Ok();
 }
 
+Status TokenGuard::AllowAdministration() const {
+  if (identity_.break_glass.empty() && policy_.MayAdminister(identity_.roles)) return Status::Ok();
+  return Status(StatusCode::kForbidden, "administering the server needs a role that administers (admin)");
+}
+
 AccessControl::AccessControl(store::ResourceStore& store, const Clock& clock, AccessPolicy policy, AccessControlOptions options)
     : clock_(clock),
       policy_(std::move(policy)),

@@ -42,6 +42,8 @@ class TokenGuard final : public records::AccessGuard {
   // (a narrower answer, never a wider one): an unqueried patient/ scope first.
   Status Allow(records::Interaction interaction, std::string_view type) const override;
   records::AccessLimit Limit(records::Interaction interaction, std::string_view type) const override;
+  // A user of a role that administers (the policy's `administer`), not under emergency access.
+  Status AllowAdministration() const override;
   const Identity& identity() const { return identity_; }
 
  private:

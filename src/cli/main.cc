@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
   quality->add_option("--json", quality_options.json_file, "Also write the report as JSON to this file");
 
   CLI::App* reindex = command(app, "reindex", "Rebuild the search index of every stored resource (resumable)");
+  ck::cli::ReindexOptions reindex_options;
+  reindex->add_option("--type", reindex_options.types, "Only resources of this type, every parameter (repeatable)");
+  reindex->add_option("--param", reindex_options.param, "Only this custom search parameter (its SearchParameter's url)");
 
   std::filesystem::path new_key_file;
   CLI::App* rekey = command(app, "rekey", "Rotate the encryption key: the data key is wrapped under a new key and the old one "
@@ -212,7 +215,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return ck::cli::RunServe(*config);
   if (package->parsed()) return ck::cli::RunPackageLoad(*config, package_files);
   if (quality->parsed()) return ck::cli::RunQuality(*config, quality_options);
-  if (reindex->parsed()) return ck::cli::RunReindex(*config);
+  if (reindex->parsed()) return ck::cli::RunReindex(*config, reindex_options);
   if (rekey->parsed()) return ck::cli::RunRekey(*config, new_key_file, rotate_data_key);
   if (backup->parsed()) return ck::cli::RunBackup(*config, backup_folder);
   if (encrypt->parsed()) return ck::cli::RunEncrypt(*config);

@@ -83,6 +83,7 @@ int RunServe(const Config& config) {
   if (audit_on) options->audit_trail = &trail;
   records::RecordService records(definitions, *store, std::move(*options));
   if (Status prepared = PrepareRecords(config, records); !prepared.ok()) return fail(prepared);
+  records.search_parameters().StartBackground();  // custom search parameters' reindex jobs, online
 
   // The API needs the base URL, which needs the bound port: bind first, answer 503 until the
   // API exists.

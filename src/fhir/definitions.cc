@@ -24,6 +24,15 @@ JsonForm JsonFormOf(std::string_view primitive) {
   return JsonForm::kString;
 }
 
+// An element line as read, before type names and content references are resolved.
+struct PendingElement {
+  ElementDefinition* element;
+  TypeDefinition* owner;
+  std::string types;
+};
+
+}  // namespace
+
 SearchParamType SearchParamTypeOf(std::string_view code) {
   static const std::pair<std::string_view, SearchParamType> kTypes[] = {
       {"number", SearchParamType::kNumber},       {"date", SearchParamType::kDate},
@@ -36,15 +45,6 @@ SearchParamType SearchParamTypeOf(std::string_view code) {
   }
   return SearchParamType::kSpecial;
 }
-
-// An element line as read, before type names and content references are resolved.
-struct PendingElement {
-  ElementDefinition* element;
-  TypeDefinition* owner;
-  std::string types;
-};
-
-}  // namespace
 
 const Definitions& Definitions::R4() {
   static const std::unique_ptr<Definitions> definitions = [] {

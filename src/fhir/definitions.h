@@ -97,6 +97,8 @@ struct TypeDefinition {
 enum class SearchParamType : std::uint8_t {
   kNumber, kDate, kString, kToken, kReference, kComposite, kQuantity, kUri, kSpecial,
 };
+// The type of a SearchParameter.type code ("token"...); kSpecial for "special" and unknown codes.
+SearchParamType SearchParamTypeOf(std::string_view code);
 
 struct SearchParameterDefinition {
   struct Component {

@@ -38,6 +38,8 @@ class AccessGuard {
   virtual Status Allow(Interaction interaction, std::string_view type) const = 0;
   // What limits an allowed `interaction` on `type`.
   virtual AccessLimit Limit(Interaction interaction, std::string_view type) const = 0;
+  // OK when the caller may administer the server (reindexing, say); else kForbidden.
+  virtual Status AllowAdministration() const = 0;
 };
 
 }  // namespace ck::records

@@ -89,7 +89,7 @@ Result<RecordService::SearchResult> RecordService::EverythingUnaudited(const Req
     }
     auto limited = LimitSearch(context, std::move(request));
     if (!limited) continue;  // a type outside the one patient's compartment a caller may see
-    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(*limited, options_.search_zone));
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(*limited));
     if (member) members.push_back({type, parsed.query.compartment->params});
     if (!wanted.empty() && !wanted.contains(type)) continue;
     if (parts.empty() && outside.empty()) result.parsed = parsed;  // the page size

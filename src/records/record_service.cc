@@ -68,7 +68,9 @@ RecordService::RecordService(const fhir::Definitions& definitions, store::Resour
       options_(options),
       profiles_(std::make_unique<validation::ProfileRegistry>(definitions)),
       value_sets_(std::make_unique<terminology::LoadedValueSets>(terminology::ValueSets::R4())),
-      validator_(definitions, *value_sets_, validation::InvariantCheck::R4(), *profiles_, options.strict_profiles) {
+      validator_(definitions, *value_sets_, validation::InvariantCheck::R4(), *profiles_, options.strict_profiles),
+      parameters_(std::make_unique<SearchParameterRegistry>(
+          store, [this](std::string_view body) { return Parse(body); }, options.search_zone)) {
   for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
     if (param.type != fhir::SearchParamType::kReference) continue;
     for (const std::string& base : param.bases) {
@@ -332,7 +334,7 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
       request.compartment_type = "Patient";
       request.compartment_id = patient;
     }
-    auto parsed = search::ParseSearch(request, options_.search_zone);
+    auto parsed = ParseSearchRequest(request);
     if (!parsed) return Err(std::move(parsed).error().WithContext(write.kind == Kind::kCreate ? "If-None-Exist" : "the condition"));
     prepared.condition = std::move(parsed->query);
     // Enough matches to tell one from several; a conditional delete's cap and one more.
@@ -360,8 +362,12 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   CK_ASSIGN_OR_RETURN(std::vector<Issue> issues, CheckForWrite(context, resource));
   CK_ASSIGN_OR_RETURN(prepared.profile, PrepareProfile(resource));
   if (IsDefinition(resource.type_name())) prepared.definition = resource.root();
+  if (resource.type_name() == "SearchParameter") {
+    CK_ASSIGN_OR_RETURN(prepared.search_parameter, parameters_->Check(resource));
+  }
   // The index is extracted here, on the caller's thread: the store's writer only inserts it.
-  CK_ASSIGN_OR_RETURN(prepared.index, search::IndexExtractor::R4().Extract(resource, options_.search_zone));
+  prepared.in_force = parameters_->InForce();
+  CK_ASSIGN_OR_RETURN(prepared.index, prepared.in_force->extractor->Extract(resource, options_.search_zone));
   if (!patient.empty()) CK_RETURN_IF_ERROR(CheckWriteInCompartment(write.kind == Kind::kUpdate, resource, prepared.index, patient));
   std::vector<Issue> errors;
   std::copy_if(issues.begin(), issues.end(), std::back_inserter(errors), [](const Issue& issue) { return issue.IsError(); });
@@ -429,7 +435,7 @@ Status RecordService::PickUpdated(store::WriteTransaction& txn, PreparedWrite& p
   }
   if (prepared.resource.id() != target) {
     prepared.resource.SetId(target);
-    CK_ASSIGN_OR_RETURN(prepared.index, search::IndexExtractor::R4().Extract(prepared.resource, options_.search_zone));
+    CK_ASSIGN_OR_RETURN(prepared.index, prepared.in_force->extractor->Extract(prepared.resource, options_.search_zone));
   }
   return Status::Ok();
 }
@@ -478,6 +484,12 @@ Status RecordService::AppendWrite(store::WriteTransaction& txn, PreparedWrite& p
   store::ChangeKind change = current ? store::ChangeKind::kUpdate : store::ChangeKind::kCreate;
   store::StoredVersion version{outcome.type, outcome.id, outcome.version, outcome.last_updated, change, 0, outcome.body};
   version.issues = prepared.recorded;
+  if (std::shared_ptr<const search::ParameterSet> now = parameters_->InForce(); now->generation != prepared.in_force->generation) {
+    // The parameters in force changed since the write was prepared: a reindex job may have
+    // passed this resource already, so it is indexed with the new set (on the writer thread).
+    CK_ASSIGN_OR_RETURN(prepared.index, now->extractor->Extract(prepared.resource, options_.search_zone));
+    prepared.in_force = std::move(now);
+  }
   search::IndexEntries& index = prepared.index;
   index.dates.push_back({search::IndexExtractor::R4().last_updated(), outcome.last_updated, outcome.last_updated + 1});
   Result<std::int64_t> appended = txn.Append(version, index);
@@ -540,11 +552,17 @@ Status RecordService::CheckReferences(store::WriteTransaction& txn, std::span<Pr
 
 void RecordService::WritesApplied(PreparedWrite& prepared) {
   if (prepared.outcome.existed) return;
+  const bool search_parameter = prepared.outcome.type == "SearchParameter";
   if (prepared.kind == TransactionWrite::Kind::kDelete) {
     if (!prepared.condition) DefinitionsChanged(prepared.outcome.type, prepared.outcome.id, nullptr, nullptr);
     for (const std::string& id : prepared.outcome.deleted) DefinitionsChanged(prepared.outcome.type, id, nullptr, nullptr);
+    if (search_parameter && !prepared.condition) parameters_->Changed(prepared.outcome.id, prepared.outcome.version, std::nullopt);
+    for (const std::string& id : prepared.outcome.deleted) {
+      if (search_parameter) parameters_->Changed(id, 0, std::nullopt);
+    }
   } else {
     DefinitionsChanged(prepared.outcome.type, prepared.outcome.id, &prepared.definition, std::move(prepared.profile));
+    if (search_parameter) parameters_->Changed(prepared.outcome.id, prepared.outcome.version, prepared.search_parameter);
   }
 }
 
@@ -726,7 +744,12 @@ Status RecordService::LoadStoredDefinitions() {
     }
   }
   if (loaded > 0) CK_LOG_INFO("loaded {} stored profiles, value sets and code systems", loaded);
-  return Status::Ok();
+  return parameters_->Load();
+}
+
+Result<search::ParsedSearch> RecordService::ParseSearchRequest(search::SearchRequest request) const {
+  request.in_force = parameters_->InForce();
+  return search::ParseSearch(request, options_.search_zone);
 }
 
 namespace {
@@ -767,7 +790,8 @@ Status RecordService::CompleteSearchIndex(const std::function<void(const std::st
     if (!type->is_abstract && type->name >= resume_type) types.push_back(type->name);
   }
   std::sort(types.begin(), types.end());  // the order the resume point assumes
-  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
+  const std::shared_ptr<const search::ParameterSet> in_force = parameters_->InForce();
+  const search::IndexExtractor& extractor = *in_force->extractor;
   for (const std::string& type : types) {
     std::string after = type == resume_type ? resume_after : "";
     std::size_t done = 0;
@@ -787,7 +811,7 @@ Status RecordService::CompleteSearchIndex(const std::function<void(const std::st
       after = page.back().id;
       CK_RETURN_IF_ERROR(store_.Write([&](store::WriteTransaction& txn) -> Status {
         for (std::size_t i = 0; i < page.size(); ++i) {
-          CK_RETURN_IF_ERROR(txn.ReplaceIndex(type, page[i].id, page[i].sequence, indexes[i]));
+          if (auto replaced = txn.ReplaceIndex(type, page[i].id, page[i].sequence, indexes[i]); !replaced) return replaced.error();
         }
         return txn.WriteMeta(kReindexKey, type + "\t" + after);
       }));
@@ -835,7 +859,7 @@ Result<bool> RecordService::InLimit(std::string_view type, std::string_view id, 
     request.compartment_type = "Patient";
     request.compartment_id = limit.patient;
   }
-  auto parsed = search::ParseSearch(request, options_.search_zone);
+  auto parsed = ParseSearchRequest(request);
   if (!parsed) return false;
   parsed->query.count = 1;
   CK_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(parsed->query));
@@ -1001,7 +1025,7 @@ Result<RecordService::SearchResult> RecordService::SearchUnaudited(const Request
     (void)compartment;
   }
   SearchResult result;
-  CK_ASSIGN_OR_RETURN(result.parsed, search::ParseSearch(request, options_.search_zone));
+  CK_ASSIGN_OR_RETURN(result.parsed, ParseSearchRequest(request));
   if (result.parsed.query.contained != search::ContainedMode::kBoth) {
     CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
   } else {
@@ -1068,7 +1092,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystemUnaudited(const R
   for (const std::string& type : types) {
     per_type.type = type;
     CK_ASSIGN_OR_RETURN(search::SearchRequest limited, LimitSearch(context, per_type));
-    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(limited, options_.search_zone));
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(limited));
     if (!parsed.ignored.empty()) {
       if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
       continue;  // a parameter this type does not have: none of its resources can match

@@ -24,6 +24,7 @@
 #include "audit/audit_trail.h"
 #include "records/request_context.h"
 #include "records/resource_patch.h"
+#include "records/search_parameters.h"
 #include "records/validate_operation.h"
 #include "search/query_parser.h"
 #include "store/resource_store.h"
@@ -196,6 +197,9 @@ class RecordService {
   // value), kForbidden (another patient, or Encounter for a caller limited to one patient).
   Result<SearchResult> Everything(const RequestContext& context, const search::SearchRequest& request);
 
+  // The search parameters in force and their reindex jobs (records/search_parameters.h).
+  SearchParameterRegistry& search_parameters() const { return *parameters_; }
+
   // Validates `body` as a resource without storing it (also used by import to report errors).
   Result<fhir::Resource> Parse(std::string_view body) const;
   // The problems of a parsed resource beyond its JSON structure (validation/validator.h):
@@ -282,6 +286,8 @@ class RecordService {
   // (by its references, from `index`); an update must also find the stored resource there.
   Status CheckWriteInCompartment(bool update, const fhir::Resource& resource, const search::IndexEntries& index,
                                  const std::string& patient) const;
+  // search::ParseSearch with the parameters in force.
+  Result<search::ParsedSearch> ParseSearchRequest(search::SearchRequest request) const;
   // A search request limited as the caller's searches of the type are (the compartment, the
   // scope query's parameters added). Errors: kForbidden (a type never in a Patient
   // compartment, or another compartment).
@@ -328,6 +334,8 @@ class RecordService {
     std::string asked_id;     // the body's id (kCreate, kUpdate)
     std::string new_id;       // a conditional update's id if nothing matches and the body has none
     search::IndexEntries index;
+    std::shared_ptr<const search::ParameterSet> in_force;  // the parameters `index` was extracted with
+    std::optional<search::CustomParameter> search_parameter;  // what a SearchParameter written defines
     std::string recorded;  // the errors a lenient policy let in, as an OperationOutcome
     std::shared_ptr<const validation::Profile> profile;  // PrepareProfile's
     fhir::Node definition;  // a terminology resource's content, for DefinitionsChanged
@@ -372,6 +380,7 @@ class RecordService {
   const std::unique_ptr<validation::ProfileRegistry> profiles_;
   const std::unique_ptr<terminology::LoadedValueSets> value_sets_;
   const validation::Validator validator_;
+  const std::unique_ptr<SearchParameterRegistry> parameters_;
   // By target resource type: the (source type, parameter URL) of every reference search
   // parameter that can point at it, for CheckReferences's look-up of referrers.
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> referrer_params_;

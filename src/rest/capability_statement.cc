@@ -95,11 +95,16 @@ void AppendAuditEvent(std::string& out, const search::IndexExtractor& extractor)
 }  // namespace
 
 std::string CapabilityStatementJson(const fhir::Definitions& definitions, const std::string& base_url, Millis started,
-                                    const CapabilityFeatures& features) {
+                                    const CapabilityFeatures& features, const search::ParameterSet& in_force) {
   static constexpr std::string_view kInteractions[] = {"read",   "vread",  "update",       "patch",
                                                        "delete", "create", "history-instance", "history-type",
                                                        "search-type"};
-  const search::IndexExtractor& extractor = search::IndexExtractor::R4();
+  const search::IndexExtractor& extractor = *in_force.extractor;
+  auto searchable = [&](const std::string& type) {
+    std::vector<search::Param> params = extractor.ParametersOf(type);
+    std::erase_if(params, [&](search::Param param) { return !in_force.Searchable(param); });
+    return params;
+  };
   std::string out = R"({"resourceType":"CapabilityStatement","status":"active","date":)";
   fhir::AppendJsonString(out, FormatInstant(started));
   out += R"(,"publisher":"Chartkeeper","kind":"instance","software":{"name":"Chartkeeper","version":")" CK_VERSION R"("},)";
@@ -112,7 +117,7 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
   std::map<std::string, std::vector<std::string>> revincludes;
   for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
     if (type->name == "AuditEvent") continue;  // the audit trail is searched on its own (below)
-    for (search::Param param : extractor.ParametersOf(type->name)) {
+    for (search::Param param : searchable(type->name)) {
       if (param->type != fhir::SearchParamType::kReference) continue;
       const std::string value = type->name + ":" + param->code;
       includes[type->name].push_back(value);
@@ -137,7 +142,7 @@ std::string CapabilityStatementJson(const fhir::Definitions& definitions, const 
     out += ']';
     // The parameters this server indexes for the type, each searchable with its type's prefixes
     // and modifiers (search/query_parser.h).
-    std::vector<search::Param> params = extractor.ParametersOf(type->name);
+    std::vector<search::Param> params = searchable(type->name);
     params.push_back(extractor.last_updated());
     // Full text (search/full_text.h): _content of every resource, _text of those with a narrative.
     params.push_back(definitions.FindSearchParameter("http://hl7.org/fhir/SearchParameter/Resource-content"));

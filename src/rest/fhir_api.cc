@@ -114,7 +114,10 @@ std::string RestfulSubtype(std::string_view interaction) {
   if (interaction == "conditional-delete") return "delete";
   if (interaction == "conditional-patch") return "patch";
   if (interaction == "search-compartment") return "search-type";
-  if (interaction == "validate" || interaction == "quality-report" || interaction == "disclosures" || interaction == "everything") return "operation";
+  if (interaction == "validate" || interaction == "quality-report" || interaction == "disclosures" || interaction == "everything" ||
+      interaction == "reindex") {
+    return "operation";
+  }
   return std::string(interaction);
 }
 
@@ -175,9 +178,21 @@ FhirApi::FhirApi(records::RecordService& records, const fhir::Definitions& defin
       definitions_(definitions),
       store_(store),
       options_(std::move(options)),
-      capability_statement_(CapabilityStatementJson(definitions, options_.base_url, SystemClock().Now(),
-                                                    {.multiple_deletes = records.options().max_conditional_deletes > 1,
-                                                     .referential_integrity = options_.referential_integrity})) {}
+      started_(SystemClock().Now()) {}
+
+std::shared_ptr<const std::string> FhirApi::CapabilityStatement() {
+  std::shared_ptr<const search::ParameterSet> in_force = records_.search_parameters().InForce();
+  std::lock_guard lock(capability_mutex_);
+  if (!capability_statement_ || capability_generation_ != in_force->generation) {
+    capability_statement_ = std::make_shared<const std::string>(
+        CapabilityStatementJson(definitions_, options_.base_url, started_,
+                                {.multiple_deletes = records_.options().max_conditional_deletes > 1,
+                                 .referential_integrity = options_.referential_integrity},
+                                *in_force));
+    capability_generation_ = in_force->generation;
+  }
+  return capability_statement_;
+}
 
 HttpResponse FhirApi::Handle(const HttpRequest& request) { return *Respond(request, false); }
 
@@ -401,6 +416,11 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
         call.interaction = "quality-report";
         return method == "GET" ? RecordedOperation(call, "$quality-report", QualityReport(call)) : MethodNotAllowed("GET");
       }
+      if (s[0] == "$reindex") {
+        call.interaction = "reindex";
+        if (call.inline_only) return Defer(call);
+        return method == "POST" ? RecordedOperation(call, "$reindex", Reindex(call)) : MethodNotAllowed("POST");
+      }
       if (s[0] == "_history") {
         call.interaction = "history-system";
         return method == "GET" ? History(call, "", "") : MethodNotAllowed("GET");
@@ -422,6 +442,11 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       if (s[1] == "_search") {
         call.interaction = "search-type";
         return method == "POST" ? SearchByPost(call, s[0]) : MethodNotAllowed("POST");
+      }
+      if (s[0] == "$reindex") {
+        call.interaction = "reindex";
+        if (call.inline_only) return Defer(call);
+        return method == "GET" ? RecordedOperation(call, "$reindex status", ReindexStatus(call, s[1])) : MethodNotAllowed("GET");
       }
       if (s[1] == "$everything") {
         call.interaction = "everything";
@@ -702,7 +727,8 @@ HttpResponse FhirApi::History(Call& call, std::string_view type, std::string_vie
 
 HttpResponse FhirApi::Capabilities(Call& call) {
   HttpResponse response;
-  response.body = call.pretty ? fhir::PrettyPrintJson(capability_statement_) : capability_statement_;
+  std::shared_ptr<const std::string> statement = CapabilityStatement();
+  response.body = call.pretty ? fhir::PrettyPrintJson(*statement) : *statement;
   response.With("Content-Type", kFhirJson);
   return response;
 }
@@ -726,6 +752,72 @@ HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vecto
   response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url);
   if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
   response.With("Content-Type", kFhirJson);
+  return response;
+}
+
+namespace {
+
+Status AllowAdministration(const records::RequestContext& context) {
+  return context.guard == nullptr ? Status::Ok() : context.guard->AllowAdministration();
+}
+
+}  // namespace
+
+HttpResponse FhirApi::Reindex(Call& call) {
+  if (Status allowed = AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
+  std::string url;
+  std::vector<std::string> types;
+  auto take = [&](std::string_view name, std::string_view value) -> Status {
+    if (name == "url") {
+      url = value;
+    } else if (name == "type") {
+      for (std::string_view type : Split(value, ',')) types.emplace_back(type);
+    } else if (name != "_format" && name != "_pretty") {
+      return Status::Invalid("$reindex takes url (a custom search parameter) or type (resource types); not '" + std::string(name) + "'");
+    }
+    return Status::Ok();
+  };
+  for (const auto& [name, value] : call.request.query) {
+    if (Status taken = take(name, value); !taken.ok()) return ErrorResponse(taken);
+  }
+  if (!call.request.body.empty()) {  // a Parameters resource
+    auto tree = fhir::ParseJsonTree(call.request.body, records_.ReadOptions());
+    if (!tree || tree->TextOf("resourceType") != "Parameters") return ErrorResponse(Status::Invalid("$reindex takes a Parameters resource"));
+    if (const fhir::Property* parameters = tree->Find("parameter")) {
+      for (const fhir::Node& parameter : parameters->values) {
+        std::string_view value;
+        for (const char* name : {"valueUri", "valueUrl", "valueCanonical", "valueCode", "valueString"}) {
+          if (value.empty()) value = parameter.TextOf(name);
+        }
+        if (Status taken = take(parameter.TextOf("name"), value); !taken.ok()) return ErrorResponse(taken);
+      }
+    }
+  }
+  if (!url.empty() && !types.empty()) return ErrorResponse(Status::Invalid("$reindex takes url or type, not both"));
+  auto job = records_.search_parameters().Enqueue(url, types);
+  if (!job) return ErrorResponse(job.error());
+  HttpResponse response;
+  response.status = 202;
+  response.body = InformationOutcomeJson("reindex job " + *job + " queued");
+  response.With("Content-Type", kFhirJson);
+  response.With("Content-Location", options_.base_url + "/$reindex/" + *job);
+  return response;
+}
+
+HttpResponse FhirApi::ReindexStatus(Call& call, const std::string& job) {
+  if (Status allowed = AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
+  std::optional<records::ReindexJobStatus> status = records_.search_parameters().Job(job);
+  if (!status) return ErrorResponse(Status::NotFound("no reindex job " + job + " since the server started"));
+  const std::string progress = status->what + ": " + status->state + (status->type.empty() ? "" : ", at " + status->type) + ", " +
+                               std::to_string(status->done) + " resources indexed";
+  if (status->state == "failed") return ErrorResponse(Status::Internal(progress + ": " + status->error));
+  HttpResponse response;
+  response.With("Content-Type", kFhirJson);
+  response.body = InformationOutcomeJson(progress);
+  if (status->state == "queued" || status->state == "running") {
+    response.status = 202;
+    response.With("X-Progress", progress);
+  }
   return response;
 }
 

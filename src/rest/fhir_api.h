@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -83,6 +84,10 @@ class FhirApi {
   HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
+  // POST $reindex (url, type: query or Parameters body): 202 with the job's status URL;
+  // GET $reindex/[job]: 202 with X-Progress while it runs, 200 when done (administrators).
+  HttpResponse Reindex(Call& call);
+  HttpResponse ReindexStatus(Call& call, const std::string& job);
   // GET [type]/[id]/$everything, Patient/$everything (id empty): a searchset of pages.
   HttpResponse Everything(Call& call, std::string_view type, std::string_view id);
   HttpResponse Bundle(Call& call);
@@ -99,7 +104,12 @@ class FhirApi {
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;
   const FhirApiOptions options_;
-  const std::string capability_statement_;
+  // The CapabilityStatement, built again when the search parameters in force change.
+  std::shared_ptr<const std::string> CapabilityStatement();
+  const Millis started_;
+  std::mutex capability_mutex_;
+  std::shared_ptr<const std::string> capability_statement_;
+  std::uint64_t capability_generation_ = 0;
   rest::Metrics metrics_;
   std::atomic<std::uint64_t> next_request_id_{1};
   std::atomic<bool> shutting_down_{false};

@@ -231,62 +231,97 @@ class Extraction {
 
 }  // namespace
 
-IndexExtractor::IndexExtractor(const fhir::Definitions& definitions) : definitions_(definitions) {
+IndexExtractor::IndexExtractor(const fhir::Definitions& definitions, const IndexExtractor* base)
+    : definitions_(definitions), base_(base) {
+  if (base != nullptr) {
+    last_updated_ = base->last_updated_;
+    return;
+  }
+  std::vector<Param> params;
   for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
     if (param.code == "_lastUpdated") last_updated_ = &param;
+    params.push_back(&param);
   }
-  for (const fhir::TypeDefinition* type : definitions.ResourceTypes()) {
+  Compile(params);
+}
+
+void IndexExtractor::Compile(const std::vector<Param>& params) {
+  own_ = params;
+  for (const fhir::TypeDefinition* type : definitions_.ResourceTypes()) {
     if (type->is_abstract) continue;
     std::vector<Compiled>& compiled = by_type_[type];
-    for (const fhir::SearchParameterDefinition& param : definitions.SearchParameters()) {
-      if (param.expression.empty() || param.type == SearchParamType::kSpecial || param.code == "_lastUpdated") continue;
+    for (Param param : params) {
+      if (param->expression.empty() || param->type == SearchParamType::kSpecial || param->code == "_lastUpdated") continue;
       bool applies = false;
-      for (const std::string& base : param.bases) applies = applies || Applies(*type, base);
+      for (const std::string& base : param->bases) applies = applies || Applies(*type, base);
       if (!applies) continue;
       std::vector<Component> components;
-      if (param.type == SearchParamType::kComposite) {
-        components = CompileComponents(param, *type);
+      if (param->type == SearchParamType::kComposite) {
+        components = CompileComponents(*param, *type);
         if (components.empty()) continue;
       }
-      auto expression = fhirpath::Expression::Compile(param.expression, definitions, *type);
+      auto expression = fhirpath::Expression::Compile(param->expression, definitions_, *type);
       if (!expression) {
-        failed_to_compile_.push_back(param.code + " on " + type->name + ": " + expression.error().message());
+        failed_to_compile_.push_back(param->code + " on " + type->name + ": " + expression.error().message());
         continue;
       }
-      compiled.push_back({&param, std::move(*expression), std::move(components)});
+      compiled.push_back({param, std::move(*expression), std::move(components)});
     }
   }
 }
 
 const IndexExtractor& IndexExtractor::R4() {
-  static const IndexExtractor* const extractor = new IndexExtractor(fhir::Definitions::R4());
+  static const IndexExtractor* const extractor = new IndexExtractor(fhir::Definitions::R4(), nullptr);
   return *extractor;
 }
 
+Result<std::shared_ptr<const IndexExtractor>> IndexExtractor::WithCustom(const std::vector<Param>& custom) {
+  const IndexExtractor& r4 = R4();
+  if (custom.empty()) return std::shared_ptr<const IndexExtractor>(std::shared_ptr<const IndexExtractor>(), &r4);
+  std::shared_ptr<IndexExtractor> extractor(new IndexExtractor(r4.definitions_, &r4));
+  extractor->Compile(custom);
+  if (!extractor->failed_to_compile_.empty()) {
+    return Err(Status(StatusCode::kUnprocessable, "search parameter " + extractor->failed_to_compile_.front()));
+  }
+  return std::shared_ptr<const IndexExtractor>(std::move(extractor));
+}
+
 Result<IndexEntries> IndexExtractor::Extract(const fhir::Resource& resource, const SearchZone& zone) const {
-  CK_ASSIGN_OR_RETURN(IndexEntries out, ExtractOwn(resource, zone));
+  CK_ASSIGN_OR_RETURN(IndexEntries out, ExtractWithContained(resource, zone, nullptr));
+  out.full_text = ExtractFullText(resource);
+  return out;
+}
+
+Result<IndexEntries> IndexExtractor::ExtractParameter(Param param, const fhir::Resource& resource, const SearchZone& zone) const {
+  return ExtractWithContained(resource, zone, param);
+}
+
+Result<IndexEntries> IndexExtractor::ExtractWithContained(const fhir::Resource& resource, const SearchZone& zone, Param only) const {
+  IndexEntries out;
+  CK_RETURN_IF_ERROR(ExtractOwn(resource, zone, only, out));
   // Contained resources hold no resources of their own (R4 dom-2), so one level is all there is.
   if (const fhir::Property* contained = resource.root().Find("contained")) {
     for (std::size_t i = 0; i < contained->values.size(); ++i) {
       const fhir::Node& node = contained->values[i];
       if (node.type == nullptr || !node.type->IsResource() || node.type->is_abstract) continue;
-      CK_ASSIGN_OR_RETURN(IndexEntries entries, ExtractOwn(fhir::Resource(node), zone));
+      IndexEntries entries;
+      CK_RETURN_IF_ERROR(ExtractOwn(fhir::Resource(node), zone, only, entries));
       out.contained.push_back({node.type->name, i, std::move(entries)});
     }
   }
-  out.full_text = ExtractFullText(resource);
   return out;
 }
 
-Result<IndexEntries> IndexExtractor::ExtractOwn(const fhir::Resource& resource, const SearchZone& zone) const {
-  IndexEntries out;
+Status IndexExtractor::ExtractOwn(const fhir::Resource& resource, const SearchZone& zone, Param only, IndexEntries& out) const {
+  if (base_ != nullptr && only == nullptr) CK_RETURN_IF_ERROR(base_->ExtractOwn(resource, zone, nullptr, out));
   auto it = by_type_.find(&resource.type());
-  if (it == by_type_.end()) return out;
+  if (it == by_type_.end()) return Status::Ok();
   for (const Compiled& compiled : it->second) {
+    if (only != nullptr && compiled.param != only) continue;
     auto values = compiled.expression.Evaluate(resource, definitions_);
     if (!values) {
-      return Err(Status::Internal("search parameter " + compiled.param->code + " could not be evaluated")
-                     .WithDetail(resource.type_name() + ": " + values.error().message()));
+      return Status::Internal("search parameter " + compiled.param->code + " could not be evaluated")
+          .WithDetail(resource.type_name() + ": " + values.error().message());
     }
     if (!compiled.components.empty()) {
       CK_RETURN_IF_ERROR(ExtractComposite(compiled, resource, *values, zone, out));
@@ -295,14 +330,20 @@ Result<IndexEntries> IndexExtractor::ExtractOwn(const fhir::Resource& resource, 
     Extraction extraction(compiled.param, zone, out);
     for (const fhirpath::Value& value : *values) extraction.Add(value);
   }
-  return out;
+  return Status::Ok();
 }
 
 std::vector<IndexExtractor::Component> IndexExtractor::CompileComponents(const fhir::SearchParameterDefinition& param,
                                                                          const fhir::TypeDefinition& type) {
   std::vector<Component> out;
   for (const fhir::SearchParameterDefinition::Component& component : param.components) {
-    Param definition = definitions_.FindSearchParameter(component.definition);
+    // A component is one of this extractor's own parameters (a custom one may pair custom ones)
+    // or an R4 parameter.
+    Param definition = nullptr;
+    for (Param own : own_) {
+      if (own->url == component.definition) definition = own;
+    }
+    if (definition == nullptr) definition = definitions_.FindSearchParameter(component.definition);
     // Components are evaluated on elements inside the resource, so compiled without a context type.
     auto expression = fhirpath::Expression::Compile(component.expression);
     if (definition == nullptr || !expression) {
@@ -314,7 +355,7 @@ std::vector<IndexExtractor::Component> IndexExtractor::CompileComponents(const f
   // A token first; of three components (MolecularSequence's coordinates), two numbers after it.
   const bool supported = out.size() == 2 || (out.size() == 3 && out[1].param->type == SearchParamType::kNumber &&
                                              out[2].param->type == SearchParamType::kNumber);
-  if (out[0].param->type != SearchParamType::kToken || !supported) {
+  if (!supported || out[0].param->type != SearchParamType::kToken) {
     failed_to_compile_.push_back(param.code + " on " + type.name + ": components of kinds this server cannot pair");
     return {};
   }
@@ -354,7 +395,7 @@ Status IndexExtractor::ExtractComposite(const Compiled& compiled, const fhir::Re
 }
 
 std::vector<Param> IndexExtractor::ParametersOf(const std::string& type) const {
-  std::vector<Param> out;
+  std::vector<Param> out = base_ != nullptr ? base_->ParametersOf(type) : std::vector<Param>();
   const fhir::TypeDefinition* definition = definitions_.FindResourceType(type);
   auto it = definition == nullptr ? by_type_.end() : by_type_.find(definition);
   if (it == by_type_.end()) return out;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "search/decimal_interval.h"
@@ -82,9 +83,10 @@ Prefix TakePrefix(std::string& value) {
 
 class Parser {
  public:
-  Parser(const SearchRequest& request, const SearchZone& zone) : request_(request), zone_(zone) {
-    for (Param param : IndexExtractor::R4().ParametersOf(request.type)) params_.emplace(param->code, param);
-    last_updated_ = IndexExtractor::R4().last_updated();
+  Parser(const SearchRequest& request, const SearchZone& zone)
+      : request_(request), zone_(zone), set_(request.in_force != nullptr ? *request.in_force : *ParameterSet::R4()) {
+    for (Param param : ParametersOf(request.type)) params_.emplace(param->code, param);
+    last_updated_ = set_.extractor->last_updated();
   }
 
   Result<ParsedSearch> Parse() {
@@ -141,6 +143,7 @@ class Parser {
         std::string why = param == nullptr ? "is not a search parameter of " + request_.type + " this server knows"
                                            : "is not supported yet";
         if (name.starts_with('_') && param == nullptr) why = "is not supported yet";
+        if (pending_.contains(name)) why = "is not supported yet: its stored resources are being indexed (a custom parameter's reindex)";
         if (request_.strict) return Err(Bad(raw_name, why));
         out.ignored.push_back({IssueType::kNotSupported, "search parameter '" + raw_name + "' " + why + "; it was ignored", "",
                                IssueSeverity::kWarning});
@@ -159,11 +162,25 @@ class Parser {
     return it == params_.end() ? nullptr : it->second;
   }
 
+  // The searchable parameters of `type`: R4's, and the custom ones whose reindex is done (the
+  // others are noted in pending_, to say why they are not used).
+  std::vector<Param> ParametersOf(const std::string& type) {
+    std::vector<Param> out;
+    for (Param param : set_.extractor->ParametersOf(type)) {
+      if (set_.Searchable(param)) {
+        out.push_back(param);
+      } else {
+        pending_.insert(param->code);
+      }
+    }
+    return out;
+  }
+
   // The parameter `code` of `type` (of the searched type: Find).
-  Param FindIn(const std::string& type, std::string_view code) const {
+  Param FindIn(const std::string& type, std::string_view code) {
     if (code == "_lastUpdated") return last_updated_;
     if (type == request_.type) return Find(std::string(code));
-    for (Param param : IndexExtractor::R4().ParametersOf(type)) {
+    for (Param param : ParametersOf(type)) {
       if (param->code == code) return param;
     }
     return nullptr;
@@ -330,7 +347,7 @@ class Parser {
     if (fhir::Definitions::R4().FindResourceType(include.source_type) == nullptr) {
       return Err(Bad(raw, "'" + include.source_type + "' is not a resource type"));
     }
-    for (Param param : IndexExtractor::R4().ParametersOf(include.source_type)) {
+    for (Param param : ParametersOf(include.source_type)) {
       if (param->code == parts[1]) include.param = param;
     }
     if (include.param == nullptr || include.param->type != SearchParamType::kReference) {
@@ -453,12 +470,16 @@ class Parser {
       return Err(Bad(raw, param.components.size() == 3 ? "expected three components separated by $, such as 1$ge100$lt200"
                                                        : "expected two components separated by $, such as http://loinc.org|8480-6$gt100"));
     }
-    const fhir::Definitions& definitions = fhir::Definitions::R4();
+    // A component is an R4 parameter, or for a custom composite maybe a custom one.
+    auto component = [&](std::size_t i) -> const fhir::SearchParameterDefinition& {
+      Param custom = set_.FindCustom(param.components[i].definition);
+      return custom != nullptr ? *custom : *fhir::Definitions::R4().FindSearchParameter(param.components[i].definition);
+    };
     CK_ASSIGN_OR_RETURN(Match first, Token(raw, "", components[0]));
     CompositeMatch out{std::get<TokenMatch>(first), {}, std::nullopt};
-    CK_ASSIGN_OR_RETURN(out.second, ParseValue(raw, *definitions.FindSearchParameter(param.components[1].definition), "", components[1]));
+    CK_ASSIGN_OR_RETURN(out.second, ParseValue(raw, component(1), "", components[1]));
     if (components.size() == 3) {
-      CK_ASSIGN_OR_RETURN(Match third, ParseValue(raw, *definitions.FindSearchParameter(param.components[2].definition), "", components[2]));
+      CK_ASSIGN_OR_RETURN(Match third, ParseValue(raw, component(2), "", components[2]));
       out.third = std::get<NumberMatch>(third);
     }
     return out;
@@ -604,7 +625,9 @@ class Parser {
 
   const SearchRequest& request_;
   const SearchZone& zone_;
+  const ParameterSet& set_;
   std::unordered_map<std::string, Param> params_;
+  std::set<std::string> pending_;  // codes of custom parameters seen whose reindex is under way
   Param last_updated_ = nullptr;
   std::optional<std::string> seen_subset_;  // _summary or _elements, whichever came first
 };

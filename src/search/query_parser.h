@@ -7,12 +7,14 @@
 // default) or refused (handling=strict).
 // Thread safety: pure functions over the immutable extractor.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "fhir/resource_subset.h"
+#include "search/custom_parameter.h"
 #include "search/search_query.h"
 #include "search/search_zone.h"
 #include "util/status.h"
@@ -28,6 +30,8 @@ struct SearchRequest {
   std::string compartment_id;
   std::uint32_t default_count = 50;
   std::uint32_t max_count = 1000;
+  // The parameters in force (custom_parameter.h); nullptr: R4's only.
+  std::shared_ptr<const ParameterSet> in_force;
 };
 
 struct ParsedSearch {

@@ -123,9 +123,15 @@ class WriteTransaction {
   Result<std::int64_t> Append(const StoredVersion& version) { return Append(version, {}); }
   // Replaces the search index rows of version `sequence` of (type, id) with `index` (reindexing
   // stored resources), if it is still the current version; otherwise does nothing (a newer
-  // version, or a delete, has its own rows already).
-  virtual Status ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+  // version, or a delete, has its own rows already). Returns whether it replaced them.
+  virtual Result<bool> ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
                               const search::IndexEntries& index) = 0;
+  // Replaces the index rows of one search parameter (`param_url`) of version `sequence` of
+  // (type, id) with `index`, which holds that parameter's entries only (reindexing a custom
+  // parameter), if it is still the current version. Returns whether it was (false: a newer
+  // version or a delete has its own rows, made by whatever extracted them).
+  virtual Result<bool> ReplaceParameterIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+                                             const std::string& param_url, const search::IndexEntries& index) = 0;
   // Sets (or, with nullopt, removes) a store-wide state value (ResourceStore::ReadMeta).
   virtual Status WriteMeta(const std::string& key, const std::optional<std::string>& value) = 0;
   // A store-wide state value as this transaction sees it (for a read-modify-write that no other

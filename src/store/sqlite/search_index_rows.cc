@@ -227,6 +227,46 @@ Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resourc
   return Status::Ok();
 }
 
+Status ReplaceParameterRows(Connection& db, WriteNames names, IndexedResource resource, const std::string& param_url,
+                            const search::IndexEntries& entries) {
+  std::vector<std::int64_t> param_ids;
+  CK_ASSIGN_OR_RETURN(ScopedStatement ids, db.Prepare("SELECT param_id FROM search_param WHERE url = ? OR (url >= ? AND url < ?)"));
+  const std::string composite_prefix = CompositeParamUrl(param_url, "");
+  std::string prefix_end = composite_prefix;
+  prefix_end.back() = static_cast<char>(prefix_end.back() + 1);
+  ids->Bind(1, param_url).Bind(2, composite_prefix).Bind(3, prefix_end);
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, ids->Step());
+    if (!row) break;
+    param_ids.push_back(ids->Int(0));
+  }
+  const bool may_contain = resource.rid > 0 && resource.rid < kMaxContainerRid;
+  const std::int64_t last = may_contain ? ContainedRid(resource.rid, kMaxContained - 1) : resource.rid;
+  for (std::int64_t param_id : param_ids) {
+    for (const IndexTable* table : kTables) {
+      // The resource's own rows, then its contained resources' (rids above every resource's).
+      CK_ASSIGN_OR_RETURN(ScopedStatement rows, db.Prepare(std::string("DELETE FROM ") + table->name +
+                                                           " WHERE rid = ? AND param_id = ?"));
+      rows->Bind(1, resource.rid).Bind(2, param_id);
+      CK_RETURN_IF_ERROR(rows->Run());
+      if (!may_contain) continue;
+      CK_ASSIGN_OR_RETURN(ScopedStatement contained, db.Prepare(std::string("DELETE FROM ") + table->name +
+                                                                " WHERE rid BETWEEN ? AND ? AND param_id = ?"));
+      contained->Bind(1, ContainedRid(resource.rid, 0)).Bind(2, last).Bind(3, param_id);
+      CK_RETURN_IF_ERROR(contained->Run());
+    }
+  }
+  CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, resource.type_id, resource.rid, names.new_params, false), entries));
+  for (const search::ContainedEntries& contained : entries.contained) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, names.types.Lookup(db, contained.type));
+    if (!type_id || !may_contain || contained.position >= kMaxContained) continue;  // indexed with the container, so known
+    CK_RETURN_IF_ERROR(InsertRows(RowWriter(db, names.params, -*type_id, ContainedRid(resource.rid, contained.position),
+                                            names.new_params, false),
+                                  contained.entries));
+  }
+  return Status::Ok();
+}
+
 Result<bool> HasStagedRows(Connection& db) {
   for (const IndexTable* table : kTables) {
     CK_ASSIGN_OR_RETURN(ScopedStatement any, db.Prepare(std::string("SELECT 1 FROM ") + table->name + "_staged LIMIT 1"));

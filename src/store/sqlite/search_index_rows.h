@@ -50,6 +50,13 @@ Status RemoveIndexRows(Connection& db, std::int64_t rid);
 // merged). Errors: kTooLarge past kMaxContained contained resources.
 Status InsertIndexRows(Connection& db, WriteNames names, IndexedResource resource, const search::IndexEntries& entries, bool staged);
 
+// Replaces the rows of one parameter (`param_url`, with a composite's rows under
+// CompositeParamUrl(param_url, ...)) of resource `rid` and of the resources it contains with
+// those of `entries`, which hold that parameter's entries only (reindexing one parameter).
+// Staged rows are left alone.
+Status ReplaceParameterRows(Connection& db, WriteNames names, IndexedResource resource, const std::string& param_url,
+                            const search::IndexEntries& entries);
+
 // The parameter URL a composite's values are kept under for the key of their first component
 // (search/index_entries.h, CompositeEntry): "<composite URL>$<system>|<code>".
 std::string CompositeParamUrl(const std::string& composite_url, const std::string& key);

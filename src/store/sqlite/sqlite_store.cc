@@ -166,14 +166,25 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return seq;
   }
 
-  Status ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
-                      const search::IndexEntries& index) override {
+  Result<bool> ReplaceIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+                            const search::IndexEntries& index) override {
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
-    if (!type_id) return Status::Ok();
+    if (!type_id) return false;
     CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
-    if (!current || current->seq != sequence) return Status::Ok();
+    if (!current || current->seq != sequence) return false;
     CK_RETURN_IF_ERROR(RemoveIndexRows(db_, current->rid));
-    return InsertIndexRows(db_, Names(), {*type_id, current->rid, current->seq}, index, stage_index_);
+    CK_RETURN_IF_ERROR(InsertIndexRows(db_, Names(), {*type_id, current->rid, current->seq}, index, stage_index_));
+    return true;
+  }
+
+  Result<bool> ReplaceParameterIndex(const std::string& type, const std::string& id, std::int64_t sequence,
+                                     const std::string& param_url, const search::IndexEntries& index) override {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
+    if (!type_id) return false;
+    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
+    if (!current || current->seq != sequence) return false;
+    CK_RETURN_IF_ERROR(ReplaceParameterRows(db_, Names(), {*type_id, current->rid, current->seq}, param_url, index));
+    return true;
   }
 
   Result<SearchPage> Search(const search::SearchQuery& query) override { return RunSearch(db_, types_, params_, query); }
