@@ -2,7 +2,7 @@
 // The FHIR R4 REST API over the records service: routes requests under /fhir to interactions
 // (create, read, vread, update, delete, history at three levels, capabilities, transaction and
 // batch Bundles) and operations
-// ($validate, $quality-report), negotiates
+// ($validate, $quality-report, $everything, $reindex with its status URL), negotiates
 // formats (JSON only: 406 / 415 otherwise), applies conditional headers (If-Match, If-None-Match,
 // If-Modified-Since) and Prefer, and answers errors as OperationOutcomes. Also serves
 // GET /healthz and GET /metrics. Logs one line per request and records metrics.

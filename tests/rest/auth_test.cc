@@ -219,6 +219,8 @@ TEST_F(AuthTest, TheRolesLimitWhatTheScopesWouldAllow) {
   // whole server's history, nor the quality report, which reads every resource.
   EXPECT_EQ(Client().Get("/fhir/_history", Bearer(TokenFor(writer_))).status, 403);
   EXPECT_EQ(Client().Get("/fhir/$quality-report", Bearer(TokenFor(writer_))).status, 403);
+  // Only a user of a role that administers reindexes.
+  EXPECT_EQ(Client().Post("/fhir/$reindex?type=Patient", "", Bearer(TokenFor(writer_))).status, 403);
 }
 
 TEST_F(AuthTest, OnlyAuditorsReadTheTrailWhichNamesEveryCallerAndEveryDenial) {

@@ -213,6 +213,10 @@ TEST_F(LoginTest, ASignedInUserGetsTokensThatReadAndWriteAsTheirRoleAllows) {
   EXPECT_EQ(http.Get("/fhir/Patient?family=Login", Bearer(token)).status, 200);
   // The clinician role denies the audit trail whatever the scope says.
   EXPECT_EQ(http.Get("/fhir/AuditEvent", Bearer(token)).status, 403);
+  // Nor does it administer the server: a reindex is refused.
+  HttpResult reindex = http.Post("/fhir/$reindex", "", Bearer(token));
+  EXPECT_EQ(reindex.status, 403);
+  EXPECT_NE(reindex.body.find("administer"), std::string::npos) << reindex.body;
 
   // A code is good once.
   HttpResult again = Exchange(code);
