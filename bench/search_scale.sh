@@ -2,7 +2,8 @@
 # Search at scale (issues 8 and 13's benchmarks): the Synthea sample scaled to about 1,000,000 resources
 # (bench/scale_synthea.cc: 13 copies with new ids and shifted dates), imported once with every
 # search parameter indexed, then the first page of each search the issue names, 16 concurrent
-# clients (wrk, 2 threads), p50 and p99. Writes bench/results/search_scale.txt. Run by
+# clients (wrk, 2 threads), p50 and p99; then whole $everything walks (16 walkers) and the reindex
+# of a custom parameter on every resource. Writes bench/results/search_scale.txt. Run by
 # bench/run.sh; alone: bench/search_scale.sh (needs a release build). BENCH_SCALE_COPIES sets
 # the copies (13 by default), BENCH_SECONDS each search's duration.
 set -euo pipefail
@@ -76,6 +77,45 @@ make_paths content_common "/fhir/DocumentReference?_content=patient"
 make_paths content_rare "/fhir/DocumentReference?_content=fibrillation"
 count_matches=$(curl -s "$base/fhir/Observation?code=$height&_summary=count" | grep -o '"total":[0-9]*' | cut -d: -f2)
 
+# $everything of a patient, the whole walk (every page, _count=1000), 16 walkers at once over the
+# first 200 patients: p50 and p99 of a walk, and the resources a walk returns on average.
+everything_walks() {
+  python3 - "$base" "$work/patient_ids" <<'PY'
+import json, sys, threading, time, urllib.request
+base, ids = sys.argv[1], [line.strip() for line in open(sys.argv[2]) if line.strip()][:200]
+walks, lock = [], threading.Lock()
+def walker(mine):
+    for pid in mine:
+        url, found, started = f"{base}/fhir/Patient/{pid}/$everything?_count=1000", 0, time.monotonic()
+        while url:
+            page = json.load(urllib.request.urlopen(url))
+            found += len(page.get("entry", []))
+            url = next((l["url"] for l in page.get("link", []) if l["relation"] == "next"), None)
+        with lock:
+            walks.append((time.monotonic() - started, found))
+threads = [threading.Thread(target=walker, args=(ids[i::16],)) for i in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+times = sorted(w[0] * 1000 for w in walks)
+pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]
+print(f"p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms a whole walk, {sum(w[1] for w in walks) / len(walks):.0f} resources a patient on average, {len(walks)} patients")
+PY
+}
+
+# A custom search parameter on every resource type (base Resource): the time from its
+# SearchParameter's create to the end of its reindex (a strict search by it stops answering 400).
+reindex_seconds() {
+  local first_id started
+  first_id=$(head -n1 "$work/patient_ids")
+  started=$(date +%s.%N)
+  curl -s -o /dev/null -X PUT "$base/fhir/SearchParameter/bench-version" -H 'Content-Type: application/fhir+json' \
+    -d '{"resourceType":"SearchParameter","id":"bench-version","url":"http://example.org/SearchParameter/bench-version","name":"version","status":"active","description":"the version id","code":"bench-version","base":["Resource"],"type":"token","expression":"Resource.meta.versionId"}'
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Prefer: handling=strict' "$base/fhir/Patient?_id=$first_id&bench-version=1")" = 200 ]; do
+    sleep 0.5
+  done
+  awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
 # wrk's latency at percentile $2 ("50%", "99%") in ms, from its output file $1.
 wrk_ms() {
   awk -v q="$2" '$1 == q { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else { sub(/s$/, "", v); v *= 1000 } print v }' "$1"
@@ -101,5 +141,7 @@ latency() {  # p50 and p99 in ms of the paths of $1 with $2 clients (16 by defau
   echo "  count_code, one client: $(latency count_alone 1)"
   count_p50=$(wrk_ms "$work/count_alone.wrk" 50%)
   echo "count of a common code: $count_matches matches in ${count_p50} ms (p50, one client): $(awk -v n="$count_matches" -v t="$count_p50" 'BEGIN { printf "%.2f", n / t / 1000 }') M matches/s"
+  echo "Patient/[id]/\$everything, 16 walkers: $(everything_walks)"
+  echo "reindex of one custom parameter over every resource ($resources): $(reindex_seconds) s from its create to searchable"
   echo "server peak RSS after the searches: $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$server/status) MiB"
 } | tee "$out"

@@ -364,6 +364,10 @@ Result<RecordService::PreparedWrite> RecordService::PrepareWrite(const RequestCo
   if (IsDefinition(resource.type_name())) prepared.definition = resource.root();
   if (resource.type_name() == "SearchParameter") {
     CK_ASSIGN_OR_RETURN(prepared.search_parameter, parameters_->Check(resource));
+    if (const std::string& why = prepared.search_parameter->not_in_force; !why.empty() && context.report_warnings) {
+      issues.push_back({IssueType::kBusinessRule, "this SearchParameter is stored but not put in force: " + why, "SearchParameter.code",
+                        IssueSeverity::kWarning});
+    }
   }
   // The index is extracted here, on the caller's thread: the store's writer only inserts it.
   prepared.in_force = parameters_->InForce();
@@ -747,6 +751,13 @@ Status RecordService::LoadStoredDefinitions() {
   return parameters_->Load();
 }
 
+Status RecordService::AllowExplain(const RequestContext& context) {
+  if (context.guard == nullptr) return Status::Ok();
+  Status allowed = context.guard->AllowAdministration();
+  if (!allowed.ok()) return Status(StatusCode::kForbidden, "_explain shows how the server searches: " + allowed.message());
+  return allowed;
+}
+
 Result<search::ParsedSearch> RecordService::ParseSearchRequest(search::SearchRequest request) const {
   request.in_force = parameters_->InForce();
   return search::ParseSearch(request, options_.search_zone);
@@ -1026,6 +1037,7 @@ Result<RecordService::SearchResult> RecordService::SearchUnaudited(const Request
   }
   SearchResult result;
   CK_ASSIGN_OR_RETURN(result.parsed, ParseSearchRequest(request));
+  if (result.parsed.query.explain) CK_RETURN_IF_ERROR(AllowExplain(context));
   if (result.parsed.query.contained != search::ContainedMode::kBoth) {
     CK_ASSIGN_OR_RETURN(result.page, store_.Search(result.parsed.query));
   } else {
@@ -1093,6 +1105,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystemUnaudited(const R
     per_type.type = type;
     CK_ASSIGN_OR_RETURN(search::SearchRequest limited, LimitSearch(context, per_type));
     CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(limited));
+    if (parsed.query.explain) CK_RETURN_IF_ERROR(AllowExplain(context));
     if (!parsed.ignored.empty()) {
       if (named) return Err(Status::Invalid(parsed.ignored[0].message + " (searching " + type + ")"));
       continue;  // a parameter this type does not have: none of its resources can match
@@ -1178,6 +1191,7 @@ Result<store::SearchPage> RecordService::PageParts(std::vector<SearchPart> parts
       result.next_cursor = parts[i].key + "/";
     }
     add_positions(page);
+    for (const std::string& line : page.explanation) result.explanation.push_back(parts[i].key + ": " + line);
     result.versions.insert(result.versions.end(), page.versions.begin(), page.versions.end());
     result.included.insert(result.included.end(), page.included.begin(), page.included.end());
     result.included_capped = result.included_capped || page.included_capped;

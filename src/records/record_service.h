@@ -286,6 +286,8 @@ class RecordService {
   // (by its references, from `index`); an update must also find the stored resource there.
   Status CheckWriteInCompartment(bool update, const fhir::Resource& resource, const search::IndexEntries& index,
                                  const std::string& patient) const;
+  // OK when the caller may ask for _explain (an administrator); else kForbidden.
+  static Status AllowExplain(const RequestContext& context);
   // search::ParseSearch with the parameters in force.
   Result<search::ParsedSearch> ParseSearchRequest(search::SearchRequest request) const;
   // A search request limited as the caller's searches of the type are (the compartment, the

@@ -1,6 +1,7 @@
 #include "records/search_parameters.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "util/log.h"
@@ -40,25 +41,6 @@ std::shared_ptr<const search::ParameterSet> SearchParameterRegistry::InForce() c
   return in_force_;
 }
 
-std::vector<std::string> SearchParameterRegistry::TypesOf(const std::vector<std::string>& bases) {
-  std::vector<std::string> types;
-  for (const fhir::TypeDefinition* type : fhir::Definitions::R4().ResourceTypes()) {
-    if (type->is_abstract) continue;
-    for (const std::string& base : bases) {
-      bool applies = base == type->name || base == "Resource";
-      for (const fhir::TypeDefinition* t = type->base; !applies && base == "DomainResource" && t != nullptr; t = t->base) {
-        applies = t->name == "DomainResource";
-      }
-      if (applies) {
-        types.push_back(type->name);
-        break;
-      }
-    }
-  }
-  std::sort(types.begin(), types.end());
-  return types;
-}
-
 Result<search::CustomParameter> SearchParameterRegistry::Check(const fhir::Resource& resource) const {
   std::vector<search::Param> others;
   std::vector<const Entry*> other_entries;
@@ -71,15 +53,15 @@ Result<search::CustomParameter> SearchParameterRegistry::Check(const fhir::Resou
     }
     CK_ASSIGN_OR_RETURN(search::CustomParameter parameter, search::ReadSearchParameter(resource, others));
     const fhir::SearchParameterDefinition& mine = parameter.definition;
-    for (const Entry* other : other_entries) {
+    for (const Entry* other : parameter.InForce() ? other_entries : std::vector<const Entry*>()) {
       const fhir::SearchParameterDefinition& theirs = other->parameter.definition;
       if (theirs.url == mine.url) {
         return Err(Status(StatusCode::kUnprocessable, "SearchParameter.url: SearchParameter/" + other->tag.substr(0, other->tag.find('/')) +
                                                           " already defines " + mine.url));
       }
-      if (theirs.code != mine.code || !parameter.active) continue;
-      for (const std::string& type : TypesOf(mine.bases)) {
-        const std::vector<std::string> shared = TypesOf(theirs.bases);
+      if (theirs.code != mine.code) continue;
+      for (const std::string& type : search::TypesCoveredBy(mine.bases)) {
+        const std::vector<std::string> shared = search::TypesCoveredBy(theirs.bases);
         if (std::binary_search(shared.begin(), shared.end(), type)) {
           return Err(Status(StatusCode::kUnprocessable, "SearchParameter.code: " + type + " already has the custom parameter '" +
                                                             mine.code + "' (" + theirs.url + ")"));
@@ -135,7 +117,7 @@ void SearchParameterRegistry::Changed(const std::string& id, std::int64_t versio
     std::lock_guard lock(mutex_);
     std::string old_url;
     if (auto old = entries_.find(id); old != entries_.end()) old_url = old->second.parameter.definition.url;
-    const bool active = parameter && parameter->active;
+    const bool active = parameter && parameter->InForce();
     if (active) {
       Entry entry{*parameter, search::KeepDefinition(parameter->definition), id + "/" + std::to_string(version)};
       const std::string& url = entry.parameter.definition.url;
@@ -145,7 +127,7 @@ void SearchParameterRegistry::Changed(const std::string& id, std::int64_t versio
       job.key = "param " + url;
       job.url = url;
       job.tag = entry.tag;
-      job.types = TypesOf(entry.parameter.definition.bases);
+      job.types = search::TypesCoveredBy(entry.parameter.definition.bases);
       jobs.push_back(std::move(job));
       entries_[id] = std::move(entry);
     } else {
@@ -187,7 +169,7 @@ Status SearchParameterRegistry::Load() {
         CK_LOG_WARN("stored SearchParameter/{} cannot be used: {}", version.id, parameter.error().message());
         continue;
       }
-      if (!parameter->active) continue;
+      if (!parameter->InForce()) continue;
       search::Param kept = search::KeepDefinition(parameter->definition);
       known.push_back(kept);
       loaded[version.id] = {std::move(*parameter), kept, version.id + "/" + std::to_string(version.version)};
@@ -233,7 +215,7 @@ Status SearchParameterRegistry::Load() {
       job.key = "param " + url;
       job.url = url;
       job.tag = entry.tag;
-      job.types = TypesOf(entry.parameter.definition.bases);
+      job.types = search::TypesCoveredBy(entry.parameter.definition.bases);
       fresh.push_back(std::move(job));
     }
     Publish();
@@ -254,14 +236,14 @@ Result<std::string> SearchParameterRegistry::Enqueue(const std::string& url, con
     job.key = "param " + url;
     job.url = url;
     job.tag = entry->second.tag;
-    job.types = TypesOf(entry->second.parameter.definition.bases);
+    job.types = search::TypesCoveredBy(entry->second.parameter.definition.bases);
   } else {
     for (const std::string& type : types) {
       const fhir::TypeDefinition* definition = fhir::Definitions::R4().FindResourceType(type);
       if (definition == nullptr || definition->is_abstract) return Err(Status::Invalid("'" + type + "' is not a resource type"));
       job.types.push_back(definition->name);
     }
-    if (job.types.empty()) job.types = TypesOf({"Resource"});
+    if (job.types.empty()) job.types = search::TypesCoveredBy({"Resource"});
     std::sort(job.types.begin(), job.types.end());
     job.types.erase(std::unique(job.types.begin(), job.types.end()), job.types.end());
     job.status = {RandomUuid(), "types " + Joined(job.types, ','), "queued"};

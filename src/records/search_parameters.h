@@ -116,8 +116,6 @@ class SearchParameterRegistry {
   // After a job ended: a parameter made searchable, the job taken off the queue.
   void Finished(QueuedJob& job, const Status& outcome);
   void Loop();
-  // The concrete resource types a parameter based on `bases` applies to.
-  static std::vector<std::string> TypesOf(const std::vector<std::string>& bases);
 
   store::ResourceStore& store_;
   const Parse parse_;

@@ -76,6 +76,7 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
                          " resources to include with this page: only the first were included; ask for smaller pages",
                      "", IssueSeverity::kWarning});
   }
+  for (const std::string& line : page.explanation) notes.push_back({IssueType::kInformational, line, "", IssueSeverity::kInformation});
   if (!notes.empty()) {
     entries += entries.empty() ? "" : ",";
     entries += R"({"resource":)" + fhir::OperationOutcomeJson(notes) + R"(,"search":{"mode":"outcome"}})";

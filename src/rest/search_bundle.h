@@ -3,7 +3,8 @@
 // to the subset _summary or _elements asks for), with self, first, previous and next links that
 // carry the search and the store's cursor for that page, so the server keeps no state per search
 // and a link stays valid across restarts. Parameters the search ignored are reported in an
-// OperationOutcome entry (search.mode = outcome).
+// OperationOutcome entry (search.mode = outcome), with the plan of an `_explain` as information
+// issues, one per line.
 // Thread safety: pure function.
 
 #include <string>

@@ -1,5 +1,7 @@
 #include "search/custom_parameter.h"
 
+#include <algorithm>
+#include <cctype>
 #include <deque>
 #include <mutex>
 
@@ -34,6 +36,12 @@ Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, cons
   param.type = fhir::SearchParamTypeOf(root.TextOf("type"));
   param.bases = TextsOf(root, "base");
   param.targets = TextsOf(root, "target");
+  if (const fhir::Property* components = root.Find("component")) {
+    for (const fhir::Node& component : components->values) {
+      param.components.push_back({std::string(component.TextOf("definition")), std::string(component.TextOf("expression"))});
+    }
+  }
+  if (!out.active) return out;
   if (param.url.empty()) return Err(Unprocessable("SearchParameter.url: a custom search parameter needs a url"));
   if (definitions.FindSearchParameter(param.url) != nullptr) {
     return Err(Unprocessable("SearchParameter.url: " + param.url + " is an R4 parameter's; give the custom parameter a url of its own"));
@@ -48,12 +56,12 @@ Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, cons
   }
   if (param.bases.empty()) return Err(Unprocessable("SearchParameter.base: name the resource types the parameter applies to"));
   for (const std::string& base : param.bases) {
-    const fhir::TypeDefinition* type = definitions.FindResourceType(base);
-    if (type == nullptr) return Err(Unprocessable("SearchParameter.base: '" + base + "' is not a resource type"));
-    if (type->is_abstract) continue;
-    for (Param r4 : IndexExtractor::R4().ParametersOf(base)) {
-      if (r4->code == param.code) {
-        return Err(Unprocessable("SearchParameter.code: " + base + " already has the R4 parameter '" + param.code + "' (" + r4->url + ")"));
+    if (definitions.FindResourceType(base) == nullptr) return Err(Unprocessable("SearchParameter.base: '" + base + "' is not a resource type"));
+  }
+  for (const std::string& type : TypesCoveredBy(param.bases)) {
+    for (Param r4 : IndexExtractor::R4().ParametersOf(type)) {
+      if (r4->code == param.code && out.not_in_force.empty()) {
+        out.not_in_force = type + " already has the R4 parameter '" + param.code + "' (" + r4->url + "), which searches use";
       }
     }
   }
@@ -61,11 +69,6 @@ Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, cons
     if (definitions.FindResourceType(target) == nullptr) return Err(Unprocessable("SearchParameter.target: '" + target + "' is not a resource type"));
   }
   if (param.expression.empty()) return Err(Unprocessable("SearchParameter.expression: this server indexes by a FHIRPath expression; give one"));
-  if (const fhir::Property* components = root.Find("component")) {
-    for (const fhir::Node& component : components->values) {
-      param.components.push_back({std::string(component.TextOf("definition")), std::string(component.TextOf("expression"))});
-    }
-  }
   if (param.type == fhir::SearchParamType::kComposite) {
     if (param.components.size() < 2 || param.components.size() > 3) {
       return Err(Unprocessable("SearchParameter.component: a composite needs two or three components"));
@@ -85,6 +88,25 @@ Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, cons
     return Err(Unprocessable("SearchParameter.expression: " + compiled.error().message()));
   }
   return out;
+}
+
+std::vector<std::string> TypesCoveredBy(const std::vector<std::string>& bases) {
+  std::vector<std::string> types;
+  for (const fhir::TypeDefinition* type : fhir::Definitions::R4().ResourceTypes()) {
+    if (type->is_abstract) continue;
+    for (const std::string& base : bases) {
+      bool applies = base == type->name || base == "Resource";
+      for (const fhir::TypeDefinition* t = type->base; !applies && base == "DomainResource" && t != nullptr; t = t->base) {
+        applies = t->name == "DomainResource";
+      }
+      if (applies) {
+        types.push_back(type->name);
+        break;
+      }
+    }
+  }
+  std::sort(types.begin(), types.end());
+  return types;
 }
 
 Param KeepDefinition(fhir::SearchParameterDefinition definition) {

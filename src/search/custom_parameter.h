@@ -24,17 +24,27 @@ namespace ck::search {
 struct CustomParameter {
   fhir::SearchParameterDefinition definition;
   bool active = false;  // status active: indexed and (once reindexed) searchable; draft, retired: not
+  // Why an active parameter is not put in force, or empty: R4 already searches a base type by
+  // its code (an implementation guide's copy of an R4 parameter, say; R4's is used).
+  std::string not_in_force;
+
+  bool InForce() const { return active && not_in_force.empty(); }
 };
 
-// Errors: kUnprocessable naming what is wrong: a url that is missing or an R4 parameter's; a
-// code missing, starting with `_` or holding anything but letters, digits, `-` and `_`; a type
-// this server cannot search (special); a base that is not a resource type, or that R4 already
-// gives a parameter of the code; a missing expression, or one that does not compile and
-// type-check on a base; a reference target that is not a resource type; a composite without two
-// or three components (each the url of a known parameter with an expression) of kinds this
-// server can pair (a token, then one value or two numbers). `known` lists the other custom
-// parameters, which a composite's components may name.
+// Only an active SearchParameter is checked (a draft or retired one is documentation: stored,
+// never indexed). Errors: kUnprocessable naming what is wrong: a url that is missing or an R4
+// parameter's; a code missing, starting with `_` or holding anything but letters, digits, `-`
+// and `_`; a type this server cannot search (special); a base that is not a resource type; a
+// missing expression, or one that does not compile and type-check on a type of its bases; a
+// reference target that is not a resource type; a composite without two or three components
+// (each the url of a known parameter with an expression) of kinds this server can pair (a
+// token, then one value or two numbers). `known` lists the other custom parameters, which a
+// composite's components may name.
 Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, const std::vector<Param>& known = {});
+
+// The concrete resource types a parameter with these bases applies to (a base of Resource or
+// DomainResource covers many), sorted.
+std::vector<std::string> TypesCoveredBy(const std::vector<std::string>& bases);
 
 // Keeps a custom parameter's definition for the life of the process and returns it: index
 // entries and parsed searches point at definitions, and may outlive the set that made them.

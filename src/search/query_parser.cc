@@ -24,7 +24,7 @@ constexpr std::string_view kUcum = "http://unitsofmeasure.org";
 // Paging and result parameters this server reads itself.
 bool IsControl(std::string_view name) {
   return name == "_count" || name == "_cursor" || name == "_total" || name == "_format" || name == "_pretty" || name == "_sort" ||
-         name == "_contained" || name == "_containedType";
+         name == "_contained" || name == "_containedType" || name == "_explain";
 }
 
 Status Bad(const std::string& name, const std::string& why) {
@@ -383,6 +383,9 @@ class Parser {
         }
         query.sort.push_back(sort);
       }
+    } else if (name == "_explain") {
+      if (value != "true" && value != "false") return Bad(name, "expected true or false");
+      query.explain = value == "true";
     } else if (name == "_total") {
       if (value != "none" && value != "estimate" && value != "accurate") return Bad(name, "expected none, estimate or accurate");
       query.want_total = value != "none";

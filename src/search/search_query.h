@@ -172,6 +172,8 @@ struct SearchQuery {
   // _containedType=contained: a contained match is answered alone, not with its container (the
   // default, each container once).
   bool contained_alone = false;
+  // _explain=true: the store also says how it ran the search (store::SearchPage::explanation).
+  bool explain = false;
 };
 
 }  // namespace ck::search

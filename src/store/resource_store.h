@@ -63,6 +63,9 @@ struct SearchPage {
   std::vector<std::optional<std::size_t>> contained_positions;
   std::vector<StoredVersion> included;  // _include and _revinclude, each once, none a match
   bool included_capped = false;         // search::kMaxIncluded reached: some were left out
+  // search::SearchQuery::explain: the plan chosen, each condition's estimated and actual rows,
+  // the database's own plan and the time taken, one line each.
+  std::vector<std::string> explanation;
 };
 
 // One record of the audit trail: what the audit layer wrote (`content`, its canonical bytes),

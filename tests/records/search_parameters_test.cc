@@ -1,12 +1,13 @@
 // Custom search parameters (records/search_parameters.h) over a real SQLite store, their jobs
-// run in the test's thread (RunQueued): a SearchParameter checked on write (422 naming the
-// problem), pending until its reindex is done (searches say so), then searchable with the values
+// run in the test's thread (RunQueued): an active SearchParameter checked on write (422 naming
+// the problem; a draft stored unchecked; a copy of an R4 parameter stored, not in force), pending until its reindex is done (searches say so), then searchable with the values
 // of resources stored before it and after; a new expression reindexed; retired and deleted ones
 // out of force with their rows removed; a job's state kept across a reopen; a reindex of types.
 #include "records/search_parameters.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "records_fixture.h"
@@ -130,7 +131,6 @@ TEST_F(SearchParametersTest, ParametersThatCannotBeIndexedAreRefusedNamingThePro
   const Case cases[] = {
       {RaceParameter("Patient.nonsense.where("), "expression"},
       {RaceParameter("Patient.nosuchelement"), "nosuchelement"},
-      {RaceParameter(kOmbRace, "active", "name"), "already has the R4 parameter 'name'"},
       {RaceParameter(kOmbRace, "active", "_race"), "SearchParameter.code"},
       {R"({"resourceType":"SearchParameter","id":"race","url":"http://hl7.org/fhir/SearchParameter/Patient-name","name":"n","status":"active","description":"d","code":"nm","base":["Patient"],"type":"string","expression":"Patient.name"})",
        "R4 parameter's"},
@@ -146,6 +146,21 @@ TEST_F(SearchParametersTest, ParametersThatCannotBeIndexedAreRefusedNamingThePro
     EXPECT_NE(written.error().ToString().find(c.says), std::string::npos) << written.error().ToString();
   }
   EXPECT_FALSE(service_->Read(context_, "SearchParameter", "race")) << "nothing was stored";
+  // Documentation is stored unchecked: a draft (or retired) parameter is never indexed.
+  ASSERT_TRUE(service_->Update(context_, "SearchParameter", "race", RaceParameter("Patient.nonsense.where(", "draft"), std::nullopt));
+  EXPECT_TRUE(registry().InForce()->custom.empty());
+  // A copy of an R4 parameter (an implementation guide's, say) is stored, not put in force: R4's
+  // is searched, and a caller who asks is told.
+  RequestContext asking = context_;
+  asking.report_warnings = true;
+  auto copy = service_->Update(asking, "SearchParameter", "race", RaceParameter(kOmbRace, "active", "name"), std::nullopt);
+  ASSERT_TRUE(copy) << copy.error().ToString();
+  EXPECT_TRUE(std::any_of(copy->issues.begin(), copy->issues.end(), [](const Issue& issue) {
+    return issue.severity == IssueSeverity::kWarning && issue.message.find("already has the R4 parameter 'name'") != std::string::npos;
+  }));
+  EXPECT_TRUE(registry().InForce()->custom.empty());
+  EXPECT_TRUE(Found("name", "x"));
+  ASSERT_TRUE(service_->Delete(context_, "SearchParameter", "race", std::nullopt));
   // Two custom parameters may not share a code on a base.
   Put(RaceParameter(kOmbRace));
   std::string twin = RaceParameter(kOmbEthnicity);

@@ -221,6 +221,8 @@ TEST_F(AuthTest, TheRolesLimitWhatTheScopesWouldAllow) {
   EXPECT_EQ(Client().Get("/fhir/$quality-report", Bearer(TokenFor(writer_))).status, 403);
   // Only a user of a role that administers reindexes.
   EXPECT_EQ(Client().Post("/fhir/$reindex?type=Patient", "", Bearer(TokenFor(writer_))).status, 403);
+  EXPECT_EQ(Client().Get("/fhir/Patient?_explain=true", Bearer(TokenFor(writer_))).status, 403);
+  EXPECT_EQ(Client().Get("/fhir/Patient?_explain=false", Bearer(TokenFor(writer_))).status, 200);
 }
 
 TEST_F(AuthTest, OnlyAuditorsReadTheTrailWhichNamesEveryCallerAndEveryDenial) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -98,6 +99,7 @@ struct Clause {
   bool ordered = false;    // every part is one index range in rid order
   bool ranged = false;     // every part is read through an index range (so it can be counted)
   std::size_t test_index = 0;  // where its test is in Clauses::tests
+  std::string label;           // what it is, for _explain: "code (search_token)"
 
   bool OneOrderedRange() const { return ordered && parts.size() == 1; }
 };
@@ -542,8 +544,9 @@ Status AddIncluded(Connection& db, NameIds& types, NameIds& params, const search
 // The clauses of a query's conditions and compartment, with the type's id: for each, the set
 // (to drive from) unless it cannot drive (:not, :missing), and the test.
 struct Clauses {
-  std::vector<Clause> drivers;  // conditions a match meets through a value it has
-  std::vector<Sql> tests;       // every condition, as a test on `r`
+  std::vector<Clause> drivers;      // conditions a match meets through a value it has
+  std::vector<Sql> tests;           // every condition, as a test on `r`
+  std::vector<std::string> labels;  // each test's condition, for _explain
 };
 
 // The parameters a composite's values are kept under (search_index_rows.h, CompositeParamUrl)
@@ -576,13 +579,16 @@ Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, cons
                            const std::string& type_name, std::int64_t type_id);
 
 // _text or _content (search/full_text.h): the resources of the type among the FTS5 table's
-// matches of `query` (schema_v10.sql).
+// matches of `query` (schema_v10.sql). FTS5 yields its matches in rowid (= rid) order, each
+// looked up in the resource table's (type, rid) index: one ordered range, so a common word is
+// read only until the page is full, and seeks (`rid >= ?`) when intersected with other ranges.
 Clause FullTextClause(const std::string& query, std::int64_t type_id) {
   Clause clause;
+  clause.ordered = clause.ranged = true;
   Sql& part = clause.parts.emplace_back();
-  part << "SELECT t.rid FROM resource t WHERE t.type_id = ";
-  part.Value(type_id) << " AND t.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
-  part.Value(query) << ")";
+  part << "SELECT x.rid FROM (SELECT f.rowid AS rid FROM search_fulltext f CROSS JOIN resource t ON t.type_id = ";
+  part.Value(type_id) << " AND t.rid = f.rowid WHERE search_fulltext MATCH ";
+  part.Value(query) << ") x WHERE 1";
   clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
   clause.test.Value(query) << ")";
   return clause;
@@ -689,11 +695,15 @@ Result<Clause> ReferencedClause(Connection& db, NameIds& types, NameIds& params,
 Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query, std::int64_t type_id) {
   Clauses out;
   if (query.compartment) {
-    CK_ASSIGN_OR_RETURN(Clause clause, query.compartment->referenced_by.empty()
-                                           ? CompartmentClause(db, params, *query.compartment, type_id)
-                                           : ReferencedClause(db, types, params, *query.compartment, query.type, type_id));
+    const search::CompartmentFilter& compartment = *query.compartment;
+    CK_ASSIGN_OR_RETURN(Clause clause, compartment.referenced_by.empty()
+                                           ? CompartmentClause(db, params, compartment, type_id)
+                                           : ReferencedClause(db, types, params, compartment, query.type, type_id));
+    const std::string name = compartment.type + "/" + (compartment.id.empty() ? "*" : compartment.id);
+    clause.label = compartment.referenced_by.empty() ? "the compartment " + name : "what the compartment " + name + " refers to";
     clause.test_index = out.tests.size();
     out.tests.push_back(clause.test);
+    out.labels.push_back(clause.label);
     out.drivers.push_back(std::move(clause));
   }
   auto add_driver = [&out](Clause clause) {
@@ -702,16 +712,21 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, co
     test << "(";
     test.Append(clause.test) << ")";
     out.tests.push_back(std::move(test));
+    out.labels.push_back(clause.label);
     out.drivers.push_back(std::move(clause));
   };
   for (const search::Condition& condition : query.all_of) {
     if (condition.chain) {
       CK_ASSIGN_OR_RETURN(Clause clause, ChainClause(db, types, params, condition, query.type, type_id));
+      clause.label = std::string(condition.chain->reverse ? "reverse chain _has:" + condition.chain->types[0] + ":" : "chain ") +
+                     condition.param->code + " (search_reference, its inner set first)";
       add_driver(std::move(clause));
       continue;
     }
     if (!condition.full_text.empty()) {
-      add_driver(FullTextClause(condition.full_text, type_id));
+      Clause clause = FullTextClause(condition.full_text, type_id);
+      clause.label = condition.param->code + " (search_fulltext)";
+      add_driver(std::move(clause));
       continue;
     }
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
@@ -739,7 +754,10 @@ Result<Clauses> BuildClauses(Connection& db, NameIds& types, NameIds& params, co
     test << (negative ? "NOT (" : "(");
     test.Append(clause.test) << ")";
     clause.test_index = out.tests.size();
+    clause.label = condition.param->code + (condition.missing ? ":missing" : condition.negated ? ":not" : "") + " (" +
+                   (condition.param->type == fhir::SearchParamType::kComposite ? "composite rows" : TableFor(condition.param->type)) + ")";
     out.tests.push_back(std::move(test));
+    out.labels.push_back(clause.label);
     if (!negative && !condition.missing) out.drivers.push_back(std::move(clause));
   }
   return out;
@@ -857,6 +875,7 @@ struct Plan {
   const Clause* driver = nullptr;          // kSmallSet, kOrderedSet
   std::vector<const Clause*> intersected;  // kIntersection
   std::vector<bool> met;                   // per test: met by every candidate, so not tested
+  std::vector<std::int64_t> estimates;     // per driver clause, counted up to kSmallSet
 };
 
 // Without _sort: from the intersection of the sets that come as index ranges in rid order when
@@ -873,6 +892,7 @@ Result<Plan> ChoosePlan(Connection& db, const Clauses& clauses, const search::Se
   const Clause* range_driver = nullptr;
   for (const Clause& clause : clauses.drivers) {
     CK_ASSIGN_OR_RETURN(std::int64_t estimate, EstimateSet(db, clause, kSmallSet));
+    plan.estimates.push_back(estimate);
     if (estimate < smallest) {
       smallest = estimate;
       plan.driver = &clause;
@@ -1066,6 +1086,7 @@ struct Match {
 struct PageRows {
   std::vector<Match> matches;
   bool beyond = false;  // a match past the page
+  Sql query;            // the SELECT that read them (for _explain)
 };
 
 // Reads up to `count` matches of `search` after (or, `backward`, before) the decoded `cursor`
@@ -1191,6 +1212,7 @@ Result<PageRows> ReadMatches(Connection& db, NameIds& params, const search::Sear
   CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(select.text));
   const int first_key_column = kVersionColumnCount + 1;  // after the version's columns and the rid
   PageRows rows;
+  if (query.explain) rows.query = select;
   std::set<std::int64_t> containers;  // by_container: the containers on the page
   std::vector<Bound> sort_values(query.sort.size());
   std::vector<bool> nulls(query.sort.size());
@@ -1306,18 +1328,77 @@ int CompareKeys(const std::vector<search::SortKey>& sort, const std::vector<std:
 
 }  // namespace
 
+// _explain: the plan chosen and what drove it, each condition with its estimated rows (as the
+// planner counted them, up to kSmallSet) and its actual rows (counted whole, here), SQLite's own
+// plan of the query that read the page, and the time the search took.
+Result<std::vector<std::string>> Explain(Connection& db, const PreparedSearch& search, const PageRows& rows, double milliseconds) {
+  const Plan& plan = search.plan;
+  const Clauses& clauses = search.clauses;
+  static constexpr const char* kDrives[] = {
+      "a scan of the type's resources in creation order, each candidate tested",
+      "a small set read whole, its matches then ordered",
+      "one index range in creation order, read until the page is full",
+      "the intersection of index ranges in creation order (seeking from one to the next)",
+  };
+  std::vector<std::string> lines;
+  std::string line = std::string("plan: ") + kDrives[static_cast<int>(plan.drive)];
+  if (plan.driver != nullptr) line += ", from " + plan.driver->label;
+  lines.push_back(std::move(line));
+  std::vector<bool> drives(clauses.tests.size(), false);
+  for (std::size_t i = 0; i < clauses.drivers.size(); ++i) {
+    const Clause& clause = clauses.drivers[i];
+    drives[clause.test_index] = true;
+    Sql count;
+    count << "SELECT count(*) FROM (";
+    count.Append(DistinctSet(clause)) << ")";
+    CK_ASSIGN_OR_RETURN(std::int64_t actual, CountOne(db, count));
+    const bool intersected = std::find(plan.intersected.begin(), plan.intersected.end(), &clause) != plan.intersected.end();
+    const std::int64_t estimate = plan.estimates[i];
+    lines.push_back("condition " + clause.label + ": estimated " +
+                    (estimate >= kSmallSet ? std::to_string(kSmallSet) + " or more" : std::to_string(estimate)) + " rows, actual " +
+                    std::to_string(actual) + "; " +
+                    (&clause == plan.driver ? "drives the search" : intersected ? "intersected" : "tested on each candidate"));
+  }
+  for (std::size_t i = 0; i < clauses.tests.size(); ++i) {
+    if (!drives[i]) lines.push_back("condition " + clauses.labels[i] + ": tested on each candidate (it cannot drive)");
+  }
+  if (!rows.query.text.empty()) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement explained, db.Prepare("EXPLAIN QUERY PLAN " + rows.query.text));
+    BindAll(*explained, rows.query.values);
+    std::string steps;
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, explained->Step());
+      if (!row) break;
+      steps += (steps.empty() ? "" : "; ") + std::string(explained->Text(3));
+    }
+    lines.push_back("SQLite: " + steps);
+  }
+  char time[64];
+  std::snprintf(time, sizeof time, "%.2f ms", milliseconds);
+  lines.push_back("page: " + std::to_string(rows.matches.size()) + " matches" + (rows.beyond ? " and more" : "") + " in " + time);
+  return lines;
+}
+
 Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, const search::SearchQuery& query) {
+  const auto started = std::chrono::steady_clock::now();
   SearchPage page;
   CK_ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
   CK_ASSIGN_OR_RETURN(std::optional<PreparedSearch> search, Prepare(db, types, params, query));
   if (!search) {
     if (query.want_total) page.total = 0;
+    if (query.explain) page.explanation.push_back("plan: none (no " + query.type + " was ever stored, so nothing can match)");
     return page;
   }
   if (query.want_total) {
     CK_ASSIGN_OR_RETURN(page.total, CountMatches(db, search->clauses, search->plan, search->type_id, search->by_container));
   }
-  if (query.total_only) return page;
+  if (query.total_only) {
+    if (query.explain) {
+      const double milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      CK_ASSIGN_OR_RETURN(page.explanation, Explain(db, *search, PageRows{}, milliseconds));
+    }
+    return page;
+  }
   // A cursor "b<position>" asks for the page before the position (a previous link): the same
   // order reversed, then the page turned back around.
   const bool backward = query.cursor.starts_with('b');
@@ -1326,6 +1407,10 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
     CK_ASSIGN_OR_RETURN(cursor, DecodeCursor(std::string_view(query.cursor).substr(backward ? 1 : 0), query.sort.size()));
   }
   CK_ASSIGN_OR_RETURN(PageRows rows, ReadMatches(db, params, query, *search, cursor, backward, query.count));
+  if (query.explain) {
+    const double milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    CK_ASSIGN_OR_RETURN(page.explanation, Explain(db, *search, rows, milliseconds));
+  }
   if (backward) std::reverse(rows.matches.begin(), rows.matches.end());
   // Next: after the last match, when more follow (going back, the cursor's own match follows).
   // Previous: before the first, when the page did not start the search. (A page back with
