@@ -51,7 +51,7 @@ base="http://127.0.0.1:$port"
 # Patients, and family-name prefixes, drawn from the data.
 curl -s "$base/fhir/Patient?_count=1000&_elements=id,name" >"$work/patients.json"
 # (sed, not head: head would stop reading and, under pipefail, fail the pipeline with SIGPIPE.)
-grep -o '"id":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | sed -n '1,500p' >"$work/patient_ids"
+grep -o '"resourceType":"Patient","id":"[^"]*"' "$work/patients.json" | cut -d'"' -f8 | sed -n '1,500p' >"$work/patient_ids"
 grep -o '"family":"[^"]*"' "$work/patients.json" | cut -d'"' -f4 | cut -c1-3 | grep -E '^[A-Za-z]{3}$' | sort -u | sed -n '1,200p' >"$work/prefixes"
 height='http://loinc.org%7C8302-2'
 make_paths() {  # name, then a template where @P is a patient id and @F a family prefix
@@ -108,7 +108,7 @@ reindex_seconds() {
   local first_id started
   first_id=$(head -n1 "$work/patient_ids")
   started=$(date +%s.%N)
-  curl -s -o /dev/null -X PUT "$base/fhir/SearchParameter/bench-version" -H 'Content-Type: application/fhir+json' \
+  curl -s -f -o /dev/null -X PUT "$base/fhir/SearchParameter/bench-version" -H 'Content-Type: application/fhir+json' \
     -d '{"resourceType":"SearchParameter","id":"bench-version","url":"http://example.org/SearchParameter/bench-version","name":"version","status":"active","description":"the version id","code":"bench-version","base":["Resource"],"type":"token","expression":"Resource.meta.versionId"}'
   until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Prefer: handling=strict' "$base/fhir/Patient?_id=$first_id&bench-version=1")" = 200 ]; do
     sleep 0.5

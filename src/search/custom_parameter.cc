@@ -56,7 +56,10 @@ Result<CustomParameter> ReadSearchParameter(const fhir::Resource& resource, cons
   }
   if (param.bases.empty()) return Err(Unprocessable("SearchParameter.base: name the resource types the parameter applies to"));
   for (const std::string& base : param.bases) {
-    if (definitions.FindResourceType(base) == nullptr) return Err(Unprocessable("SearchParameter.base: '" + base + "' is not a resource type"));
+    const bool abstract = base == "Resource" || base == "DomainResource";  // every type, every type with a narrative
+    if (!abstract && definitions.FindResourceType(base) == nullptr) {
+      return Err(Unprocessable("SearchParameter.base: '" + base + "' is not a resource type"));
+    }
   }
   for (const std::string& type : TypesCoveredBy(param.bases)) {
     for (Param r4 : IndexExtractor::R4().ParametersOf(type)) {

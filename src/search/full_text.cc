@@ -45,6 +45,8 @@ class Collector {
     if (type == "Attachment" || type == "Binary") AddAttachmentText(node, out_.content);
     ++depth_;
     for (const fhir::Property& property : node.properties) {
+      // A reference's target ("Patient/123") is no text: the reference parameters search it.
+      if (type == "Reference" && property.name == "reference") continue;
       for (const fhir::Node& value : property.values) Visit(value);
     }
     --depth_;

@@ -1,8 +1,8 @@
 #pragma once
 // Full-text search (R4 search, "Text Search Parameters"): `_text` searches a resource's
-// narrative, `_content` all of its text (narrative, every string and markdown value, its
-// contained resources', and the decoded text of attachments and Binary data whose content type
-// is text/*). The text is folded as string search folds it (search_text.h), so "Sépsis" finds
+// narrative, `_content` all of its text (narrative, every string and markdown value but a
+// reference's target, its contained resources', and the decoded text of attachments and Binary
+// data whose content type is text/*). The text is folded as string search folds it (search_text.h), so "Sépsis" finds
 // "sepsis"; the store keeps it in an SQLite FTS5 table, in the write's own transaction.
 //
 // A search's value is read as R4 describes: words, "quoted phrases", `word*` prefixes, AND, OR

@@ -153,6 +153,12 @@ class Parser {
       out.query.all_of.push_back(std::move(condition));
       out.link_parameters.emplace_back(raw_name, value);
     }
+    for (SortKey& key : out.query.sort) {
+      if (key.param != ScoreParameter()) continue;
+      auto text = std::find_if(out.query.all_of.begin(), out.query.all_of.end(), [](const Condition& c) { return !c.full_text.empty(); });
+      if (text == out.query.all_of.end()) return Err(Bad("_sort", "_score ranks by relevance to a _text or _content search; give one"));
+      key.full_text = text->full_text;
+    }
     return out;
   }
 
@@ -274,6 +280,8 @@ class Parser {
       if (!inner) continue;
       chain->types.push_back(target);
       chain->inner.push_back(std::move(*inner));
+      const Param url = FindIn(target, "url");
+      chain->canonical.push_back(url != nullptr && url->type == SearchParamType::kUri ? url : nullptr);
     }
     if (chain->types.empty()) {
       if (dead_end_.empty()) dead_end_ = "'" + next + "' is not a search parameter of any type " + type + "." + code + " may point to";
@@ -309,6 +317,8 @@ class Parser {
     chain->reverse = true;
     chain->types = {source};
     chain->inner.push_back(std::move(*inner));
+    const Param url = FindIn(type, "url");
+    chain->canonical.push_back(url != nullptr && url->type == SearchParamType::kUri ? url : nullptr);
     Condition condition{param};
     condition.chain = std::move(chain);
     return std::optional<Condition>(std::move(condition));
@@ -377,7 +387,7 @@ class Parser {
       for (std::string key : SplitValues(value)) {
         SortKey sort{nullptr, !key.empty() && key[0] == '-'};
         if (sort.descending) key.erase(0, 1);
-        sort.param = key == "_lastUpdated" ? last_updated_ : Find(key);
+        sort.param = key == "_lastUpdated" ? last_updated_ : key == "_score" ? ScoreParameter() : Find(key);
         if (sort.param == nullptr || sort.param->type == SearchParamType::kComposite || sort.param->type == SearchParamType::kSpecial) {
           return Bad(name, "cannot sort by '" + key + "': not a search parameter of " + request_.type + " this server indexes");
         }
@@ -636,6 +646,11 @@ class Parser {
 };
 
 }  // namespace
+
+Param ScoreParameter() {
+  static const fhir::SearchParameterDefinition score{"_score", SearchParamType::kNumber, {"Resource"}, "", "urn:chartkeeper:sort:_score"};
+  return &score;
+}
 
 bool KeptInLinks(std::string_view name) {
   return name != "_count" && name != "_cursor" && name != "_format" && name != "_pretty";

@@ -99,6 +99,10 @@ struct Chain {
   bool reverse = false;
   std::vector<std::string> types;
   std::vector<Condition> inner;
+  // Per type of `types` (forward), or for the searched type (reverse): its `url` parameter (or
+  // null), through which a canonical reference (by url, any version) links too (R4:
+  // QuestionnaireResponse.questionnaire, say).
+  std::vector<Param> canonical;
 };
 
 struct Condition {
@@ -147,11 +151,17 @@ struct CompartmentFilter {
 inline constexpr std::size_t kMaxIncluded = 1000;
 
 // A _sort key: by a parameter's values (the least for ascending, the greatest for descending;
-// resources without a value last).
+// resources without a value last). `_score` (not R4: this server's, as some others name it) is
+// the relevance of the search's first _text or _content condition (FTS5's bm25, better first;
+// `-_score` worse first).
 struct SortKey {
-  Param param = nullptr;  // never null once parsed
+  Param param = nullptr;  // never null once parsed; ScoreParameter() for _score
   bool descending = false;
+  std::string full_text;  // _score: the FTS5 query (Condition::full_text) it ranks by
 };
+
+// The parameter `_sort=_score` names.
+Param ScoreParameter();
 
 // _contained (R4 search, "Contained Resources"): whether the matches are resources (R4's
 // default), resources contained in others, or both.

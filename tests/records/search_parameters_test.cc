@@ -190,6 +190,20 @@ TEST_F(SearchParametersTest, AnUnfinishedJobIsResumedWhenTheRecordsOpenAgain) {
   EXPECT_EQ(*Found("race", "2106-3"), Expected(2, 0));
 }
 
+// A base of Resource covers every type: its job walks them all.
+TEST_F(SearchParametersTest, AParameterOnEveryResourceTypeIndexesThemAll) {
+  Put(R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"}})");
+  Put(R"({"resourceType":"SearchParameter","id":"version","url":"http://example.org/SearchParameter/version","name":"version","status":"active","description":"d","code":"version-id","base":["Resource"],"type":"token","expression":"Resource.meta.versionId"})");
+  ASSERT_TRUE(registry().RunQueued().ok());
+  EXPECT_EQ(registry().Jobs().back().done, 622u) << "620 Patients, an Observation and the SearchParameter";
+  EXPECT_EQ(Found("version-id", "1")->size(), 620u);
+  search::SearchRequest observations{"Observation", {{"version-id", "1"}}};
+  observations.strict = true;
+  auto found = service_->Search(context_, observations);
+  ASSERT_TRUE(found) << found.error().ToString();
+  EXPECT_EQ(found->page.versions.size(), 1u);
+}
+
 TEST_F(SearchParametersTest, AReindexOfTypesRebuildsEveryParameterOfThem) {
   auto job = registry().Enqueue("", {"Patient", "Observation"});
   ASSERT_TRUE(job) << job.error().ToString();

@@ -46,6 +46,12 @@ class ChainedSearchTest : public ::testing::Test {
         R"({"resourceType":"Observation","id":"o6","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"777-7"}]},"subject":{"reference":"Patient/pd"}})",
         R"({"resourceType":"Condition","id":"c1","code":{"coding":[{"system":"http://snomed.info/sct","code":"91302008"}]},"subject":{"reference":"Patient/pa"}})",
         R"({"resourceType":"Condition","id":"c2","code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]},"subject":{"reference":"Patient/pd"}})",
+        // Canonical references: a QuestionnaireResponse names its Questionnaire by url.
+        R"({"resourceType":"Questionnaire","id":"q1","url":"http://example.org/Questionnaire/phq9","version":"2","name":"PHQ9","status":"active"})",
+        R"({"resourceType":"Questionnaire","id":"q2","url":"http://example.org/Questionnaire/gad7","name":"GAD7","status":"active"})",
+        R"({"resourceType":"QuestionnaireResponse","id":"qr1","questionnaire":"http://example.org/Questionnaire/phq9|2","status":"completed"})",
+        R"({"resourceType":"QuestionnaireResponse","id":"qr2","questionnaire":"http://example.org/Questionnaire/gad7","status":"completed"})",
+        R"({"resourceType":"QuestionnaireResponse","id":"qr3","questionnaire":"http://elsewhere.org/Questionnaire/phq9","status":"completed"})",
     };
     for (const char* body : resources) {
       auto doc = ParseJson(body);
@@ -105,6 +111,16 @@ TEST_F(ChainedSearchTest, TwoAndThreeLinks) {
   EXPECT_EQ(Ids("Observation?encounter.service-provider.name=general"), (Ids_{"o1", "o4"}));
   EXPECT_EQ(Ids("Observation?encounter.subject:Patient.general-practitioner.name=jones"), (Ids_{"o1", "o4"}));
   EXPECT_EQ(Ids("Observation?encounter.subject:Patient.general-practitioner.name=jones&code=999-9"), (Ids_{"o4"}));
+}
+
+// R4 defines chains through canonical references too: the target is the resource whose url the
+// reference names (any version).
+TEST_F(ChainedSearchTest, ChainsThroughCanonicalReferences) {
+  EXPECT_EQ(Ids("QuestionnaireResponse?questionnaire.name=PHQ9"), (Ids_{"qr1"}));
+  EXPECT_EQ(Ids("QuestionnaireResponse?questionnaire:Questionnaire.name=GAD7,PHQ9"), (Ids_{"qr1", "qr2"}));
+  EXPECT_EQ(Ids("QuestionnaireResponse?questionnaire.name=nothing"), (Ids_{}));
+  EXPECT_EQ(Ids("Questionnaire?_has:QuestionnaireResponse:questionnaire:status=completed"), (Ids_{"q1", "q2"}));
+  EXPECT_EQ(Ids("Questionnaire?_has:QuestionnaireResponse:questionnaire:_id=qr1"), (Ids_{"q1"}));
 }
 
 TEST_F(ChainedSearchTest, ReverseChains) {

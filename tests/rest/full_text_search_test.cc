@@ -120,3 +120,42 @@ TEST_F(FullTextSearchTest, AMalformedTextSearchIsRefusedNamingTheParameter) {
 
 }  // namespace
 }  // namespace ck
+
+namespace ck {
+namespace {
+
+// `_sort=_score` (this server's, not R4): the most relevant first (bm25: more occurrences in a
+// shorter text), `-_score` the least; paged like any sort; refused without a text search.
+TEST_F(FullTextSearchTest, ScoreSortsByRelevance) {
+  HttpClient client(server_.port());
+  const std::pair<const char*, const char*> notes[] = {
+      {"n1", "shock once in a long note about many other things: fever, cough, rash, pain, fatigue and more"},
+      {"n2", "shock shock shock"},
+      {"n3", "shock and shock again"},
+  };
+  for (const auto& [id, text] : notes) {
+    const std::string body = std::string(R"({"resourceType":"Observation","id":")") + id + R"(","status":"final","code":{"text":"note"},"note":[{"text":")" +
+                             text + R"("}]})";
+    ASSERT_LT(client.Put(std::string("/fhir/Observation/") + id, body).status, 300);
+  }
+  auto ordered = [&](const std::string& query) {
+    std::vector<std::string> ids;
+    std::string path = "/fhir/Observation?" + query;
+    while (!path.empty()) {
+      auto bundle = ParseJson(client.Get(path).body);
+      for (const auto& entry : bundle["entry"].GetArray()) ids.push_back(entry["resource"]["id"].GetString());
+      path.clear();
+      for (const auto& link : bundle["link"].GetArray()) {
+        if (std::string(link["relation"].GetString()) == "next") path = std::string(link["url"].GetString()).substr(std::string(link["url"].GetString()).find("/fhir"));
+      }
+    }
+    return ids;
+  };
+  EXPECT_EQ(ordered("_content=shock&_sort=_score"), (Ids_{"n2", "n3", "n1"}));
+  EXPECT_EQ(ordered("_content=shock&_sort=_score&_count=1"), (Ids_{"n2", "n3", "n1"}));
+  EXPECT_EQ(ordered("_content=shock&_sort=-_score"), (Ids_{"n1", "n3", "n2"}));
+  EXPECT_EQ(client.Get("/fhir/Observation?code:text=note&_sort=_score").status, 400);
+}
+
+}  // namespace
+}  // namespace ck

@@ -100,6 +100,9 @@ struct Clause {
   bool ranged = false;     // every part is read through an index range (so it can be counted)
   std::size_t test_index = 0;  // where its test is in Clauses::tests
   std::string label;           // what it is, for _explain: "code (search_token)"
+  // When set, what the planner counts (up to its cap) to estimate the set instead of the parts:
+  // a cheaper upper bound.
+  Sql estimate;
 
   bool OneOrderedRange() const { return ordered && parts.size() == 1; }
 };
@@ -311,6 +314,11 @@ class MatchWriter {
 // for ascending, the greatest for descending; NULL without one. A resource's one `_id` value is
 // its id, read without the index (a contained resource's is only in the index).
 void SortExpression(Sql& sql, const search::SortKey& key, std::int64_t param_id, bool contained) {
+  if (!key.full_text.empty()) {  // _score: bm25 is lower for a better match
+    sql << "(SELECT bm25(search_fulltext) FROM search_fulltext WHERE search_fulltext MATCH ";
+    sql.Value(key.full_text) << " AND rowid = r.rid)";
+    return;
+  }
   if (key.param->code == "_id" && !contained) {
     sql << "r.id";
     return;
@@ -589,6 +597,10 @@ Clause FullTextClause(const std::string& query, std::int64_t type_id) {
   part << "SELECT x.rid FROM (SELECT f.rowid AS rid FROM search_fulltext f CROSS JOIN resource t ON t.type_id = ";
   part.Value(type_id) << " AND t.rid = f.rowid WHERE search_fulltext MATCH ";
   part.Value(query) << ") x WHERE 1";
+  // Estimated by the matches of every type: counting the type's alone would read the matches of
+  // the others between them (a word in every resource, 5% of them notes: 40,000 rows for 2,000).
+  clause.estimate << "SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
+  clause.estimate.Value(query);
   clause.test << "r.rid IN (SELECT rowid FROM search_fulltext WHERE search_fulltext MATCH ";
   clause.test.Value(query) << ")";
   return clause;
@@ -796,14 +808,38 @@ Result<std::optional<Sql>> MatchingSet(Connection& db, NameIds& types, NameIds& 
   return std::optional<Sql>(std::move(set));
 }
 
+// The ids of the resources of `type_id` in `inner`, when there are at most `most`; else nullopt.
+Result<std::optional<std::vector<std::string>>> FewTargets(Connection& db, std::int64_t type_id, const Sql& inner, std::size_t most) {
+  Sql sql;
+  sql << "SELECT t.id FROM resource t WHERE t.type_id = ";
+  sql.Value(type_id) << " AND t.rid IN (";
+  sql.Append(inner) << ") LIMIT ";
+  sql.Value(static_cast<std::int64_t>(most) + 1);
+  CK_ASSIGN_OR_RETURN(ScopedStatement statement, db.Prepare(sql.text));
+  BindAll(*statement, sql.values);
+  std::vector<std::string> ids;
+  while (true) {
+    CK_ASSIGN_OR_RETURN(bool row, statement->Step());
+    if (!row) break;
+    if (ids.size() == most) return std::optional<std::vector<std::string>>();
+    ids.emplace_back(statement->Text(0));
+  }
+  return std::optional<std::vector<std::string>>(std::move(ids));
+}
+
+// A forward chain whose inner sets hold at most this many resources is one index range per
+// target (see ChainClause).
+constexpr std::size_t kFewTargets = 64;
+
 // A chained parameter's clause: the resources whose reference points to a resource meeting the
-// inner condition (one part per target type); a reverse chain's: the resources a resource
-// meeting the inner condition points to.
+// inner condition (one part per target type, or per target when there are few); a reverse
+// chain's: the resources a resource meeting the inner condition points to.
 Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, const search::Condition& condition,
                            const std::string& type_name, std::int64_t type_id) {
   const search::Chain& chain = *condition.chain;
   Clause clause;
   clause.ranged = true;
+  bool all_ranges = !chain.reverse;  // every part one index range in rid order
   CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, condition.param->url));
   for (std::size_t i = 0; param_id && i < chain.types.size(); ++i) {
     CK_ASSIGN_OR_RETURN(std::optional<Sql> inner, MatchingSet(db, types, params, chain.types[i], chain.inner[i]));
@@ -820,6 +856,20 @@ Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, cons
       part.Append(*inner) << "))";
       clause.test << "r.rid IN (";
       clause.test.Append(part) << ")";
+      // Or a canonical reference to the resource's url (any version).
+      const search::Param canonical = chain.canonical.empty() ? nullptr : chain.canonical[0];
+      if (canonical == nullptr) continue;
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> url_param_id, params.Lookup(db, canonical->url));
+      if (!url_param_id) continue;
+      Sql& by_url = clause.parts.emplace_back();
+      by_url << "SELECT u.rid FROM search_uri u WHERE u.type_id = ";
+      by_url.Value(type_id) << " AND u.param_id = ";
+      by_url.Value(*url_param_id) << " AND u.uri IN (SELECT x.url FROM search_reference x WHERE x.type_id = ";
+      by_url.Value(source_type_id.value_or(-1)) << " AND x.param_id = ";
+      by_url.Value(*param_id) << " AND x.url != '' AND x.rid IN (";
+      by_url.Append(*inner) << "))";
+      clause.test << " OR r.rid IN (";
+      clause.test.Append(by_url) << ")";
       continue;
     }
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> target_type_id, types.Lookup(db, chain.types[i]));
@@ -828,18 +878,59 @@ Result<Clause> ChainClause(Connection& db, NameIds& types, NameIds& params, cons
     targets.Value(chain.types[i]) << " AND x.target_id IN (SELECT t.id FROM resource t WHERE t.type_id = ";
     targets.Value(target_type_id.value_or(-1)) << " AND t.rid IN (";
     targets.Append(*inner) << "))";
-    part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
-    part.Value(type_id) << " AND x.param_id = ";
-    part.Value(*param_id) << " AND ";
-    part.Append(targets);
     clause.test << "EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id = ";
     clause.test.Value(*param_id) << " AND ";
     clause.test.Append(targets) << ")";
+    // A few targets (a family name's patients): one index range per target, in rid order, which
+    // the planner intersects with the other conditions' ranges (a code) rather than testing each
+    // candidate of the largest.
+    CK_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> few, FewTargets(db, target_type_id.value_or(-1), *inner, kFewTargets));
+    if (few) {
+      auto range = [&](Sql& sql, const std::string& id) {
+        sql << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+        sql.Value(type_id) << " AND x.param_id = ";
+        sql.Value(*param_id) << " AND x.target_id = ";
+        sql.Value(id) << " AND x.url = '' AND x.target_type = ";
+        sql.Value(chain.types[i]);
+      };
+      if (few->empty()) {
+        part << "SELECT x.rid FROM search_reference x WHERE 0";
+      } else {
+        range(part, few->front());
+        for (std::size_t k = 1; k < few->size(); ++k) range(clause.parts.emplace_back(), (*few)[k]);
+      }
+    } else {
+      all_ranges = false;
+      part << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+      part.Value(type_id) << " AND x.param_id = ";
+      part.Value(*param_id) << " AND ";
+      part.Append(targets);
+    }
+    // A canonical reference names its target by the target's url (any version).
+    const search::Param canonical = i < chain.canonical.size() ? chain.canonical[i] : nullptr;
+    if (canonical == nullptr) continue;
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> url_param_id, params.Lookup(db, canonical->url));
+    if (!url_param_id) continue;
+    all_ranges = false;
+    Sql urls;
+    urls << "x.url IN (SELECT u.uri FROM search_uri u WHERE u.type_id = ";
+    urls.Value(target_type_id.value_or(-1)) << " AND u.param_id = ";
+    urls.Value(*url_param_id) << " AND u.rid IN (";
+    urls.Append(*inner) << "))";
+    Sql& by_url = clause.parts.emplace_back();
+    by_url << "SELECT x.rid FROM search_reference x WHERE x.type_id = ";
+    by_url.Value(type_id) << " AND x.param_id = ";
+    by_url.Value(*param_id) << " AND ";
+    by_url.Append(urls);
+    clause.test << " OR EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param_id = ";
+    clause.test.Value(*param_id) << " AND ";
+    clause.test.Append(urls) << ")";
   }
   if (clause.parts.empty()) {  // nothing of the types was ever stored, or nothing points through the parameter
     clause.parts.emplace_back() << "SELECT x.rid FROM resource x WHERE 0";
     clause.test << "0";
   }
+  clause.ordered = all_ranges;
   return clause;
 }
 
@@ -848,7 +939,8 @@ Result<std::int64_t> EstimateSet(Connection& db, const Clause& clause, std::int6
   if (!clause.ranged) return cap;  // counting would read every row of the parameter: taken as large
   Sql sql;
   sql << "SELECT count(*) FROM (";
-  for (std::size_t i = 0; i < clause.parts.size(); ++i) {
+  if (!clause.estimate.text.empty()) sql.Append(clause.estimate);
+  for (std::size_t i = 0; clause.estimate.text.empty() && i < clause.parts.size(); ++i) {
     if (i > 0) sql << " UNION ALL ";
     sql.Append(clause.parts[i]);
   }
@@ -1107,7 +1199,7 @@ Result<PageRows> ReadMatches(Connection& db, NameIds& params, const search::Sear
     case Drive::kSmallSet:
       source << "(";
       source.Append(DistinctSet(*plan.driver)) << ") d CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
-      source.Value(type_id) << " AND r.rid = d.rid";
+      source.Value(type_id) << " AND r.rid = +d.rid";  // `+`: see kOrderedSet
       rid_column = "d.rid";
       break;
     case Drive::kOrderedSet:
@@ -1115,7 +1207,10 @@ Result<PageRows> ReadMatches(Connection& db, NameIds& params, const search::Sear
       // comes twice, next to each other: skipped below).
       source << "(";
       source.Append(plan.driver->parts[0]) << ") o CROSS JOIN " << Candidates(contained) << " r ON r.type_id = ";
-      source.Value(type_id) << " AND r.rid = o.rid";
+      // `+o.rid`: without it SQLite carries a cursor's `o.rid > ?` over to `r.rid > ?` and reads
+      // the resource table as a range (every later resource of the type) for each candidate
+      // instead of looking the candidate up: page 2 of a compartment took 10 s at 1 M resources.
+      source.Value(type_id) << " AND r.rid = +o.rid";
       rid_column = "o.rid";
       break;
     case Drive::kIntersection:  // a batch of the intersection's rids at a time

@@ -42,6 +42,7 @@ extern const char kSqliteSchemaV7[];
 extern const char kSqliteSchemaV8[];
 extern const char kSqliteSchemaV9[];
 extern const char kSqliteSchemaV10[];
+extern const char kSqliteSchemaV11[];
 }
 
 namespace ck::store::sqlite {
@@ -49,7 +50,8 @@ namespace {
 
 // Migrations in order: entry i brings the schema from version i to i + 1.
 const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6,
-                                     kSqliteSchemaV7, kSqliteSchemaV8, kSqliteSchemaV9, kSqliteSchemaV10};
+                                     kSqliteSchemaV7, kSqliteSchemaV8, kSqliteSchemaV9, kSqliteSchemaV10,
+                                     kSqliteSchemaV11};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 // How many records' links wait in audit_link_recent before they move to audit_link.
