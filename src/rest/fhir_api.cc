@@ -419,7 +419,8 @@ HttpResponse FhirApi::RouteFhir(Call& call, std::string_view method, std::span<c
       if (s[0] == "$reindex") {
         call.interaction = "reindex";
         if (call.inline_only) return Defer(call);
-        return method == "POST" ? RecordedOperation(call, "$reindex", Reindex(call)) : MethodNotAllowed("POST");
+        if (method == "GET") return RecordedOperation(call, "$reindex list", ReindexStatus(call, ""));
+        return method == "POST" ? RecordedOperation(call, "$reindex", Reindex(call)) : MethodNotAllowed("GET, POST");
       }
       if (s[0] == "_history") {
         call.interaction = "history-system";
@@ -804,12 +805,31 @@ HttpResponse FhirApi::Reindex(Call& call) {
   return response;
 }
 
+namespace {
+
+std::string ProgressOf(const records::ReindexJobStatus& status) {
+  return status.what + ": " + status.state + (status.type.empty() ? "" : ", at " + status.type) + ", " + std::to_string(status.done) +
+         " resources indexed";
+}
+
+}  // namespace
+
 HttpResponse FhirApi::ReindexStatus(Call& call, const std::string& job) {
   if (Status allowed = AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
+  if (job.empty()) {  // every job since the start, the running and the queued ones: one issue each
+    std::vector<Issue> jobs;
+    for (const records::ReindexJobStatus& status : records_.search_parameters().Jobs()) {
+      jobs.push_back({IssueType::kInformational, options_.base_url + "/$reindex/" + status.id + ": " + ProgressOf(status), "",
+                      IssueSeverity::kInformation});
+    }
+    HttpResponse response;
+    response.With("Content-Type", kFhirJson);
+    response.body = InformationOutcomeJson(std::to_string(jobs.size()) + " reindex jobs since the server started", jobs);
+    return response;
+  }
   std::optional<records::ReindexJobStatus> status = records_.search_parameters().Job(job);
   if (!status) return ErrorResponse(Status::NotFound("no reindex job " + job + " since the server started"));
-  const std::string progress = status->what + ": " + status->state + (status->type.empty() ? "" : ", at " + status->type) + ", " +
-                               std::to_string(status->done) + " resources indexed";
+  const std::string progress = ProgressOf(*status);
   if (status->state == "failed") return ErrorResponse(Status::Internal(progress + ": " + status->error));
   HttpResponse response;
   response.With("Content-Type", kFhirJson);

@@ -85,7 +85,8 @@ class FhirApi {
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
   // POST $reindex (url, type: query or Parameters body): 202 with the job's status URL;
-  // GET $reindex/[job]: 202 with X-Progress while it runs, 200 when done (administrators).
+  // GET $reindex/[job]: 202 with X-Progress while it runs, 200 when done; GET $reindex (job
+  // empty): every job since the start (administrators).
   HttpResponse Reindex(Call& call);
   HttpResponse ReindexStatus(Call& call, const std::string& job);
   // GET [type]/[id]/$everything, Patient/$everything (id empty): a searchset of pages.
