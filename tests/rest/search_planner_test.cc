@@ -230,6 +230,17 @@ TEST_F(SearchPlannerTest, ExplainSaysWhichPlanRanWithEstimatedAndActualRows) {
   EXPECT_EQ(lines[1], "condition code (search_token): estimated 2000 or more rows, actual 2400; drives the search");
   EXPECT_EQ(lines.back().substr(0, 28), "page: 10 matches and more in");
 
+  // The next page looks each candidate up by its rid: the cursor's bound stays on the range that
+  // drives (a bound carried over to the resource table made each lookup a range: 10 s a page at
+  // 1 M resources).
+  auto next = testing::BundleLink(testing::ParseJson(large.body), "next");
+  ASSERT_FALSE(next.empty());
+  lines = Explanation(client.Get(next).body);
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_NE(lines[2].find("SEARCH r USING COVERING INDEX resource_by_rid (type_id=? AND rid=?"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("rid>?"), std::string::npos) << "the bound seeks in the driving range: " << lines[2];
+  EXPECT_EQ(lines[2].find("resource_by_rid (type_id=? AND rid>?"), std::string::npos) << lines[2];
+
   HttpResult scan = client.Get("/fhir/Observation?code:not=2222-2&_count=5&_explain=true");
   lines = Explanation(scan.body);
   EXPECT_EQ(lines[0], "plan: a scan of the type's resources in creation order, each candidate tested");
