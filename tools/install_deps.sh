@@ -11,6 +11,7 @@ packages=(
   rapidjson-dev libexpat1-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libexpected-dev
   libbz2-dev zlib1g-dev libarchive-dev libre2-dev libicu-dev libargon2-dev libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk openssl curl
+  python3  # tools/verify_audit_export.py (and its tests), bench/search_scale.sh's $everything walkers
 )
 # `--fuzz`: also clang and its libFuzzer runtime, for `make fuzz` only.
 if [ "${1:-}" = "--fuzz" ]; then
