@@ -751,9 +751,12 @@ Status RecordService::LoadStoredDefinitions() {
   return parameters_->Load();
 }
 
+Status RecordService::AllowAdministration(const RequestContext& context) {
+  return context.guard == nullptr ? Status::Ok() : context.guard->AllowAdministration();
+}
+
 Status RecordService::AllowExplain(const RequestContext& context) {
-  if (context.guard == nullptr) return Status::Ok();
-  Status allowed = context.guard->AllowAdministration();
+  Status allowed = AllowAdministration(context);
   if (!allowed.ok()) return Status(StatusCode::kForbidden, "_explain shows how the server searches: " + allowed.message());
   return allowed;
 }

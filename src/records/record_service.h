@@ -232,6 +232,9 @@ class RecordService {
   // The type definition for a name in a URL. Errors: kNotFound naming the type.
   Result<const fhir::TypeDefinition*> ResourceType(std::string_view type) const;
   const RecordOptions& options() const { return options_; }
+  // OK when the caller may administer the server (reindexing, _explain): a trusted caller, or
+  // one whose guard allows it; else kForbidden.
+  static Status AllowAdministration(const RequestContext& context);
   // OK when the context's guard (if any) allows `interaction` on `type` ("*": every type);
   // else kForbidden. Asked by every method here; front doors ask it for operations that read
   // through other paths ($quality-report).

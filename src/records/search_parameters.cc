@@ -100,6 +100,17 @@ Status SearchParameterRegistry::RecordJob(store::WriteTransaction& txn, const Qu
   return txn.WriteMeta(kJobKey + job.key, value);
 }
 
+SearchParameterRegistry::QueuedJob SearchParameterRegistry::ParameterJob(const std::string& url, const Entry* entry) {
+  QueuedJob job;
+  job.status = {RandomUuid(), (entry == nullptr ? "removal of " : "parameter ") + url, "queued"};
+  job.key = "param " + url;
+  job.url = url;
+  job.removal = entry == nullptr;
+  job.tag = entry == nullptr ? "" : entry->tag;
+  job.types = search::TypesCoveredBy(entry == nullptr ? std::vector<std::string>{"Resource"} : entry->parameter.definition.bases);
+  return job;
+}
+
 void SearchParameterRegistry::Queue(QueuedJob job) {
   Status recorded = store_.Write([&](store::WriteTransaction& txn) { return RecordJob(txn, job); });
   if (!recorded.ok()) CK_LOG_WARN("reindex job {} not recorded (it runs, but not again after a restart): {}", job.status.what, recorded.ToString());
@@ -120,33 +131,16 @@ void SearchParameterRegistry::Changed(const std::string& id, std::int64_t versio
     const bool active = parameter && parameter->InForce();
     if (active) {
       Entry entry{*parameter, search::KeepDefinition(parameter->definition), id + "/" + std::to_string(version)};
-      const std::string& url = entry.parameter.definition.url;
+      const std::string url = entry.parameter.definition.url;
       pending_.insert(url);
-      QueuedJob job;
-      job.status = {RandomUuid(), "parameter " + url, "queued"};
-      job.key = "param " + url;
-      job.url = url;
-      job.tag = entry.tag;
-      job.types = search::TypesCoveredBy(entry.parameter.definition.bases);
-      jobs.push_back(std::move(job));
+      jobs.push_back(ParameterJob(url, &entry));
       entries_[id] = std::move(entry);
     } else {
       entries_.erase(id);
     }
     if (!old_url.empty() && (!active || parameter->definition.url != old_url)) {
       pending_.erase(old_url);
-      QueuedJob job;
-      job.status = {RandomUuid(), "removal of " + old_url, "queued"};
-      job.key = "param " + old_url;
-      job.url = old_url;
-      job.removal = true;
-      std::vector<std::string> all;
-      for (const fhir::TypeDefinition* type : fhir::Definitions::R4().ResourceTypes()) {
-        if (!type->is_abstract) all.push_back(type->name);
-      }
-      std::sort(all.begin(), all.end());
-      job.types = std::move(all);
-      jobs.push_back(std::move(job));
+      jobs.push_back(ParameterJob(old_url, nullptr));
     }
     Publish();
   }
@@ -210,13 +204,7 @@ Status SearchParameterRegistry::Load() {
       auto stored = std::find_if(resumed.begin(), resumed.end(), [&](const QueuedJob& job) { return job.url == url && !job.removal; });
       if (stored != resumed.end() && stored->tag == entry.tag) continue;
       if (stored != resumed.end()) resumed.erase(stored);
-      QueuedJob job;
-      job.status = {RandomUuid(), "parameter " + url, "queued"};
-      job.key = "param " + url;
-      job.url = url;
-      job.tag = entry.tag;
-      job.types = search::TypesCoveredBy(entry.parameter.definition.bases);
-      fresh.push_back(std::move(job));
+      fresh.push_back(ParameterJob(url, &entry));
     }
     Publish();
     for (QueuedJob& job : resumed) queue_.push_back(std::move(job));
@@ -232,11 +220,7 @@ Result<std::string> SearchParameterRegistry::Enqueue(const std::string& url, con
     std::lock_guard lock(mutex_);
     auto entry = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.second.parameter.definition.url == url; });
     if (entry == entries_.end()) return Err(Status::NotFound("no custom search parameter in force has the url " + url));
-    job.status = {RandomUuid(), "parameter " + url, "queued"};
-    job.key = "param " + url;
-    job.url = url;
-    job.tag = entry->second.tag;
-    job.types = search::TypesCoveredBy(entry->second.parameter.definition.bases);
+    job = ParameterJob(url, &entry->second);
   } else {
     for (const std::string& type : types) {
       const fhir::TypeDefinition* definition = fhir::Definitions::R4().FindResourceType(type);

@@ -102,6 +102,9 @@ class SearchParameterRegistry {
     std::string after;           // the id the walk of status.type resumes after
   };
 
+  // The job that indexes the parameter `url` of `entry` over its bases, or (entry null) removes
+  // its rows from every type.
+  static QueuedJob ParameterJob(const std::string& url, const Entry* entry);
   // A new set in force from entries_ and pending_ (under mutex_).
   void Publish();
   // Queues `job` (under mutex_), replacing a queued one with its key, and records it in the store.

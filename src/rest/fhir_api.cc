@@ -734,38 +734,41 @@ HttpResponse FhirApi::Capabilities(Call& call) {
   return response;
 }
 
-HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
-                             std::string_view compartment_type, std::string_view compartment_id) {
-  if (call.inline_only) return Defer(call);
+search::SearchRequest FhirApi::NewSearchRequest(const Call& call, std::string_view type,
+                                               const std::vector<std::pair<std::string, std::string>>& parameters) const {
   search::SearchRequest request{std::string(type), parameters};
-  request.compartment_type = compartment_type;
-  request.compartment_id = compartment_id;
   request.strict = call.request.Header("prefer").find("handling=strict") != std::string_view::npos;
   request.base_url = options_.base_url;
   request.default_count = options_.default_page_size;
   request.max_count = options_.max_page_size;
-  auto result = type.empty() ? records_.SearchSystem(call.context, request) : records_.Search(call.context, request);
-  if (!result) return ErrorResponse(result.error());
+  return request;
+}
+
+HttpResponse FhirApi::SearchsetResponse(const Call& call, const records::RecordService::SearchResult& result,
+                                        const std::string& search_url) const {
   HttpResponse response;
-  std::string search_url = options_.base_url;
-  if (!compartment_type.empty()) search_url += "/" + std::string(compartment_type) + "/" + std::string(compartment_id);
-  if (!type.empty()) search_url += "/" + std::string(type);
-  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, search_url);
+  response.body = SearchBundleJson(result.page, result.parsed, options_.base_url, search_url);
   if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
   response.With("Content-Type", kFhirJson);
   return response;
 }
 
-namespace {
-
-Status AllowAdministration(const records::RequestContext& context) {
-  return context.guard == nullptr ? Status::Ok() : context.guard->AllowAdministration();
+HttpResponse FhirApi::Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
+                             std::string_view compartment_type, std::string_view compartment_id) {
+  if (call.inline_only) return Defer(call);
+  search::SearchRequest request = NewSearchRequest(call, type, parameters);
+  request.compartment_type = compartment_type;
+  request.compartment_id = compartment_id;
+  auto result = type.empty() ? records_.SearchSystem(call.context, request) : records_.Search(call.context, request);
+  if (!result) return ErrorResponse(result.error());
+  std::string search_url = options_.base_url;
+  if (!compartment_type.empty()) search_url += "/" + std::string(compartment_type) + "/" + std::string(compartment_id);
+  if (!type.empty()) search_url += "/" + std::string(type);
+  return SearchsetResponse(call, *result, search_url);
 }
 
-}  // namespace
-
 HttpResponse FhirApi::Reindex(Call& call) {
-  if (Status allowed = AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
+  if (Status allowed = records::RecordService::AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
   std::string url;
   std::vector<std::string> types;
   auto take = [&](std::string_view name, std::string_view value) -> Status {
@@ -815,7 +818,7 @@ std::string ProgressOf(const records::ReindexJobStatus& status) {
 }  // namespace
 
 HttpResponse FhirApi::ReindexStatus(Call& call, const std::string& job) {
-  if (Status allowed = AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
+  if (Status allowed = records::RecordService::AllowAdministration(call.context); !allowed.ok()) return ErrorResponse(allowed);
   if (job.empty()) {  // every job since the start, the running and the queued ones: one issue each
     std::vector<Issue> jobs;
     for (const records::ReindexJobStatus& status : records_.search_parameters().Jobs()) {
@@ -843,19 +846,12 @@ HttpResponse FhirApi::ReindexStatus(Call& call, const std::string& job) {
 
 HttpResponse FhirApi::Everything(Call& call, std::string_view type, std::string_view id) {
   if (call.inline_only) return Defer(call);
-  search::SearchRequest request{std::string(type), call.request.query};
+  search::SearchRequest request = NewSearchRequest(call, type, call.request.query);
   request.compartment_id = id;
-  request.base_url = options_.base_url;
-  request.default_count = options_.default_page_size;
-  request.max_count = options_.max_page_size;
   auto result = records_.Everything(call.context, request);
   if (!result) return ErrorResponse(result.error());
-  std::string url = options_.base_url + "/" + std::string(type) + (id.empty() ? "" : "/" + std::string(id)) + "/$everything";
-  HttpResponse response;
-  response.body = SearchBundleJson(result->page, result->parsed, options_.base_url, url);
-  if (call.pretty) response.body = fhir::PrettyPrintJson(response.body);
-  response.With("Content-Type", kFhirJson);
-  return response;
+  return SearchsetResponse(call, *result,
+                           options_.base_url + "/" + std::string(type) + (id.empty() ? "" : "/" + std::string(id)) + "/$everything");
 }
 
 // POST /fhir with a transaction or batch Bundle (FHIR R4 http, "Batches and Transactions"),

@@ -84,6 +84,11 @@ class FhirApi {
   HttpResponse Search(Call& call, std::string_view type, const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string_view compartment_type = {}, std::string_view compartment_id = {});
   HttpResponse SearchByPost(Call& call, std::string_view type);
+  // A search request of the call (Prefer: handling, the base URL, page sizes), and its answer as
+  // a searchset Bundle whose links start from `search_url`.
+  search::SearchRequest NewSearchRequest(const Call& call, std::string_view type,
+                                         const std::vector<std::pair<std::string, std::string>>& parameters) const;
+  HttpResponse SearchsetResponse(const Call& call, const records::RecordService::SearchResult& result, const std::string& search_url) const;
   // POST $reindex (url, type: query or Parameters body): 202 with the job's status URL;
   // GET $reindex/[job]: 202 with X-Progress while it runs, 200 when done; GET $reindex (job
   // empty): every job since the start (administrators).

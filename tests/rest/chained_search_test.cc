@@ -7,6 +7,7 @@
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -54,8 +55,7 @@ class ChainedSearchTest : public ::testing::Test {
         R"({"resourceType":"QuestionnaireResponse","id":"qr3","questionnaire":"http://elsewhere.org/Questionnaire/phq9","status":"completed"})",
     };
     for (const char* body : resources) {
-      auto doc = ParseJson(body);
-      HttpResult put = client.Put(std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString(), body);
+      HttpResult put = testing::PutResource(client, body);
       ASSERT_LT(put.status, 300) << put.body;
     }
     // Deleted: a patient in the middle of chains (o3 still points to it), and an observation

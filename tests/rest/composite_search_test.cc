@@ -7,6 +7,7 @@
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -59,8 +60,7 @@ class CompositeSearchTest : public ::testing::Test {
             "relatesTo":[{"code":"replaces","target":{"reference":"DocumentReference/old"}}]})",
     };
     for (const std::string& body : resources) {
-      auto doc = ParseJson(body);
-      HttpResult put = client.Put(std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString(), body);
+      HttpResult put = testing::PutResource(client, body);
       ASSERT_LT(put.status, 300) << put.body;
     }
   }

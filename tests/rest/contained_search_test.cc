@@ -10,6 +10,7 @@
 #include "support/chartkeeper_command.h"
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -55,8 +56,8 @@ class ContainedSearchTest : public ::testing::Test {
   }
 
   void Put(const std::string& body) {
-    auto doc = ParseJson(body);
-    HttpResult put = Client().Put(std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString(), body);
+    HttpClient client = Client();
+    HttpResult put = testing::PutResource(client, body);
     ASSERT_LT(put.status, 300) << put.body;
   }
   HttpClient Client() const { return HttpClient(server_->port()); }

@@ -19,6 +19,7 @@
 #include "util/text.h"
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -88,8 +89,7 @@ class EverythingTest : public ::testing::Test {
         R"({"resourceType":"Condition","id":"c2","code":{"text":"y"},"subject":{"reference":"Patient/pa"}})",
     };
     for (const char* body : resources) {
-      auto doc = ParseJson(body);
-      HttpResult put = client.Put(std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString(), body);
+      HttpResult put = testing::PutResource(client, body);
       ASSERT_LT(put.status, 300) << put.body;
     }
     // Deleted: its reference no longer brings anything.

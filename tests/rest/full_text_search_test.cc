@@ -7,6 +7,7 @@
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -37,8 +38,7 @@ class FullTextSearchTest : public ::testing::Test {
     };
     HttpClient client(server_.port());
     for (const std::string& body : resources) {
-      auto doc = ParseJson(body);
-      HttpResult put = client.Put(std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString(), body);
+      HttpResult put = testing::PutResource(client, body);
       ASSERT_LT(put.status, 300) << put.body;
     }
   }

@@ -12,6 +12,7 @@
 
 #include "support/http_client.h"
 #include "support/json.h"
+#include "support/put_resource.h"
 #include "support/search_pages.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -49,9 +50,7 @@ class SearchTest : public ::testing::Test {
         R"({"resourceType":"ValueSet","id":"v1","status":"active","url":"http://example.org/fhir/ValueSet/colours"})",
     };
     for (const char* body : resources) {
-      auto doc = ParseJson(body);
-      std::string path = std::string("/fhir/") + doc["resourceType"].GetString() + "/" + doc["id"].GetString();
-      HttpResult put = client.Put(path, body);
+      HttpResult put = testing::PutResource(client, body);
       ASSERT_LT(put.status, 300) << put.body;
     }
   }
