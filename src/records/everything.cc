@@ -1,8 +1,11 @@
 // RecordService::Everything: $everything as a search in parts (RecordService::PageParts), one
 // part per type: the compartment's members of each type (a compartment search), then, for each
 // type outside the compartment, the resources the members refer to (CompartmentFilter's
-// referenced_by). A resource is in one part only, so each comes once across the pages.
+// referenced_by). A resource is in one part only, so each comes once across the pages. With an
+// id, the store's Reach first leaves out the parts that cannot have a match.
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "fhir/primitive_syntax.h"
@@ -99,6 +102,21 @@ Result<RecordService::SearchResult> RecordService::EverythingUnaudited(const Req
       parsed.query.compartment = search::CompartmentFilter{kind, id};
       outside.push_back({type, std::move(parsed.query)});
     }
+  }
+  if (!id.empty()) {  // only the types that can have a match (a few dozen of some 145)
+    search::CompartmentFilter compartment{kind, id};
+    compartment.referenced_by = std::move(members);
+    CK_ASSIGN_OR_RETURN(store::CompartmentReach reach, store_.Reach(compartment));
+    members = std::move(reach.members);
+    // The part a cursor names stays, so that a page after a change still finds its place.
+    const std::string paged = cursor.substr(0, cursor.find('/'));
+    auto in = [&paged](const std::string& type, const auto& types, auto name) {
+      return type == paged || std::any_of(types.begin(), types.end(), [&](const auto& item) { return name(item) == type; });
+    };
+    std::erase_if(parts, [&](const SearchPart& part) {
+      return part.key != kind && !in(part.key, members, [](const auto& of_type) { return of_type.type; });
+    });
+    std::erase_if(outside, [&](const SearchPart& part) { return !in(part.key, reach.referenced, std::identity()); });
   }
   for (SearchPart& part : outside) {
     part.query.compartment->referenced_by = members;

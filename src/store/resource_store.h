@@ -50,6 +50,14 @@ struct CurrentVersion {
   bool deleted = false;
 };
 
+// ResourceStore::Reach: of a compartment's member types and their parameters, those through
+// which at least one current resource points into the compartment, and the types of the
+// resources that those members and the compartment's own resource refer to (literal references).
+struct CompartmentReach {
+  std::vector<search::CompartmentFilter::Members> members;
+  std::vector<std::string> referenced;  // in name order, each once
+};
+
 // A page of search results, in id order.
 struct SearchPage {
   std::vector<StoredVersion> versions;
@@ -239,6 +247,10 @@ class ResourceStore {
   // same parts), in one snapshot. Pages go forward only (no previous_cursor).
   // Errors: kInvalid (a cursor this store did not make), as reads.
   virtual Result<SearchPage> SearchMerged(const std::vector<search::SearchQuery>& parts, const std::string& cursor) = 0;
+  // What a compartment's $everything can hold (its compartment has an id; `referenced_by` lists
+  // each member type's parameters): so that it searches only the types that can have a match.
+  // Errors: as reads.
+  virtual Result<CompartmentReach> Reach(const search::CompartmentFilter& compartment) = 0;
   virtual Result<StoreStats> Stats() = 0;
   // Makes the index rows a bulk load staged searchable; nothing to do when none are staged.
   // Errors: as writes.

@@ -140,6 +140,27 @@ TEST_F(EverythingTest, SmallPagesReturnTheSameResourcesEachOnce) {
   }
 }
 
+// The walk searches only the types that can have a match (ResourceStore::Reach), yet the part a
+// cursor names is searched even when its last resource went between two pages.
+TEST_F(EverythingTest, APageContinuesAfterItsPartLostItsLastResource) {
+  HttpClient client(server_->port());
+  for (const char* body : {R"({"resourceType":"Patient","id":"pc"})",
+                           R"({"resourceType":"Condition","id":"c3","code":{"text":"z"},"subject":{"reference":"Patient/pc"}})",
+                           R"({"resourceType":"Observation","id":"o5","status":"final","code":{"text":"e"},"subject":{"reference":"Patient/pc"}})"}) {
+    HttpResult put = testing::PutResource(client, body);
+    ASSERT_LT(put.status, 300) << put.body;
+  }
+  HttpResult first = client.Get("/fhir/Patient/pc/$everything?_count=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next = testing::BundleLink(ParseJson(first.body), "next");
+  EXPECT_NE(next.find("_cursor=Condition"), std::string::npos) << next;
+  ASSERT_EQ(client.Request("DELETE", "/fhir/Condition/c3").status / 100, 2);
+  Walk rest = WalkEverything(client, next);
+  EXPECT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(rest.found, (std::vector<std::string>{"Observation/o5"}));
+  for (const char* gone : {"/fhir/Observation/o5", "/fhir/Patient/pc"}) EXPECT_EQ(client.Request("DELETE", gone).status / 100, 2);
+}
+
 TEST_F(EverythingTest, TypeKeepsOnlyTheTypesNamed) {
   Walk walk = Everything("Patient/pa/$everything?_type=Observation,Organization");
   ASSERT_EQ(walk.status, 200) << walk.body;

@@ -1600,4 +1600,55 @@ Result<SearchPage> RunMergedSearch(Connection& db, NameIds& types, NameIds& para
   return page;
 }
 
+// One seek of search_reference's key per member parameter, then one of its by-rid index per
+// member found (the rows of a resource's references, target type in the key: no table read).
+Result<CompartmentReach> RunReach(Connection& db, NameIds& types, NameIds& params, const search::CompartmentFilter& compartment) {
+  CompartmentReach reach;
+  CK_ASSIGN_OR_RETURN(ReadSnapshot snapshot, ReadSnapshot::Begin(db));
+  std::vector<std::int64_t> rids;
+  CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> compartment_type_id, types.Lookup(db, compartment.type));
+  if (compartment_type_id) {
+    CK_ASSIGN_OR_RETURN(ScopedStatement itself, db.Prepare("SELECT rid FROM resource WHERE type_id = ? AND id = ? AND deleted = 0"));
+    itself->Bind(1, *compartment_type_id).Bind(2, compartment.id);
+    CK_ASSIGN_OR_RETURN(bool row, itself->Step());
+    if (row) rids.push_back(itself->Int(0));
+  }
+  CK_ASSIGN_OR_RETURN(ScopedStatement members, db.Prepare("SELECT rid FROM search_reference WHERE type_id = ? AND param_id = ? AND "
+                                                          "target_id = ? AND url = '' AND target_type = ?"));
+  for (const search::CompartmentFilter::Members& of_type : compartment.referenced_by) {
+    CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types.Lookup(db, of_type.type));
+    if (!type_id) continue;
+    search::CompartmentFilter::Members found{of_type.type, {}};
+    for (search::Param param : of_type.params) {
+      CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params.Lookup(db, param->url));
+      if (!param_id) continue;
+      members->Bind(1, *type_id).Bind(2, *param_id).Bind(3, compartment.id).Bind(4, compartment.type);
+      const std::size_t before = rids.size();
+      while (true) {
+        CK_ASSIGN_OR_RETURN(bool row, members->Step());
+        if (!row) break;
+        rids.push_back(members->Int(0));
+      }
+      members->Reset();
+      if (rids.size() > before) found.params.push_back(param);
+    }
+    if (!found.params.empty()) reach.members.push_back(std::move(found));
+  }
+  std::sort(rids.begin(), rids.end());
+  rids.erase(std::unique(rids.begin(), rids.end()), rids.end());
+  CK_ASSIGN_OR_RETURN(ScopedStatement targets, db.Prepare("SELECT target_type FROM search_reference WHERE rid = ? AND url = ''"));
+  std::set<std::string> referenced;
+  for (std::int64_t rid : rids) {
+    targets->Bind(1, rid);
+    while (true) {
+      CK_ASSIGN_OR_RETURN(bool row, targets->Step());
+      if (!row) break;
+      referenced.emplace(targets->Text(0));
+    }
+    targets->Reset();
+  }
+  reach.referenced.assign(referenced.begin(), referenced.end());
+  return reach;
+}
+
 }  // namespace ck::store::sqlite

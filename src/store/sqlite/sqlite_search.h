@@ -29,4 +29,7 @@ Result<SearchPage> RunSearch(Connection& db, NameIds& types, NameIds& params, co
 Result<SearchPage> RunMergedSearch(Connection& db, NameIds& types, NameIds& params, const std::vector<search::SearchQuery>& parts,
                                    std::string_view cursor);
 
+// ResourceStore::Reach, in one read transaction (opened here, or the one `db` has open).
+Result<CompartmentReach> RunReach(Connection& db, NameIds& types, NameIds& params, const search::CompartmentFilter& compartment);
+
 }  // namespace ck::store::sqlite

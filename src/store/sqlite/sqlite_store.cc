@@ -54,8 +54,11 @@ const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSche
                                      kSqliteSchemaV11};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
-// How many records' links wait in audit_link_recent before they move to audit_link.
-constexpr std::int64_t kAuditLinksMovedTogether = 4096;
+// How many records' links wait in audit_link_recent before the oldest move to audit_link, and
+// how many records' links move in one transaction: a bounded step, so that the commit that
+// carries it does not hold up the writes and audited reads queued behind it.
+constexpr std::int64_t kAuditLinksWaiting = 4096;
+constexpr std::int64_t kAuditLinksMovedTogether = 512;
 
 // Built once: statements are cached by their text, so the text must not be rebuilt per call.
 const std::string kSelectCurrent = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
@@ -317,16 +320,25 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return write->Run();
   }
 
-  // Moves audit_link_recent's rows to audit_link (schema_v9.sql) once they span
-  // kAuditLinksMovedTogether records: sorted by key, so each page of audit_link that gains rows is
-  // written once for many records rather than once per record.
+  // Moves the rows of audit_link_recent's oldest kAuditLinksMovedTogether records to audit_link
+  // (schema_v9.sql) once it spans kAuditLinksWaiting records: sorted by key, so each page of
+  // audit_link that gains rows is written once for many records rather than once per record.
   Status MoveRecentAuditLinks(std::int64_t head) {
-    CK_ASSIGN_OR_RETURN(ScopedStatement oldest, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1"));
-    CK_ASSIGN_OR_RETURN(bool any, oldest->Step());
-    if (!any || head - oldest->Int(0) + 1 < kAuditLinksMovedTogether) return Status::Ok();
-    CK_RETURN_IF_ERROR(db_.Execute("INSERT OR IGNORE INTO audit_link (kind, value, seq) "
-                                   "SELECT kind, value, seq FROM audit_link_recent ORDER BY kind, value, seq"));
-    return db_.Execute("DELETE FROM audit_link_recent");
+    std::int64_t oldest_seq = 0;
+    {
+      CK_ASSIGN_OR_RETURN(ScopedStatement oldest, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1"));
+      CK_ASSIGN_OR_RETURN(bool any, oldest->Step());
+      if (!any || head - oldest->Int(0) + 1 < kAuditLinksWaiting) return Status::Ok();
+      oldest_seq = oldest->Int(0);
+    }
+    const std::int64_t end = oldest_seq + kAuditLinksMovedTogether;
+    CK_ASSIGN_OR_RETURN(ScopedStatement move, db_.Prepare("INSERT OR IGNORE INTO audit_link (kind, value, seq) SELECT kind, value, seq "
+                                                          "FROM audit_link_recent WHERE seq < ? ORDER BY kind, value, seq"));
+    move->Bind(1, end);
+    CK_RETURN_IF_ERROR(move->Run());
+    CK_ASSIGN_OR_RETURN(ScopedStatement moved, db_.Prepare("DELETE FROM audit_link_recent WHERE seq < ?"));
+    moved->Bind(1, end);
+    return moved->Run();
   }
 
   // Marks where the next operation starts: it gets its own time, and Forget drops what it adds.
@@ -522,6 +534,11 @@ class SqliteStore final : public ResourceStore {
   Result<SearchPage> SearchMerged(const std::vector<search::SearchQuery>& parts, const std::string& cursor) override {
     CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
     return RunMergedSearch(**reader, types_, params_, parts, cursor);
+  }
+
+  Result<CompartmentReach> Reach(const search::CompartmentFilter& compartment) override {
+    CK_ASSIGN_OR_RETURN(auto reader, BorrowReader());
+    return RunReach(**reader, types_, params_, compartment);
   }
 
   Result<std::optional<std::string>> ReadMeta(const std::string& key) override {
