@@ -41,6 +41,9 @@ std::string Metrics::Render(const store::StoreStats& store) const {
   out += "# HELP chartkeeper_store_commits_total Database transactions committed (one fsync each).\n";
   out += "# TYPE chartkeeper_store_commits_total counter\n";
   out += fmt::format("chartkeeper_store_commits_total {}\n", store.commits);
+  out += "# HELP chartkeeper_store_wal_checkpoints_total Write-ahead log checkpoints run to the end (off the writer thread).\n";
+  out += "# TYPE chartkeeper_store_wal_checkpoints_total counter\n";
+  out += fmt::format("chartkeeper_store_wal_checkpoints_total {}\n", store.wal_checkpoints);
   out += "# HELP chartkeeper_store_integrity_faults_total Stored pages that failed to authenticate (encryption at rest).\n";
   out += "# TYPE chartkeeper_store_integrity_faults_total counter\n";
   out += fmt::format("chartkeeper_store_integrity_faults_total {}\n", store.integrity_faults);

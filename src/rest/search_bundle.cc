@@ -1,7 +1,6 @@
 #include "rest/search_bundle.h"
 
 #include <optional>
-#include <tuple>
 
 #include "fhir/json_reader.h"
 #include "fhir/json_writer.h"
@@ -53,17 +52,31 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
     AppendLink(out, "next", Link(type_url, parsed, page.next_cursor));
   }
   out += ']';
+  // Each stored body is copied once, into `entries` (a page of $everything is megabytes).
   std::string entries;
+  std::size_t bytes = 0;
+  for (const auto* versions : {&page.versions, &page.included}) {
+    for (const store::StoredVersion& version : *versions) bytes += version.body.size() + base_url.size() + version.id.size() + 96;
+  }
+  entries.reserve(bytes);
   auto append = [&](const store::StoredVersion& version, std::string_view mode, std::optional<std::size_t> contained) {
     std::string url = base_url + "/" + version.type + "/" + version.id;
-    std::string body = version.body;
-    if (contained && parsed.query.contained_alone) {
-      if (auto alone = ContainedAlone(version, *contained, url)) std::tie(body, url) = std::move(*alone);
-    }
+    std::optional<std::pair<std::string, std::string>> alone;
+    if (contained && parsed.query.contained_alone) alone = ContainedAlone(version, *contained, url);
+    if (alone) url = alone->second;
+    const std::string& body = alone ? alone->first : version.body;
     entries += entries.empty() ? "" : ",";
     entries += R"({"fullUrl":)";
     fhir::AppendJsonString(entries, url);
-    entries += R"(,"resource":)" + fhir::SubsetJson(body, parsed.subset) + R"(,"search":{"mode":")" + std::string(mode) + R"("}})";
+    entries += R"(,"resource":)";
+    if (parsed.subset.mode == fhir::Subset::Mode::kAll) {
+      entries += body;
+    } else {
+      entries += fhir::SubsetJson(body, parsed.subset);
+    }
+    entries += R"(,"search":{"mode":")";
+    entries += mode;
+    entries += R"("}})";
   };
   for (std::size_t i = 0; i < page.versions.size(); ++i) {
     append(page.versions[i], "match", page.contained_positions.empty() ? std::nullopt : page.contained_positions[i]);
@@ -81,7 +94,11 @@ std::string SearchBundleJson(const store::SearchPage& page, const search::Parsed
     entries += entries.empty() ? "" : ",";
     entries += R"({"resource":)" + fhir::OperationOutcomeJson(notes) + R"(,"search":{"mode":"outcome"}})";
   }
-  if (!entries.empty()) out += R"(,"entry":[)" + entries + "]";  // FHIR JSON has no empty arrays
+  if (!entries.empty()) {  // FHIR JSON has no empty arrays
+    out += R"(,"entry":[)";
+    out += entries;
+    out += ']';
+  }
   out += '}';
   return out;
 }

@@ -485,6 +485,7 @@ TEST_F(FhirRestTest, ReportsHealthAndMetrics) {
   EXPECT_NE(metrics.body.find("chartkeeper_request_duration_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
   EXPECT_NE(metrics.body.find("chartkeeper_database_bytes "), std::string::npos);
   EXPECT_NE(metrics.body.find("chartkeeper_store_commits_total "), std::string::npos);
+  EXPECT_NE(metrics.body.find("chartkeeper_store_wal_checkpoints_total "), std::string::npos);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -384,6 +386,30 @@ TEST_F(ResourceStoreTest, ListsStateValuesByPrefixAndReadsThemInsideAWrite) {
     CK_ASSIGN_OR_RETURN(std::optional<std::string> absent, txn.ReadMeta("none"));
     return absent ? Status::Internal("absent key found") : Status::Ok();
   }).ok());
+}
+
+// The write-ahead log is checkpointed by a thread of its own (store/sqlite/wal_checkpointer.h),
+// not by the commit that grows it past 1,000 pages; what it copied reads back after a reopen.
+TEST_F(ResourceStoreTest, CheckpointsTheWriteAheadLogOffTheWriterThread) {
+  std::mt19937 random(7);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 600; ++i) {  // about 3 pages each: incompressible
+    std::string hex;
+    for (int k = 0; k < 16384; ++k) hex += "0123456789abcdef"[random() % 16];
+    bodies.push_back(R"({"n":")" + hex + R"("})");
+    ASSERT_TRUE(Put("Binary", "b" + std::to_string(i), bodies.back(), ChangeKind::kCreate).ok());
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store_->Stats()->wal_checkpoints == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(store_->Stats()->wal_checkpoints, 1);
+  Open();
+  for (int i = 0; i < 600; ++i) {
+    auto read = store_->ReadCurrent("Binary", "b" + std::to_string(i));
+    ASSERT_TRUE(read && *read) << i;
+    EXPECT_EQ((*read)->body, bodies[i]) << i;
+  }
 }
 
 // The trail's links (patient, agent, entity) wait in record order and move to the key-ordered

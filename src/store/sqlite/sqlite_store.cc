@@ -29,6 +29,7 @@
 #include "store/sqlite/name_ids.h"
 #include "store/sqlite/sqlite_search.h"
 #include "store/sqlite/version_rows.h"
+#include "store/sqlite/wal_checkpointer.h"
 #include "util/log.h"
 
 namespace ck {
@@ -456,10 +457,11 @@ class FolderLock {
 class SqliteStore final : public ResourceStore {
  public:
   SqliteStore(SqliteOptions options, std::unique_ptr<EncryptedVfs> encryption, std::unique_ptr<FolderLock> lock,
-              std::unique_ptr<Connection> writer, Millis newest_time)
+              std::unique_ptr<WalCheckpointer> checkpointer, std::unique_ptr<Connection> writer, Millis newest_time)
       : options_(std::move(options)),
         encryption_(std::move(encryption)),
         lock_(std::move(lock)),
+        checkpointer_(std::move(checkpointer)),
         writer_(std::move(writer)),
         cache_(options_.cache_bytes),
         last_time_(newest_time),
@@ -682,6 +684,7 @@ class SqliteStore final : public ResourceStore {
   const SqliteOptions options_;
   const std::unique_ptr<EncryptedVfs> encryption_;  // before the connections: outlives them
   std::unique_ptr<FolderLock> lock_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // before the writer: outlives its commits
   std::unique_ptr<Connection> writer_;  // used by the writer thread only
   NameIds types_{"resource_type", "type_id", "name"};
   NameIds params_{"search_param", "param_id", "url"};
@@ -1015,6 +1018,7 @@ Result<StoreStats> SqliteStore::Stats() {
   }
   stats.committed_operations = committed_operations_;
   stats.commits = commits_;
+  stats.wal_checkpoints = checkpointer_ ? checkpointer_->checkpoints() : 0;
   stats.integrity_faults = encryption_ ? encryption_->integrity_failures() : 0;
   return stats;
 }
@@ -1107,7 +1111,7 @@ Result<std::unique_ptr<ResourceStore>> OpenReadOnly(SqliteOptions options) {
   if (!row || version_query->Int(0) != kSchemaVersion) {
     return Err(Status::Unavailable("the database in " + options.data_dir.string() + " needs a schema migration; start the server once first"));
   }
-  return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), nullptr, nullptr, 0));
+  return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), nullptr, nullptr, nullptr, 0));
 }
 
 }  // namespace
@@ -1139,7 +1143,10 @@ Result<std::unique_ptr<ResourceStore>> OpenSqliteStore(SqliteOptions options) {
   CK_RETURN_IF_ERROR(writer->Execute("PRAGMA cache_size = -" + std::to_string(std::max<std::size_t>(options.writer_cache_bytes >> 10, 64))));
   CK_RETURN_IF_ERROR(Migrate(*writer));
   CK_ASSIGN_OR_RETURN(Millis newest, NewestTime(*writer));
-  return std::unique_ptr<ResourceStore>(new SqliteStore(std::move(options), std::move(encryption), std::move(lock), std::move(writer), newest));
+  CK_ASSIGN_OR_RETURN(auto checkpointer, WalCheckpointer::Start(SqliteDatabasePath(options.data_dir), options.vfs));
+  checkpointer->Attach(*writer);
+  return std::unique_ptr<ResourceStore>(
+      new SqliteStore(std::move(options), std::move(encryption), std::move(lock), std::move(checkpointer), std::move(writer), newest));
 }
 
 namespace {
