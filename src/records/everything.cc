@@ -2,10 +2,11 @@
 // part per type: the compartment's members of each type (a compartment search), then, for each
 // type outside the compartment, the resources the members refer to (CompartmentFilter's
 // referenced_by). A resource is in one part only, so each comes once across the pages. With an
-// id, the store's Reach first leaves out the parts that cannot have a match.
+// id, the store's Reach first finds which parts can have a match and the ids of the resources
+// outside the compartment that the members refer to (searched by _id).
 
 #include <algorithm>
-#include <functional>
+#include <map>
 #include <set>
 
 #include "fhir/primitive_syntax.h"
@@ -76,9 +77,13 @@ Result<RecordService::SearchResult> RecordService::EverythingUnaudited(const Req
     if (type->name != kind) types.push_back(type->name);
   }
   std::vector<search::CompartmentFilter::Members> members;
-  std::vector<SearchPart> outside;
-  SearchResult result;
+  std::vector<search::SearchRequest> outside;  // types outside the compartment: what the members refer to
   std::vector<SearchPart> parts;
+  SearchResult result;
+  auto add_part = [&](const std::string& type, search::ParsedSearch parsed) {
+    if (parts.empty()) result.parsed = parsed;  // the page size
+    parts.push_back({type, std::move(parsed.query)});
+  };
   for (const std::string& type : types) {
     if (!Authorize(context, Interaction::kSearch, type).ok()) continue;
     const bool member = type == kind || definitions_.CompartmentParameters(kind, type) != nullptr;
@@ -92,35 +97,46 @@ Result<RecordService::SearchResult> RecordService::EverythingUnaudited(const Req
     }
     auto limited = LimitSearch(context, std::move(request));
     if (!limited) continue;  // a type outside the one patient's compartment a caller may see
-    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(*limited));
-    if (member) members.push_back({type, parsed.query.compartment->params});
-    if (!wanted.empty() && !wanted.contains(type)) continue;
-    if (parts.empty() && outside.empty()) result.parsed = parsed;  // the page size
-    if (member) {
-      parts.push_back({type, std::move(parsed.query)});
-    } else {
-      parsed.query.compartment = search::CompartmentFilter{kind, id};
-      outside.push_back({type, std::move(parsed.query)});
+    const bool asked_for = wanted.empty() || wanted.contains(type);
+    if (!member) {
+      if (asked_for) outside.push_back(std::move(*limited));
+      continue;
     }
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(*limited));
+    members.push_back({type, parsed.query.compartment->params});
+    if (asked_for) add_part(type, std::move(parsed));
   }
-  if (!id.empty()) {  // only the types that can have a match (a few dozen of some 145)
+  // With an id, only the types that can have a match (a few dozen of some 145), and the
+  // resources outside the compartment by their ids. The part a cursor names stays, so that a
+  // page after a change still finds its place.
+  const std::string paged = cursor.substr(0, cursor.find('/'));
+  std::map<std::string, std::vector<std::string>> referenced;
+  if (!id.empty()) {
     search::CompartmentFilter compartment{kind, id};
     compartment.referenced_by = std::move(members);
     CK_ASSIGN_OR_RETURN(store::CompartmentReach reach, store_.Reach(compartment));
     members = std::move(reach.members);
-    // The part a cursor names stays, so that a page after a change still finds its place.
-    const std::string paged = cursor.substr(0, cursor.find('/'));
-    auto in = [&paged](const std::string& type, const auto& types, auto name) {
-      return type == paged || std::any_of(types.begin(), types.end(), [&](const auto& item) { return name(item) == type; });
-    };
+    referenced = std::move(reach.referenced);
     std::erase_if(parts, [&](const SearchPart& part) {
-      return part.key != kind && !in(part.key, members, [](const auto& of_type) { return of_type.type; });
+      return part.key != kind && part.key != paged &&
+             std::none_of(members.begin(), members.end(), [&](const auto& of_type) { return of_type.type == part.key; });
     });
-    std::erase_if(outside, [&](const SearchPart& part) { return !in(part.key, reach.referenced, std::identity()); });
   }
-  for (SearchPart& part : outside) {
-    part.query.compartment->referenced_by = members;
-    parts.push_back(std::move(part));
+  for (search::SearchRequest& request : outside) {
+    const auto ids = referenced.find(request.type);
+    const bool by_id = ids != referenced.end();
+    if (!id.empty() && !by_id && request.type != paged) continue;  // nothing of the type is referred to
+    if (by_id) {
+      std::string any_of;
+      for (const std::string& one : ids->second) any_of += (any_of.empty() ? "" : ",") + one;
+      request.parameters.emplace_back("_id", std::move(any_of));
+    }
+    CK_ASSIGN_OR_RETURN(search::ParsedSearch parsed, ParseSearchRequest(request));
+    if (!by_id) {
+      parsed.query.compartment = search::CompartmentFilter{kind, id};
+      parsed.query.compartment->referenced_by = members;
+    }
+    add_part(request.type, std::move(parsed));
   }
   result.parsed.link_parameters.clear();
   for (const auto& parameter : asked.parameters) {

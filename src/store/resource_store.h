@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,11 +52,12 @@ struct CurrentVersion {
 };
 
 // ResourceStore::Reach: of a compartment's member types and their parameters, those through
-// which at least one current resource points into the compartment, and the types of the
-// resources that those members and the compartment's own resource refer to (literal references).
+// which at least one current resource points into the compartment, and the resources that those
+// members and the compartment's own resource refer to (literal references; whether they exist
+// is not checked).
 struct CompartmentReach {
   std::vector<search::CompartmentFilter::Members> members;
-  std::vector<std::string> referenced;  // in name order, each once
+  std::map<std::string, std::vector<std::string>> referenced;  // type: ids, each once, in order
 };
 
 // A page of search results, in id order.

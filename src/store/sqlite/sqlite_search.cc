@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -982,8 +983,15 @@ Result<Plan> ChoosePlan(Connection& db, const Clauses& clauses, const search::Se
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
   std::int64_t smallest = kNone, smallest_range = kNone, smallest_in_rid_order = kNone;
   const Clause* range_driver = nullptr;
+  // Without _sort, when every set comes in rid order the plan is the same whatever their sizes
+  // (their intersection, or the one range): nothing to count but for _explain.
+  const bool all_ordered = std::all_of(clauses.drivers.begin(), clauses.drivers.end(), [](const Clause& clause) { return clause.ordered; });
+  const bool count_sets = !query.sort.empty() || !all_ordered || query.explain;
   for (const Clause& clause : clauses.drivers) {
-    CK_ASSIGN_OR_RETURN(std::int64_t estimate, EstimateSet(db, clause, kSmallSet));
+    std::int64_t estimate = 0;
+    if (count_sets) {
+      CK_ASSIGN_OR_RETURN(estimate, EstimateSet(db, clause, kSmallSet));
+    }
     plan.estimates.push_back(estimate);
     if (estimate < smallest) {
       smallest = estimate;
@@ -1636,18 +1644,18 @@ Result<CompartmentReach> RunReach(Connection& db, NameIds& types, NameIds& param
   }
   std::sort(rids.begin(), rids.end());
   rids.erase(std::unique(rids.begin(), rids.end()), rids.end());
-  CK_ASSIGN_OR_RETURN(ScopedStatement targets, db.Prepare("SELECT target_type FROM search_reference WHERE rid = ? AND url = ''"));
-  std::set<std::string> referenced;
+  CK_ASSIGN_OR_RETURN(ScopedStatement targets, db.Prepare("SELECT target_type, target_id FROM search_reference WHERE rid = ? AND url = ''"));
+  std::map<std::string, std::set<std::string>> referenced;
   for (std::int64_t rid : rids) {
     targets->Bind(1, rid);
     while (true) {
       CK_ASSIGN_OR_RETURN(bool row, targets->Step());
       if (!row) break;
-      referenced.emplace(targets->Text(0));
+      referenced[std::string(targets->Text(0))].emplace(targets->Text(1));
     }
     targets->Reset();
   }
-  reach.referenced.assign(referenced.begin(), referenced.end());
+  for (auto& [type, ids] : referenced) reach.referenced[type].assign(ids.begin(), ids.end());
   return reach;
 }
 
