@@ -413,8 +413,9 @@ TEST_F(ResourceStoreTest, CheckpointsTheWriteAheadLogOffTheWriterThread) {
 }
 
 // The trail's links (patient, agent, entity) wait in record order and move to the key-ordered
-// table in groups (schema_v9.sql), the oldest 512 records' at a time once 4,096 wait, so that no
-// one commit carries a large move; a search sees every record either way, in order.
+// table in groups (schema_v9.sql), the oldest records' up to 4,096 rows at a time once 4,096
+// records wait, so that no one commit carries a large move; a search sees every record either
+// way, in order.
 TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
   constexpr int kRecords = 5000;  // more than one group moves, some stay recent
   for (int first = 0; first < kRecords; first += 250) {
@@ -437,9 +438,10 @@ TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
     sqlite3_finalize(stmt);
     return n;
   };
-  // Commits of 250 records: the 17th reaches 4,250 waiting and moves 512, the 19th again.
-  EXPECT_EQ(count("audit_link"), 3 * 1024);
-  EXPECT_EQ(count("audit_link_recent"), 3 * (kRecords - 1024));
+  // Commits of 250 records of 3 rows: the 17th reaches 4,250 waiting and moves the first 1,365
+  // (4,095 rows; the 1,366th's rows would pass 4,096); then fewer than 4,096 wait.
+  EXPECT_EQ(count("audit_link"), 3 * 1365);
+  EXPECT_EQ(count("audit_link_recent"), 3 * (kRecords - 1365));
   sqlite3_close(db);
 
   auto found = store_->SearchAudit({.patients = {"p1"}, .count = kRecords});

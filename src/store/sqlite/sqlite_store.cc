@@ -56,10 +56,12 @@ const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSche
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
 // How many records' links wait in audit_link_recent before the oldest move to audit_link, and
-// how many records' links move in one transaction: a bounded step, so that the commit that
-// carries it does not hold up the writes and audited reads queued behind it.
+// at most how many rows move in one transaction (whole records; a record of more, alone): a
+// bounded step, so that the commit that carries it does not hold up the writes and audited
+// reads queued behind it (a search's record has a row per resource returned: a page of
+// $everything, a thousand).
 constexpr std::int64_t kAuditLinksWaiting = 4096;
-constexpr std::int64_t kAuditLinksMovedTogether = 512;
+constexpr std::int64_t kAuditLinkRowsMovedTogether = 4096;
 
 // Built once: statements are cached by their text, so the text must not be rebuilt per call.
 const std::string kSelectCurrent = std::string(kSelectVersionColumns) + "JOIN resource r ON r.seq = v.seq WHERE r.type_id = ? AND r.id = ?";
@@ -259,20 +261,20 @@ class SqliteWriteTransaction final : public WriteTransaction {
     std::vector<std::string> out;
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
     if (!type_id) return out;
-    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
-    if (!current) return out;
-    // One look-up of the resource's rows (search_reference_by_rid) for every parameter.
+    // The resource's rid, then one look-up of its rows (search_reference_by_rid) for every
+    // parameter, in one statement.
     std::vector<std::int64_t> param_ids;
     for (const std::string& url : param_urls) {
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params_.Lookup(db_, url));
       if (param_id) param_ids.push_back(*param_id);
     }
     if (param_ids.empty()) return out;
-    std::string sql = "SELECT target_id FROM search_reference WHERE rid = ? AND target_type = ? AND url = '' AND param_id IN (?";
+    std::string sql = "SELECT s.target_id FROM resource r CROSS JOIN search_reference s ON s.rid = r.rid WHERE r.type_id = ? AND r.id = ? "
+                      "AND s.target_type = ? AND s.url = '' AND s.param_id IN (?";
     for (std::size_t i = 1; i < param_ids.size(); ++i) sql += ", ?";
     CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare(sql + ")"));
-    select->Bind(1, current->rid).Bind(2, target_type);
-    for (std::size_t i = 0; i < param_ids.size(); ++i) select->Bind(static_cast<int>(i + 3), param_ids[i]);
+    select->Bind(1, *type_id).Bind(2, id).Bind(3, target_type);
+    for (std::size_t i = 0; i < param_ids.size(); ++i) select->Bind(static_cast<int>(i + 4), param_ids[i]);
     while (true) {
       CK_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) break;
@@ -321,18 +323,21 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return write->Run();
   }
 
-  // Moves the rows of audit_link_recent's oldest kAuditLinksMovedTogether records to audit_link
-  // (schema_v9.sql) once it spans kAuditLinksWaiting records: sorted by key, so each page of
-  // audit_link that gains rows is written once for many records rather than once per record.
+  // Moves the rows of audit_link_recent's oldest records, at most kAuditLinkRowsMovedTogether,
+  // to audit_link (schema_v9.sql) once it spans kAuditLinksWaiting records: sorted by key, so
+  // each page of audit_link that gains rows is written once for many records rather than once
+  // per record.
   Status MoveRecentAuditLinks(std::int64_t head) {
-    std::int64_t oldest_seq = 0;
+    std::int64_t end = 0;  // the records before it move
     {
       CK_ASSIGN_OR_RETURN(ScopedStatement oldest, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1"));
       CK_ASSIGN_OR_RETURN(bool any, oldest->Step());
       if (!any || head - oldest->Int(0) + 1 < kAuditLinksWaiting) return Status::Ok();
-      oldest_seq = oldest->Int(0);
+      CK_ASSIGN_OR_RETURN(ScopedStatement past, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1 OFFSET ?"));
+      past->Bind(1, kAuditLinkRowsMovedTogether);
+      CK_ASSIGN_OR_RETURN(bool more, past->Step());
+      end = !more ? head + 1 : std::max(past->Int(0), oldest->Int(0) + 1);
     }
-    const std::int64_t end = oldest_seq + kAuditLinksMovedTogether;
     CK_ASSIGN_OR_RETURN(ScopedStatement move, db_.Prepare("INSERT OR IGNORE INTO audit_link (kind, value, seq) SELECT kind, value, seq "
                                                           "FROM audit_link_recent WHERE seq < ? ORDER BY kind, value, seq"));
     move->Bind(1, end);
