@@ -261,20 +261,20 @@ class SqliteWriteTransaction final : public WriteTransaction {
     std::vector<std::string> out;
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
     if (!type_id) return out;
-    // The resource's rid, then one look-up of its rows (search_reference_by_rid) for every
-    // parameter, in one statement.
+    CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
+    if (!current) return out;
+    // One look-up of the resource's rows (search_reference_by_rid) for every parameter.
     std::vector<std::int64_t> param_ids;
     for (const std::string& url : param_urls) {
       CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> param_id, params_.Lookup(db_, url));
       if (param_id) param_ids.push_back(*param_id);
     }
     if (param_ids.empty()) return out;
-    std::string sql = "SELECT s.target_id FROM resource r CROSS JOIN search_reference s ON s.rid = r.rid WHERE r.type_id = ? AND r.id = ? "
-                      "AND s.target_type = ? AND s.url = '' AND s.param_id IN (?";
+    std::string sql = "SELECT target_id FROM search_reference WHERE rid = ? AND target_type = ? AND url = '' AND param_id IN (?";
     for (std::size_t i = 1; i < param_ids.size(); ++i) sql += ", ?";
     CK_ASSIGN_OR_RETURN(ScopedStatement select, db_.Prepare(sql + ")"));
-    select->Bind(1, *type_id).Bind(2, id).Bind(3, target_type);
-    for (std::size_t i = 0; i < param_ids.size(); ++i) select->Bind(static_cast<int>(i + 4), param_ids[i]);
+    select->Bind(1, current->rid).Bind(2, target_type);
+    for (std::size_t i = 0; i < param_ids.size(); ++i) select->Bind(static_cast<int>(i + 3), param_ids[i]);
     while (true) {
       CK_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) break;
