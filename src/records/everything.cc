@@ -106,7 +106,7 @@ Result<RecordService::SearchResult> RecordService::EverythingUnaudited(const Req
     members.push_back({type, parsed.query.compartment->params});
     if (asked_for) add_part(type, std::move(parsed));
   }
-  // With an id, only the types that can have a match (a few dozen of some 145), and the
+  // With an id, only the types that can have a match (of some 145), and the
   // resources outside the compartment by their ids. The part a cursor names stays, so that a
   // page after a change still finds its place.
   const std::string paged = cursor.substr(0, cursor.find('/'));

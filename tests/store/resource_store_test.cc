@@ -388,6 +388,43 @@ TEST_F(ResourceStoreTest, ListsStateValuesByPrefixAndReadsThemInsideAWrite) {
   }).ok());
 }
 
+// A record with more links than one step moves (a page of $everything names every resource it
+// returned) moves alone, whole, and stays findable.
+TEST_F(ResourceStoreTest, ARecordWithMoreLinksThanAStepMovesAloneAndWhole) {
+  ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
+    AuditLinks links;
+    for (int i = 0; i < 5000; ++i) links.entities.push_back("Observation/o" + std::to_string(i));
+    auto appended = txn.AppendAudit(R"({"n":"big"})", links);
+    return appended ? Status::Ok() : appended.error();
+  }).ok());
+  for (int first = 0; first < 4500; first += 500) {  // records 2 to 4,501: one patient row each
+    ASSERT_TRUE(store_->Write([&](WriteTransaction& txn) -> Status {
+      for (int i = first; i < first + 500; ++i) {
+        auto appended = txn.AppendAudit("{}", AuditLinks{{"p"}, {}, {}});
+        if (!appended) return appended.error();
+      }
+      return Status::Ok();
+    }).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  auto count = [db](const char* table) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt, nullptr);
+    sqlite3_step(stmt);
+    const std::int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  // The last commit brought 4,501 records waiting: its step is the first record's 5,000 rows.
+  EXPECT_EQ(count("audit_link"), 5000);
+  EXPECT_EQ(count("audit_link_recent"), 4500);
+  sqlite3_close(db);
+  auto found = store_->SearchAudit({.entities = {"Observation/o4999"}});
+  ASSERT_TRUE(found && found->size() == 1);
+  EXPECT_EQ((*found)[0].sequence, 1);
+}
+
 // The write-ahead log is checkpointed by a thread of its own (store/sqlite/wal_checkpointer.h),
 // not by the commit that grows it past 1,000 pages; what it copied reads back after a reopen.
 TEST_F(ResourceStoreTest, CheckpointsTheWriteAheadLogOffTheWriterThread) {
@@ -442,6 +479,7 @@ TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
   // (4,095 rows; the 1,366th's rows would pass 4,096); then fewer than 4,096 wait.
   EXPECT_EQ(count("audit_link"), 3 * 1365);
   EXPECT_EQ(count("audit_link_recent"), 3 * (kRecords - 1365));
+  EXPECT_EQ(count("audit_link") + count("audit_link_recent"), 3 * kRecords);
   sqlite3_close(db);
 
   auto found = store_->SearchAudit({.patients = {"p1"}, .count = kRecords});
