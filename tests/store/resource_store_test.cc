@@ -314,7 +314,7 @@ TEST_F(ResourceStoreTest, MigratesADatabaseOfSchemaOne) {
   // What schemas 2 to 10 added goes: the database is as schema 1 made it (the full-text table
   // takes its own shadow tables with it).
   std::string downgrade =
-      "DROP TABLE audit_record; DROP TABLE audit_link; DROP TABLE audit_link_recent; DROP TABLE audit_checkpoint; DROP TABLE audit_head; "
+      "DROP TABLE audit_record; DROP TABLE audit_link_run; DROP TABLE audit_link_recent; DROP TABLE audit_checkpoint; DROP TABLE audit_head; "
       "DROP TABLE version_issues; DROP TABLE store_meta; DROP INDEX resource_by_rid; ALTER TABLE resource DROP COLUMN rid; "
       "DROP TABLE contained_resource; "
       "DROP INDEX resource_version_by_type; "
@@ -418,7 +418,7 @@ TEST_F(ResourceStoreTest, ARecordWithMoreLinksThanAStepMovesAloneAndWhole) {
     return n;
   };
   // The last commit brought 4,501 records waiting: its step is the first record's 5,000 rows.
-  EXPECT_EQ(count("audit_link"), 5000);
+  EXPECT_EQ(count("audit_link_run"), 5000);
   EXPECT_EQ(count("audit_link_recent"), 4500);
   sqlite3_close(db);
   auto found = store_->SearchAudit({.entities = {"Observation/o4999"}});
@@ -453,10 +453,9 @@ TEST_F(ResourceStoreTest, CheckpointsTheWriteAheadLogOffTheWriterThreadAndKeepsI
   }
 }
 
-// The trail's links (patient, agent, entity) wait in record order and move to the key-ordered
-// table in groups (schema_v9.sql), the oldest records' up to 4,096 rows at a time once 4,096
-// records wait, so that no one commit carries a large move; a search sees every record either
-// way, in order.
+// The trail's links (patient, agent, entity) wait in record order and move in runs
+// (schema_v12.sql), the oldest records' up to 4,096 rows at a time once 4,096 records wait, so
+// that no one commit carries a large move; a search sees every record either way, in order.
 TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
   constexpr int kRecords = 5000;  // more than one group moves, some stay recent
   for (int first = 0; first < kRecords; first += 250) {
@@ -481,9 +480,9 @@ TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
   };
   // Commits of 250 records of 3 rows: the 17th reaches 4,250 waiting and moves the first 1,365
   // (4,095 rows; the 1,366th's rows would pass 4,096); then fewer than 4,096 wait.
-  EXPECT_EQ(count("audit_link"), 3 * 1365);
+  EXPECT_EQ(count("audit_link_run"), 3 * 1365);
   EXPECT_EQ(count("audit_link_recent"), 3 * (kRecords - 1365));
-  EXPECT_EQ(count("audit_link") + count("audit_link_recent"), 3 * kRecords);
+  EXPECT_EQ(count("audit_link_run") + count("audit_link_recent"), 3 * kRecords);
   sqlite3_close(db);
 
   auto found = store_->SearchAudit({.patients = {"p1"}, .count = kRecords});
@@ -501,6 +500,40 @@ TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
   ASSERT_TRUE(page && page->size() == 200);
   EXPECT_EQ(page->front().sequence, 4199);  // across the boundary between the two tables
   EXPECT_EQ(page->back().sequence, 4000);
+}
+
+// A trail of schema 11 kept its moved links in audit_link, keyed by value; opening it turns
+// them into runs (schema_v12.sql), and every record is found as before, with the new records.
+TEST_F(ResourceStoreTest, MigratesTheTrailsLinksOfSchemaElevenIntoRuns) {
+  auto append = [&](int first, int last) {
+    return store_->Write([&](WriteTransaction& txn) -> Status {
+      for (int i = first; i < last; ++i) {
+        auto appended = txn.AppendAudit("{\"n\":" + std::to_string(i) + "}", AuditLinks{{"p" + std::to_string(i % 2)}, {}, {}});
+        if (!appended) return appended.error();
+      }
+      return Status::Ok();
+    });
+  };
+  ASSERT_TRUE(append(0, 9000).ok());  // one move of 4,096 rows; 4,904 wait
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE audit_link (kind INTEGER NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL, "
+                         "PRIMARY KEY (kind, value, seq)) WITHOUT ROWID; "
+                         "INSERT INTO audit_link SELECT kind, value, seq FROM audit_link_run; DROP TABLE audit_link_run; "
+                         "PRAGMA user_version = 11;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Open();
+  ASSERT_TRUE(append(9000, 10000).ok());
+  auto found = store_->SearchAudit({.patients = {"p1"}, .count = 10000});
+  ASSERT_TRUE(found) << found.error().ToString();
+  ASSERT_EQ(found->size(), 5000u);
+  for (std::size_t i = 0; i < found->size(); ++i) {  // newest first: 9999, 9997, ..., 1
+    EXPECT_EQ((*found)[i].content, "{\"n\":" + std::to_string(9999 - 2 * static_cast<int>(i)) + "}") << i;
+  }
 }
 
 TEST_F(ResourceStoreTest, RefusesADatabaseFromANewerSchema) {

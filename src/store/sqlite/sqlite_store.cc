@@ -44,6 +44,7 @@ extern const char kSqliteSchemaV8[];
 extern const char kSqliteSchemaV9[];
 extern const char kSqliteSchemaV10[];
 extern const char kSqliteSchemaV11[];
+extern const char kSqliteSchemaV12[];
 }
 
 namespace ck::store::sqlite {
@@ -52,14 +53,14 @@ namespace {
 // Migrations in order: entry i brings the schema from version i to i + 1.
 const char* const kMigrations[] = {kSqliteSchemaV1, kSqliteSchemaV2, kSqliteSchemaV3, kSqliteSchemaV4, kSqliteSchemaV5, kSqliteSchemaV6,
                                      kSqliteSchemaV7, kSqliteSchemaV8, kSqliteSchemaV9, kSqliteSchemaV10,
-                                     kSqliteSchemaV11};
+                                     kSqliteSchemaV11, kSqliteSchemaV12};
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 constexpr std::size_t kMaxIdleReaders = 16;
-// How many records' links wait in audit_link_recent before the oldest move to audit_link, and
-// at most how many rows move in one transaction (whole records; a record of more, alone): a
-// bounded step, so that the commit that carries it does not hold up the writes and audited
-// reads queued behind it (a search's record has a row per resource returned: a page of
-// $everything, a thousand).
+// How many records' links wait in audit_link_recent before the oldest move to audit_link_run
+// (searches scan the recent ones), and at most how many rows move in one transaction, as one run
+// (whole records; a record of more, alone): a bounded step, so that the commit that carries it
+// does not hold up the writes and audited reads queued behind it (a search's record has a row per
+// resource returned: a page of $everything, a thousand).
 constexpr std::int64_t kAuditLinksWaiting = 4096;
 constexpr std::int64_t kAuditLinkRowsMovedTogether = 4096;
 
@@ -324,11 +325,12 @@ class SqliteWriteTransaction final : public WriteTransaction {
   }
 
   // Moves the rows of audit_link_recent's oldest records, at most kAuditLinkRowsMovedTogether,
-  // to audit_link (schema_v9.sql) once it spans kAuditLinksWaiting records: sorted by key, so
-  // each page of audit_link that gains rows is written once for many records rather than once
-  // per record.
+  // to audit_link_run (schema_v12.sql) as one run once it spans kAuditLinksWaiting records. The
+  // run is numbered by its first record, after every earlier run, so its rows are appended at
+  // the table's end.
   Status MoveRecentAuditLinks(std::int64_t head) {
-    std::int64_t end = 0;  // the records before it move
+    std::int64_t first = 0;  // the records from it up to end move
+    std::int64_t end = 0;
     {
       CK_ASSIGN_OR_RETURN(ScopedStatement oldest, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1"));
       CK_ASSIGN_OR_RETURN(bool any, oldest->Step());
@@ -336,11 +338,12 @@ class SqliteWriteTransaction final : public WriteTransaction {
       CK_ASSIGN_OR_RETURN(ScopedStatement past, db_.Prepare("SELECT seq FROM audit_link_recent ORDER BY seq LIMIT 1 OFFSET ?"));
       past->Bind(1, kAuditLinkRowsMovedTogether);
       CK_ASSIGN_OR_RETURN(bool more, past->Step());
-      end = !more ? head + 1 : std::max(past->Int(0), oldest->Int(0) + 1);
+      first = oldest->Int(0);
+      end = !more ? head + 1 : std::max(past->Int(0), first + 1);
     }
-    CK_ASSIGN_OR_RETURN(ScopedStatement move, db_.Prepare("INSERT OR IGNORE INTO audit_link (kind, value, seq) SELECT kind, value, seq "
+    CK_ASSIGN_OR_RETURN(ScopedStatement move, db_.Prepare("INSERT INTO audit_link_run (run, kind, value, seq) SELECT ?, kind, value, seq "
                                                           "FROM audit_link_recent WHERE seq < ? ORDER BY kind, value, seq"));
-    move->Bind(1, end);
+    move->Bind(1, first).Bind(2, end);
     CK_RETURN_IF_ERROR(move->Run());
     CK_ASSIGN_OR_RETURN(ScopedStatement moved, db_.Prepare("DELETE FROM audit_link_recent WHERE seq < ?"));
     moved->Bind(1, end);
@@ -974,13 +977,22 @@ Result<std::vector<AuditRecord>> SqliteStore::SearchAudit(const AuditQuery& quer
     }
     return text + ")";
   };
+  // Each run of audit_link_run is found by a seek from the one after it (runs), and the values
+  // by a seek in each run: a search costs a few seeks per run, not a scan of the table.
   std::int64_t kind = 0;
+  bool linked = false;
   for (const std::vector<std::string>* list : {&query.patients, &query.agents, &query.entities}) {
     ++kind;
     if (list->empty()) continue;
+    linked = true;
     const std::string values_in = in_list(*list);
-    sql += " AND a.seq IN (SELECT seq FROM audit_link WHERE kind = " + std::to_string(kind) + " AND value IN " + values_in +
-           " UNION ALL SELECT seq FROM audit_link_recent WHERE kind = " + std::to_string(kind) + " AND value IN " + in_list(*list) + ")";
+    sql += " AND a.seq IN (SELECT l.seq FROM runs JOIN audit_link_run l ON l.run = runs.run AND l.kind = " + std::to_string(kind) +
+           " AND l.value IN " + values_in + " UNION ALL SELECT seq FROM audit_link_recent WHERE kind = " + std::to_string(kind) +
+           " AND value IN " + in_list(*list) + ")";
+  }
+  if (linked) {
+    sql = "WITH RECURSIVE runs(run) AS (SELECT max(run) FROM audit_link_run UNION ALL "
+          "SELECT (SELECT max(run) FROM audit_link_run WHERE run < runs.run) FROM runs WHERE runs.run IS NOT NULL) " + sql;
   }
   for (const auto& [field, allowed] : query.fields) {
     values.emplace_back("$." + field);
