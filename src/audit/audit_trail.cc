@@ -41,18 +41,40 @@ std::vector<std::string> AuditTrail::PatientsIn(std::string_view type, std::stri
 }
 
 Result<std::vector<std::string>> AuditTrail::PatientsOf(store::WriteTransaction& txn, std::string_view type, std::string_view id) const {
-  if (type == "Patient") return std::vector<std::string>{std::string(id)};
-  auto params = patient_params_.find(std::string(type));
-  if (params == patient_params_.end()) return std::vector<std::string>();
-  return txn.ReferenceTargets(std::string(type), std::string(id), params->second, "Patient");
+  return LookUpPatients(txn, Subject{std::string(type), std::string(id)});
 }
 
-Status AuditTrail::Append(store::WriteTransaction& txn, AuditEntry entry, const std::vector<std::string>& subjects) const {
-  for (const std::string& subject : subjects) {
-    const std::size_t slash = subject.find('/');
-    if (slash == std::string::npos) continue;
-    CK_ASSIGN_OR_RETURN(std::vector<std::string> patients,
-                        PatientsOf(txn, std::string_view(subject).substr(0, slash), std::string_view(subject).substr(slash + 1)));
+bool AuditTrail::AddKnownPatients(const Subject& subject, std::vector<std::string>& patients) const {
+  if (subject.type == "Patient") {
+    AddOnce(patients, subject.id);
+    return true;
+  }
+  if (!patient_params_.contains(subject.type)) return true;
+  if (subject.sequence == 0) return false;
+  std::lock_guard lock(known_mu_);
+  auto known = known_.find(subject.type + "/" + subject.id);
+  if (known == known_.end() || known->second.sequence != subject.sequence) return false;
+  for (const std::string& patient : known->second.patients) AddOnce(patients, patient);
+  return true;
+}
+
+Result<std::vector<std::string>> AuditTrail::LookUpPatients(store::WriteTransaction& txn, const Subject& subject) const {
+  if (subject.type == "Patient") return std::vector<std::string>{subject.id};
+  auto params = patient_params_.find(subject.type);
+  if (params == patient_params_.end()) return std::vector<std::string>();
+  CK_ASSIGN_OR_RETURN(store::ReferenceTargetIds targets, txn.ReferenceTargets(subject.type, subject.id, params->second, "Patient"));
+  // Remembered only for the version the caller saw: what a later record of it will need.
+  if (subject.sequence != 0 && targets.sequence == subject.sequence) {
+    std::lock_guard lock(known_mu_);
+    if (known_.size() >= kVersionsRemembered) known_.clear();
+    known_[subject.type + "/" + subject.id] = {targets.sequence, targets.ids};
+  }
+  return std::move(targets.ids);
+}
+
+Status AuditTrail::Append(store::WriteTransaction& txn, AuditEntry entry, const std::vector<Subject>& subjects) const {
+  for (const Subject& subject : subjects) {
+    CK_ASSIGN_OR_RETURN(std::vector<std::string> patients, LookUpPatients(txn, subject));
     for (std::string& patient : patients) AddOnce(entry.patients, std::move(patient));
   }
   const std::string content = AuditContent(entry);
@@ -60,10 +82,15 @@ Status AuditTrail::Append(store::WriteTransaction& txn, AuditEntry entry, const 
   return appended ? Status::Ok() : appended.error();
 }
 
-void AuditTrail::Record(AuditEntry entry, std::vector<std::string> subjects, std::function<void(Status)> done) const {
+void AuditTrail::Record(AuditEntry entry, std::vector<Subject> subjects, std::function<void(Status)> done) const {
+  Waiting waiting{std::move(entry), {}, "", std::move(done)};
+  for (Subject& subject : subjects) {
+    if (!AddKnownPatients(subject, waiting.entry.patients)) waiting.subjects.push_back(std::move(subject));
+  }
+  if (waiting.subjects.empty()) waiting.content = AuditContent(waiting.entry);
   {
     std::lock_guard lock(mu_);
-    waiting_.push_back({std::move(entry), std::move(subjects), std::move(done)});
+    waiting_.push_back(std::move(waiting));
     if (scheduled_) return;
     scheduled_ = true;
   }
@@ -79,7 +106,14 @@ void AuditTrail::Record(AuditEntry entry, std::vector<std::string> subjects, std
           scheduled_ = false;
           *taken = true;
         }
-        for (const Waiting& record : *group) CK_RETURN_IF_ERROR(Append(txn, record.entry, record.subjects));
+        for (const Waiting& record : *group) {
+          if (record.content.empty()) {
+            CK_RETURN_IF_ERROR(Append(txn, record.entry, record.subjects));
+            continue;
+          }
+          Result<std::int64_t> appended = txn.AppendAudit(record.content, record.entry.Links());
+          if (!appended) return appended.error();
+        }
         return Status::Ok();
       },
       [this, group, taken](Status status) {
@@ -92,7 +126,7 @@ void AuditTrail::Record(AuditEntry entry, std::vector<std::string> subjects, std
       });
 }
 
-Status AuditTrail::RecordNow(AuditEntry entry, std::vector<std::string> subjects) const {
+Status AuditTrail::RecordNow(AuditEntry entry, std::vector<Subject> subjects) const {
   return store_.Write([&](store::WriteTransaction& txn) { return Append(txn, entry, subjects); });
 }
 

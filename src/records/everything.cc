@@ -21,9 +21,9 @@ Result<RecordService::SearchResult> RecordService::Everything(const RequestConte
   entry.detail = asked.type + (asked.compartment_id.empty() ? "" : "/" + asked.compartment_id) + "/$everything";
   entry.query = QueryString(asked.parameters);
   if (!asked.compartment_id.empty()) entry.entities.push_back(asked.type + "/" + asked.compartment_id);
-  std::vector<std::string> subjects;
+  std::vector<audit::Subject> subjects;
   if (found) {
-    for (const store::StoredVersion& version : found->page.versions) subjects.push_back(version.type + "/" + version.id);
+    for (const store::StoredVersion& version : found->page.versions) subjects.push_back(audit::Subject::Of(version));
   }
   return Audited(context, std::move(entry), std::move(found), std::move(subjects));
 }

@@ -291,7 +291,7 @@ Status RecordService::AppendWriteRecord(store::WriteTransaction& txn, audit::Aud
 }
 
 Status RecordService::RecordAccess(const RequestContext& context, audit::AuditEntry entry, const Status& outcome,
-                                   std::vector<std::string> subjects) const {
+                                   std::vector<audit::Subject> subjects) const {
   if (options_.audit_trail == nullptr || !context.audited) return Status::Ok();
   entry.outcome = audit::OutcomeOf(outcome);
   if (!outcome.ok()) {
@@ -934,12 +934,18 @@ Result<search::SearchRequest> RecordService::LimitSearch(const RequestContext& c
 
 namespace {
 
-std::vector<std::string> Subjects(const store::SearchPage& page) {
-  std::vector<std::string> subjects;
+std::vector<audit::Subject> Subjects(const store::SearchPage& page) {
+  std::vector<audit::Subject> subjects;
   for (const std::vector<store::StoredVersion>* list : {&page.versions, &page.included}) {
-    for (const store::StoredVersion& version : *list) subjects.push_back(version.type + "/" + version.id);
+    for (const store::StoredVersion& version : *list) subjects.push_back(audit::Subject::Of(version));
   }
   return subjects;
+}
+
+// The resource a read returned, if any.
+std::vector<audit::Subject> SubjectOf(const Result<store::StoredVersion>& read) {
+  if (read) return {audit::Subject::Of(*read)};
+  return {};
 }
 
 std::string VersionLabel(std::string_view type, std::string_view id, const Result<store::StoredVersion>& read) {
@@ -954,7 +960,8 @@ Result<store::StoredVersion> RecordService::Read(const RequestContext& context, 
   auto read = ReadUnaudited(context, type, id);
   audit::AuditEntry entry = EntryFor(context, "read", 'R');
   entry.entities.push_back(VersionLabel(type, id, read));
-  return Audited(context, std::move(entry), std::move(read), {std::string(type) + "/" + std::string(id)});
+  std::vector<audit::Subject> subjects = SubjectOf(read);
+  return Audited(context, std::move(entry), std::move(read), std::move(subjects));
 }
 
 Result<store::StoredVersion> RecordService::ReadUnaudited(const RequestContext& context, std::string_view type, std::string_view id) {
@@ -980,7 +987,8 @@ std::optional<Result<store::StoredVersion>> RecordService::ReadCached(const Requ
   if (!answer) return std::nullopt;
   audit::AuditEntry entry = EntryFor(context, "read", 'R');
   entry.entities.push_back(VersionLabel(type, id, *answer));
-  return Audited(context, std::move(entry), std::move(*answer), {std::string(type) + "/" + std::string(id)});
+  std::vector<audit::Subject> subjects = SubjectOf(*answer);
+  return Audited(context, std::move(entry), std::move(*answer), std::move(subjects));
 }
 
 Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& context, std::string_view type,
@@ -988,7 +996,8 @@ Result<store::StoredVersion> RecordService::ReadVersion(const RequestContext& co
   auto read = ReadVersionUnaudited(context, type, id, version);
   audit::AuditEntry entry = EntryFor(context, "vread", 'R');
   entry.entities.push_back(std::string(type) + "/" + std::string(id) + "/_history/" + std::to_string(version));
-  return Audited(context, std::move(entry), std::move(read), {std::string(type) + "/" + std::string(id)});
+  std::vector<audit::Subject> subjects = SubjectOf(read);
+  return Audited(context, std::move(entry), std::move(read), std::move(subjects));
 }
 
 Result<store::StoredVersion> RecordService::ReadVersionUnaudited(const RequestContext& context, std::string_view type,
@@ -1023,7 +1032,7 @@ Result<RecordService::SearchResult> RecordService::Search(const RequestContext& 
   if (!asked.compartment_type.empty()) {
     entry.query = asked.compartment_type + "/" + asked.compartment_id + "/" + entry.query;
   }
-  std::vector<std::string> subjects = found ? Subjects(found->page) : std::vector<std::string>();
+  std::vector<audit::Subject> subjects = found ? Subjects(found->page) : std::vector<audit::Subject>();
   return Audited(context, std::move(entry), std::move(found), std::move(subjects));
 }
 
@@ -1070,7 +1079,7 @@ Result<RecordService::SearchResult> RecordService::SearchSystem(const RequestCon
   auto found = SearchSystemUnaudited(context, request);
   audit::AuditEntry entry = EntryFor(context, "search-system", 'E');
   entry.query = "?" + QueryString(request.parameters);
-  std::vector<std::string> subjects = found ? Subjects(found->page) : std::vector<std::string>();
+  std::vector<audit::Subject> subjects = found ? Subjects(found->page) : std::vector<audit::Subject>();
   return Audited(context, std::move(entry), std::move(found), std::move(subjects));
 }
 
@@ -1210,10 +1219,10 @@ Result<store::HistoryPage> RecordService::History(const RequestContext& context,
   auto page = HistoryUnaudited(context, query);
   audit::AuditEntry entry = EntryFor(context, query.id.empty() ? query.type.empty() ? "history-system" : "history-type" : "history-instance", 'R');
   if (!query.id.empty()) entry.entities.push_back(query.type + "/" + query.id);
-  std::vector<std::string> subjects;
+  std::vector<audit::Subject> subjects;
   if (page) {
     for (const store::StoredVersion& version : page->versions) {
-      if (!version.deleted()) subjects.push_back(version.type + "/" + version.id);
+      if (!version.deleted()) subjects.push_back(audit::Subject::Of(version));
     }
   }
   return Audited(context, std::move(entry), std::move(page), std::move(subjects));

@@ -241,12 +241,12 @@ class RecordService {
   static Status Authorize(const RequestContext& context, Interaction interaction, std::string_view type);
   // The audit entry of an interaction by the context's caller.
   static audit::AuditEntry EntryFor(const RequestContext& context, std::string subtype, char action);
-  // Records an interaction that changed nothing: a read, search or history returning `subjects`
-  // ("Type/id"), a refusal or failure (`outcome`), also one a front door serves itself (the
+  // Records an interaction that changed nothing: a read, search or history returning `subjects`,
+  // a refusal or failure (`outcome`), also one a front door serves itself (the
   // audit trail's own reads). Handed to context.audits, or recorded and waited for. Errors: the
   // audit's, when it was waited for and failed.
   Status RecordAccess(const RequestContext& context, audit::AuditEntry entry, const Status& outcome,
-                      std::vector<std::string> subjects = {}) const;
+                      std::vector<audit::Subject> subjects = {}) const;
   // How bodies are read (limits from RecordOptions); import reads Bundle entries with them too.
   fhir::ReadOptions ReadOptions() const;
 
@@ -254,7 +254,7 @@ class RecordService {
   // `result`, after its access was recorded (RecordAccess): the audit's error when that failed.
   template <class T>
   Result<T> Audited(const RequestContext& context, audit::AuditEntry entry, Result<T> result,
-                    std::vector<std::string> subjects = {}) const {
+                    std::vector<audit::Subject> subjects = {}) const {
     Status recorded = RecordAccess(context, std::move(entry), result ? Status::Ok() : result.error(), std::move(subjects));
     if (!recorded.ok()) return Err(std::move(recorded));
     return result;

@@ -45,6 +45,12 @@ struct StoredVersion {
   bool deleted() const { return change == ChangeKind::kDelete; }
 };
 
+// WriteTransaction::ReferenceTargets' answer.
+struct ReferenceTargetIds {
+  std::int64_t sequence = 0;  // the current version's StoredVersion::sequence; 0: no such resource
+  std::vector<std::string> ids;
+};
+
 // The current state of a resource as a write sees it.
 struct CurrentVersion {
   std::int64_t version = 0;
@@ -163,10 +169,10 @@ class WriteTransaction {
   virtual Result<std::int64_t> AppendAudit(std::string_view content, const AuditLinks& links) = 0;
   // The ids of the resources of `target_type` that the current resource type/id refers to
   // through the reference parameters `param_urls` (by its index rows; none for a resource not
-  // indexed yet).
-  virtual Result<std::vector<std::string>> ReferenceTargets(const std::string& type, const std::string& id,
-                                                            const std::vector<std::string>& param_urls,
-                                                            const std::string& target_type) = 0;
+  // indexed yet), and which version's rows those are.
+  virtual Result<ReferenceTargetIds> ReferenceTargets(const std::string& type, const std::string& id,
+                                                      const std::vector<std::string>& param_urls,
+                                                      const std::string& target_type) = 0;
   virtual Result<std::vector<std::string>> Referrers(const std::string& type, const std::string& id,
                                                      const std::vector<std::pair<std::string, std::string>>& params,
                                                      std::size_t limit) = 0;

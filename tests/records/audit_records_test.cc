@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <future>
+
 #include "audit/audit_entry.h"
 #include "audit/audit_trail.h"
+#include "audit/pending_records.h"
 #include "fhir/resource.h"
 #include "records/record_service.h"
 #include "store/sqlite/sqlite_store.h"
@@ -115,6 +118,37 @@ TEST_F(AuditRecordsTest, ReadsSearchesAndHistoryNameThePatientsWhoseDataWasRetur
   // A search that returns nothing concerns no patient.
   ASSERT_TRUE(service_->Search(context_, {"Observation", {{"code:text", "height"}}}));
   EXPECT_TRUE(NewEntries().at(0).patients.empty());
+}
+
+// Records handed to the writer (a front door's pending records) name the patients of the
+// version returned: remembered from the first record of that version, looked up again once the
+// resource has a new version, here one that moved it to another patient.
+TEST_F(AuditRecordsTest, ARecordNamesThePatientsOfTheVersionReturnedAlsoAfterTheResourceMoves) {
+  PutPatientAndObservation();
+  ASSERT_TRUE(service_->Update(context_, "Patient", "p2", R"({"resourceType":"Patient","id":"p2"})", std::nullopt));
+  auto read_and_wait = [&] {
+    RequestContext context = context_;
+    context.audits = audit::PendingRecords::Make();
+    EXPECT_TRUE(service_->Read(context, "Observation", "o1"));
+    std::promise<Status> durable;
+    context.audits->WhenDurable([&](Status status) { durable.set_value(std::move(status)); });
+    EXPECT_TRUE(durable.get_future().get().ok());
+  };
+  NewEntries();
+  read_and_wait();
+  read_and_wait();
+  ASSERT_TRUE(service_->Update(context_, "Observation", "o1",
+                               R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"weight"},)"
+                               R"("subject":{"reference":"Patient/p2"}})",
+                               std::nullopt));
+  read_and_wait();
+  auto entries = NewEntries();
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0].patients, std::vector<std::string>{"p1"});
+  EXPECT_EQ(entries[1].patients, std::vector<std::string>{"p1"});
+  EXPECT_EQ(entries[2].subtype, "update");
+  EXPECT_EQ(entries[3].entities, std::vector<std::string>{"Observation/o1/_history/2"});
+  EXPECT_EQ(entries[3].patients, std::vector<std::string>{"p2"});
 }
 
 TEST_F(AuditRecordsTest, RefusalsAndFailuresAreRecordedWithTheirOutcome) {

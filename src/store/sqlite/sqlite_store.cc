@@ -256,14 +256,14 @@ class SqliteWriteTransaction final : public WriteTransaction {
     return head.sequence;
   }
 
-  Result<std::vector<std::string>> ReferenceTargets(const std::string& type, const std::string& id,
-                                                    const std::vector<std::string>& param_urls,
-                                                    const std::string& target_type) override {
-    std::vector<std::string> out;
+  Result<ReferenceTargetIds> ReferenceTargets(const std::string& type, const std::string& id,
+                                              const std::vector<std::string>& param_urls, const std::string& target_type) override {
+    ReferenceTargetIds out;
     CK_ASSIGN_OR_RETURN(std::optional<std::int64_t> type_id, types_.Lookup(db_, type));
     if (!type_id) return out;
     CK_ASSIGN_OR_RETURN(std::optional<CurrentRow> current, CurrentRowOf(*type_id, id));
     if (!current) return out;
+    out.sequence = current->seq;
     // One look-up of the resource's rows (search_reference_by_rid) for every parameter.
     std::vector<std::int64_t> param_ids;
     for (const std::string& url : param_urls) {
@@ -280,7 +280,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
       CK_ASSIGN_OR_RETURN(bool row, select->Step());
       if (!row) break;
       std::string target(select->Text(0));
-      if (std::find(out.begin(), out.end(), target) == out.end()) out.push_back(std::move(target));
+      if (std::find(out.ids.begin(), out.ids.end(), target) == out.ids.end()) out.ids.push_back(std::move(target));
     }
     return out;
   }
