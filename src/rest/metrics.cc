@@ -41,7 +41,7 @@ std::string Metrics::Render(const store::StoreStats& store) const {
   out += "# HELP chartkeeper_store_commits_total Database transactions committed (one fsync each).\n";
   out += "# TYPE chartkeeper_store_commits_total counter\n";
   out += fmt::format("chartkeeper_store_commits_total {}\n", store.commits);
-  out += "# HELP chartkeeper_store_wal_checkpoints_total Write-ahead log checkpoints run to the end (off the writer thread).\n";
+  out += "# HELP chartkeeper_store_wal_checkpoints_total Write-ahead log checkpoints that copied every frame (most by a thread of their own).\n";
   out += "# TYPE chartkeeper_store_wal_checkpoints_total counter\n";
   out += fmt::format("chartkeeper_store_wal_checkpoints_total {}\n", store.wal_checkpoints);
   out += "# HELP chartkeeper_store_integrity_faults_total Stored pages that failed to authenticate (encryption at rest).\n";

@@ -210,7 +210,7 @@ struct StoreStats {
   std::int64_t database_bytes = 0;
   std::int64_t committed_operations = 0;  // write operations made durable
   std::int64_t commits = 0;               // database transactions committed (fsyncs)
-  std::int64_t wal_checkpoints = 0;       // write-ahead log checkpoints run to the end, off the writer
+  std::int64_t wal_checkpoints = 0;       // write-ahead log checkpoints that copied every frame
   std::int64_t integrity_faults = 0;      // stored pages that failed to authenticate (encryption)
 };
 
