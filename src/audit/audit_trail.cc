@@ -77,7 +77,10 @@ Status AuditTrail::Append(store::WriteTransaction& txn, AuditEntry entry, const 
     CK_ASSIGN_OR_RETURN(std::vector<std::string> patients, LookUpPatients(txn, subject));
     for (std::string& patient : patients) AddOnce(entry.patients, std::move(patient));
   }
-  const std::string content = AuditContent(entry);
+  return AppendRendered(txn, AuditContent(entry), entry);
+}
+
+Status AuditTrail::AppendRendered(store::WriteTransaction& txn, const std::string& content, const AuditEntry& entry) {
   Result<std::int64_t> appended = txn.AppendAudit(content, entry.Links());
   return appended ? Status::Ok() : appended.error();
 }
@@ -107,12 +110,8 @@ void AuditTrail::Record(AuditEntry entry, std::vector<Subject> subjects, std::fu
           *taken = true;
         }
         for (const Waiting& record : *group) {
-          if (record.content.empty()) {
-            CK_RETURN_IF_ERROR(Append(txn, record.entry, record.subjects));
-            continue;
-          }
-          Result<std::int64_t> appended = txn.AppendAudit(record.content, record.entry.Links());
-          if (!appended) return appended.error();
+          CK_RETURN_IF_ERROR(record.content.empty() ? Append(txn, record.entry, record.subjects)
+                                                    : AppendRendered(txn, record.content, record.entry));
         }
         return Status::Ok();
       },

@@ -63,6 +63,8 @@ class AuditTrail {
   // Adds the patients of `subject` to `patients` if they need no look-up; false if they do.
   bool AddKnownPatients(const Subject& subject, std::vector<std::string>& patients) const;
   Result<std::vector<std::string>> LookUpPatients(store::WriteTransaction& txn, const Subject& subject) const;
+  // Appends `entry` rendered as `content` (AuditContent) in `txn`.
+  static Status AppendRendered(store::WriteTransaction& txn, const std::string& content, const AuditEntry& entry);
 
   const fhir::Definitions& definitions_;
   store::ResourceStore& store_;

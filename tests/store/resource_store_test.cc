@@ -42,6 +42,18 @@ class ResourceStoreTest : public ::testing::Test {
     });
   }
 
+  // The rows `table` holds, read through a connection of the test's own.
+  std::int64_t RowsIn(const char* table) {
+    sqlite3* db = nullptr;
+    sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt, nullptr);
+    const std::int64_t rows = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return rows;
+  }
+
   TempDir dir_;
   FakeClock clock_;
   std::unique_ptr<ResourceStore> store_;
@@ -407,20 +419,9 @@ TEST_F(ResourceStoreTest, ARecordWithMoreLinksThanAStepMovesAloneAndWhole) {
       return Status::Ok();
     }).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  auto count = [db](const char* table) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt, nullptr);
-    sqlite3_step(stmt);
-    const std::int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return n;
-  };
   // The last commit brought 4,501 records waiting: its step is the first record's 5,000 rows.
-  EXPECT_EQ(count("audit_link_run"), 5000);
-  EXPECT_EQ(count("audit_link_recent"), 4500);
-  sqlite3_close(db);
+  EXPECT_EQ(RowsIn("audit_link_run"), 5000);
+  EXPECT_EQ(RowsIn("audit_link_recent"), 4500);
   auto found = store_->SearchAudit({.entities = {"Observation/o4999"}});
   ASSERT_TRUE(found && found->size() == 1);
   EXPECT_EQ((*found)[0].sequence, 1);
@@ -468,22 +469,11 @@ TEST_F(ResourceStoreTest, FindsAuditRecordsByLinkBeforeAndAfterTheirLinksMove) {
       return Status::Ok();
     }).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(sqlite::SqliteDatabasePath(dir_.path()).c_str(), &db), SQLITE_OK);
-  auto count = [db](const char* table) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt, nullptr);
-    sqlite3_step(stmt);
-    const std::int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return n;
-  };
   // Commits of 250 records of 3 rows: the 17th reaches 4,250 waiting and moves the first 1,365
   // (4,095 rows; the 1,366th's rows would pass 4,096); then fewer than 4,096 wait.
-  EXPECT_EQ(count("audit_link_run"), 3 * 1365);
-  EXPECT_EQ(count("audit_link_recent"), 3 * (kRecords - 1365));
-  EXPECT_EQ(count("audit_link_run") + count("audit_link_recent"), 3 * kRecords);
-  sqlite3_close(db);
+  EXPECT_EQ(RowsIn("audit_link_run"), 3 * 1365);
+  EXPECT_EQ(RowsIn("audit_link_recent"), 3 * (kRecords - 1365));
+  EXPECT_EQ(RowsIn("audit_link_run") + RowsIn("audit_link_recent"), 3 * kRecords);
 
   auto found = store_->SearchAudit({.patients = {"p1"}, .count = kRecords});
   ASSERT_TRUE(found) << found.error().ToString();
